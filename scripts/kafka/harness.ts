@@ -220,7 +220,7 @@ function jaas(listener: string): string {
   ].join('\n')
 }
 
-function singleNodeProperties(dir: string): string {
+export function singleNodeProperties(dir: string): string {
   const s = SINGLE
   const listeners = [
     `PLAINTEXT://127.0.0.1:${s.plaintext}`,

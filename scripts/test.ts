@@ -1,0 +1,68 @@
+// npm test: typecheck, lint, unit tests, then integration tests against a real Kafka broker
+// (started here once for the whole run and stopped at the end, unless KAFKA_BROKERS names one).
+// `npm test -- unit` or `-- integration` runs one part; extra arguments after it filter test files.
+
+import { spawnSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { join, relative } from 'node:path'
+import { ROOT, startSingle, stopAll } from './kafka/harness.ts'
+
+const [part = 'all', ...filters] = process.argv.slice(2)
+
+function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
+  process.stdout.write(`\n=== ${name}\n`)
+  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env })
+  if (result.status !== 0) {
+    process.stdout.write(`\n=== ${name} failed (exit ${result.status ?? result.signal})\n`)
+    process.exitCode = 1
+    throw new Error(`${name} failed`)
+  }
+}
+
+function testFiles(dir: string): string[] {
+  const files: string[] = []
+  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })) {
+    if (entry.isFile() && entry.name.endsWith('.test.ts'))
+      files.push(relative(ROOT, join(entry.parentPath, entry.name)))
+  }
+  return files.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort()
+}
+
+function runTests(name: string, dir: string, env: NodeJS.ProcessEnv, concurrency: number): void {
+  const files = testFiles(dir)
+  if (files.length === 0) throw new Error(`no test files under ${dir}`)
+  step(
+    name,
+    process.execPath,
+    ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
+    env,
+  )
+}
+
+async function integration(): Promise<void> {
+  const env = { ...process.env }
+  let started = false
+  if (!env.KAFKA_BROKERS) {
+    const broker = await startSingle()
+    started = broker.started
+    env.KAFKA_BROKERS = broker.bootstrap
+  }
+  try {
+    // one file at a time: they share one broker, and the cluster tests need the machine's cores
+    runTests('integration tests', 'test/integration', env, 1)
+  } finally {
+    if (started) await stopAll()
+  }
+}
+
+try {
+  if (part === 'all') {
+    step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'])
+    step('lint', process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '.'])
+  }
+  if (part === 'all' || part === 'unit') runTests('unit tests', 'test/unit', process.env, 2)
+  if (part === 'all' || part === 'integration') await integration()
+} catch (err) {
+  if (!process.exitCode) console.error(err)
+  process.exitCode = 1
+}

@@ -1,0 +1,125 @@
+// Helpers for integration tests: the broker this run uses, unique topics, and the real Kafka CLI
+// tools and kcat as reference clients. The broker itself is started once per run by scripts/test.ts.
+
+import { spawnSync } from 'node:child_process'
+import { randomBytes } from 'node:crypto'
+import { join } from 'node:path'
+import { logTail, release, runTool, SINGLE_DIR, TLS_DIR } from '../../scripts/kafka/harness.ts'
+
+export {
+  CLUSTER_BOOTSTRAP,
+  clientConfig,
+  clusterDir,
+  killNode,
+  logTail,
+  restartNode,
+  SINGLE,
+  startCluster,
+  stopCluster,
+  stopNode,
+  TLS_DIR,
+  USERS,
+} from '../../scripts/kafka/harness.ts'
+
+/** The bootstrap list of this run's broker (KAFKA_BROKERS, set by the test runner). */
+export function brokers(): string[] {
+  return (process.env.KAFKA_BROKERS ?? '127.0.0.1:9092').split(',').map((b) => b.trim())
+}
+
+export const CA_FILE = join(TLS_DIR, 'ca.pem')
+
+/** A topic name no other test (or earlier run against the same broker) uses. */
+export function uniqueTopic(prefix = 'test'): string {
+  return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
+}
+
+/** The tail of the broker's log, for assertion messages. */
+export function brokerLog(lines = 40): string {
+  return logTail(SINGLE_DIR, lines)
+}
+
+const isKafka39 = () => release().line === '3.9'
+
+/** Kafka's CLI tools (the Java client), run with the harness jars. */
+export const cli = {
+  createTopic(
+    topic: string,
+    o: { bootstrap?: string; partitions?: number; replicationFactor?: number; config?: string } = {},
+  ) {
+    runTool('org.apache.kafka.tools.TopicCommand', [
+      '--bootstrap-server',
+      o.bootstrap ?? brokers()[0],
+      '--create',
+      '--topic',
+      topic,
+      '--partitions',
+      String(o.partitions ?? 1),
+      '--replication-factor',
+      String(o.replicationFactor ?? 1),
+      ...(o.config ? ['--command-config', o.config] : []),
+    ])
+  },
+
+  describeTopic(topic: string, bootstrap = brokers()[0]): string {
+    return runTool('org.apache.kafka.tools.TopicCommand', [
+      '--bootstrap-server',
+      bootstrap,
+      '--describe',
+      '--topic',
+      topic,
+    ]).stdout
+  },
+
+  /** Produces `key:value` lines (keys parsed on ':') with the console producer, acks=all. */
+  produce(topic: string, lines: string[], o: { bootstrap?: string; config?: string } = {}) {
+    const producer = isKafka39() ? 'kafka.tools.ConsoleProducer' : 'org.apache.kafka.tools.ConsoleProducer'
+    runTool(
+      producer,
+      [
+        '--bootstrap-server',
+        o.bootstrap ?? brokers()[0],
+        '--topic',
+        topic,
+        '--property',
+        'parse.key=true',
+        '--property',
+        'key.separator=:',
+        '--producer-property',
+        'acks=all',
+        ...(o.config ? [isKafka39() ? '--producer.config' : '--command-config', o.config] : []),
+      ],
+      { input: `${lines.join('\n')}\n` },
+    )
+  },
+
+  /** Consumes `max` records from the beginning with the console consumer; returns `key:value` lines. */
+  consume(topic: string, max: number, o: { bootstrap?: string; config?: string; group?: string } = {}): string[] {
+    const { stdout } = runTool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
+      '--bootstrap-server',
+      o.bootstrap ?? brokers()[0],
+      '--topic',
+      topic,
+      '--from-beginning',
+      '--max-messages',
+      String(max),
+      '--timeout-ms',
+      '30000',
+      // 4.x renamed the formatter's --property to --formatter-property (and warns on stdout)
+      isKafka39() ? '--property' : '--formatter-property',
+      'print.key=true',
+      isKafka39() ? '--property' : '--formatter-property',
+      'key.separator=:',
+      ...(o.group ? ['--group', o.group] : []),
+      ...(o.config ? [isKafka39() ? '--consumer.config' : '--command-config', o.config] : []),
+    ])
+    return stdout.split('\n').filter(Boolean)
+  },
+}
+
+/** Runs kcat (librdkafka) and returns stdout; throws with stderr when it fails. */
+export function kcat(args: string[], input?: string): string {
+  const result = spawnSync('kcat', args, { input, encoding: 'utf8', timeout: 60_000 })
+  if (result.error) throw result.error
+  if (result.status !== 0) throw new Error(`kcat ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
+  return result.stdout
+}

@@ -1,0 +1,66 @@
+// The 3-node KRaft cluster of the harness: replication factor 3, min ISR 2. Killing the leader of a
+// partition with SIGKILL must leave the topic writable with acks=all and every record readable.
+
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import {
+  CLUSTER_BOOTSTRAP,
+  cli,
+  clusterDir,
+  killNode,
+  logTail,
+  restartNode,
+  startCluster,
+  stopCluster,
+  uniqueTopic,
+} from '../helpers/kafka.ts'
+
+function leaderOf(description: string): number {
+  const match = /Partition: 0\s+Leader: (-?\d+)/.exec(description)
+  assert.ok(match, `no leader in:\n${description}`)
+  return Number(match[1])
+}
+
+describe('3-node cluster', () => {
+  const topic = uniqueTopic('failover')
+  before(async () => {
+    await startCluster()
+  })
+  after(async () => {
+    await stopCluster()
+  })
+
+  it('keeps a replicated topic writable after kill -9 of its leader, and takes the node back', async () => {
+    const all = CLUSTER_BOOTSTRAP.join(',')
+    cli.createTopic(topic, { bootstrap: all, partitions: 1, replicationFactor: 3 })
+    assert.match(cli.describeTopic(topic, all), /Replicas: \d,\d,\d\s+Isr: \d,\d,\d/)
+    cli.produce(topic, ['k1:before-1', 'k2:before-2'], { bootstrap: all })
+
+    const leader = leaderOf(cli.describeTopic(topic, all))
+    await killNode(leader)
+    const survivors = CLUSTER_BOOTSTRAP.filter((_, i) => i + 1 !== leader).join(',')
+
+    cli.produce(topic, ['k3:after-1', 'k4:after-2'], { bootstrap: survivors })
+    const newLeader = leaderOf(cli.describeTopic(topic, survivors))
+    assert.notEqual(newLeader, leader, 'leadership moved off the killed node')
+    assert.deepEqual(cli.consume(topic, 4, { bootstrap: survivors }), [
+      'k1:before-1',
+      'k2:before-2',
+      'k3:after-1',
+      'k4:after-2',
+    ])
+
+    await restartNode(leader)
+    const deadline = Date.now() + 60_000
+    let description = cli.describeTopic(topic, all)
+    while (!/Isr: \d,\d,\d/.test(description) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 1000))
+      description = cli.describeTopic(topic, all)
+    }
+    assert.match(
+      description,
+      /Isr: \d,\d,\d/,
+      `restarted node ${leader} rejoined the ISR\n${logTail(clusterDir(leader))}`,
+    )
+  })
+})
