@@ -42,19 +42,24 @@ export const STORE_PASSWORD = 'changeit'
  * Ports of the single node (identical in docker-compose.yml and the README). KAFKA_PORT_BASE shifts
  * them all, so a second single node (another Kafka line, a recording session) can run beside the first.
  */
-const BASE = Number(process.env.KAFKA_PORT_BASE ?? 9092)
-export const SINGLE = {
-  plaintext: BASE,
-  controller: BASE + 1,
-  saslPlaintext: BASE + 2,
-  ssl: BASE + 3,
-  saslSsl: BASE + 4,
-  /** A PLAINTEXT listener advertised at the recording proxy's port, so recorded clients stay on the proxy. */
-  proxied: BASE + 5,
-  proxy: BASE + 6,
+export const DEFAULT_PORT_BASE = 9092
+export function singlePorts(base: number) {
+  return {
+    plaintext: base,
+    controller: base + 1,
+    saslPlaintext: base + 2,
+    ssl: base + 3,
+    saslSsl: base + 4,
+    /** A PLAINTEXT listener advertised at the recording proxy's port, so recorded clients stay on the proxy. */
+    proxied: base + 5,
+    proxy: base + 6,
+  }
 }
+export type SinglePorts = ReturnType<typeof singlePorts>
+const BASE = Number(process.env.KAFKA_PORT_BASE ?? DEFAULT_PORT_BASE)
+export const SINGLE = singlePorts(BASE)
 
-export const SINGLE_DIR = join(KIT, BASE === 9092 ? 'single' : `single-${BASE}`)
+export const SINGLE_DIR = join(KIT, BASE === DEFAULT_PORT_BASE ? 'single' : `single-${BASE}`)
 
 /** Test users: PLAIN knows both; SCRAM-SHA-256 and -512 credentials are created at format time. */
 export const USERS = { admin: 'admin-secret', alice: 'alice-secret' } as const
@@ -220,8 +225,7 @@ function jaas(listener: string): string {
   ].join('\n')
 }
 
-export function singleNodeProperties(dir: string): string {
-  const s = SINGLE
+export function singleNodeProperties(dir: string, s: SinglePorts = SINGLE): string {
   const listeners = [
     `PLAINTEXT://127.0.0.1:${s.plaintext}`,
     `CONTROLLER://127.0.0.1:${s.controller}`,
@@ -410,9 +414,9 @@ async function stopDir(dir: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): 
   } catch {}
 }
 
-/** Kills brokers left behind by an earlier run whose pid files were lost (they would hold our ports). */
-function killStrays(): void {
-  const found = spawnSync('pgrep', ['-f', `kafka.Kafka ${KIT}/`], { encoding: 'utf8' })
+/** Kills a broker of `dir` left behind by an earlier run whose pid file was lost (it would hold our ports). */
+function killStrays(dir: string): void {
+  const found = spawnSync('pgrep', ['-f', `kafka.Kafka ${dir}/`], { encoding: 'utf8' })
   for (const line of (found.stdout ?? '').split('\n')) {
     const pid = Number(line)
     if (pid > 0) {
@@ -437,7 +441,7 @@ export async function startSingle(): Promise<{ started: boolean; bootstrap: stri
     await waitReady(SINGLE_DIR, SINGLE.plaintext, 1)
     return { started: false, bootstrap }
   }
-  killStrays()
+  killStrays(SINGLE_DIR)
   fetchLibs(rel)
   ensureCerts()
   rmSync(SINGLE_DIR, { recursive: true, force: true })
@@ -468,6 +472,7 @@ export async function startCluster(): Promise<string[]> {
   const rel = release()
   fetchLibs(rel)
   await stopCluster()
+  killStrays(join(KIT, 'cluster'))
   rmSync(join(KIT, 'cluster'), { recursive: true, force: true })
   const id = clusterId()
   for (const n of CLUSTER_NODES) {

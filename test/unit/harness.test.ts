@@ -5,7 +5,7 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { describe, it } from 'node:test'
 import { parse } from 'yaml'
-import { release, SINGLE, singleNodeProperties, USERS } from '../../scripts/kafka/harness.ts'
+import { DEFAULT_PORT_BASE, release, singleNodeProperties, singlePorts, USERS } from '../../scripts/kafka/harness.ts'
 
 function properties(text: string): Map<string, string> {
   const map = new Map<string, string>()
@@ -30,7 +30,9 @@ describe('harness release selection', () => {
 })
 
 describe('docker-compose.yml matches the harness', () => {
-  const harness = properties(singleNodeProperties('/tmp/kafkax-node'))
+  // the default ports, whatever KAFKA_PORT_BASE this run uses
+  const ports = singlePorts(DEFAULT_PORT_BASE)
+  const harness = properties(singleNodeProperties('/tmp/kafkax-node', ports))
   const docker = properties(readFileSync(new URL('../../docker/server.properties', import.meta.url), 'utf8'))
   const compose = parse(readFileSync(new URL('../../docker-compose.yml', import.meta.url), 'utf8'))
 
@@ -45,7 +47,7 @@ describe('docker-compose.yml matches the harness', () => {
       clientListeners(harness.get('advertised.listeners')!),
     )
     const published = compose.services.kafka.ports.map((p: string) => Number(p.split(':').at(-1)))
-    assert.deepEqual(published.sort(), [SINGLE.plaintext, SINGLE.saslPlaintext, SINGLE.ssl, SINGLE.saslSsl].sort())
+    assert.deepEqual(published.sort(), [ports.plaintext, ports.saslPlaintext, ports.ssl, ports.saslSsl].sort())
   })
 
   it('enables the same SASL mechanisms with the same users', () => {
