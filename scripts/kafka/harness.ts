@@ -256,6 +256,8 @@ ssl.truststore.type=PKCS12
 ssl.truststore.location=${join(TLS_DIR, 'truststore.p12')}
 ssl.truststore.password=${STORE_PASSWORD}
 ssl.client.auth=none
+# SASL sessions on SASL_PLAINTEXT expire after 15 s, so clients must re-authenticate (KIP-368)
+listener.name.sasl_plaintext.connections.max.reauth.ms=15000
 `
 }
 

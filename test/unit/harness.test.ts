@@ -62,7 +62,10 @@ describe('docker-compose.yml matches the harness', () => {
     }
   })
 
-  it('uses the same TLS store password', () => {
+  it('uses the same TLS store password and SASL session lifetime', () => {
     assert.equal(docker.get('ssl.keystore.password'), harness.get('ssl.keystore.password'))
+    const reauth = 'listener.name.sasl_plaintext.connections.max.reauth.ms'
+    assert.ok(Number(harness.get(reauth)) > 0)
+    assert.equal(docker.get(reauth), harness.get(reauth))
   })
 })
