@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict'
 import { before, describe, it } from 'node:test'
+import { consumerPerformance, producerPerformance } from '../../scripts/kafka/perf.ts'
 import { brokers, CA_FILE, cli, clientConfig, kcat, SINGLE, USERS, uniqueTopic } from '../helpers/kafka.ts'
 
 const host = '127.0.0.1'
@@ -36,6 +37,22 @@ describe('single-node harness, Java CLI tools on every listener', () => {
       assert.deepEqual(received, sent)
     })
   }
+
+  it('runs ProducerPerformance and ConsumerPerformance (lz4, acks=all) through the perf helpers', () => {
+    const perfTopic = uniqueTopic('perf')
+    const produced = producerPerformance({
+      bootstrap: brokers()[0],
+      topic: perfTopic,
+      records: 3000,
+      recordSize: 100,
+      props: { acks: 'all', 'compression.type': 'lz4' },
+    })
+    assert.equal(produced.records, 3000)
+    assert.ok(produced.recordsPerSec > 0 && produced.p99Ms >= produced.p50Ms)
+    const consumed = consumerPerformance({ bootstrap: brokers()[0], topic: perfTopic, records: 3000 })
+    assert.equal(consumed.records, 3000)
+    assert.ok(Math.abs(consumed.mb - (3000 * 100) / 2 ** 20) < 0.001, `consumed ${consumed.mb} MB`)
+  })
 
   it('reports the topic it created through the Java admin client', () => {
     const description = cli.describeTopic(topic, brokers()[0])
