@@ -1,4 +1,4 @@
-// npm test: typecheck, lint, unit tests, then integration tests against a real Kafka broker
+// npm test: typecheck, lint, a check that generated code is current, unit tests, then integration tests against a real Kafka broker
 // (started here once for the whole run and stopped at the end, unless KAFKA_BROKERS names one).
 // `npm test -- unit` or `-- integration` runs one part; extra arguments after it filter test files.
 
@@ -59,6 +59,7 @@ try {
   if (part === 'all') {
     step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'])
     step('lint', process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '.'])
+    step('generated code up to date', process.execPath, ['--import', 'tsx', 'scripts/generate/index.ts', '--check'])
   }
   if (part === 'all' || part === 'unit') runTests('unit tests', 'test/unit', process.env, 2)
   if (part === 'all' || part === 'integration') await integration()
