@@ -3,7 +3,7 @@
 
 import { spawnSync } from 'node:child_process'
 import { join } from 'node:path'
-import { fetchLibs, release, ROOT } from '../kafka/harness.ts'
+import { fetchLibs, ROOT, release } from '../kafka/harness.ts'
 
 export const ERROR_CODES_FILE = join(ROOT, 'src/protocol/error-table.generated.ts')
 

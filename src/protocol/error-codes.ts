@@ -19,7 +19,12 @@ const BY_NAME = new Map<string, ErrorCodeInfo>([...BY_CODE.values()].map((info) 
 /** What Kafka says about `code`; codes newer than our table are unknown and not retriable. */
 export function errorCode(code: number): ErrorCodeInfo {
   return (
-    BY_CODE.get(code) ?? { code, name: `UNKNOWN_ERROR_CODE_${code}`, retriable: false, message: `Kafka error code ${code}` }
+    BY_CODE.get(code) ?? {
+      code,
+      name: `UNKNOWN_ERROR_CODE_${code}`,
+      retriable: false,
+      message: `Kafka error code ${code}`,
+    }
   )
 }
 
