@@ -1,0 +1,119 @@
+// The record-batch codecs (RecordBatch attributes bits 0-2): 0 none, 1 gzip, 2 snappy, 3 lz4, 4 zstd.
+// All work is asynchronous so a large batch never blocks the event loop; snappy, lz4 and zstd come from
+// optional packages loaded on first use. Corrupt input always becomes a ProtocolError.
+
+import { promisify } from 'node:util'
+import zlib from 'node:zlib'
+import { ConfigError, ProtocolError } from '../errors.ts'
+import { isXerial, xerialBlocks, xerialFrame } from './snappy-framing.ts'
+
+export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+export type CompressionCodec = (typeof CODECS)[number]
+
+/** Decompressed batches larger than this are refused (a guard against compression bombs). */
+export const MAX_DECOMPRESSED_BYTES = 256 * 1024 * 1024
+
+const gzip = promisify(zlib.gzip)
+const gunzip = promisify(zlib.gunzip)
+
+interface Codec {
+  compress(data: Buffer): Promise<Buffer>
+  decompress(data: Buffer): Promise<Buffer>
+}
+
+type Snappy = typeof import('snappy')
+type Lz4 = typeof import('lz4-napi')
+type Zstd = typeof import('@mongodb-js/zstd')
+
+/** Loads an optional codec package once, with an error that says what to install. */
+function optional<T>(name: string, load: () => Promise<T>): () => Promise<T> {
+  let loaded: Promise<T> | undefined
+  return () => {
+    loaded ??= load().catch((cause) => {
+      loaded = undefined
+      throw new ConfigError(`this codec needs the optional package ${name}: npm install ${name}`, { cause })
+    })
+    return loaded
+  }
+}
+
+const snappy = optional<Snappy>('snappy', () => import('snappy'))
+const lz4 = optional<Lz4>('lz4-napi', () => import('lz4-napi'))
+const zstdPackage = optional<Zstd>('@mongodb-js/zstd', () => import('@mongodb-js/zstd'))
+
+// node:zlib has zstd from Node 22.15 / 23.8; older runtimes use @mongodb-js/zstd.
+const nativeZstd = zlib as unknown as {
+  zstdCompress?: (b: Buffer, cb: (e: Error | null, r: Buffer) => void) => void
+  zstdDecompress?: (b: Buffer, o: object, cb: (e: Error | null, r: Buffer) => void) => void
+}
+
+async function snappyUncompress(block: Uint8Array): Promise<Buffer> {
+  return (await (await snappy()).uncompress(block)) as Buffer
+}
+
+const codecs: Record<Exclude<CompressionCodec, 'none'>, Codec> = {
+  gzip: {
+    compress: (data) => gzip(data),
+    decompress: (data) => gunzip(data, { maxOutputLength: MAX_DECOMPRESSED_BYTES }),
+  },
+  snappy: {
+    async compress(data) {
+      return xerialFrame(await (await snappy()).compress(data))
+    },
+    async decompress(data) {
+      if (!isXerial(data)) return snappyUncompress(data)
+      const blocks = await Promise.all(xerialBlocks(data).map(snappyUncompress))
+      return blocks.length === 1 ? blocks[0] : Buffer.concat(blocks)
+    },
+  },
+  lz4: {
+    async compress(data) {
+      return (await lz4()).compressFrame(data)
+    },
+    async decompress(data) {
+      return (await lz4()).decompressFrame(data)
+    },
+  },
+  zstd: {
+    async compress(data) {
+      if (nativeZstd.zstdCompress) return promisify(nativeZstd.zstdCompress)(data)
+      return (await zstdPackage()).compress(data)
+    },
+    async decompress(data) {
+      const decompress = nativeZstd.zstdDecompress
+      if (decompress) {
+        return new Promise((resolve, reject) =>
+          decompress(data, { maxOutputLength: MAX_DECOMPRESSED_BYTES }, (e, r) => (e ? reject(e) : resolve(r))),
+        )
+      }
+      return (await zstdPackage()).decompress(data)
+    },
+  },
+}
+
+/** The codec name of a RecordBatch attributes value. */
+export function codecOf(attributes: number): CompressionCodec {
+  const codec = CODECS[attributes & 0x07]
+  if (codec === undefined) throw new ProtocolError(`unknown compression codec ${attributes & 0x07}`)
+  return codec
+}
+
+export async function compress(codec: CompressionCodec, data: Buffer): Promise<Buffer> {
+  return codec === 'none' ? data : codecs[codec].compress(data)
+}
+
+/** Decompresses a batch's records; bad data (or a missing package) never escapes as anything but a typed error. */
+export async function decompress(codec: CompressionCodec, data: Buffer): Promise<Buffer> {
+  if (codec === 'none') return data
+  let out: Buffer
+  try {
+    out = await codecs[codec].decompress(data)
+  } catch (err) {
+    if (err instanceof ConfigError || err instanceof ProtocolError) throw err
+    throw new ProtocolError(`corrupt ${codec} data: ${(err as Error)?.message ?? String(err)}`, { cause: err })
+  }
+  if (out.length > MAX_DECOMPRESSED_BYTES) {
+    throw new ProtocolError(`${codec} data decompresses to more than ${MAX_DECOMPRESSED_BYTES} bytes`)
+  }
+  return out
+}
