@@ -1,0 +1,273 @@
+// RecordBatch v2 (magic 2), as laid out in the protocol guide's "Record Batch" section (KIP-98):
+//   baseOffset int64 | batchLength int32 | partitionLeaderEpoch int32 | magic int8 | crc uint32 |
+//   attributes int16 | lastOffsetDelta int32 | baseTimestamp int64 | maxTimestamp int64 |
+//   producerId int64 | producerEpoch int16 | baseSequence int32 | recordCount int32 | records
+// The CRC-32C covers attributes..end. Records: length varint | attributes int8 | timestampDelta varlong |
+// offsetDelta varint | key varint-bytes | value varint-bytes | header count varint | headers.
+
+import { CODECS, type CompressionCodec, codecOf, compress, decompress } from '../compression/index.ts'
+import { crc32c } from '../crc32c.ts'
+import { ProtocolError } from '../errors.ts'
+import { Reader, Writer } from '../primitives/index.ts'
+
+export const HEADER_SIZE = 61
+const CRC_OFFSET = 17
+const ATTRIBUTES_OFFSET = 21
+const MAGIC_OFFSET = 16
+
+const TRANSACTIONAL = 0x10
+const CONTROL = 0x20
+const LOG_APPEND_TIME = 0x08
+
+export interface RecordHeader {
+  key: string
+  value: Buffer | null
+}
+
+export interface RecordInput {
+  key: Buffer | null
+  value: Buffer | null
+  headers?: readonly RecordHeader[]
+  /** Milliseconds since the epoch. */
+  timestamp: number
+}
+
+export interface BatchOptions {
+  compression?: CompressionCodec
+  producerId?: bigint
+  producerEpoch?: number
+  baseSequence?: number
+  transactional?: boolean
+  control?: boolean
+  partitionLeaderEpoch?: number
+}
+
+/** Size of a zigzag varint without writing it. */
+function varintSize(v: number): number {
+  let zigzag = v >= 0 ? v * 2 : -v * 2 - 1
+  let size = 1
+  while (zigzag >= 128) {
+    zigzag = Math.floor(zigzag / 128)
+    size++
+  }
+  return size
+}
+
+/**
+ * Builds one batch record by record (the accumulator appends as sends arrive), in a single buffer
+ * whose header is reserved up front and back-patched when the batch closes.
+ */
+export class RecordBatchBuilder {
+  private readonly w: Writer
+  private count = 0
+  private baseTimestamp = 0
+  private maxTimestamp = 0
+
+  constructor(
+    private readonly options: BatchOptions = {},
+    initialCapacity = 16 * 1024,
+  ) {
+    this.w = new Writer(initialCapacity)
+    this.w.reserve(HEADER_SIZE)
+  }
+
+  get recordCount(): number {
+    return this.count
+  }
+
+  /** Bytes written so far (uncompressed). */
+  get sizeInBytes(): number {
+    return this.w.offset
+  }
+
+  append(record: RecordInput): void {
+    if (this.count === 0) {
+      this.baseTimestamp = record.timestamp
+      this.maxTimestamp = record.timestamp
+    } else if (record.timestamp > this.maxTimestamp) this.maxTimestamp = record.timestamp
+    const timestampDelta = record.timestamp - this.baseTimestamp
+    const { key, value } = record
+    const headers = record.headers ?? []
+    let size =
+      1 +
+      varintSize(timestampDelta) +
+      varintSize(this.count) +
+      (key === null ? 1 : varintSize(key.length) + key.length) +
+      (value === null ? 1 : varintSize(value.length) + value.length) +
+      varintSize(headers.length)
+    const headerKeys: number[] = []
+    for (const h of headers) {
+      const keyLength = Buffer.byteLength(h.key)
+      headerKeys.push(keyLength)
+      size += varintSize(keyLength) + keyLength + (h.value === null ? 1 : varintSize(h.value.length) + h.value.length)
+    }
+    const w = this.w
+    w.ensure(size + 5)
+    w.varint(size)
+    w.int8(0)
+    w.varlongNumber(timestampDelta)
+    w.varint(this.count)
+    if (key === null) w.varint(-1)
+    else {
+      w.varint(key.length)
+      w.raw(key)
+    }
+    if (value === null) w.varint(-1)
+    else {
+      w.varint(value.length)
+      w.raw(value)
+    }
+    w.varint(headers.length)
+    for (let i = 0; i < headers.length; i++) {
+      w.varint(headerKeys[i])
+      w.offset += w.buffer.write(headers[i].key, w.offset, 'utf8')
+      const v = headers[i].value
+      if (v === null) w.varint(-1)
+      else {
+        w.varint(v.length)
+        w.raw(v)
+      }
+    }
+    this.count++
+  }
+
+  /** Closes the batch: compresses the records if asked, fills in the header and the CRC. */
+  async build(): Promise<Buffer> {
+    if (this.count === 0) throw new ProtocolError('a record batch needs at least one record')
+    const codec = this.options.compression ?? 'none'
+    let out: Buffer
+    if (codec === 'none') {
+      out = this.w.finish()
+    } else {
+      const packed = await compress(codec, this.w.finish().subarray(HEADER_SIZE))
+      out = Buffer.allocUnsafe(HEADER_SIZE + packed.length)
+      out.set(packed, HEADER_SIZE)
+    }
+    const o = this.options
+    const attributes = CODECS.indexOf(codec) | (o.transactional ? TRANSACTIONAL : 0) | (o.control ? CONTROL : 0)
+    out.writeBigInt64BE(0n, 0)
+    out.writeInt32BE(out.length - 12, 8)
+    out.writeInt32BE(o.partitionLeaderEpoch ?? -1, 12)
+    out.writeInt8(2, MAGIC_OFFSET)
+    out.writeInt16BE(attributes, ATTRIBUTES_OFFSET)
+    out.writeInt32BE(this.count - 1, 23)
+    writeInt64Number(out, this.baseTimestamp, 27)
+    writeInt64Number(out, this.maxTimestamp, 35)
+    out.writeBigInt64BE(o.producerId ?? -1n, 43)
+    out.writeInt16BE(o.producerEpoch ?? -1, 51)
+    out.writeInt32BE(o.baseSequence ?? -1, 53)
+    out.writeInt32BE(this.count, 57)
+    out.writeUInt32BE(crc32c(out, ATTRIBUTES_OFFSET), CRC_OFFSET)
+    return out
+  }
+}
+
+function writeInt64Number(buf: Buffer, v: number, at: number): void {
+  const high = Math.floor(v / 0x1_0000_0000)
+  buf.writeInt32BE(high, at)
+  buf.writeUInt32BE(v - high * 0x1_0000_0000, at + 4)
+}
+
+export interface KafkaRecord {
+  offset: bigint
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  headers: RecordHeader[]
+}
+
+export interface RecordBatch {
+  baseOffset: bigint
+  partitionLeaderEpoch: number
+  compression: CompressionCodec
+  logAppendTime: boolean
+  transactional: boolean
+  control: boolean
+  lastOffsetDelta: number
+  baseTimestamp: number
+  maxTimestamp: number
+  producerId: bigint
+  producerEpoch: number
+  baseSequence: number
+  records: KafkaRecord[]
+}
+
+/**
+ * Decodes every complete batch in a `records` field. A Fetch response may end with a partial batch
+ * (the broker cuts at maxBytes); it is not an error and is left out.
+ */
+export async function decodeRecordBatches(data: Buffer): Promise<RecordBatch[]> {
+  const batches: RecordBatch[] = []
+  let offset = 0
+  while (data.length - offset >= 12) {
+    const batchLength = data.readInt32BE(offset + 8)
+    if (batchLength < HEADER_SIZE - 12) throw new ProtocolError(`record batch length ${batchLength} is too small`)
+    if (offset + 12 + batchLength > data.length) break
+    batches.push(await decodeRecordBatch(data.subarray(offset, offset + 12 + batchLength)))
+    offset += 12 + batchLength
+  }
+  return batches
+}
+
+async function decodeRecordBatch(batch: Buffer): Promise<RecordBatch> {
+  const magic = batch.readInt8(MAGIC_OFFSET)
+  if (magic !== 2) throw new ProtocolError(`record batch magic ${magic} is not supported here (expected 2)`)
+  const crc = batch.readUInt32BE(CRC_OFFSET)
+  const actual = crc32c(batch, ATTRIBUTES_OFFSET)
+  if (crc !== actual) {
+    throw new ProtocolError(`record batch CRC mismatch: stored ${crc.toString(16)}, computed ${actual.toString(16)}`)
+  }
+  const r = new Reader(batch, ATTRIBUTES_OFFSET)
+  const attributes = r.int16()
+  const head = {
+    baseOffset: batch.readBigInt64BE(0),
+    partitionLeaderEpoch: batch.readInt32BE(12),
+    compression: codecOf(attributes),
+    logAppendTime: (attributes & LOG_APPEND_TIME) !== 0,
+    transactional: (attributes & TRANSACTIONAL) !== 0,
+    control: (attributes & CONTROL) !== 0,
+    lastOffsetDelta: r.int32(),
+    baseTimestamp: r.int64Number(),
+    maxTimestamp: r.int64Number(),
+    producerId: r.int64(),
+    producerEpoch: r.int16(),
+    baseSequence: r.int32(),
+  }
+  const count = r.int32()
+  const body = await decompress(head.compression, batch.subarray(HEADER_SIZE))
+  const records = new Reader(body)
+  // every record takes at least 7 bytes, so a count the body cannot hold is rejected up front
+  if (count < 0 || count * 7 > body.length) throw new ProtocolError(`record count ${count} does not fit the batch`)
+  const list: KafkaRecord[] = new Array(count)
+  for (let i = 0; i < count; i++) {
+    const rec = records.sub(records.varint())
+    rec.int8()
+    const timestampDelta = rec.varlongNumber()
+    const offsetDelta = rec.varint()
+    const key = varBytes(rec)
+    const value = varBytes(rec)
+    const headerCount = rec.varint()
+    if (headerCount < 0 || headerCount * 2 > rec.remaining()) throw new ProtocolError(`bad header count ${headerCount}`)
+    const headers: RecordHeader[] = new Array(headerCount)
+    for (let h = 0; h < headerCount; h++) {
+      const keyBytes = varBytes(rec)
+      if (keyBytes === null) throw new ProtocolError('null record header key')
+      headers[h] = { key: keyBytes.toString('utf8'), value: varBytes(rec) }
+    }
+    list[i] = {
+      offset: head.baseOffset + BigInt(offsetDelta),
+      timestamp: head.logAppendTime ? head.maxTimestamp : head.baseTimestamp + timestampDelta,
+      key,
+      value,
+      headers,
+    }
+  }
+  return { ...head, records: list }
+}
+
+/** Varint-length bytes: -1 is null. */
+function varBytes(r: Reader): Buffer | null {
+  const length = r.varint()
+  if (length === -1) return null
+  return r.raw(length)
+}
