@@ -33,6 +33,11 @@ export function uniqueTopic(prefix = 'test'): string {
   return `${prefix}-${Date.now().toString(36)}-${randomBytes(4).toString('hex')}`
 }
 
+/** The harness broker's on-disk log of a partition: batches are stored there as producers wrote them. */
+export function partitionLogDir(topic: string, partition = 0): string {
+  return join(SINGLE_DIR, 'data', `${topic}-${partition}`)
+}
+
 /** The tail of the broker's log, for assertion messages. */
 export function brokerLog(lines = 40): string {
   return logTail(SINGLE_DIR, lines)
@@ -71,7 +76,11 @@ export const cli = {
   },
 
   /** Produces `key:value` lines (keys parsed on ':') with the console producer, acks=all. */
-  produce(topic: string, lines: string[], o: { bootstrap?: string; config?: string } = {}) {
+  produce(
+    topic: string,
+    lines: string[],
+    o: { bootstrap?: string; config?: string; compression?: string; props?: Record<string, string> } = {},
+  ) {
     const producer = isKafka39() ? 'kafka.tools.ConsoleProducer' : 'org.apache.kafka.tools.ConsoleProducer'
     runTool(
       producer,
@@ -86,6 +95,9 @@ export const cli = {
         'key.separator=:',
         '--producer-property',
         'acks=all',
+        ...Object.entries(o.props ?? {}).flatMap(([k, v]) => ['--producer-property', `${k}=${v}`]),
+        // the console producer sets compression.type itself, from this flag
+        ...(o.compression ? ['--compression-codec', o.compression] : []),
         ...(o.config ? [isKafka39() ? '--producer.config' : '--command-config', o.config] : []),
       ],
       { input: `${lines.join('\n')}\n` },
