@@ -9,6 +9,7 @@ import { CODECS, type CompressionCodec, codecOf, compress, decompress } from '..
 import { crc32c } from '../crc32c.ts'
 import { ProtocolError } from '../errors.ts'
 import { Reader, Writer } from '../primitives/index.ts'
+import { decodeLegacyEntry } from './message-set.ts'
 
 export const HEADER_SIZE = 61
 const CRC_OFFSET = 17
@@ -193,25 +194,29 @@ export interface RecordBatch {
 }
 
 /**
- * Decodes every complete batch in a `records` field. A Fetch response may end with a partial batch
+ * Decodes every complete batch in a `records` field (RecordBatch v2, or legacy MessageSet v0/v1). A Fetch response may end with a partial batch
  * (the broker cuts at maxBytes); it is not an error and is left out.
  */
 export async function decodeRecordBatches(data: Buffer): Promise<RecordBatch[]> {
   const batches: RecordBatch[] = []
   let offset = 0
-  while (data.length - offset >= 12) {
-    const batchLength = data.readInt32BE(offset + 8)
-    if (batchLength < HEADER_SIZE - 12) throw new ProtocolError(`record batch length ${batchLength} is too small`)
-    if (offset + 12 + batchLength > data.length) break
-    batches.push(await decodeRecordBatch(data.subarray(offset, offset + 12 + batchLength)))
-    offset += 12 + batchLength
+  // a v2 batch and a legacy message both start with offset int64, length int32, and keep magic at byte 16
+  while (data.length - offset >= 17) {
+    const length = data.readInt32BE(offset + 8)
+    const magic = data.readInt8(offset + MAGIC_OFFSET)
+    const minimum = magic === 2 ? HEADER_SIZE - 12 : 14
+    if (length < minimum) throw new ProtocolError(`record batch length ${length} is too small`)
+    if (offset + 12 + length > data.length) break
+    const entry = data.subarray(offset, offset + 12 + length)
+    if (magic === 2) batches.push(await decodeRecordBatch(entry))
+    else if (magic === 0 || magic === 1) batches.push(await decodeLegacyEntry(entry))
+    else throw new ProtocolError(`unknown record batch magic ${magic}`)
+    offset += 12 + length
   }
   return batches
 }
 
 async function decodeRecordBatch(batch: Buffer): Promise<RecordBatch> {
-  const magic = batch.readInt8(MAGIC_OFFSET)
-  if (magic !== 2) throw new ProtocolError(`record batch magic ${magic} is not supported here (expected 2)`)
   const crc = batch.readUInt32BE(CRC_OFFSET)
   const actual = crc32c(batch, ATTRIBUTES_OFFSET)
   if (crc !== actual) {
