@@ -1,25 +1,37 @@
 // `npm run generate` writes the generated sources; `npm run generate -- --check` fails when the
 // committed ones differ from what the generator produces now.
 
-import { readFileSync, writeFileSync } from 'node:fs'
-import { relative } from 'node:path'
+import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { join, relative } from 'node:path'
 import { ROOT } from '../kafka/harness.ts'
 import { ERROR_CODES_FILE, errorCodesSource } from './error-codes.ts'
-
-const outputs: [file: string, source: () => string][] = [[ERROR_CODES_FILE, errorCodesSource]]
+import { MESSAGES_DIR, messageSources } from './messages.ts'
 
 const check = process.argv.includes('--check')
 const stale: string[] = []
-for (const [file, source] of outputs) {
-  const text = source()
+
+function emit(file: string, text: string): void {
   let current: string | undefined
   try {
     current = readFileSync(file, 'utf8')
   } catch {}
-  if (current === text) continue
+  if (current === text) return
   if (check) stale.push(relative(ROOT, file))
   else writeFileSync(file, text)
 }
+
+emit(ERROR_CODES_FILE, errorCodesSource())
+
+// The messages directory holds generated files only: stray ones (a message Kafka removed) go too.
+const messages = messageSources()
+mkdirSync(MESSAGES_DIR, { recursive: true })
+for (const [name, text] of messages) emit(join(MESSAGES_DIR, name), text)
+for (const name of readdirSync(MESSAGES_DIR)) {
+  if (messages.has(name)) continue
+  if (check) stale.push(relative(ROOT, join(MESSAGES_DIR, name)))
+  else rmSync(join(MESSAGES_DIR, name))
+}
+
 if (stale.length > 0) {
   console.error(`generated files are out of date (run npm run generate): ${stale.join(', ')}`)
   process.exit(1)

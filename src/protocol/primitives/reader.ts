@@ -47,6 +47,13 @@ export class Reader {
     return v
   }
 
+  uint16(): number {
+    this.need(2, 'uint16')
+    const v = this.buffer.readUInt16BE(this.offset)
+    this.offset += 2
+    return v
+  }
+
   uint32(): number {
     this.need(4, 'uint32')
     const v = this.buffer.readUInt32BE(this.offset)

@@ -44,6 +44,12 @@ export class Writer {
     this.offset += 4
   }
 
+  uint16(v: number): void {
+    this.ensure(2)
+    this.buffer.writeUInt16BE(v, this.offset)
+    this.offset += 2
+  }
+
   uint32(v: number): void {
     this.ensure(4)
     this.buffer.writeUInt32BE(v, this.offset)
