@@ -222,6 +222,10 @@ function jaas(listener: string): string {
     `listener.name.${listener}.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="admin" password="${USERS.admin}" ${users};`,
     `listener.name.${listener}.scram-sha-256.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
     `listener.name.${listener}.scram-sha-512.sasl.jaas.config=org.apache.kafka.common.security.scram.ScramLoginModule required;`,
+    // No unsecuredLogin* options: a tokenless login, as the broker only validates client tokens. With no
+    // server callback handler configured, Kafka's OAuthBearerUnsecuredValidatorCallbackHandler accepts
+    // unsecured JWS (alg none) whose `sub` names the principal.
+    `listener.name.${listener}.oauthbearer.sasl.jaas.config=org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;`,
   ].join('\n')
 }
 
@@ -245,7 +249,7 @@ share.coordinator.state.topic.min.isr=1
 listeners=${listeners.join(',')}
 advertised.listeners=${advertised.join(',')}
 listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT,SSL:SSL,SASL_SSL:SASL_SSL,PROXIED:PLAINTEXT
-sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512
+sasl.enabled.mechanisms=PLAIN,SCRAM-SHA-256,SCRAM-SHA-512,OAUTHBEARER
 ${jaas('sasl_plaintext')}
 ${jaas('sasl_ssl')}
 ssl.keystore.type=PKCS12
@@ -284,14 +288,18 @@ broker.heartbeat.interval.ms=1000
 
 /** Java client configs for the CLI tools on the secured listeners of the single node. */
 export function clientConfig(
-  kind: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'SSL' | 'SASL_SSL-SCRAM-SHA-256',
+  kind: 'PLAIN' | 'SCRAM-SHA-256' | 'SCRAM-SHA-512' | 'OAUTHBEARER' | 'SSL' | 'SASL_SSL-SCRAM-SHA-256',
   user: keyof typeof USERS = 'alice',
 ): string {
   const file = join(SINGLE_DIR, `client-${kind}-${user}.properties`)
   const trust = `ssl.truststore.type=PKCS12\nssl.truststore.location=${join(TLS_DIR, 'truststore.p12')}\nssl.truststore.password=${STORE_PASSWORD}\n`
   const login = (mech: string) => {
+    const prefix = `sasl.mechanism=${mech}\nsasl.jaas.config=org.apache.kafka.common.security`
+    // OAUTHBEARER: the Java client's default login handler makes an unsecured JWS with this `sub`
+    if (mech === 'OAUTHBEARER')
+      return `${prefix}.oauthbearer.OAuthBearerLoginModule required unsecuredLoginStringClaim_sub="${user}";\n`
     const module = mech === 'PLAIN' ? 'plain.PlainLoginModule' : 'scram.ScramLoginModule'
-    return `sasl.mechanism=${mech}\nsasl.jaas.config=org.apache.kafka.common.security.${module} required username="${user}" password="${USERS[user]}";\n`
+    return `${prefix}.${module} required username="${user}" password="${USERS[user]}";\n`
   }
   let text: string
   if (kind === 'SSL') text = `security.protocol=SSL\n${trust}`

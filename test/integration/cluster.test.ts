@@ -3,6 +3,8 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { Cluster } from '../../src/client/cluster.ts'
+import { Metadata } from '../../src/protocol/messages/index.ts'
 import {
   CLUSTER_BOOTSTRAP,
   cli,
@@ -62,5 +64,35 @@ describe('3-node cluster', () => {
       /Isr: \d,\d,\d/,
       `restarted node ${leader} rejoined the ISR\n${logTail(clusterDir(leader))}`,
     )
+  })
+
+  it('the cluster client follows a new leader after kill -9 and reconnects to the restarted node', async () => {
+    const replicated = uniqueTopic('client-failover')
+    cli.createTopic(replicated, { bootstrap: CLUSTER_BOOTSTRAP.join(','), partitions: 3, replicationFactor: 3 })
+    const cluster = new Cluster({ brokers: CLUSTER_BOOTSTRAP, retry: { deadlineMs: 60_000 } })
+    try {
+      await cluster.connect()
+      const leader = await cluster.leaderFor(replicated, 0)
+      await (await cluster.connectionToNode(leader)).request(Metadata, { topics: [] })
+      await killNode(leader)
+
+      // the cached leader is now wrong; a refresh (from a survivor) names the new one
+      let moved = leader
+      const deadline = Date.now() + 60_000
+      while (moved === leader && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 500))
+        moved = (await cluster.refreshMetadata([replicated])).partition(replicated, 0)!.leader
+      }
+      assert.notEqual(moved, leader, 'metadata never named a new leader')
+      const answer = await cluster.request(moved, Metadata, { topics: [{ name: replicated }] })
+      assert.equal(answer.topics[0].partitions.length, 3)
+
+      // the node comes back: the pool reopens its connection on the next request, no user action
+      await restartNode(leader)
+      const back = await cluster.request(leader, Metadata, { topics: [] })
+      assert.equal(back.brokers.length, 3)
+    } finally {
+      await cluster.close()
+    }
   })
 })

@@ -62,6 +62,23 @@ describe('docker-compose.yml matches the harness', () => {
     }
   })
 
+  it('offers OAUTHBEARER with the unsecured validator on both SASL listeners', () => {
+    assert.deepEqual(harness.get('sasl.enabled.mechanisms')?.split(','), [
+      'PLAIN',
+      'SCRAM-SHA-256',
+      'SCRAM-SHA-512',
+      'OAUTHBEARER',
+    ])
+    for (const listener of ['sasl_plaintext', 'sasl_ssl']) {
+      // tokenless broker login; no server callback handler, so Kafka's unsecured JWS validator applies
+      assert.equal(
+        harness.get(`listener.name.${listener}.oauthbearer.sasl.jaas.config`),
+        'org.apache.kafka.common.security.oauthbearer.OAuthBearerLoginModule required;',
+      )
+      assert.equal(harness.get(`listener.name.${listener}.oauthbearer.sasl.server.callback.handler.class`), undefined)
+    }
+  })
+
   it('uses the same TLS store password and SASL session lifetime', () => {
     assert.equal(docker.get('ssl.keystore.password'), harness.get('ssl.keystore.password'))
     const reauth = 'listener.name.sasl_plaintext.connections.max.reauth.ms'

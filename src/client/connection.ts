@@ -1,0 +1,458 @@
+// One TCP or TLS connection to one broker: frames out and in, correlation ids, pipelining up to
+// `maxInFlight` requests, per-request timeouts, write back-pressure, ApiVersions negotiation and
+// SASL authentication (re-authenticating before the session the broker grants expires, KIP-368).
+
+import { EventEmitter } from 'node:events'
+import { createRequire } from 'node:module'
+import { connect as netConnect, type Socket } from 'node:net'
+import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls'
+import { errorCode, errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
+import { AuthenticationError, ConnectionError, KafkaxError, ProtocolError, TimeoutError } from '../protocol/errors.ts'
+import {
+  decodeResponseHeader,
+  encodeRequestHeader,
+  requestHeaderVersion,
+  responseHeaderVersion,
+} from '../protocol/headers.ts'
+import { type Api, ApiVersions, SaslAuthenticate, SaslHandshake } from '../protocol/messages/index.ts'
+import { Reader, Writer } from '../protocol/primitives/index.ts'
+import type { SaslMechanism } from './sasl/mechanism.ts'
+
+const { version: KAFKAX_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string }
+
+const UNSUPPORTED_VERSION = errorCodeOf('UNSUPPORTED_VERSION')
+/** A response larger than this is taken for a corrupt size prefix. */
+const MAX_FRAME_BYTES = 1 << 30
+
+export interface ConnectionOptions {
+  host: string
+  port: number
+  clientId?: string | null
+  /** `true` for TLS with the system CAs, or Node's TLS options (ca, cert, key, servername, rejectUnauthorized...). */
+  tls?: boolean | TlsConnectionOptions
+  sasl?: SaslMechanism
+  /** Time to open the socket, finish TLS, negotiate versions and authenticate (default 10 s). */
+  connectTimeoutMs?: number
+  /** Default time a request may wait for its response (default 30 s). */
+  requestTimeoutMs?: number
+  /** Requests sent and not yet answered, at most (default 5, the Java client's default). */
+  maxInFlight?: number
+  /** Close the connection after this long without requests (default 9 min, as connections.max.idle.ms). */
+  idleTimeoutMs?: number
+}
+
+export interface RequestOptions {
+  /** The version to use; default: the highest both sides support. */
+  version?: number
+  timeoutMs?: number
+  /** false for requests the broker does not answer (Produce with acks=0). */
+  expectResponse?: boolean
+}
+
+interface InFlight {
+  api: Api
+  version: number
+  resolve: (body: any) => void
+  reject: (error: Error) => void
+  timer: NodeJS.Timeout
+}
+
+export class Connection extends EventEmitter {
+  readonly host: string
+  readonly port: number
+  /** The broker's supported [min, max] version per API key, from ApiVersions. */
+  readonly brokerVersions = new Map<number, readonly [number, number]>()
+  private socket: Socket | undefined
+  private readonly options: ConnectionOptions
+  private readonly inFlight = new Map<number, InFlight>()
+  private readonly slotWaiters: (() => void)[] = []
+  private nextCorrelationId = 0
+  private chunks: Buffer[] = []
+  private buffered = 0
+  private closedWith: Error | undefined
+  private drained: Promise<void> | undefined
+  private reauthenticating: Promise<void> | undefined
+  private reauthTimer: NodeJS.Timeout | undefined
+  private idleTimer: NodeJS.Timeout | undefined
+
+  constructor(options: ConnectionOptions) {
+    super()
+    this.options = options
+    this.host = options.host
+    this.port = options.port
+  }
+
+  get address(): string {
+    return `${this.host}:${this.port}`
+  }
+
+  get connected(): boolean {
+    return this.socket !== undefined && this.closedWith === undefined
+  }
+
+  /** Opens the socket, negotiates API versions and authenticates; rejects with a kafkax error. */
+  async connect(): Promise<void> {
+    const timeoutMs = this.options.connectTimeoutMs ?? 10_000
+    let timer: NodeJS.Timeout | undefined
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new ConnectionError(`connecting to ${this.address} took longer than ${timeoutMs} ms`)),
+        timeoutMs,
+      )
+    })
+    try {
+      await Promise.race([this.open(), timeout])
+      await Promise.race([this.negotiateVersions(), timeout])
+      if (this.options.sasl) await Promise.race([this.authenticate(this.options.sasl), timeout])
+      this.touch()
+    } catch (error) {
+      this.destroy(error as Error)
+      throw error
+    } finally {
+      clearTimeout(timer)
+    }
+  }
+
+  private open(): Promise<void> {
+    return new Promise((resolve, reject) => {
+      const { tls } = this.options
+      const socket = tls
+        ? tlsConnect({
+            host: this.host,
+            port: this.port,
+            servername: isIp(this.host) ? undefined : this.host,
+            ...(tls === true ? {} : tls),
+          })
+        : netConnect({ host: this.host, port: this.port })
+      this.socket = socket
+      socket.setNoDelay(true)
+      socket.setKeepAlive(true, 60_000)
+      const onError = (error: NodeJS.ErrnoException) => {
+        socket.off(tls ? 'secureConnect' : 'connect', onConnect)
+        reject(this.socketError(error, true))
+      }
+      const onConnect = () => {
+        socket.off('error', onError)
+        socket.on('error', (error) => this.destroy(this.socketError(error, false)))
+        socket.on('close', () => this.destroy(new ConnectionError(`connection to ${this.address} closed`)))
+        socket.on('data', (chunk: Buffer) => this.onData(chunk))
+        resolve()
+      }
+      socket.once('error', onError)
+      socket.once(tls ? 'secureConnect' : 'connect', onConnect)
+    })
+  }
+
+  /** TLS verification failures will not heal by retrying: like Java's SslAuthenticationException. */
+  private socketError(error: NodeJS.ErrnoException, connecting: boolean): Error {
+    const tlsFailure = /CERT|SSL|TLS|self[- ]signed|altnames|Hostname\/IP/i.test(`${error.code ?? ''} ${error.message}`)
+    if (connecting && tlsFailure)
+      return new AuthenticationError(`TLS handshake with ${this.address} failed: ${error.message}`, { cause: error })
+    return new ConnectionError(
+      `${connecting ? 'cannot connect to' : 'connection to'} ${this.address}: ${error.message}`,
+      {
+        cause: error,
+      },
+    )
+  }
+
+  private async negotiateVersions(): Promise<void> {
+    let version = ApiVersions.request.latestStableVersion
+    for (;;) {
+      const response = await this.request(
+        ApiVersions,
+        { clientSoftwareName: 'kafkax', clientSoftwareVersion: KAFKAX_VERSION },
+        { version },
+      )
+      this.brokerVersions.clear()
+      for (const k of response.apiKeys) this.brokerVersions.set(k.apiKey, [k.minVersion, k.maxVersion])
+      if (response.errorCode === 0) return
+      // An older broker answers an ApiVersions version it does not know with v0 and its own range.
+      const theirs = this.brokerVersions.get(ApiVersions.apiKey)
+      if (response.errorCode !== UNSUPPORTED_VERSION || !theirs || theirs[1] >= version) {
+        throw kafkaError(response.errorCode, `ApiVersions v${version} to ${this.address}`)
+      }
+      version = theirs[1]
+    }
+  }
+
+  /** The highest version of `api` both kafkax and this broker support. */
+  versionFor(api: Api): number {
+    const theirs = this.brokerVersions.get(api.apiKey)
+    const min = api.request.minVersion
+    const max = api.request.latestStableVersion
+    if (api.apiKey === ApiVersions.apiKey && !theirs) return max
+    const common = theirs ? Math.min(max, theirs[1]) : -1
+    if (!theirs || common < Math.max(min, theirs[0])) {
+      const range = theirs ? `${theirs[0]}-${theirs[1]}` : 'none'
+      throw kafkaError(
+        UNSUPPORTED_VERSION,
+        `${api.name}: broker ${this.address} supports ${range}, kafkax ${min}-${max}`,
+      )
+    }
+    return common
+  }
+
+  supports(api: Api): boolean {
+    try {
+      this.versionFor(api)
+      return true
+    } catch {
+      return false
+    }
+  }
+
+  private async authenticate(mechanism: SaslMechanism): Promise<void> {
+    const handshake = await this.request(SaslHandshake, { mechanism: mechanism.name }, { version: 1 })
+    if (handshake.errorCode !== 0) {
+      throw new AuthenticationError(
+        `SASL mechanism ${mechanism.name} is not enabled on ${this.address} (enabled: ${handshake.mechanisms.join(', ')})`,
+      )
+    }
+    let lifetimeMs = 0
+    await mechanism.authenticate(async (authBytes) => {
+      const response = await this.request(SaslAuthenticate, { authBytes })
+      if (response.errorCode !== 0) {
+        const name = errorCode(response.errorCode).name
+        throw new AuthenticationError(
+          `SASL ${mechanism.name} authentication to ${this.address} failed: ${response.errorMessage ?? name}`,
+        )
+      }
+      lifetimeMs = Number(response.sessionLifetimeMs)
+      return response.authBytes
+    })
+    clearTimeout(this.reauthTimer)
+    if (lifetimeMs > 0) {
+      // Like the Java client: somewhere between 85% and 95% of the session, so clients spread out.
+      const delay = Math.floor(lifetimeMs * (0.85 + 0.1 * Math.random()))
+      this.reauthTimer = setTimeout(() => this.reauthenticate(mechanism), delay)
+      this.reauthTimer.unref()
+    }
+  }
+
+  /** KIP-368: new requests wait while the connection drains and authenticates again. */
+  private reauthenticate(mechanism: SaslMechanism): void {
+    if (!this.connected) return
+    this.reauthenticating = (async () => {
+      while (this.inFlight.size + this.reserved > 0) await new Promise<void>((r) => this.slotWaiters.push(r))
+      await this.authenticate(mechanism)
+    })()
+      .catch((error) => this.destroy(error))
+      .finally(() => {
+        this.reauthenticating = undefined
+        this.emit('reauthenticated')
+        this.releaseSlots()
+      })
+  }
+
+  /** Sends one request; resolves with the decoded response body (undefined when none is expected). */
+  async request<Req, Res>(api: Api<Req, Res>, body: Req, options: RequestOptions = {}): Promise<Res> {
+    await this.acquireSlot(api === SaslHandshake || api === SaslAuthenticate || api === ApiVersions)
+    let registered = false
+    try {
+      const version = options.version ?? this.versionFor(api)
+      const correlationId = this.nextCorrelationId
+      this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff
+      const flexible = version >= api.request.flexibleVersion
+      const w = new Writer(256)
+      const sizeAt = w.reserve(4)
+      encodeRequestHeader(w, requestHeaderVersion(flexible), {
+        apiKey: api.apiKey,
+        apiVersion: version,
+        correlationId,
+        clientId: this.options.clientId ?? 'kafkax',
+      })
+      api.request.write(w, version, body)
+      w.int32At(sizeAt, w.offset - 4)
+      const frame = w.finish()
+      this.touch()
+      if (options.expectResponse === false) {
+        await this.write(frame)
+        return undefined as Res
+      }
+      if (this.closedWith) throw this.closedWith
+      const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000
+      const response = new Promise<Res>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          // The answer may still come and the stream is ordered: like the Java client, drop the connection.
+          this.inFlight.delete(correlationId)
+          reject(new TimeoutError(`${api.name} to ${this.address} got no response in ${timeoutMs} ms`))
+          this.destroy(new ConnectionError(`connection to ${this.address} dropped after a request timed out`))
+        }, timeoutMs)
+        this.inFlight.set(correlationId, { api, version, resolve, reject, timer })
+      })
+      response.catch(() => {}) // observed below; this only keeps an early rejection from being "unhandled"
+      this.reserved--
+      registered = true
+      await this.write(frame)
+      return await response
+    } finally {
+      if (!registered) {
+        this.reserved--
+        this.releaseSlots()
+      }
+    }
+  }
+
+  /** Slots taken by requests being encoded or written without a response to wait for. */
+  private reserved = 0
+
+  /** Waits for a free in-flight slot; while re-authenticating, only the SASL exchange itself goes on. */
+  private async acquireSlot(internal: boolean): Promise<void> {
+    const max = this.options.maxInFlight ?? 5
+    for (;;) {
+      if (this.closedWith) throw this.closedWith
+      if (!internal && this.reauthenticating) await this.reauthenticating
+      else if (this.inFlight.size + this.reserved >= max) await new Promise<void>((r) => this.slotWaiters.push(r))
+      else break
+    }
+    this.reserved++
+  }
+
+  /** Wakes every waiter: each checks again whether it may go (cheap: a handful at most). */
+  private releaseSlots(): void {
+    for (const wake of this.slotWaiters.splice(0)) wake()
+  }
+
+  private async write(frame: Buffer): Promise<void> {
+    while (this.drained) await this.drained
+    if (this.closedWith) throw this.closedWith
+    const socket = this.socket!
+    if (!socket.write(frame)) {
+      // Back-pressure: the next writes wait until the kernel took this one.
+      this.drained = new Promise<void>((resolve) => {
+        const done = () => {
+          socket.off('drain', done)
+          socket.off('close', done)
+          this.drained = undefined
+          resolve()
+        }
+        socket.on('drain', done)
+        socket.on('close', done)
+      })
+    }
+  }
+
+  /** Frame assembly: a frame inside one chunk is a view of it; one spanning chunks is copied once. */
+  private onData(chunk: Buffer): void {
+    this.chunks.push(chunk)
+    this.buffered += chunk.length
+    while (this.buffered >= 4) {
+      const size = this.peekInt32()
+      if (size < 0 || size > MAX_FRAME_BYTES) {
+        this.destroy(new ProtocolError(`response size ${size} from ${this.address} is not a valid frame length`))
+        return
+      }
+      if (this.buffered < 4 + size) return
+      this.onFrame(this.take(4 + size).subarray(4))
+      if (this.closedWith) return
+    }
+  }
+
+  private peekInt32(): number {
+    const first = this.chunks[0]
+    if (first.length >= 4) return first.readInt32BE(0)
+    return this.take(4, true).readInt32BE(0)
+  }
+
+  private take(n: number, peek = false): Buffer {
+    const first = this.chunks[0]
+    if (first.length >= n) {
+      const out = first.subarray(0, n)
+      if (!peek) this.consume(n)
+      return out
+    }
+    const out = Buffer.allocUnsafe(n)
+    let copied = 0
+    for (const c of this.chunks) {
+      copied += c.copy(out, copied, 0, Math.min(c.length, n - copied))
+      if (copied === n) break
+    }
+    if (!peek) this.consume(n)
+    return out
+  }
+
+  private consume(n: number): void {
+    this.buffered -= n
+    while (n > 0) {
+      const first = this.chunks[0]
+      if (first.length <= n) {
+        this.chunks.shift()
+        n -= first.length
+      } else {
+        this.chunks[0] = first.subarray(n)
+        n = 0
+      }
+    }
+  }
+
+  private onFrame(frame: Buffer): void {
+    const correlationId = frame.length >= 4 ? frame.readInt32BE(0) : -1
+    const entry = this.inFlight.get(correlationId)
+    if (!entry) {
+      this.destroy(new ProtocolError(`response with unknown correlation id ${correlationId} from ${this.address}`))
+      return
+    }
+    this.inFlight.delete(correlationId)
+    clearTimeout(entry.timer)
+    this.releaseSlots()
+    const { api } = entry
+    let version = entry.version
+    try {
+      const r = new Reader(frame)
+      decodeResponseHeader(r, responseHeaderVersion(api.apiKey, version >= api.response.flexibleVersion))
+      // ApiVersions answers a version the broker does not support in v0, starting with error code 35.
+      if (api === ApiVersions && r.remaining() >= 2 && frame.readInt16BE(r.offset) === UNSUPPORTED_VERSION) version = 0
+      entry.resolve(api.response.read(r, version))
+    } catch (error) {
+      entry.reject(
+        error instanceof KafkaxError
+          ? error
+          : new ProtocolError(`cannot decode ${api.name} v${version} from ${this.address}`, { cause: error }),
+      )
+    }
+  }
+
+  private touch(): void {
+    const idle = this.options.idleTimeoutMs ?? 540_000
+    clearTimeout(this.idleTimer)
+    this.idleTimer = setTimeout(() => {
+      if (this.inFlight.size === 0) this.close()
+      else this.touch()
+    }, idle)
+    this.idleTimer.unref()
+  }
+
+  /** Closes the connection; requests in flight fail with ConnectionError. */
+  close(): void {
+    this.destroy(new ConnectionError(`connection to ${this.address} closed by the client`))
+  }
+
+  /** Fails every request in flight with `error` and closes the socket; emits 'close' once. */
+  destroy(error: Error): void {
+    if (this.closedWith) return
+    this.closedWith = error instanceof KafkaxError ? error : new ConnectionError(error.message, { cause: error })
+    clearTimeout(this.reauthTimer)
+    clearTimeout(this.idleTimer)
+    for (const [id, entry] of this.inFlight) {
+      clearTimeout(entry.timer)
+      this.inFlight.delete(id)
+      entry.reject(
+        this.closedWith instanceof ConnectionError || this.closedWith instanceof AuthenticationError
+          ? this.closedWith
+          : new ConnectionError(`connection to ${this.address} failed: ${this.closedWith.message}`, {
+              cause: this.closedWith,
+            }),
+      )
+    }
+    this.releaseSlots()
+    this.socket?.destroy()
+    this.chunks = []
+    this.buffered = 0
+    this.emit('close', this.closedWith)
+  }
+}
+
+function isIp(host: string): boolean {
+  return /^[\d.]+$/.test(host) || host.includes(':')
+}
