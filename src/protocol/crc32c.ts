@@ -1,5 +1,8 @@
 // CRC-32C (Castagnoli, reflected polynomial 0x82F63B78), the checksum of RecordBatch v2 (KIP-98).
 // Slicing-by-16: sixteen 256-entry tables let the loop consume 16 bytes per step instead of 1.
+// The bytes are read as four little-endian int32 words through an Int32Array view (one load each
+// instead of four byte loads and shifts). Each table is its own module-level Int32Array, so V8 folds
+// its address into the load; a flat 4096-entry table costs an add per lookup and measured no faster.
 
 const POLY = 0x82f63b78
 const TABLES: Int32Array[] = []
@@ -14,29 +17,43 @@ for (let t = 1; t < 16; t++) {
 }
 const [T0, T1, T2, T3, T4, T5, T6, T7, T8, T9, T10, T11, T12, T13, T14, T15] = TABLES
 
+// The word loop assumes little-endian words; a big-endian host takes the byte loop only.
+const LITTLE_ENDIAN = new Uint8Array(new Uint32Array([1]).buffer)[0] === 1
+
 /** CRC-32C of `buf[start, end)` as an unsigned 32-bit number. */
 export function crc32c(buf: Uint8Array, start = 0, end = buf.length): number {
   let crc = -1
   let i = start
-  for (const stop = end - 15; i < stop; i += 16) {
-    const a = crc ^ (buf[i] | (buf[i + 1] << 8) | (buf[i + 2] << 16) | (buf[i + 3] << 24))
-    crc =
-      T15[a & 0xff] ^
-      T14[(a >>> 8) & 0xff] ^
-      T13[(a >>> 16) & 0xff] ^
-      T12[a >>> 24] ^
-      T11[buf[i + 4]] ^
-      T10[buf[i + 5]] ^
-      T9[buf[i + 6]] ^
-      T8[buf[i + 7]] ^
-      T7[buf[i + 8]] ^
-      T6[buf[i + 9]] ^
-      T5[buf[i + 10]] ^
-      T4[buf[i + 11]] ^
-      T3[buf[i + 12]] ^
-      T2[buf[i + 13]] ^
-      T1[buf[i + 14]] ^
-      T0[buf[i + 15]]
+  if (end - i >= 32 && LITTLE_ENDIAN) {
+    // bytes one at a time up to a 4-byte boundary of the underlying ArrayBuffer, as Int32Array requires
+    for (const stop = i + (-(buf.byteOffset + i) & 3); i < stop; i++) crc = T0[(crc ^ buf[i]) & 0xff] ^ (crc >>> 8)
+    const words = new Int32Array(buf.buffer, buf.byteOffset + i, (end - i) >> 2)
+    const stop = words.length & ~3
+    let w = 0
+    for (; w < stop; w += 4) {
+      const a = crc ^ words[w]
+      const b = words[w + 1]
+      const c = words[w + 2]
+      const d = words[w + 3]
+      crc =
+        T15[a & 0xff] ^
+        T14[(a >> 8) & 0xff] ^
+        T13[(a >> 16) & 0xff] ^
+        T12[a >>> 24] ^
+        T11[b & 0xff] ^
+        T10[(b >> 8) & 0xff] ^
+        T9[(b >> 16) & 0xff] ^
+        T8[b >>> 24] ^
+        T7[c & 0xff] ^
+        T6[(c >> 8) & 0xff] ^
+        T5[(c >> 16) & 0xff] ^
+        T4[c >>> 24] ^
+        T3[d & 0xff] ^
+        T2[(d >> 8) & 0xff] ^
+        T1[(d >> 16) & 0xff] ^
+        T0[d >>> 24]
+    }
+    i += w * 4
   }
   for (; i < end; i++) crc = T0[(crc ^ buf[i]) & 0xff] ^ (crc >>> 8)
   return ~crc >>> 0

@@ -5,6 +5,7 @@
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { ConfigError, ProtocolError } from '../errors.ts'
+import { lz4Bound, snappyLength, zstdBound } from './bounds.ts'
 import { isXerial, xerialBlocks, xerialFrame } from './snappy-framing.ts'
 
 export const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
@@ -102,9 +103,23 @@ export async function compress(codec: CompressionCodec, data: Buffer): Promise<B
   return codec === 'none' ? data : codecs[codec].compress(data)
 }
 
+/** What `data` can decompress to at most, from its headers (gzip is bounded by zlib itself). */
+function bound(codec: Exclude<CompressionCodec, 'none'>, data: Buffer): number {
+  if (codec === 'zstd') return zstdBound(data)
+  if (codec === 'lz4') return lz4Bound(data)
+  if (codec === 'snappy') {
+    if (!isXerial(data)) return snappyLength(data)
+    return xerialBlocks(data).reduce((sum, block) => sum + snappyLength(block), 0)
+  }
+  return 0
+}
+
 /** Decompresses a batch's records; bad data (or a missing package) never escapes as anything but a typed error. */
 export async function decompress(codec: CompressionCodec, data: Buffer): Promise<Buffer> {
   if (codec === 'none') return data
+  if (bound(codec, data) > MAX_DECOMPRESSED_BYTES) {
+    throw new ProtocolError(`${codec} data claims to decompress to more than ${MAX_DECOMPRESSED_BYTES} bytes`)
+  }
   let out: Buffer
   try {
     out = await codecs[codec].decompress(data)

@@ -7,6 +7,7 @@ import { describe, it } from 'node:test'
 import { gunzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import snappy from 'snappy'
+import { lz4Bound, snappyLength, zstdBound } from '../../../src/protocol/compression/bounds.ts'
 import { CODECS, codecOf, compress, decompress } from '../../../src/protocol/compression/index.ts'
 import { ProtocolError } from '../../../src/protocol/errors.ts'
 
@@ -66,5 +67,26 @@ describe('compression codecs', () => {
       ),
       { numRuns: 200 },
     )
+  })
+
+  it('refuses data whose own headers announce more than the limit, before inflating it', async () => {
+    // raw snappy whose varint preamble says 2^30 bytes
+    await assert.rejects(decompress('snappy', Buffer.from([0x80, 0x80, 0x80, 0x80, 0x04, 0x00])), /claims/)
+    // an lz4 frame (4 MiB blocks) of 70 one-byte compressed blocks: up to 280 MiB
+    const blocks = Array.from({ length: 70 }, () => [1, 0, 0, 0, 0x11]).flat()
+    const frame = Buffer.from([0x04, 0x22, 0x4d, 0x18, 0x60, 0x70, 0x73, ...blocks, 0, 0, 0, 0])
+    await assert.rejects(
+      decompress('lz4', frame),
+      (e: unknown) => e instanceof ProtocolError && /claims/.test(e.message),
+    )
+    // real data stays within its bound
+    const data = Buffer.concat(Array.from({ length: 200 }, () => text))
+    for (const [codec, bound] of [
+      ['zstd', zstdBound],
+      ['lz4', lz4Bound],
+    ] as const) {
+      assert.ok(bound(await compress(codec, data)) >= data.length, codec)
+    }
+    assert.equal(snappyLength(await snappy.compress(data)), data.length)
   })
 })

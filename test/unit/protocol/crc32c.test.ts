@@ -1,5 +1,6 @@
 // CRC-32C known answers: the check value of the CRC catalogue ("123456789" -> 0xE3069283) and the
-// iSCSI test vectors of RFC 3720 appendix B.4; ranges are checked against the byte-at-a-time definition.
+// iSCSI test vectors of RFC 3720 appendix B.4; ranges and unaligned views are checked against the bitwise
+// definition (the word loop reads through an Int32Array view, so the byte offset in the ArrayBuffer matters).
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -34,5 +35,32 @@ describe('crc32c', () => {
         assert.equal(crc32c(bytes, start, end), reference(bytes.subarray(start, end)))
       }),
     )
+  })
+
+  it('agrees with the bitwise definition on views at any byte offset, of any length', () => {
+    fc.assert(
+      fc.property(
+        fc.nat({ max: 7 }),
+        fc.uint8Array({ maxLength: 2000 }),
+        fc.nat({ max: 7 }),
+        fc.nat(),
+        fc.nat(),
+        (before, bytes, after, a, b) => {
+          // the same bytes placed at `before` inside a larger ArrayBuffer, with `after` spare bytes past them
+          const view = new Uint8Array(new ArrayBuffer(before + bytes.length + after), before, bytes.length)
+          view.set(bytes)
+          const start = a % (bytes.length + 1)
+          const end = start + (b % (bytes.length - start + 1))
+          assert.equal(crc32c(view, start, end), reference(bytes.subarray(start, end)))
+        },
+      ),
+      { numRuns: 300 },
+    )
+  })
+
+  it('agrees with the bitwise definition on a 1 MiB buffer', () => {
+    const big = new Uint8Array(1 << 20)
+    for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24
+    assert.equal(crc32c(big, 3), reference(big.subarray(3)))
   })
 })
