@@ -175,6 +175,28 @@ export interface KafkaRecord {
   key: Buffer | null
   value: Buffer | null
   headers: RecordHeader[]
+  /** True on the record of a control batch (a transaction marker); legacy messages leave it out. */
+  control?: boolean
+}
+
+/**
+ * A record decoded from a v2 batch. `offset` is computed on first read, so decoding does no bigint
+ * arithmetic per record; key and value are views into the batch bytes (keep the fetch buffer alive).
+ */
+export class BatchRecord implements KafkaRecord {
+  constructor(
+    private readonly baseOffset: bigint,
+    readonly offsetDelta: number,
+    readonly timestamp: number,
+    readonly key: Buffer | null,
+    readonly value: Buffer | null,
+    readonly headers: RecordHeader[],
+    readonly control: boolean,
+  ) {}
+
+  get offset(): bigint {
+    return this.baseOffset + BigInt(this.offsetDelta)
+  }
 }
 
 export interface RecordBatch {
@@ -183,6 +205,7 @@ export interface RecordBatch {
   compression: CompressionCodec
   logAppendTime: boolean
   transactional: boolean
+  /** A control batch: its one record is a marker (see control.ts), never for the application. */
   control: boolean
   lastOffsetDelta: number
   baseTimestamp: number
@@ -193,11 +216,18 @@ export interface RecordBatch {
   records: KafkaRecord[]
 }
 
+export interface DecodeOptions {
+  /** Verify each v2 batch's CRC-32C (the Java consumer's `check.crcs`); default true. */
+  checkCrcs?: boolean
+}
+
 /**
  * Decodes every complete batch in a `records` field (RecordBatch v2, or legacy MessageSet v0/v1). A Fetch response may end with a partial batch
- * (the broker cuts at maxBytes); it is not an error and is left out.
+ * (the broker cuts at maxBytes); it is not an error and is left out. Only compressed batches wait for
+ * a promise: uncompressed ones are decoded synchronously.
  */
-export async function decodeRecordBatches(data: Buffer): Promise<RecordBatch[]> {
+export async function decodeRecordBatches(data: Buffer, options: DecodeOptions = {}): Promise<RecordBatch[]> {
+  const checkCrcs = options.checkCrcs ?? true
   const batches: RecordBatch[] = []
   let offset = 0
   // a v2 batch and a legacy message both start with offset int64, length int32, and keep magic at byte 16
@@ -208,23 +238,30 @@ export async function decodeRecordBatches(data: Buffer): Promise<RecordBatch[]> 
     if (length < minimum) throw new ProtocolError(`record batch length ${length} is too small`)
     if (offset + 12 + length > data.length) break
     const entry = data.subarray(offset, offset + 12 + length)
-    if (magic === 2) batches.push(await decodeRecordBatch(entry))
-    else if (magic === 0 || magic === 1) batches.push(await decodeLegacyEntry(entry))
+    if (magic === 2) {
+      const batch = decodeBatchHeader(entry, checkCrcs)
+      const body = entry.subarray(HEADER_SIZE)
+      const records = batch.compression === 'none' ? body : await decompress(batch.compression, body)
+      decodeRecords(batch, records, entry.readInt32BE(HEADER_SIZE - 4))
+      batches.push(batch)
+    } else if (magic === 0 || magic === 1) batches.push(await decodeLegacyEntry(entry))
     else throw new ProtocolError(`unknown record batch magic ${magic}`)
     offset += 12 + length
   }
   return batches
 }
 
-async function decodeRecordBatch(batch: Buffer): Promise<RecordBatch> {
-  const crc = batch.readUInt32BE(CRC_OFFSET)
-  const actual = crc32c(batch, ATTRIBUTES_OFFSET)
-  if (crc !== actual) {
-    throw new ProtocolError(`record batch CRC mismatch: stored ${crc.toString(16)}, computed ${actual.toString(16)}`)
+function decodeBatchHeader(batch: Buffer, checkCrcs: boolean): RecordBatch {
+  if (checkCrcs) {
+    const crc = batch.readUInt32BE(CRC_OFFSET)
+    const actual = crc32c(batch, ATTRIBUTES_OFFSET)
+    if (crc !== actual) {
+      throw new ProtocolError(`record batch CRC mismatch: stored ${crc.toString(16)}, computed ${actual.toString(16)}`)
+    }
   }
   const r = new Reader(batch, ATTRIBUTES_OFFSET)
   const attributes = r.int16()
-  const head = {
+  return {
     baseOffset: batch.readBigInt64BE(0),
     partitionLeaderEpoch: batch.readInt32BE(12),
     compression: codecOf(attributes),
@@ -237,42 +274,93 @@ async function decodeRecordBatch(batch: Buffer): Promise<RecordBatch> {
     producerId: r.int64(),
     producerEpoch: r.int16(),
     baseSequence: r.int32(),
+    records: [],
   }
-  const count = r.int32()
-  const body = await decompress(head.compression, batch.subarray(HEADER_SIZE))
-  const records = new Reader(body)
+}
+
+/**
+ * Decodes `count` records from the (decompressed) records section into `batch.records`. One Reader
+ * walks the whole section; each record must end exactly where its length prefix says.
+ */
+function decodeRecords(batch: RecordBatch, body: Buffer, count: number): void {
   // every record takes at least 7 bytes, so a count the body cannot hold is rejected up front
   if (count < 0 || count * 7 > body.length) throw new ProtocolError(`record count ${count} does not fit the batch`)
+  const { baseOffset, baseTimestamp, logAppendTime, maxTimestamp, control } = batch
+  const r = new Reader(body)
   const list: KafkaRecord[] = new Array(count)
   for (let i = 0; i < count; i++) {
-    const rec = records.sub(records.varint())
-    rec.int8()
-    const timestampDelta = rec.varlongNumber()
-    const offsetDelta = rec.varint()
-    const key = varBytes(rec)
-    const value = varBytes(rec)
-    const headerCount = rec.varint()
-    if (headerCount < 0 || headerCount * 2 > rec.remaining()) throw new ProtocolError(`bad header count ${headerCount}`)
+    const length = varint(r)
+    const start = r.offset
+    const end = start + length
+    if (length < 0 || end > r.end) throw new ProtocolError(`record length ${length} runs past the batch`)
+    r.offset++ // record attributes: unused
+    const timestampDelta = varlong(r)
+    const offsetDelta = varint(r)
+    const key = bytes(r)
+    const value = bytes(r)
+    const headerCount = varint(r)
+    if (headerCount < 0 || headerCount * 2 > end - r.offset) throw new ProtocolError(`bad header count ${headerCount}`)
     const headers: RecordHeader[] = new Array(headerCount)
     for (let h = 0; h < headerCount; h++) {
-      const keyBytes = varBytes(rec)
-      if (keyBytes === null) throw new ProtocolError('null record header key')
-      headers[h] = { key: keyBytes.toString('utf8'), value: varBytes(rec) }
+      const keyLength = varint(r)
+      if (keyLength < 0 || keyLength > end - r.offset)
+        throw new ProtocolError(`bad record header key length ${keyLength}`)
+      const key = body.toString('utf8', r.offset, r.offset + keyLength)
+      r.offset += keyLength
+      headers[h] = { key, value: bytes(r) }
     }
-    list[i] = {
-      offset: head.baseOffset + BigInt(offsetDelta),
-      timestamp: head.logAppendTime ? head.maxTimestamp : head.baseTimestamp + timestampDelta,
+    if (r.offset !== end)
+      throw new ProtocolError(`record ${i} is ${length} bytes but its fields take ${r.offset - start}`)
+    list[i] = new BatchRecord(
+      baseOffset,
+      offsetDelta,
+      logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
       key,
       value,
       headers,
-    }
+      control,
+    )
   }
-  return { ...head, records: list }
+  batch.records = list
 }
 
-/** Varint-length bytes: -1 is null. */
-function varBytes(r: Reader): Buffer | null {
-  const length = r.varint()
+// Record fields are varints of one or two bytes nearly always: those up to four bytes are read
+// inline in int arithmetic; longer ones, and every bounds error, are left to the Reader.
+
+/** The unsigned value of a varint of at most 4 bytes, or -1 (nothing read) for anything else. */
+function shortUvarint(r: Reader): number {
+  let pos = r.offset
+  if (r.end - pos < 4) return -1
+  const buf = r.buffer
+  let v = 0
+  for (let shift = 0; shift < 28; shift += 7) {
+    const b = buf[pos++]
+    v |= (b & 0x7f) << shift
+    if (b < 0x80) {
+      r.offset = pos
+      return v
+    }
+  }
+  return -1
+}
+
+function varint(r: Reader): number {
+  const u = shortUvarint(r)
+  return u === -1 ? r.varint() : (u >>> 1) ^ -(u & 1)
+}
+
+function varlong(r: Reader): number {
+  const u = shortUvarint(r)
+  return u === -1 ? r.varlongNumber() : (u >>> 1) ^ -(u & 1)
+}
+
+/** Varint-length bytes as a view into the batch: -1 is null. */
+function bytes(r: Reader): Buffer | null {
+  const length = varint(r)
   if (length === -1) return null
-  return r.raw(length)
+  if (length < 0 || length > r.end - r.offset) throw new ProtocolError(`bad record field length ${length}`)
+  const buf = r.buffer
+  const view = Buffer.from(buf.buffer, buf.byteOffset + r.offset, length)
+  r.offset += length
+  return view
 }

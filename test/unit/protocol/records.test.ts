@@ -67,8 +67,10 @@ describe('RecordBatch v2', () => {
           assert.equal(batch.lastOffsetDelta, sent.length - 1)
           assert.equal(batch.maxTimestamp, Math.max(...sent.map((r) => r.timestamp)))
           assert.deepEqual(
-            batch.records,
-            sent.map((r, i) => ({ ...r, offset: BigInt(i) })),
+            batch.records.map(({ offset, timestamp, key, value, headers, control }) => {
+              return { offset, timestamp, key, value, headers, control }
+            }),
+            sent.map((r, i) => ({ ...r, offset: BigInt(i), control: false })),
           )
         }),
         { numRuns: 25 },
@@ -84,6 +86,47 @@ describe('RecordBatch v2', () => {
     assert.equal((await decodeRecordBatches(joined)).length, 2)
   })
 
+  it('gives exact offsets past 2^53 from the batch base offset', async () => {
+    const b = new RecordBatchBuilder()
+    for (let i = 0; i < 3; i++) b.append({ key: null, value: Buffer.from('v'), timestamp: 1 })
+    const batch = await b.build()
+    batch.writeBigInt64BE(2n ** 60n + 1n, 0) // the base offset is outside the CRC; the broker assigns it
+    const [decoded] = await decodeRecordBatches(batch)
+    assert.deepEqual(
+      decoded.records.map((r) => r.offset),
+      [2n ** 60n + 1n, 2n ** 60n + 2n, 2n ** 60n + 3n],
+    )
+  })
+
+  it('gives every record the batch max timestamp when the broker sets LogAppendTime', async () => {
+    const b = new RecordBatchBuilder()
+    b.append({ key: null, value: Buffer.from('a'), timestamp: 1000 })
+    b.append({ key: null, value: Buffer.from('b'), timestamp: 1010 })
+    const batch = await b.build()
+    batch.writeInt16BE(0x08, 21) // attributes bit 3: timestamp type LogAppendTime
+    batch.writeBigInt64BE(5000n, 35) // maxTimestamp: the broker's append time
+    batch.writeUInt32BE(crc32c(batch, 21), 17)
+    const [decoded] = await decodeRecordBatches(batch)
+    assert.equal(decoded.logAppendTime, true)
+    assert.deepEqual(
+      decoded.records.map((r) => r.timestamp),
+      [5000, 5000],
+    )
+  })
+
+  it('raises ProtocolError when a record is longer than its fields', async () => {
+    const b = new RecordBatchBuilder()
+    b.append({ key: null, value: Buffer.from('v'), timestamp: 1 })
+    b.append({ key: null, value: Buffer.from('w'), timestamp: 1 })
+    const batch = await b.build()
+    batch[61] += 2 // first record's length varint: one more byte (zigzag)
+    batch.writeUInt32BE(crc32c(batch, 21), 17)
+    await assert.rejects(
+      decodeRecordBatches(batch),
+      (err) => err instanceof ProtocolError && /record 0/.test(err.message),
+    )
+  })
+
   it('raises ProtocolError on a CRC mismatch', async () => {
     const b = new RecordBatchBuilder()
     b.append({ key: null, value: Buffer.from('payload'), timestamp: 5 })
@@ -92,22 +135,28 @@ describe('RecordBatch v2', () => {
     await assert.rejects(decodeRecordBatches(batch), /CRC mismatch/)
   })
 
-  it('raises only ProtocolError on damaged batches, even with a recomputed CRC', async () => {
-    const b = new RecordBatchBuilder({ compression: 'gzip' })
-    for (let i = 0; i < 5; i++) b.append({ key: Buffer.from(`k${i}`), value: Buffer.alloc(50, i), timestamp: i })
-    const good = await b.build()
-    await fc.assert(
-      fc.asyncProperty(fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (pos, flip, fixCrc) => {
-        const bad = Buffer.from(good)
-        bad[pos % bad.length] ^= flip
-        if (fixCrc) bad.writeUInt32BE(crc32c(bad, 21), 17)
-        try {
-          await decodeRecordBatches(bad)
-        } catch (err) {
-          assert.ok(err instanceof ProtocolError, String(err))
-        }
-      }),
-      { numRuns: 300 },
-    )
-  })
+  for (const codec of ['none', 'gzip'] as const) {
+    it(`raises only ProtocolError on damaged batches, even with a recomputed CRC (${codec})`, async () => {
+      const b = new RecordBatchBuilder({ compression: codec })
+      for (let i = 0; i < 5; i++) {
+        const headers = [{ key: `h${i}`, value: Buffer.alloc(i) }]
+        // values of 50 and 150 bytes: one- and two-byte length varints
+        b.append({ key: Buffer.from(`k${i}`), value: Buffer.alloc(50 + 100 * (i % 2), i), headers, timestamp: i * 1e6 })
+      }
+      const good = await b.build()
+      await fc.assert(
+        fc.asyncProperty(fc.nat(), fc.integer({ min: 1, max: 255 }), fc.boolean(), async (pos, flip, fixCrc) => {
+          const bad = Buffer.from(good)
+          bad[pos % bad.length] ^= flip
+          if (fixCrc) bad.writeUInt32BE(crc32c(bad, 21), 17)
+          try {
+            await decodeRecordBatches(bad)
+          } catch (err) {
+            assert.ok(err instanceof ProtocolError, String(err))
+          }
+        }),
+        { numRuns: 300 },
+      )
+    })
+  }
 })
