@@ -31,6 +31,8 @@ export class Cluster {
   readonly options: ResolvedClientOptions
   readonly retry: RetryPolicy
   readonly metadata = new ClusterMetadata()
+  /** Sent with metadata requests: producers let the broker create topics on first use, as Java's do. */
+  allowAutoTopicCreation = false
   private readonly pool = new Map<string, PooledBroker>()
   /** Topics whose metadata we keep: those any caller asked about. */
   private readonly interest = new Set<string>()
@@ -176,7 +178,7 @@ export class Cluster {
     const wanted = new Set(this.interest)
     const done = this.request('any', Metadata, {
       topics: [...wanted].map((name) => ({ name })),
-      allowAutoTopicCreation: false,
+      allowAutoTopicCreation: this.allowAutoTopicCreation,
       includeTopicAuthorizedOperations: false,
     }).then((response) => {
       this.metadata.update(response)

@@ -130,7 +130,7 @@ export const cli = {
 
 /** Runs kcat (librdkafka) and returns stdout; throws with stderr when it fails. */
 export function kcat(args: string[], input?: string): string {
-  const result = spawnSync('kcat', args, { input, encoding: 'utf8', timeout: 60_000 })
+  const result = spawnSync('kcat', args, { input, encoding: 'utf8', timeout: 60_000, maxBuffer: 256 * 1024 * 1024 })
   if (result.error) throw result.error
   if (result.status !== 0) throw new Error(`kcat ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
   return result.stdout

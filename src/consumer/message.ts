@@ -1,0 +1,60 @@
+// What handlers receive, and the shapes the consumer's parts share: a message read from a
+// partition, the handler and middleware signatures, topic-partition keys.
+
+import type { RecordHeader } from '../protocol/records/index.ts'
+
+export interface TopicPartition {
+  topic: string
+  partition: number
+}
+
+/** A record as a handler sees it: key, value and header values are Buffers (or null). */
+export interface Message {
+  topic: string
+  partition: number
+  offset: bigint
+  /** Milliseconds since the epoch (create time, or the broker's append time for LogAppendTime topics). */
+  timestamp: number
+  key: Buffer | null
+  value: Buffer | null
+  /** In the order the producer wrote them; a key may repeat. */
+  headers: RecordHeader[]
+  /** The leader epoch of the batch the record came in (-1 when unknown): committed with the offset. */
+  leaderEpoch: number
+  /** The value of the first header called `name`: null for a header with a null value, undefined when absent. */
+  header(name: string): Buffer | null | undefined
+}
+
+export interface HandlerContext {
+  /** Aborted when the consumer stops or the partition is revoked: long handlers should give up. */
+  signal: AbortSignal
+  /** 1 for the first delivery; the retry middleware counts up. */
+  attempt: number
+}
+
+export type Handler = (message: Message, context: HandlerContext) => unknown | Promise<unknown>
+export type BatchHandler = (messages: Message[], context: HandlerContext) => unknown | Promise<unknown>
+
+/** Wraps a handler: `(next) => (message, context) => ...`. The first middleware added is outermost. */
+export type Middleware = (next: Handler) => Handler
+
+export const tpKey = (topic: string, partition: number): string => `${topic}\0${partition}`
+
+/** The Message objects the fetcher hands out. */
+export class ConsumedMessage implements Message {
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    readonly offset: bigint,
+    readonly timestamp: number,
+    readonly key: Buffer | null,
+    readonly value: Buffer | null,
+    readonly headers: RecordHeader[],
+    readonly leaderEpoch: number,
+  ) {}
+
+  header(name: string): Buffer | null | undefined {
+    for (const h of this.headers) if (h.key === name) return h.value
+    return undefined
+  }
+}

@@ -1,0 +1,218 @@
+// The record accumulator (as in the Java client): records are appended to the open batch of their
+// partition, a batch closes when it holds `maxMessages` records or `maxBytes` bytes, and is sent when
+// closed or `lingerMs` after its first record. A total buffer-memory budget makes `send` wait when
+// records arrive faster than brokers take them (back-pressure), up to `maxBlockMs`.
+
+import type { CompressionCodec } from '../protocol/compression/index.ts'
+import { crc32c } from '../protocol/crc32c.ts'
+import { TimeoutError } from '../protocol/errors.ts'
+import type { BatchOptions, RecordHeader } from '../protocol/records/index.ts'
+import { RecordBatchBuilder } from '../protocol/records/index.ts'
+import type { NormalizedRecord, RecordMetadata } from './record.ts'
+
+export type Delivery = (error: Error | null, metadata: RecordMetadata | null) => void
+
+export class ProducerBatch {
+  readonly builder: RecordBatchBuilder
+  /** Read by the builder when the batch is sealed, so producer id, epoch and sequence go in then. */
+  readonly options: BatchOptions
+  readonly deliveries: Delivery[] = []
+  readonly timestamps: number[] = []
+  /** Bytes reserved from the buffer memory for this batch. */
+  reserved = 0
+  readonly createdAt = Date.now()
+  attempts = 0
+  /** The encoded batch, once sealed (compression happens once, retries resend these bytes). */
+  sealed: Buffer | undefined
+  sealing: Promise<Buffer> | undefined
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    compression: CompressionCodec,
+    initialCapacity: number,
+  ) {
+    this.options = { compression }
+    this.builder = new RecordBatchBuilder(this.options, initialCapacity)
+  }
+
+  get recordCount(): number {
+    return this.builder.recordCount
+  }
+
+  append(key: Buffer | null, value: Buffer | null, headers: RecordHeader[], timestamp: number, delivery: Delivery) {
+    this.builder.append({ key, value, headers, timestamp })
+    this.deliveries.push(delivery)
+    this.timestamps.push(timestamp)
+  }
+
+  seal(): Promise<Buffer> {
+    this.sealing ??= this.builder.build().then((bytes) => {
+      this.sealed = bytes
+      return bytes
+    })
+    return this.sealing
+  }
+
+  /**
+   * Writes the producer id, epoch and base sequence of `options` into the sealed bytes again (after
+   * an epoch bump) and recomputes the CRC. Offsets from the protocol guide's RecordBatch layout:
+   * crc at 17 covers attributes (21) to the end; producerId 43, producerEpoch 51, baseSequence 53.
+   */
+  restamp(): void {
+    const b = this.sealed!
+    const o = this.options
+    b.writeBigInt64BE(o.producerId ?? -1n, 43)
+    b.writeInt16BE(o.producerEpoch ?? -1, 51)
+    b.writeInt32BE(o.baseSequence ?? -1, 53)
+    b.writeUInt32BE(crc32c(b, 21), 17)
+  }
+
+  /** Reports the outcome to every record of the batch. */
+  complete(baseOffset: bigint, logAppendTime: number): void {
+    const base = Number(baseOffset)
+    const exact = Number.isSafeInteger(base + this.deliveries.length)
+    for (let i = 0; i < this.deliveries.length; i++) {
+      this.deliveries[i](null, {
+        topic: this.topic,
+        partition: this.partition,
+        offset: baseOffset < 0n ? -1n : exact ? BigInt(base + i) : baseOffset + BigInt(i),
+        timestamp: logAppendTime >= 0 ? logAppendTime : this.timestamps[i],
+      })
+    }
+  }
+
+  fail(error: Error): void {
+    for (const d of this.deliveries) d(error, null)
+  }
+}
+
+export class PartitionQueue {
+  readonly batches: ProducerBatch[] = []
+  /** One batch per partition is in flight at a time: order is kept however retries go. */
+  inFlight = false
+  /** After a failed attempt, no retry before this time (backoff). */
+  retryAt = 0
+
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+  ) {}
+}
+
+export interface AccumulatorOptions {
+  compression: CompressionCodec
+  maxMessages: number
+  maxBytes: number
+  lingerMs: number
+  bufferMemory: number
+  maxBlockMs: number
+}
+
+export class RecordAccumulator {
+  private readonly queues = new Map<string, PartitionQueue[]>()
+  private used = 0
+  private readonly memoryWaiters: { bytes: number; wake: () => void }[] = []
+
+  constructor(readonly options: AccumulatorOptions) {}
+
+  get bufferUsed(): number {
+    return this.used
+  }
+
+  queue(topic: string, partition: number): PartitionQueue {
+    let list = this.queues.get(topic)
+    if (!list) {
+      list = []
+      this.queues.set(topic, list)
+    }
+    let q = list[partition]
+    if (!q) {
+      q = new PartitionQueue(topic, partition)
+      list[partition] = q
+    }
+    return q
+  }
+
+  *allQueues(): Iterable<PartitionQueue> {
+    for (const list of this.queues.values()) for (const q of list) if (q) yield q
+  }
+
+  /** Takes `bytes` of buffer memory when they fit now. */
+  tryReserve(bytes: number): boolean {
+    if (this.used + bytes > this.options.bufferMemory && this.used > 0) return false
+    this.used += bytes
+    return true
+  }
+
+  /** Waits until `bytes` fit in the buffer memory, or fails at `deadline` (maxBlockMs after the send). */
+  async reserve(bytes: number, deadline: number): Promise<void> {
+    if (this.tryReserve(bytes)) return
+    while (this.used + bytes > this.options.bufferMemory && this.used > 0) {
+      const left = deadline - Date.now()
+      if (left <= 0) {
+        throw new TimeoutError(
+          `buffer memory full (${this.used} of ${this.options.bufferMemory} bytes) for ${this.options.maxBlockMs} ms: brokers take records slower than they are sent`,
+        )
+      }
+      await new Promise<void>((resolve) => {
+        const waiter = { bytes, wake: resolve }
+        this.memoryWaiters.push(waiter)
+        setTimeout(() => {
+          const i = this.memoryWaiters.indexOf(waiter)
+          if (i >= 0) this.memoryWaiters.splice(i, 1)
+          resolve()
+        }, left).unref()
+      })
+    }
+    this.used += bytes
+  }
+
+  release(bytes: number): void {
+    this.used -= bytes
+    for (const w of this.memoryWaiters.splice(0)) w.wake()
+  }
+
+  /** Appends a record (its memory already reserved) to its partition's open batch. */
+  append(record: NormalizedRecord, partition: number, bytes: number, delivery: Delivery): void {
+    const q = this.queue(record.topic, partition)
+    const o = this.options
+    let batch = q.batches[q.batches.length - 1]
+    if (!batch || batch.sealing || this.isFull(batch, bytes)) {
+      batch = new ProducerBatch(record.topic, partition, o.compression, Math.min(o.maxBytes, 16 * 1024) + bytes)
+      q.batches.push(batch)
+    }
+    batch.append(record.key, record.value, record.headers, record.timestamp, delivery)
+    batch.reserved += bytes
+  }
+
+  private isFull(batch: ProducerBatch, extra: number): boolean {
+    const o = this.options
+    return (
+      batch.recordCount >= o.maxMessages || (batch.recordCount > 0 && batch.builder.sizeInBytes + extra > o.maxBytes)
+    )
+  }
+
+  /** Whether the first batch of a partition may be sent now: full, lingered enough, or forced. */
+  sendable(q: PartitionQueue, now: number, force: boolean): boolean {
+    const first = q.batches[0]
+    if (!first || q.inFlight || q.retryAt > now) return false
+    return force || q.batches.length > 1 || this.isFull(first, 0) || now - first.createdAt >= this.options.lingerMs
+  }
+
+  /** The earliest time a lingering batch becomes sendable (for the sender's timer), or Infinity. */
+  nextLingerDeadline(): number {
+    let next = Number.POSITIVE_INFINITY
+    for (const q of this.allQueues()) {
+      const first = q.batches[0]
+      if (first && !q.inFlight) next = Math.min(next, Math.max(first.createdAt + this.options.lingerMs, q.retryAt))
+    }
+    return next
+  }
+
+  get pendingBatches(): number {
+    let n = 0
+    for (const q of this.allQueues()) n += q.batches.length
+    return n
+  }
+}

@@ -1,0 +1,329 @@
+// The kafkax Producer: `send` resolves after the broker's acknowledgement, `publish` returns at once
+// and reports delivery through a callback and 'delivery'/'error' events. Records go through the
+// partitioner into the accumulator; the sender drains it into Produce requests per broker.
+
+import { EventEmitter } from 'node:events'
+import { Cluster } from '../client/cluster.ts'
+import { type ClientOptions, resolveClientOptions } from '../client/options.ts'
+import { RetryPolicy } from '../client/retry.ts'
+import type { CompressionCodec } from '../protocol/compression/index.ts'
+import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
+import { ConfigError, ConnectionError } from '../protocol/errors.ts'
+import { ApiVersions } from '../protocol/messages/index.ts'
+import { type Delivery, RecordAccumulator } from './accumulator.ts'
+import { IdempotentState } from './idempotence.ts'
+import { createPartitioner, type Partitioner, type PartitionerFunction, type PartitionerName } from './partitioners.ts'
+import {
+  type Bytes,
+  estimatedSize,
+  type HeadersInput,
+  type NormalizedRecord,
+  normalizeRecord,
+  type ProducerRecord,
+  type RecordMetadata,
+} from './record.ts'
+import { Sender } from './sender.ts'
+
+export type Acks = 'all' | 'leader' | 'none' | -1 | 0 | 1
+
+export interface ProducerOptions extends ClientOptions {
+  /** 'all' (-1, default), 'leader' (1) or 'none' (0). */
+  acks?: Acks
+  compression?: CompressionCodec
+  partitioner?: PartitionerName | PartitionerFunction
+  batch?: {
+    /** Records per batch at most (default 10 000). */
+    maxMessages?: number
+    /** Bytes per batch at most, before compression (default 1 MB, under the broker's message.max.bytes). */
+    maxBytes?: number
+    /** How long a batch waits for more records (default 5 ms, as the Java client since Kafka 4.0). */
+    lingerMs?: number
+  }
+  /** Exactly-once writes per partition (default true when acks is 'all', as the Java client). */
+  idempotent?: boolean
+  /** Bytes of records waiting for brokers at most; `send` waits beyond (default 32 MiB). */
+  bufferMemory?: number
+  /** How long `send` waits for buffer memory or metadata before a TimeoutError (default 60 s). */
+  maxBlockMs?: number
+  /** A record is failed when not acknowledged this long after `send` (default 120 s). */
+  deliveryTimeoutMs?: number
+  /** Largest Produce request (default 1 MiB, the Java client's max.request.size); larger records fail alone. */
+  maxRequestSize?: number
+  /** Let the broker create unknown topics on first use, if it allows it (default true, as Java). */
+  allowAutoTopicCreation?: boolean
+}
+
+export interface ProducerStats {
+  records: number
+  bytes: number
+  batches: number
+  requests: number
+  errors: number
+  retries: number
+  bufferUsed: number
+  batchSize: { count: number; mean: number; max: number }
+  latencyMs: { count: number; mean: number; p50: number; p99: number; max: number }
+}
+
+const ACKS: Record<string, -1 | 0 | 1> = { all: -1, '-1': -1, leader: 1, '1': 1, none: 0, '0': 0 }
+const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
+const UNKNOWN_TOPIC_OR_PARTITION = errorCodeOf('UNKNOWN_TOPIC_OR_PARTITION')
+const MESSAGE_TOO_LARGE = errorCodeOf('MESSAGE_TOO_LARGE')
+
+function integer(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < min) {
+    throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`)
+  }
+  return value
+}
+
+export class Producer extends EventEmitter {
+  readonly cluster: Cluster
+  private readonly accumulator: RecordAccumulator
+  private readonly sender: Sender
+  private readonly partitioner: Partitioner
+  private readonly maxBlockMs: number
+  private readonly maxRequestSize: number
+  private closed = false
+  private readonly latencies: number[] = []
+  private latencyCount = 0
+  private latencySum = 0
+  private latencyMax = 0
+  private batchRecords = { count: 0, sum: 0, max: 0 }
+
+  constructor(options: ProducerOptions) {
+    super()
+    const client = resolveClientOptions(options)
+    const acks = ACKS[String(options.acks ?? 'all')]
+    if (acks === undefined)
+      throw new ConfigError(`acks must be 'all', 'leader' or 'none', got ${JSON.stringify(options.acks)}`)
+    const compression = options.compression ?? 'none'
+    if (!CODECS.includes(compression)) {
+      throw new ConfigError(`compression must be one of ${CODECS.join(', ')}, got ${JSON.stringify(compression)}`)
+    }
+    if (options.idempotent === true && acks !== -1) {
+      throw new ConfigError(`idempotent: true needs acks: 'all' (got acks: ${JSON.stringify(options.acks)})`)
+    }
+    const idempotent = options.idempotent ?? acks === -1
+    const batch = options.batch ?? {}
+    const maxBytes = integer('batch.maxBytes', batch.maxBytes, 1_000_000, 1)
+    this.maxRequestSize = integer('maxRequestSize', options.maxRequestSize, 1_048_576, 1024)
+    this.maxBlockMs = integer('maxBlockMs', options.maxBlockMs, 60_000, 0)
+    const deliveryTimeoutMs = integer('deliveryTimeoutMs', options.deliveryTimeoutMs, 120_000, 1)
+    this.accumulator = new RecordAccumulator({
+      compression,
+      maxMessages: integer('batch.maxMessages', batch.maxMessages, 10_000, 1),
+      maxBytes,
+      lingerMs: integer('batch.lingerMs', batch.lingerMs, 5, 0),
+      bufferMemory: integer('bufferMemory', options.bufferMemory, 32 * 1024 * 1024, 1024),
+      maxBlockMs: this.maxBlockMs,
+    })
+    this.partitioner = createPartitioner(options.partitioner, { batchMaxBytes: maxBytes })
+    this.cluster = new Cluster(client)
+    this.cluster.allowAutoTopicCreation = options.allowAutoTopicCreation ?? true
+    this.sender = new Sender(
+      this.cluster,
+      this.accumulator,
+      new RetryPolicy(client.retry),
+      idempotent ? new IdempotentState() : undefined,
+      {
+        acks,
+        requestTimeoutMs: client.requestTimeoutMs,
+        deliveryTimeoutMs,
+        maxInFlight: client.maxInFlight,
+        maxRequestSize: this.maxRequestSize,
+      },
+    )
+    this.sender.onBatchDone = (b, error) => {
+      this.partitioner.onBatchClosed(b.topic, b.partition)
+      if (error) return
+      const latency = Date.now() - b.createdAt
+      this.latencyCount++
+      this.latencySum += latency
+      this.latencyMax = Math.max(this.latencyMax, latency)
+      // a bounded reservoir is enough for percentiles of recent batches
+      if (this.latencies.length < 4096) this.latencies.push(latency)
+      else this.latencies[this.latencyCount % 4096] = latency
+      this.batchRecords.count++
+      this.batchRecords.sum += b.recordCount
+      this.batchRecords.max = Math.max(this.batchRecords.max, b.recordCount)
+    }
+  }
+
+  /** Connects to the cluster now (otherwise the first send does). */
+  async connect(): Promise<void> {
+    await this.cluster.connect()
+  }
+
+  /** Sends one record; resolves with where it was written once the broker acknowledged it. */
+  send(record: ProducerRecord): Promise<RecordMetadata> {
+    return new Promise((resolve, reject) => {
+      this.enqueue(record, (error, metadata) => (error ? reject(error) : resolve(metadata!)))?.catch(reject)
+    })
+  }
+
+  /** Sends many records; resolves when all are acknowledged (rejects with the first failure). */
+  sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    return Promise.all(records.map((r) => this.send(r)))
+  }
+
+  /** Sends a value as JSON (UTF-8), with a content-type header. */
+  sendJSON(
+    topic: string,
+    value: unknown,
+    options: { key?: Bytes; headers?: HeadersInput; partition?: number } = {},
+  ): Promise<RecordMetadata> {
+    const extra = options.headers
+    const list = Array.isArray(extra)
+      ? extra
+      : Object.entries(extra ?? {}).flatMap(([key, v]) => (Array.isArray(v) ? v : [v]).map((value) => ({ key, value })))
+    return this.send({
+      topic,
+      key: options.key,
+      value: JSON.stringify(value),
+      partition: options.partition,
+      headers: [{ key: 'content-type', value: 'application/json' }, ...list],
+    })
+  }
+
+  /**
+   * Hands a record over and returns at once; the callback (and a 'delivery' or 'error' event) reports
+   * the outcome. Records are kept in order per partition like `send`.
+   */
+  publish(record: ProducerRecord, callback?: (error: Error | null, metadata: RecordMetadata | null) => void): void {
+    const done: Delivery = (error, metadata) => {
+      callback?.(error, metadata)
+      if (error) {
+        if (!callback || this.listenerCount('error') > 0) this.emit('error', error, record)
+      } else this.emit('delivery', metadata, record)
+    }
+    try {
+      this.enqueue(record, done)?.catch((error) => done(error, null))
+    } catch (error) {
+      done(error as Error, null)
+    }
+  }
+
+  /**
+   * Appends a record to the accumulator. Synchronous when the topic's metadata is known and the
+   * buffer has room (the common case); otherwise returns a promise that waits for them.
+   */
+  private enqueue(input: ProducerRecord, delivery: Delivery): Promise<void> | undefined {
+    if (this.closed) throw new ConnectionError('the producer is closed')
+    const record = normalizeRecord(input)
+    const size = estimatedSize(record)
+    if (size + 100 > this.maxRequestSize) {
+      throw kafkaError(
+        MESSAGE_TOO_LARGE,
+        `a record of about ${size} bytes for ${record.topic} exceeds maxRequestSize (${this.maxRequestSize})`,
+      )
+    }
+    const topic = this.cluster.metadata.topics.get(record.topic)
+    if (this.waiting === 0 && topic && topic.partitions.length > 0 && this.accumulator.tryReserve(size)) {
+      this.append(record, this.pick(record, topic.partitions.length), size, delivery)
+      return undefined
+    }
+    // Records that must wait (metadata, buffer memory) queue up in send order, and later sends
+    // queue behind them: a record never overtakes one sent before it.
+    const deadline = Date.now() + this.maxBlockMs
+    this.waiting++
+    const queued = this.queue
+      .then(() => this.enqueueWhenReady(record, size, delivery, deadline))
+      .finally(() => this.waiting--)
+    this.queue = queued.catch(() => {})
+    return queued
+  }
+
+  /** Sends waiting for metadata or memory, and the promise the next one waits for. */
+  private waiting = 0
+  private queue: Promise<void> = Promise.resolve()
+
+  private async enqueueWhenReady(record: NormalizedRecord, size: number, delivery: Delivery, deadline: number) {
+    const partition = await this.partitionOf(record, deadline)
+    await this.accumulator.reserve(size, deadline)
+    this.append(record, partition, size, delivery)
+  }
+
+  private append(record: NormalizedRecord, partition: number, size: number, delivery: Delivery): void {
+    this.accumulator.append(record, partition, size, delivery)
+    this.partitioner.onAppend(record.topic, partition, size)
+    this.sender.wakeup()
+  }
+
+  private pick(record: NormalizedRecord, count: number): number {
+    if (record.partition === undefined) return this.partitioner.partition(record, count)
+    if (record.partition >= count) {
+      throw kafkaError(
+        UNKNOWN_TOPIC_OR_PARTITION,
+        `${record.topic} has ${count} partitions, not ${record.partition + 1}`,
+      )
+    }
+    return record.partition
+  }
+
+  private async partitionOf(record: NormalizedRecord, deadline: number): Promise<number> {
+    let topic = this.cluster.metadata.topics.get(record.topic)
+    if (!topic || topic.partitions.length === 0) {
+      for (let attempt = 1; ; attempt++) {
+        topic = (await this.cluster.refreshMetadata([record.topic])).topics.get(record.topic)
+        if (topic && topic.partitions.length > 0 && topic.errorCode === 0) break
+        if (Date.now() + 100 > deadline) {
+          throw kafkaError(
+            topic?.errorCode || UNKNOWN_TOPIC_OR_PARTITION,
+            `topic ${record.topic} (after ${this.maxBlockMs} ms)`,
+          )
+        }
+        await new Promise((r) => setTimeout(r, Math.min(100 * attempt, 1000)))
+      }
+    }
+    return this.pick(record, topic.partitions.length)
+  }
+
+  /** Sends every record accepted so far and waits until each is settled. */
+  flush(): Promise<void> {
+    return this.sender.flush()
+  }
+
+  /** Delivers everything accepted before, then closes the connections. */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closed = true
+    try {
+      await this.flush()
+    } finally {
+      await this.cluster.close()
+    }
+  }
+
+  /** A cheap round trip to a broker; resolves with its latency in milliseconds. */
+  async ping(): Promise<number> {
+    const started = performance.now()
+    const connection = await this.cluster.anyConnection()
+    await connection.request(ApiVersions, { clientSoftwareName: 'kafkax', clientSoftwareVersion: '0' })
+    return performance.now() - started
+  }
+
+  stats(): ProducerStats {
+    const s = this.sender.stats
+    const sorted = [...this.latencies].sort((a, b) => a - b)
+    const at = (q: number) =>
+      sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+    return {
+      ...s,
+      bufferUsed: this.accumulator.bufferUsed,
+      batchSize: {
+        count: this.batchRecords.count,
+        mean: this.batchRecords.count ? this.batchRecords.sum / this.batchRecords.count : 0,
+        max: this.batchRecords.max,
+      },
+      latencyMs: {
+        count: this.latencyCount,
+        mean: this.latencyCount ? this.latencySum / this.latencyCount : 0,
+        p50: at(0.5),
+        p99: at(0.99),
+        max: this.latencyMax,
+      },
+    }
+  }
+}
