@@ -41,7 +41,7 @@ export class ProducerBatch {
   }
 
   append(key: Buffer | null, value: Buffer | null, headers: RecordHeader[], timestamp: number, delivery: Delivery) {
-    this.builder.append({ key, value, headers, timestamp })
+    this.builder.appendRecord(key, value, headers, timestamp)
     this.deliveries.push(delivery)
     this.timestamps.push(timestamp)
   }
@@ -93,6 +93,8 @@ export class PartitionQueue {
   inFlight = false
   /** After a failed attempt, no retry before this time (backoff). */
   retryAt = 0
+  /** Size of the last batch closed for this partition (sizes the next one). */
+  lastBatchBytes = 0
 
   constructor(
     readonly topic: string,
@@ -179,7 +181,10 @@ export class RecordAccumulator {
     const o = this.options
     let batch = q.batches[q.batches.length - 1]
     if (!batch || batch.sealing || this.isFull(batch, bytes)) {
-      batch = new ProducerBatch(record.topic, partition, o.compression, Math.min(o.maxBytes, 16 * 1024) + bytes)
+      // sized like the partition's last batch, so a busy partition's buffer does not grow by copying
+      if (batch) q.lastBatchBytes = batch.builder.sizeInBytes
+      const capacity = Math.min(o.maxBytes, Math.max(16 * 1024, Math.ceil(q.lastBatchBytes * 1.1))) + bytes
+      batch = new ProducerBatch(record.topic, partition, o.compression, capacity)
       q.batches.push(batch)
     }
     batch.append(record.key, record.value, record.headers, record.timestamp, delivery)

@@ -12,6 +12,8 @@ import { Reader, Writer } from '../primitives/index.ts'
 import { decodeLegacyEntry } from './message-set.ts'
 
 export const HEADER_SIZE = 61
+const NO_HEADERS: readonly RecordHeader[] = []
+const NO_KEYS: number[] = []
 const CRC_OFFSET = 17
 const ATTRIBUTES_OFFSET = 21
 const MAGIC_OFFSET = 16
@@ -82,13 +84,16 @@ export class RecordBatchBuilder {
   }
 
   append(record: RecordInput): void {
+    this.appendRecord(record.key, record.value, record.headers ?? NO_HEADERS, record.timestamp)
+  }
+
+  /** `append` without a record object, for the producer's hot path. */
+  appendRecord(key: Buffer | null, value: Buffer | null, headers: readonly RecordHeader[], timestamp: number): void {
     if (this.count === 0) {
-      this.baseTimestamp = record.timestamp
-      this.maxTimestamp = record.timestamp
-    } else if (record.timestamp > this.maxTimestamp) this.maxTimestamp = record.timestamp
-    const timestampDelta = record.timestamp - this.baseTimestamp
-    const { key, value } = record
-    const headers = record.headers ?? []
+      this.baseTimestamp = timestamp
+      this.maxTimestamp = timestamp
+    } else if (timestamp > this.maxTimestamp) this.maxTimestamp = timestamp
+    const timestampDelta = timestamp - this.baseTimestamp
     let size =
       1 +
       varintSize(timestampDelta) +
@@ -96,7 +101,7 @@ export class RecordBatchBuilder {
       (key === null ? 1 : varintSize(key.length) + key.length) +
       (value === null ? 1 : varintSize(value.length) + value.length) +
       varintSize(headers.length)
-    const headerKeys: number[] = []
+    const headerKeys: number[] = headers.length === 0 ? NO_KEYS : []
     for (const h of headers) {
       const keyLength = Buffer.byteLength(h.key)
       headerKeys.push(keyLength)
