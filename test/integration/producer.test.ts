@@ -1,0 +1,255 @@
+// The kafkax Producer against the real broker: what it writes is read back by kcat (librdkafka) and
+// the Java console consumer, with every codec; order per partition under concurrency; acks levels;
+// a record over the limit fails alone; back-pressure and retries while the broker is unreachable
+// (a proxy in front of the broker's PROXIED listener is closed and reopened), with idempotence
+// keeping every record exactly once.
+
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { startRecordingProxy } from '../../scripts/record/proxy.ts'
+import { Admin } from '../../src/client/admin.ts'
+import { Producer } from '../../src/producer/producer.ts'
+import { KafkaError, TimeoutError } from '../../src/protocol/errors.ts'
+import { brokers, cli, kcat, SINGLE, uniqueTopic } from '../helpers/kafka.ts'
+
+const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+
+/** Every record of a topic as kcat reads it: partition, offset, key, value. */
+function readWithKcat(topic: string, bootstrap = brokers()[0]) {
+  const out = kcat(['-b', bootstrap, '-C', '-t', topic, '-e', '-q', '-f', '%p\t%o\t%k\t%s\n'])
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [partition, offset, key, value] = line.split('\t')
+      return { partition: Number(partition), offset: BigInt(offset), key, value }
+    })
+}
+
+describe('Producer', () => {
+  const admin = new Admin({ brokers: brokers() })
+  after(() => admin.close())
+
+  async function topicWith(partitions: number, prefix = 'producer'): Promise<string> {
+    const topic = uniqueTopic(prefix)
+    await admin.createTopics([{ topic, partitions, replicationFactor: 1 }])
+    return topic
+  }
+
+  for (const compression of CODECS) {
+    it(`writes ${compression} batches that kcat and the Java console consumer read back`, async () => {
+      const topic = await topicWith(3)
+      const producer = new Producer({ brokers: brokers(), compression, batch: { lingerMs: 20 } })
+      try {
+        const sent = await producer.sendBatch(
+          Array.from({ length: 300 }, (_, i) => ({
+            topic,
+            key: `key-${i % 17}`,
+            value: `value ${i} ${'x'.repeat(i % 50)}`,
+            headers: [{ key: 'n', value: String(i) }],
+          })),
+        )
+        const stats = producer.stats()
+        assert.equal(stats.records, 300)
+        assert.ok(stats.batches < 300, 'records were batched')
+        const read = readWithKcat(topic)
+        assert.equal(read.length, 300)
+        for (const [i, m] of sent.entries()) {
+          const found = read.find((r) => r.partition === m.partition && r.offset === m.offset)
+          assert.ok(found, `record ${i} at ${m.partition}/${m.offset}`)
+          assert.equal(found.value, `value ${i} ${'x'.repeat(i % 50)}`)
+          assert.equal(found.key, `key-${i % 17}`)
+        }
+        const java = cli.consume(topic, 300)
+        assert.equal(java.length, 300)
+        assert.ok(java.includes('key-3:value 3 xxx'))
+      } finally {
+        await producer.close()
+      }
+    })
+  }
+
+  it('keyed records land where the Java client puts them, and stay in order per partition', async () => {
+    const topic = await topicWith(5)
+    const producer = new Producer({ brokers: brokers(), batch: { lingerMs: 1, maxMessages: 50 } })
+    try {
+      // many sends in flight at once, from interleaved "tasks"
+      const sends = []
+      for (let i = 0; i < 3000; i++) sends.push(producer.send({ topic, key: `user-${i % 40}`, value: String(i) }))
+      const results = await Promise.all(sends)
+      const byKey = new Map<string, number>()
+      for (const [i, r] of results.entries()) {
+        const key = `user-${i % 40}`
+        const p = byKey.get(key)
+        assert.ok(p === undefined || p === r.partition, `${key} on two partitions`)
+        byKey.set(key, r.partition)
+      }
+      // the Java console producer puts the same keys on the same partitions (murmur2)
+      const javaTopic = await topicWith(5)
+      cli.produce(
+        javaTopic,
+        [...byKey.keys()].map((k) => `${k}:x`),
+      )
+      for (const r of readWithKcat(javaTopic)) assert.equal(r.partition, byKey.get(r.key), r.key)
+      // per partition, offsets follow send order
+      const read = readWithKcat(topic)
+      for (let p = 0; p < 5; p++) {
+        const values = read.filter((r) => r.partition === p).map((r) => Number(r.value))
+        assert.deepEqual(
+          values,
+          [...values].sort((a, b) => a - b),
+          `partition ${p} out of order`,
+        )
+      }
+      assert.equal(read.length, 3000)
+    } finally {
+      await producer.close()
+    }
+  })
+
+  it('acks none, leader and all; publish reports through callback and events; sendJSON', async () => {
+    const topic = await topicWith(1)
+    for (const acks of ['none', 'leader', 'all'] as const) {
+      const producer = new Producer({ brokers: brokers(), acks })
+      try {
+        const m = await producer.send({ topic, value: `acks=${acks}` })
+        if (acks === 'none') assert.equal(m.offset, -1n)
+        else assert.ok(m.offset >= 0n)
+        await producer.sendJSON(topic, { acks, n: 1 }, { key: 'json' })
+        const delivered = await new Promise<bigint>((resolve, reject) => {
+          producer.publish({ topic, value: 'published' }, (error, metadata) =>
+            error ? reject(error) : resolve(metadata!.offset),
+          )
+        })
+        if (acks !== 'none') assert.ok(delivered > m.offset)
+        const event = new Promise((resolve) => producer.once('delivery', resolve))
+        producer.publish({ topic, value: 'published-event' })
+        assert.ok(await event)
+      } finally {
+        await producer.close()
+      }
+    }
+    const values = readWithKcat(topic).map((r) => r.value)
+    for (const acks of ['none', 'leader', 'all']) {
+      assert.ok(values.includes(`acks=${acks}`), acks)
+      assert.ok(values.includes(JSON.stringify({ acks, n: 1 })), acks)
+    }
+  })
+
+  it('a record over the size limit fails alone; the others are written', async () => {
+    const topic = await topicWith(1)
+    const producer = new Producer({ brokers: brokers(), batch: { lingerMs: 20 } })
+    try {
+      const results = await Promise.allSettled([
+        producer.send({ topic, value: 'before' }),
+        producer.send({ topic, value: Buffer.alloc(2 * 1024 * 1024) }),
+        producer.send({ topic, value: 'after' }),
+      ])
+      assert.equal(results[0].status, 'fulfilled')
+      assert.equal(results[2].status, 'fulfilled')
+      assert.equal(results[1].status, 'rejected')
+      const error = (results[1] as PromiseRejectedResult).reason
+      assert.ok(error instanceof KafkaError && error.type === 'MESSAGE_TOO_LARGE', String(error))
+      assert.deepEqual(
+        readWithKcat(topic).map((r) => r.value),
+        ['before', 'after'],
+      )
+      // bad input from the caller is a typed error, never a crash
+      await assert.rejects(producer.send({ topic, value: 42 as never }), /record.value/)
+      await assert.rejects(producer.send({ topic: 'bad topic!', value: 'x' }), /topic/)
+    } finally {
+      await producer.close()
+    }
+  })
+
+  describe('while the broker is unreachable', () => {
+    let proxy: Awaited<ReturnType<typeof startRecordingProxy>> | undefined
+    const open = async () => {
+      proxy = await startRecordingProxy({ listenPort: SINGLE.proxy, targetPort: SINGLE.proxied })
+    }
+    before(open)
+    after(() => proxy?.close())
+
+    it('keeps memory bounded, blocks then times out, and delivers everything accepted once it is back', async () => {
+      const topic = await topicWith(2, 'backpressure')
+      const producer = new Producer({
+        brokers: [`127.0.0.1:${SINGLE.proxy}`],
+        bufferMemory: 64 * 1024,
+        maxBlockMs: 1500,
+        retry: { initialDelayMs: 50, maxDelayMs: 200 },
+        connectTimeoutMs: 1000,
+      })
+      try {
+        await producer.send({ topic, value: 'first' })
+        await proxy!.close()
+        const accepted: Promise<unknown>[] = []
+        let timedOut = 0
+        let peak = 0
+        for (let i = 0; i < 2000; i++) {
+          const p = producer.send({ topic, key: String(i), value: Buffer.alloc(200, i % 256) })
+          p.catch((e) => {
+            if (e instanceof TimeoutError) timedOut++
+          })
+          accepted.push(p)
+          peak = Math.max(peak, producer.stats().bufferUsed)
+        }
+        await new Promise((r) => setTimeout(r, 2500))
+        peak = Math.max(peak, producer.stats().bufferUsed)
+        assert.ok(peak <= 64 * 1024 + 1024, `buffer grew to ${peak} bytes`)
+        assert.ok(timedOut > 0, 'sends beyond the buffer waited and then failed with TimeoutError')
+        await open()
+        const settled = await Promise.allSettled(accepted)
+        const delivered = settled.filter((s) => s.status === 'fulfilled').length
+        assert.ok(delivered > 0, 'nothing delivered after the broker came back')
+        assert.equal(delivered + timedOut, 2000)
+        // idempotence: every delivered record is in the log exactly once
+        const keys = readWithKcat(topic)
+          .map((r) => r.key)
+          .filter((k) => k !== '')
+        assert.equal(keys.length, delivered)
+        assert.equal(new Set(keys).size, delivered)
+      } finally {
+        await producer.close()
+      }
+    })
+
+    it('retries through dropped connections without duplicates or reordering (idempotent)', async () => {
+      const topic = await topicWith(3, 'retries')
+      const producer = new Producer({
+        brokers: [`127.0.0.1:${SINGLE.proxy}`],
+        batch: { maxMessages: 100, lingerMs: 2 },
+        retry: { initialDelayMs: 20, maxDelayMs: 200 },
+      })
+      try {
+        const sends: Promise<unknown>[] = []
+        for (let round = 0; round < 5; round++) {
+          const first = sends.length
+          for (let i = 0; i < 2000; i++) {
+            const n = round * 2000 + i
+            sends.push(producer.send({ topic, key: `k${n % 30}`, value: String(n) }))
+          }
+          // once the first acks arrive, the rest is in flight or queued: drop every connection
+          await sends[first]
+          await proxy!.close()
+          await new Promise((r) => setTimeout(r, 100))
+          await open()
+        }
+        await Promise.all(sends)
+        const read = readWithKcat(topic)
+        assert.equal(read.length, 10_000, 'every record exactly once')
+        assert.equal(new Set(read.map((r) => r.value)).size, 10_000)
+        for (let p = 0; p < 3; p++) {
+          const values = read.filter((r) => r.partition === p).map((r) => Number(r.value))
+          assert.deepEqual(
+            values,
+            [...values].sort((a, b) => a - b),
+            `partition ${p} reordered`,
+          )
+        }
+        assert.ok(producer.stats().retries > 0, 'the dropped connections caused retries')
+      } finally {
+        await producer.close()
+      }
+    })
+  })
+})
