@@ -51,7 +51,7 @@ export class Cluster {
 
   /** The pooled connection to an address, opened (again) on demand. */
   async connectionTo(address: BrokerAddress): Promise<Connection> {
-    if (this.closed) throw new ConnectionError('the client is closed')
+    if (this.closed) throw new ConnectionError('the client is closed', { retriable: false })
     const key = `${address.host}:${address.port}`
     let entry = this.pool.get(key)
     if (!entry) {

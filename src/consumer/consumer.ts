@@ -1,0 +1,645 @@
+// The kafkax Consumer: a fetcher feeds handlers (wrapped in middleware) through a bounded pool of
+// `concurrency` workers that keeps order per partition (or per key); offsets are committed in order,
+// never past a message that was not handled (or dead-lettered). In a group, partitions come and go
+// with rebalances: a partition is revoked only after its handlers finished and its offset committed.
+
+import { EventEmitter } from 'node:events'
+import { Cluster } from '../client/cluster.ts'
+import type { ClientOptions } from '../client/options.ts'
+import type { RetryOptions } from '../client/retry.ts'
+import { RetryPolicy, sleep } from '../client/retry.ts'
+import { type Assignor, assignorByName } from '../group/assignors.ts'
+import { GroupMember } from '../group/member.ts'
+import type { OffsetToCommit } from '../group/offsets.ts'
+import { Producer } from '../producer/producer.ts'
+import { ConfigError, KafkaError, KafkaxError } from '../protocol/errors.ts'
+import { type FetchedBatch, Fetcher, type FetcherOptions, type SeekTarget } from './fetcher.ts'
+import type { BatchHandler, Handler, HandlerContext, Message, Middleware, TopicPartition } from './message.ts'
+import { tpKey } from './message.ts'
+import { compose, deadLetter, HandlerError, retry } from './middleware.ts'
+
+export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
+  /** The consumer group; without it, `assign` names the partitions to read (no group, no commits). */
+  groupId?: string
+  /** Static membership (KIP-345). */
+  groupInstanceId?: string
+  topics?: string[]
+  assign?: { topic: string; partition: number; offset?: bigint }[]
+  /** Partitions without a committed offset start at the earliest record (default: the latest). */
+  fromBeginning?: boolean
+  /** Handlers running at once (default 1). */
+  concurrency?: number
+  /** What keeps its order under concurrency: the partition (default) or the key within it. */
+  orderBy?: 'partition' | 'key'
+  /** Batch mode: the handler gets up to `size` messages of one partition, or what came within `timeoutMs`. */
+  batch?: { size?: number; timeoutMs?: number }
+  commit?: { mode?: 'auto' | 'manual'; intervalMs?: number }
+  isolationLevel?: 'read_uncommitted' | 'read_committed'
+  /** Handler retries (the retry middleware, outermost after the dead-letter one). */
+  retry?: { maxRetries?: number; initialDelayMs?: number; maxDelayMs?: number; multiplier?: number; jitter?: number }
+  /** Request retries of the client (connections, metadata, coordinator). */
+  clientRetry?: RetryOptions
+  /** After the last retry, messages go to this topic, and are committed once it acknowledged them. */
+  dlq?: { topic: string }
+  sessionTimeoutMs?: number
+  rebalanceTimeoutMs?: number
+  heartbeatIntervalMs?: number
+  assignors?: ('range' | 'roundrobin' | 'cooperative-sticky')[]
+  fetch?: Omit<FetcherOptions, 'isolationLevel' | 'resetPolicy'>
+  /** Errors outside handlers, and handler failures that stop a partition (default: the 'error' event). */
+  onError?: (error: Error) => void
+}
+
+export interface RunOptions {
+  signal?: AbortSignal
+  /** Stop cleanly on SIGTERM and SIGINT (default false). */
+  handleSignals?: boolean
+}
+
+export interface PartitionLag {
+  topic: string
+  partition: number
+  committed: bigint | null
+  position: bigint | undefined
+  highWatermark: bigint | undefined
+  lag: bigint | undefined
+}
+
+export interface ConsumerStats {
+  messages: number
+  bytes: number
+  fetches: number
+  handlerErrors: number
+  commits: number
+  rebalances: number
+  inFlight: number
+  handlerMs: { count: number; mean: number; max: number }
+}
+
+/** Offsets handed to handlers but not settled, in offset order; the head decides what may be committed. */
+interface Pending {
+  offset: bigint
+  done: boolean
+}
+
+/** One assigned partition as the dispatcher sees it. */
+class PartitionState {
+  /** Messages waiting for their lane, in offset order. */
+  readonly queue: Message[] = []
+  readonly pending: Pending[] = []
+  /** Bumped on seek, failure and revocation: completions of an older epoch are ignored. */
+  epoch = 0
+  /** The next offset to commit (all before it handled), and the last one committed. */
+  committable: bigint | undefined
+  committed: bigint | undefined
+  leaderEpoch = -1
+  paused = false
+  revoked = false
+  batchTimer: NodeJS.Timeout | undefined
+  failures = 0
+  readonly controller = new AbortController()
+  /** Aborts when the partition is lost or the consumer stops: the handlers' context signal. */
+  readonly signal: AbortSignal
+
+  constructor(
+    readonly tp: TopicPartition,
+    stop: AbortSignal,
+  ) {
+    this.signal = AbortSignal.any([this.controller.signal, stop])
+  }
+}
+
+const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID'])
+/** Messages queued in the dispatcher per worker before fetching pauses. */
+const QUEUE_PER_WORKER = 500
+
+export class Consumer extends EventEmitter {
+  readonly cluster: Cluster
+  private readonly options: ConsumerOptions
+  private readonly fetcher: Fetcher
+  private readonly member: GroupMember | undefined
+  private readonly middlewares: Middleware[] = []
+  private readonly partitions = new Map<string, PartitionState>()
+  /** Lanes (partition, or partition + key) with a handler running now. */
+  private readonly busy = new Set<string>()
+  private readonly concurrency: number
+  private readonly failureBackoff: RetryPolicy
+  private handler: ((message: Message, context: HandlerContext) => Promise<unknown>) | undefined
+  private batchHandler: BatchHandler | undefined
+  private dlqProducer: Producer | undefined
+  private running: Promise<void> | undefined
+  private loopDone: Promise<void> | undefined
+  private stopping: Promise<void> | undefined
+  private readonly stopController = new AbortController()
+  private commitTimer: NodeJS.Timeout | undefined
+  private queued = 0
+  private active = 0
+  private idle: (() => void)[] = []
+  private readonly counters = { messages: 0, bytes: 0, handlerErrors: 0, commits: 0, rebalances: 0 }
+  private readonly handlerTime = { count: 0, sum: 0, max: 0 }
+
+  constructor(options: ConsumerOptions) {
+    super()
+    this.options = options
+    const { groupId, topics, assign } = options
+    if (groupId !== undefined && (typeof groupId !== 'string' || groupId === '')) {
+      throw new ConfigError('groupId must be a non-empty string')
+    }
+    if (groupId && !topics?.length && !assign?.length) throw new ConfigError('a consumer needs topics (or assign)')
+    if (!groupId && !assign?.length) {
+      throw new ConfigError('without groupId, a consumer needs assign: [{ topic, partition, offset? }]')
+    }
+    if (groupId && topics?.length && assign?.length) throw new ConfigError('use either topics or assign, not both')
+    this.concurrency = options.concurrency ?? 1
+    if (!Number.isInteger(this.concurrency) || this.concurrency < 1) {
+      throw new ConfigError(`concurrency must be an integer >= 1, got ${options.concurrency}`)
+    }
+    if (options.orderBy !== undefined && options.orderBy !== 'partition' && options.orderBy !== 'key') {
+      throw new ConfigError(`orderBy must be 'partition' or 'key', got ${JSON.stringify(options.orderBy)}`)
+    }
+    const mode = options.commit?.mode ?? 'auto'
+    if (mode !== 'auto' && mode !== 'manual')
+      throw new ConfigError(`commit.mode must be 'auto' or 'manual', got ${mode}`)
+    this.cluster = new Cluster({ ...options, retry: options.clientRetry })
+    this.failureBackoff = new RetryPolicy({ initialDelayMs: 500, maxDelayMs: 30_000 })
+    this.fetcher = new Fetcher(this.cluster, {
+      ...options.fetch,
+      isolationLevel: options.isolationLevel,
+      resetPolicy: options.fromBeginning ? 'earliest' : 'latest',
+    })
+    this.fetcher.on('error', (error: Error) => this.report(error))
+    if (groupId && topics?.length) {
+      const assignors: Assignor[] | undefined = options.assignors?.map((name) => assignorByName(name))
+      this.member = new GroupMember(
+        this.cluster,
+        {
+          groupId,
+          groupInstanceId: options.groupInstanceId,
+          topics,
+          sessionTimeoutMs: options.sessionTimeoutMs,
+          rebalanceTimeoutMs: options.rebalanceTimeoutMs,
+          heartbeatIntervalMs: options.heartbeatIntervalMs,
+          assignors,
+        },
+        {
+          onAssigned: (tps) => this.onAssigned(tps),
+          onRevoked: (tps) => this.onRevoked(tps, true),
+          onLost: (tps) => this.onRevoked(tps, false),
+          onError: (error) => this.report(error),
+        },
+      )
+    }
+  }
+
+  /** Adds a middleware; the first added is the outermost. */
+  use(middleware: Middleware): this {
+    if (this.running) throw new ConfigError('add middleware before run()')
+    this.middlewares.push(middleware)
+    return this
+  }
+
+  /** Consumes until stop() (or the signal); resolves once stopped. */
+  run(handler: Handler, options?: RunOptions): Promise<void>
+  run(handler: BatchHandler, options?: RunOptions): Promise<void>
+  run(handler: Handler | BatchHandler, options: RunOptions = {}): Promise<void> {
+    if (this.running) throw new ConfigError('run() was already called')
+    if (typeof handler !== 'function') throw new ConfigError('run() needs a handler function')
+    const chain = [...this.middlewares]
+    if (this.options.dlq) {
+      const o = this.options
+      this.dlqProducer = new Producer({
+        brokers: o.brokers,
+        clientId: o.clientId,
+        tls: o.tls,
+        sasl: o.sasl,
+        connectTimeoutMs: o.connectTimeoutMs,
+        requestTimeoutMs: o.requestTimeoutMs,
+        retry: o.clientRetry,
+      })
+      chain.unshift(deadLetter({ producer: this.dlqProducer, topic: this.options.dlq.topic }))
+    }
+    if (this.options.retry) chain.splice(this.options.dlq ? 1 : 0, 0, retry(this.options.retry))
+    if (this.options.batch) this.batchHandler = handler as BatchHandler
+    else this.handler = asPromise(compose(chain, handler as Handler))
+    const { signal, handleSignals } = options
+    const stop = () => void this.stop()
+    signal?.addEventListener('abort', stop, { once: true })
+    if (handleSignals) {
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+    }
+    this.loopDone = this.loop().finally(() => {
+      signal?.removeEventListener('abort', stop)
+      process.off('SIGTERM', stop)
+      process.off('SIGINT', stop)
+    })
+    // run() settles once stop() has committed and left the group; a failure to start stops too
+    this.running = this.loopDone.then(
+      () => this.stopping,
+      async (error) => {
+        await this.stop()
+        throw error
+      },
+    )
+    return this.running
+  }
+
+  private async loop(): Promise<void> {
+    await this.cluster.connect()
+    if (this.member) await this.member.start()
+    else this.onAssigned(this.options.assign!.map(({ topic, partition }) => ({ topic, partition })))
+    const mode = this.options.commit?.mode ?? 'auto'
+    if (this.member && mode === 'auto') {
+      this.commitTimer = setInterval(
+        () => void this.commitHandled().catch((e) => this.report(e)),
+        this.options.commit?.intervalMs ?? 5000,
+      )
+    }
+    const signal = this.stopController.signal
+    while (!signal.aborted) {
+      // back-pressure: the dispatcher holds a bounded number of messages
+      while (this.queued >= this.concurrency * QUEUE_PER_WORKER && !signal.aborted) await this.waitIdle()
+      let batch: FetchedBatch
+      try {
+        batch = await this.fetcher.next(signal)
+      } catch (error) {
+        if (signal.aborted) break
+        this.report(error as Error)
+        continue
+      }
+      this.accept(batch)
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Assignment
+
+  private async onAssigned(tps: TopicPartition[]): Promise<void> {
+    this.counters.rebalances++
+    const committed = this.member
+      ? await this.member.committed(tps, this.options.isolationLevel === 'read_committed')
+      : undefined
+    const explicit = new Map((this.options.assign ?? []).map((a) => [tpKey(a.topic, a.partition), a.offset]))
+    const stop = this.stopController.signal
+    for (const tp of tps) this.partitions.set(tpKey(tp.topic, tp.partition), new PartitionState(tp, stop))
+    this.fetcher.assign(
+      tps.map((tp) => {
+        const c = committed?.get(tpKey(tp.topic, tp.partition))
+        const offset = c ? c.offset : explicit.get(tpKey(tp.topic, tp.partition))
+        return { ...tp, offset, leaderEpoch: c?.leaderEpoch }
+      }),
+    )
+    this.emit('assigned', tps)
+  }
+
+  /** Revocation (clean: wait for handlers, commit) or loss (abort handlers, commit nothing). */
+  private async onRevoked(tps: TopicPartition[], clean: boolean): Promise<void> {
+    const states = tps.map((tp) => this.partitions.get(tpKey(tp.topic, tp.partition))).filter((s) => s !== undefined)
+    this.fetcher.unassign(tps)
+    for (const s of states) {
+      s.revoked = true
+      this.queued -= s.queue.length
+      s.queue.length = 0
+      clearTimeout(s.batchTimer)
+      if (!clean) s.controller.abort(new KafkaxError('partition lost', 'EREBALANCE'))
+    }
+    while (states.some((s) => this.laneBusy(s))) await this.waitIdle()
+    if (clean) await this.commitStates(states).catch((e) => this.report(e))
+    for (const s of states) this.partitions.delete(tpKey(s.tp.topic, s.tp.partition))
+    this.emit('revoked', tps)
+  }
+
+  private laneBusy(s: PartitionState): boolean {
+    const prefix = tpKey(s.tp.topic, s.tp.partition)
+    for (const lane of this.busy) if (lane === prefix || lane.startsWith(`${prefix}\0`)) return true
+    return false
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Dispatch
+
+  private accept(batch: FetchedBatch): void {
+    const s = this.partitions.get(tpKey(batch.topic, batch.partition))
+    if (!s || s.revoked) return
+    for (const m of batch.messages) {
+      s.queue.push(m)
+      s.leaderEpoch = m.leaderEpoch
+      this.counters.bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0)
+    }
+    this.queued += batch.messages.length
+    this.pump()
+  }
+
+  private laneOf(s: PartitionState, m: Message): string {
+    const key = tpKey(s.tp.topic, s.tp.partition)
+    return this.options.orderBy === 'key' && m.key !== null ? `${key}\0${m.key.toString('base64')}` : key
+  }
+
+  /** Starts handlers while workers are free, taking the first message of every lane that is not busy. */
+  private pump(): void {
+    if (this.stopController.signal.aborted) return
+    for (const s of this.partitions.values()) {
+      if (this.active >= this.concurrency) return
+      if (s.paused || s.revoked || s.queue.length === 0) continue
+      if (this.batchHandler) {
+        this.dispatchBatch(s)
+        continue
+      }
+      if (this.options.orderBy !== 'key') {
+        const lane = tpKey(s.tp.topic, s.tp.partition)
+        if (!this.busy.has(lane)) this.start(s, lane, this.take(s, 1))
+        continue
+      }
+      // orderBy key: walk the queue; a message goes unless its key is busy or waits behind an earlier one
+      const blocked = new Set<string>()
+      for (let i = 0; i < s.queue.length && this.active < this.concurrency; ) {
+        const lane = this.laneOf(s, s.queue[i])
+        if (this.busy.has(lane) || blocked.has(lane)) {
+          blocked.add(lane)
+          i++
+          continue
+        }
+        const [m] = s.queue.splice(i, 1)
+        this.queued--
+        this.start(s, lane, [m])
+      }
+    }
+  }
+
+  private dispatchBatch(s: PartitionState): void {
+    const lane = tpKey(s.tp.topic, s.tp.partition)
+    if (this.busy.has(lane)) return
+    const size = this.options.batch?.size ?? 100
+    const waitMs = this.options.batch?.timeoutMs ?? 100
+    const oldest = s.queue[0]
+    const ready = s.queue.length >= size
+    if (!ready) {
+      if (!s.batchTimer) {
+        s.batchTimer = setTimeout(() => {
+          s.batchTimer = undefined
+          if (s.queue.length > 0 && s.queue[0] === oldest) this.start(s, lane, this.take(s, size))
+          else this.pump()
+        }, waitMs)
+      }
+      return
+    }
+    clearTimeout(s.batchTimer)
+    s.batchTimer = undefined
+    this.start(s, lane, this.take(s, size))
+  }
+
+  private take(s: PartitionState, size: number): Message[] {
+    const messages = s.queue.splice(0, size)
+    this.queued -= messages.length
+    return messages
+  }
+
+  private start(s: PartitionState, lane: string, messages: Message[]): void {
+    const epoch = s.epoch
+    const entries = messages.map((m) => ({ offset: m.offset, done: false }))
+    s.pending.push(...entries)
+    this.busy.add(lane)
+    this.active++
+    const started = performance.now()
+    const context: HandlerContext = { signal: s.signal, attempt: 1 }
+    const run = this.batchHandler
+      ? asPromise(this.batchHandler as (m: Message[], c: HandlerContext) => unknown)(messages, context)
+      : this.handler!(messages[0], context)
+    run
+      .then(
+        () => {
+          if (s.epoch !== epoch) return
+          for (const e of entries) e.done = true
+          s.failures = 0
+          this.counters.messages += messages.length
+          this.advance(s)
+        },
+        (error) => {
+          if (s.epoch !== epoch || s.revoked || this.stopController.signal.aborted) return
+          this.counters.handlerErrors++
+          this.fail(s, messages[0], error)
+        },
+      )
+      .finally(() => {
+        const took = performance.now() - started
+        this.handlerTime.count++
+        this.handlerTime.sum += took
+        this.handlerTime.max = Math.max(this.handlerTime.max, took)
+        this.busy.delete(lane)
+        this.active--
+        for (const wake of this.idle.splice(0)) wake()
+        this.pump()
+      })
+  }
+
+  /** Moves the committable offset past every handled message at the head of the partition. */
+  private advance(s: PartitionState): void {
+    let next: bigint | undefined
+    while (s.pending.length > 0 && s.pending[0].done) next = s.pending.shift()!.offset + 1n
+    if (next !== undefined) s.committable = next
+  }
+
+  /**
+   * A message failed for good (after the middleware's retries, without a dead letter): the partition
+   * stops at it. Nothing after it is committed; after a backoff it is fetched and handled again.
+   */
+  private fail(s: PartitionState, message: Message, error: unknown): void {
+    const wrapped =
+      error instanceof Error
+        ? error
+        : new HandlerError(`handler failed with a non-Error value: ${String(error)}`, { cause: error })
+    this.report(
+      new KafkaxError(
+        `handler failed on ${message.topic}-${message.partition} at offset ${message.offset}: ${wrapped.message}; the partition will retry from there`,
+        'EHANDLER',
+        { cause: wrapped },
+      ),
+    )
+    s.epoch++
+    this.advance(s)
+    s.pending.length = 0
+    this.queued -= s.queue.length
+    s.queue.length = 0
+    s.paused = true
+    s.failures++
+    this.fetcher.pause([s.tp])
+    sleep(this.failureBackoff.delay(s.failures), this.stopController.signal)
+      .then(async () => {
+        if (s.revoked) return
+        await this.fetcher.seek(s.tp, message.offset)
+        s.paused = false
+        this.fetcher.resume([s.tp])
+      })
+      .catch(() => {})
+  }
+
+  private waitIdle(): Promise<void> {
+    return new Promise((resolve) => this.idle.push(resolve))
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Commits
+
+  /** Commits, for every partition, the offset after the last message handled in order. */
+  async commit(): Promise<void> {
+    if (!this.member) throw new ConfigError('commit() needs a groupId')
+    await this.commitHandled()
+  }
+
+  private commitHandled(): Promise<void> {
+    return this.commitStates([...this.partitions.values()].filter((s) => !s.revoked))
+  }
+
+  private async commitStates(states: PartitionState[]): Promise<void> {
+    if (!this.member) return
+    const offsets: OffsetToCommit[] = []
+    const snapshot: [PartitionState, bigint][] = []
+    for (const s of states) {
+      if (s.committable === undefined || s.committable === s.committed) continue
+      offsets.push({ topic: s.tp.topic, partition: s.tp.partition, offset: s.committable, leaderEpoch: s.leaderEpoch })
+      snapshot.push([s, s.committable])
+    }
+    if (offsets.length === 0) return
+    try {
+      await this.member.commit(offsets)
+      for (const [s, offset] of snapshot) s.committed = offset
+      this.counters.commits++
+    } catch (error) {
+      // a rebalance is under way: the revocation commits what was handled
+      if (error instanceof KafkaError && REBALANCE_ERRORS.has(error.type)) return
+      throw error
+    }
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Control
+
+  /** Stops fetching, lets running handlers finish, commits, leaves the group; resolves when done. */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopController.abort()
+      clearInterval(this.commitTimer)
+      for (const s of this.partitions.values()) clearTimeout(s.batchTimer)
+      await this.loopDone?.catch(() => {})
+      while (this.active > 0) await this.waitIdle()
+      await this.commitHandled().catch((e) => this.report(e))
+      // leaving the group revokes (nothing left to run) before the LeaveGroup
+      await this.member?.stop().catch((e) => this.report(e))
+      await this.fetcher.close()
+      await this.dlqProducer?.close().catch((e) => this.report(e))
+      await this.cluster.close()
+    })()
+    return this.stopping
+  }
+
+  /** Moves a partition's position; what was fetched and not handled yet is dropped. */
+  async seek(tp: TopicPartition, to: SeekTarget): Promise<void> {
+    const s = this.partitions.get(tpKey(tp.topic, tp.partition))
+    if (!s) throw new ConfigError(`${tp.topic}-${tp.partition} is not assigned to this consumer`)
+    s.epoch++
+    s.pending.length = 0
+    this.queued -= s.queue.length
+    s.queue.length = 0
+    await this.fetcher.seek(tp, to)
+    if (typeof to === 'bigint') s.committable = to
+  }
+
+  pause(tps: TopicPartition[]): void {
+    for (const tp of tps) {
+      const s = this.partitions.get(tpKey(tp.topic, tp.partition))
+      if (s) s.paused = true
+    }
+    this.fetcher.pause(tps)
+  }
+
+  resume(tps: TopicPartition[]): void {
+    for (const tp of tps) {
+      const s = this.partitions.get(tpKey(tp.topic, tp.partition))
+      if (s) s.paused = false
+    }
+    this.fetcher.resume(tps)
+    this.pump()
+  }
+
+  assignment(): TopicPartition[] {
+    return [...this.partitions.values()].map((s) => s.tp)
+  }
+
+  /** Per assigned partition: committed offset, position, high watermark and lag (high watermark - committed or position). */
+  async lag(): Promise<PartitionLag[]> {
+    const tps = this.assignment()
+    const committed = this.member ? await this.member.committed(tps) : new Map()
+    return tps.map((tp) => {
+      const c = committed.get(tpKey(tp.topic, tp.partition))?.offset ?? null
+      const position = this.fetcher.position(tp)
+      const highWatermark = this.fetcher.highWatermark(tp)
+      const from = c ?? position
+      return {
+        ...tp,
+        committed: c,
+        position,
+        highWatermark,
+        lag: highWatermark !== undefined && from !== undefined ? highWatermark - from : undefined,
+      }
+    })
+  }
+
+  stats(): ConsumerStats {
+    const f = this.fetcher.stats()
+    return {
+      ...this.counters,
+      fetches: f.fetches,
+      inFlight: this.active,
+      handlerMs: {
+        count: this.handlerTime.count,
+        mean: this.handlerTime.count ? this.handlerTime.sum / this.handlerTime.count : 0,
+        max: this.handlerTime.max,
+      },
+    }
+  }
+
+  /**
+   * The iterator form: a message counts as handled when the loop asks for the next one; leaving the
+   * loop (break, return, throw) stops the consumer, the last message counting as handled on break.
+   */
+  async *[Symbol.asyncIterator](): AsyncGenerator<Message> {
+    const waiting: { message: Message; done: () => void; drop: (e: Error) => void }[] = []
+    let wake: (() => void) | undefined
+    let current: (() => void) | undefined
+    const run = this.run(
+      (message) =>
+        new Promise<void>((done, drop) => {
+          waiting.push({ message, done, drop })
+          wake?.()
+        }),
+    )
+    try {
+      for (;;) {
+        while (waiting.length === 0) {
+          if (this.stopController.signal.aborted) return
+          await Promise.race([new Promise<void>((r) => (wake = r)), run])
+        }
+        const next = waiting.shift()!
+        current = next.done
+        yield next.message
+        current = undefined
+        next.done()
+      }
+    } finally {
+      current?.()
+      // messages the loop never saw are not handled: they stay uncommitted
+      for (const w of waiting.splice(0)) w.drop(new KafkaxError('the iterator stopped', 'ESTOPPED'))
+      await this.stop()
+    }
+  }
+
+  private report(error: Error): void {
+    if (this.options.onError) this.options.onError(error)
+    else if (this.listenerCount('error') > 0) this.emit('error', error)
+  }
+}
+
+/** A handler that always returns a promise, even when it throws synchronously. */
+function asPromise<A extends unknown[]>(fn: (...args: A) => unknown): (...args: A) => Promise<unknown> {
+  return async (...args) => fn(...args)
+}
