@@ -3,6 +3,7 @@
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
+import { environmentTables } from '../../src/config/docs.ts'
 import { ROOT } from '../kafka/harness.ts'
 import { ERROR_CODES_FILE, errorCodesSource } from './error-codes.ts'
 import { MESSAGES_DIR, messageSources } from './messages.ts'
@@ -21,6 +22,16 @@ function emit(file: string, text: string): void {
 }
 
 emit(ERROR_CODES_FILE, errorCodesSource())
+
+// The option tables of docs/configuration.md come from the configuration schema.
+const CONFIG_DOC = join(ROOT, 'docs/configuration.md')
+emit(
+  CONFIG_DOC,
+  readFileSync(CONFIG_DOC, 'utf8').replace(
+    /(<!-- options:begin -->\n)[\s\S]*(\n<!-- options:end -->)/,
+    (_, begin, end) => `${begin}${environmentTables().trimEnd()}${end}`,
+  ),
+)
 
 // The messages directory holds generated files only: stray ones (a message Kafka removed) go too.
 const messages = messageSources()

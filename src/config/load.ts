@@ -11,7 +11,8 @@ import { type SaslOptions, saslMechanism } from '../client/sasl/mechanism.ts'
 import type { ProducerOptions } from '../producer/producer.ts'
 import { ConfigError } from '../protocol/errors.ts'
 import { readEnv } from './env.ts'
-import { type ConsumerOptions, SECTIONS, type SectionName, type Spec } from './schema.ts'
+import type { ConsumerOptions } from '../consumer/consumer.ts'
+import { SECTIONS, type SectionName, type Spec } from './schema.ts'
 import { isPlainObject, type Layer, type Tree, validateLayer } from './validate.ts'
 
 export interface KafkaxConfig {

@@ -2,6 +2,7 @@
 // line. Validation, the environment variable names and the documentation tables are all derived
 // from it, so they cannot drift apart. Defaults live in defaults.yaml, validated by this schema.
 
+import type { ConsumerOptions } from '../consumer/consumer.ts'
 import type { ClientOptions } from '../client/options.ts'
 import type { RetryOptions } from '../client/retry.ts'
 import { PARTITIONER_NAMES } from '../producer/partitioners.ts'
@@ -50,35 +51,10 @@ export interface Group {
 
 export type Spec = Leaf | Group
 
-/** The consumer's options (src/consumer defines the same shape). */
-export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
-  groupId?: string
-  groupInstanceId?: string
-  topics?: string[]
-  assign?: { topic: string; partition: number; offset?: bigint }[]
-  fromBeginning?: boolean
-  concurrency?: number
-  orderBy?: 'partition' | 'key'
-  batch?: { size?: number; timeoutMs?: number }
-  commit?: { mode?: 'auto' | 'manual'; intervalMs?: number }
-  isolationLevel?: 'read_uncommitted' | 'read_committed'
-  retry?: { maxRetries?: number; initialDelayMs?: number; maxDelayMs?: number; multiplier?: number; jitter?: number }
-  clientRetry?: RetryOptions
-  dlq?: { topic: string }
-  sessionTimeoutMs?: number
-  rebalanceTimeoutMs?: number
-  heartbeatIntervalMs?: number
-  assignors?: ('range' | 'roundrobin' | 'cooperative-sticky')[]
-  fetch?: {
-    minBytes?: number
-    maxBytes?: number
-    maxWaitMs?: number
-    partitionMaxBytes?: number
-    maxBufferedBytes?: number
-  }
-}
 
 type Fields<T> = { [K in keyof Required<NonNullable<T>>]: Spec }
+/** Options only code can give (functions, objects): not in files or the environment. */
+type CodeOnly = 'onError' | 'logger'
 
 const group = (doc: string, fields: Record<string, Spec>, extra: Partial<Group> = {}): Group => ({
   kind: 'group',
@@ -168,7 +144,7 @@ const PRODUCER_FIELDS = {
   deliveryTimeoutMs: { kind: 'duration', min: 1, doc: 'A record fails when not acknowledged this long after send' },
   maxRequestSize: { kind: 'size', min: 1024, doc: 'Largest Produce request' },
   allowAutoTopicCreation: { kind: 'boolean', doc: 'Let the broker create unknown topics on first use' },
-} satisfies Fields<Omit<ProducerOptions, keyof ClientOptions>>
+} satisfies Fields<Omit<ProducerOptions, keyof ClientOptions | CodeOnly>>
 
 const CONSUMER_FIELDS = {
   groupId: { kind: 'string', doc: 'Consumer group; without it, `assign` partitions are read without a group' },
@@ -220,8 +196,10 @@ const CONSUMER_FIELDS = {
     maxWaitMs: { kind: 'duration', min: 0, doc: 'How long the broker waits for minBytes' },
     partitionMaxBytes: { kind: 'size', min: 1, doc: 'Bytes per partition per fetch at most' },
     maxBufferedBytes: { kind: 'size', min: 1, doc: 'Prefetched bytes held at most' },
+    checkCrcs: { kind: 'boolean', doc: 'Verify the CRC-32C of every fetched batch' },
+    rackId: { kind: 'string', doc: 'The rack of this consumer, sent with fetches (KIP-392)' },
   } satisfies Fields<ConsumerOptions['fetch']>),
-} satisfies Fields<Omit<ConsumerOptions, keyof Omit<ClientOptions, 'retry'>>>
+} satisfies Fields<Omit<ConsumerOptions, keyof Omit<ClientOptions, 'retry'> | CodeOnly>>
 
 const { retry: _clientRetry, ...CLIENT_WITHOUT_RETRY } = CLIENT_FIELDS
 

@@ -20,7 +20,7 @@ test('docs/configuration.md holds the tables generated from the schema', () => {
   assert.equal(
     between,
     environmentTables().trimEnd(),
-    'regenerate: node --import tsx -e "import(\'./src/config/docs.ts\').then((m) => console.log(m.environmentTables()))"',
+    'regenerate with npm run generate',
   )
   for (const { name } of envVariables()) assert.ok(doc.includes(`\`${name}\``), name)
   for (const name of [
