@@ -1,0 +1,83 @@
+// ConsumerManager: several handlers, each bound to its topics with its own middleware and options,
+// run as one unit: started together, stopped together (one line for SIGTERM), errors in one place.
+
+import { ConfigError } from '../protocol/errors.ts'
+import { Consumer, type ConsumerOptions, type RunOptions } from './consumer.ts'
+import type { Handler, Middleware } from './message.ts'
+
+export interface Route {
+  topics: string[]
+  handler: Handler
+  middleware?: Middleware[]
+  /** Options of this route's consumer, over the manager's (e.g. concurrency, groupId, dlq). */
+  options?: Partial<ConsumerOptions>
+}
+
+export class ConsumerManager {
+  private readonly routes: Route[] = []
+  private readonly shared: Middleware[] = []
+  private consumers: Consumer[] = []
+  private runs: Promise<void>[] = []
+
+  constructor(private readonly options: Omit<ConsumerOptions, 'topics' | 'assign'>) {}
+
+  /** Routes `topics` to `handler`, wrapped in this route's middleware (inside the shared ones). */
+  route(topics: string | string[], handler: Handler, ...middleware: Middleware[]): this
+  route(route: Route): this
+  route(first: string | string[] | Route, handler?: Handler, ...middleware: Middleware[]): this {
+    if (this.consumers.length > 0) throw new ConfigError('add routes before start()')
+    const route: Route =
+      typeof first === 'string' || Array.isArray(first)
+        ? { topics: typeof first === 'string' ? [first] : first, handler: handler!, middleware }
+        : first
+    if (!route.topics?.length || typeof route.handler !== 'function') {
+      throw new ConfigError('a route needs topics and a handler')
+    }
+    const taken = new Set(this.routes.flatMap((r) => r.topics))
+    const twice = route.topics.find((t) => taken.has(t))
+    if (twice) throw new ConfigError(`topic ${twice} is routed twice`)
+    this.routes.push(route)
+    return this
+  }
+
+  /** Middleware for every route (outermost, in the order added). */
+  use(middleware: Middleware): this {
+    this.shared.push(middleware)
+    return this
+  }
+
+  /** Starts one consumer per route; resolves once every one of them has its first assignment. */
+  async start(options: RunOptions = {}): Promise<void> {
+    if (this.routes.length === 0) throw new ConfigError('no routes: add some with route()')
+    if (this.consumers.length > 0) throw new ConfigError('already started')
+    this.consumers = this.routes.map((r) => {
+      const consumer = new Consumer({ ...this.options, ...r.options, topics: r.topics })
+      for (const m of [...this.shared, ...(r.middleware ?? [])]) consumer.use(m)
+      return consumer
+    })
+    const assigned = this.consumers.map((c) => new Promise((resolve) => c.once('assigned', resolve)))
+    this.runs = this.consumers.map((c, i) => c.run(this.routes[i].handler))
+    const stop = () => void this.stop()
+    options.signal?.addEventListener('abort', stop, { once: true })
+    if (options.handleSignals) {
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+    }
+    // a consumer that fails to start fails start() (and the others are stopped)
+    await Promise.race([Promise.all(assigned), Promise.all(this.runs)]).catch(async (error) => {
+      await this.stop()
+      throw error
+    })
+  }
+
+  /** Stops every consumer (each finishes its handlers, commits and leaves its group). */
+  async stop(): Promise<void> {
+    await Promise.all(this.consumers.map((c) => c.stop()))
+    await Promise.allSettled(this.runs)
+  }
+
+  /** The consumer of each route, in the order routes were added (for stats and lag). */
+  get members(): readonly Consumer[] {
+    return this.consumers
+  }
+}
