@@ -1,0 +1,45 @@
+// The README's demo and every file in examples/ run against the real broker, as a user would run
+// them, so they never rot: each must exit 0 and print what shows it did its job.
+
+import assert from 'node:assert/strict'
+import { spawnSync } from 'node:child_process'
+import { readdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { describe, it } from 'node:test'
+import { ROOT } from '../../scripts/kafka/harness.ts'
+import { brokers } from '../helpers/kafka.ts'
+
+function run(args: string[]) {
+  const result = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', ...args], {
+    cwd: ROOT,
+    encoding: 'utf8',
+    timeout: 180_000,
+    env: { ...process.env, KAFKA_BROKERS: brokers().join(',') },
+  })
+  assert.equal(result.status, 0, `${args.join(' ')} exited ${result.status}\n${result.stderr}\n${result.stdout}`)
+  return result.stdout
+}
+
+const EXPECTED: Record<string, RegExp> = {
+  'producer.ts': /records: 3/,
+  'consumer.ts': /payment 5 .*\n[\s\S]*offsets committed: true/,
+  'admin-and-config.ts': /partitions/,
+}
+
+describe('examples and demo', () => {
+  it('every example has an expectation here', () => {
+    assert.deepEqual(readdirSync(join(ROOT, 'examples')).sort(), Object.keys(EXPECTED).sort())
+  })
+
+  for (const [file, expected] of Object.entries(EXPECTED)) {
+    it(`examples/${file}`, () => {
+      assert.match(run([join('examples', file)]), expected)
+    })
+  }
+
+  it('npm run demo: every order handled or dead-lettered', () => {
+    const out = run(['scripts/demo.ts', '--events', '3000'])
+    assert.match(out, /every order was handled or dead-lettered exactly as expected/)
+    assert.match(out, /dead-lettered 3 poison orders/)
+  })
+})
