@@ -2,9 +2,9 @@
 // line. Validation, the environment variable names and the documentation tables are all derived
 // from it, so they cannot drift apart. Defaults live in defaults.yaml, validated by this schema.
 
-import type { ConsumerOptions } from '../consumer/consumer.ts'
 import type { ClientOptions } from '../client/options.ts'
 import type { RetryOptions } from '../client/retry.ts'
+import type { ConsumerOptions } from '../consumer/consumer.ts'
 import { PARTITIONER_NAMES } from '../producer/partitioners.ts'
 import type { ProducerOptions } from '../producer/producer.ts'
 import { CODECS } from '../protocol/compression/index.ts'
@@ -50,7 +50,6 @@ export interface Group {
 }
 
 export type Spec = Leaf | Group
-
 
 type Fields<T> = { [K in keyof Required<NonNullable<T>>]: Spec }
 /** Options only code can give (functions, objects): not in files or the environment. */
