@@ -17,11 +17,7 @@ const ROOT = join(import.meta.dirname, '../../..')
 test('docs/configuration.md holds the tables generated from the schema', () => {
   const doc = readFileSync(join(ROOT, 'docs/configuration.md'), 'utf8')
   const between = /<!-- options:begin -->\n([\s\S]*)\n<!-- options:end -->/.exec(doc)?.[1]
-  assert.equal(
-    between,
-    environmentTables().trimEnd(),
-    'regenerate with npm run generate',
-  )
+  assert.equal(between, environmentTables().trimEnd(), 'regenerate with npm run generate')
   for (const { name } of envVariables()) assert.ok(doc.includes(`\`${name}\``), name)
   for (const name of [
     'KAFKA_BROKERS',
