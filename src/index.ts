@@ -47,6 +47,19 @@ export {
   retry,
   timeout,
 } from './consumer/middleware.ts'
+export {
+  type CommitTrace,
+  type ConnectTrace,
+  channels,
+  type FetchTrace,
+  type HandlerTrace,
+  type ProduceTrace,
+  type RebalanceTrace,
+  type RequestTrace,
+} from './observability/channels.ts'
+export { jsonLogger, type LogLevel } from './observability/logger.ts'
+export { type OtelConsumerOptions, type OtelOptions, otelMiddleware, otelProducer } from './observability/otel.ts'
+export { prometheusMetrics } from './observability/prometheus.ts'
 export { PartitionerError, type PartitionerFunction, type PartitionerName } from './producer/partitioners.ts'
 export { type Acks, Producer, type ProducerOptions, type ProducerStats } from './producer/producer.ts'
 export type { Bytes, HeadersInput, ProducerRecord, RecordMetadata } from './producer/record.ts'

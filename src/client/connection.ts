@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events'
 import { createRequire } from 'node:module'
 import { connect as netConnect, type Socket } from 'node:net'
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls'
+import { channels, traced } from '../observability/channels.ts'
 import { errorCode, errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
 import { AuthenticationError, ConnectionError, KafkaxError, ProtocolError, TimeoutError } from '../protocol/errors.ts'
 import {
@@ -91,7 +92,16 @@ export class Connection extends EventEmitter {
   }
 
   /** Opens the socket, negotiates API versions and authenticates; rejects with a kafkax error. */
-  async connect(): Promise<void> {
+  connect(): Promise<void> {
+    const { host, port, tls, sasl } = this.options
+    return traced(
+      channels.connect,
+      () => ({ host, port, tls: Boolean(tls), sasl: sasl?.name }),
+      () => this.establish(),
+    )
+  }
+
+  private async establish(): Promise<void> {
     const timeoutMs = this.options.connectTimeoutMs ?? 10_000
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
@@ -246,7 +256,13 @@ export class Connection extends EventEmitter {
   }
 
   /** Sends one request; resolves with the decoded response body (undefined when none is expected). */
-  async request<Req, Res>(api: Api<Req, Res>, body: Req, options: RequestOptions = {}): Promise<Res> {
+  request<Req, Res>(api: Api<Req, Res>, body: Req, options: RequestOptions = {}): Promise<Res> {
+    if (!channels.request.hasSubscribers) return this.exchange(api, body, options)
+    const context = { apiName: api.name, apiKey: api.apiKey, host: this.host, port: this.port }
+    return channels.request.tracePromise(() => this.exchange(api, body, options), context)
+  }
+
+  private async exchange<Req, Res>(api: Api<Req, Res>, body: Req, options: RequestOptions): Promise<Res> {
     await this.acquireSlot(api === SaslHandshake || api === SaslAuthenticate || api === ApiVersions)
     let registered = false
     try {

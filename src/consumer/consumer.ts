@@ -11,6 +11,8 @@ import { RetryPolicy, sleep } from '../client/retry.ts'
 import { type Assignor, assignorByName } from '../group/assignors.ts'
 import { GroupMember } from '../group/member.ts'
 import type { OffsetToCommit } from '../group/offsets.ts'
+import { channels, traced } from '../observability/channels.ts'
+import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { Producer } from '../producer/producer.ts'
 import { ConfigError, KafkaError, KafkaxError } from '../protocol/errors.ts'
 import { type FetchedBatch, Fetcher, type FetcherOptions, type SeekTarget } from './fetcher.ts'
@@ -45,9 +47,11 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   rebalanceTimeoutMs?: number
   heartbeatIntervalMs?: number
   assignors?: ('range' | 'roundrobin' | 'cooperative-sticky')[]
-  fetch?: Omit<FetcherOptions, 'isolationLevel' | 'resetPolicy'>
+  fetch?: Omit<FetcherOptions, 'isolationLevel' | 'resetPolicy' | 'logger'>
   /** Errors outside handlers, and handler failures that stop a partition (default: the 'error' event). */
   onError?: (error: Error) => void
+  /** A pino- or console-like logger for rebalances, lost connections and errors (default: silent, or KAFKAX_LOG_LEVEL). */
+  logger?: Logger
 }
 
 export interface RunOptions {
@@ -116,6 +120,7 @@ const QUEUE_PER_WORKER = 500
 export class Consumer extends EventEmitter {
   readonly cluster: Cluster
   private readonly options: ConsumerOptions
+  private readonly log: Logger
   private readonly fetcher: Fetcher
   private readonly member: GroupMember | undefined
   private readonly middlewares: Middleware[] = []
@@ -161,11 +166,13 @@ export class Consumer extends EventEmitter {
     if (mode !== 'auto' && mode !== 'manual')
       throw new ConfigError(`commit.mode must be 'auto' or 'manual', got ${mode}`)
     this.cluster = new Cluster({ ...options, retry: options.clientRetry })
+    this.log = childLogger(resolveLogger(options.logger), { clientId: this.cluster.options.clientId, groupId })
     this.failureBackoff = new RetryPolicy({ initialDelayMs: 500, maxDelayMs: 30_000 })
     this.fetcher = new Fetcher(this.cluster, {
       ...options.fetch,
       isolationLevel: options.isolationLevel,
       resetPolicy: options.fromBeginning ? 'earliest' : 'latest',
+      logger: this.log,
     })
     this.fetcher.on('error', (error: Error) => this.report(error))
     if (groupId && topics?.length) {
@@ -182,9 +189,9 @@ export class Consumer extends EventEmitter {
           assignors,
         },
         {
-          onAssigned: (tps) => this.onAssigned(tps),
-          onRevoked: (tps) => this.onRevoked(tps, true),
-          onLost: (tps) => this.onRevoked(tps, false),
+          onAssigned: (tps) => this.rebalance('assigned', tps, () => this.onAssigned(tps)),
+          onRevoked: (tps) => this.rebalance('revoked', tps, () => this.onRevoked(tps, true)),
+          onLost: (tps) => this.rebalance('lost', tps, () => this.onRevoked(tps, false)),
           onError: (error) => this.report(error),
         },
       )
@@ -273,6 +280,13 @@ export class Consumer extends EventEmitter {
 
   // ------------------------------------------------------------------------------------------
   // Assignment
+
+  private rebalance(type: 'assigned' | 'revoked' | 'lost', tps: TopicPartition[], fn: () => Promise<void>) {
+    const partitions = tps.map((tp) => `${tp.topic}-${tp.partition}`)
+    if (type === 'lost') this.log.warn?.({ partitions }, 'partitions lost')
+    else this.log.info?.({ partitions }, `partitions ${type}`)
+    return traced(channels.rebalance, () => ({ groupId: this.options.groupId, type, partitions: tps }), fn)
+  }
 
   private async onAssigned(tps: TopicPartition[]): Promise<void> {
     this.counters.rebalances++
@@ -402,9 +416,9 @@ export class Consumer extends EventEmitter {
     this.active++
     const started = performance.now()
     const context: HandlerContext = { signal: s.signal, attempt: 1 }
-    const run = this.batchHandler
-      ? asPromise(this.batchHandler as (m: Message[], c: HandlerContext) => unknown)(messages, context)
-      : this.handler!(messages[0], context)
+    const run = channels.handler.hasSubscribers
+      ? channels.handler.tracePromise(this.invoke, { groupId: this.options.groupId, messages }, this, messages, context)
+      : this.invoke(messages, context)
     run
       .then(
         () => {
@@ -430,6 +444,12 @@ export class Consumer extends EventEmitter {
         for (const wake of this.idle.splice(0)) wake()
         this.pump()
       })
+  }
+
+  private invoke(messages: Message[], context: HandlerContext): Promise<unknown> {
+    return this.batchHandler
+      ? asPromise(this.batchHandler as (m: Message[], c: HandlerContext) => unknown)(messages, context)
+      : this.handler!(messages[0], context)
   }
 
   /** Moves the committable offset past every handled message at the head of the partition. */
@@ -501,12 +521,20 @@ export class Consumer extends EventEmitter {
     }
     if (offsets.length === 0) return
     try {
-      await this.member.commit(offsets)
+      const member = this.member
+      await traced(
+        channels.commit,
+        () => ({ groupId: this.options.groupId!, offsets }),
+        () => member.commit(offsets),
+      )
       for (const [s, offset] of snapshot) s.committed = offset
       this.counters.commits++
     } catch (error) {
       // a rebalance is under way: the revocation commits what was handled
-      if (error instanceof KafkaError && REBALANCE_ERRORS.has(error.type)) return
+      if (error instanceof KafkaError && REBALANCE_ERRORS.has(error.type)) {
+        this.log.info?.({ err: error }, 'commit skipped: a rebalance is under way')
+        return
+      }
       throw error
     }
   }
@@ -634,6 +662,7 @@ export class Consumer extends EventEmitter {
   }
 
   private report(error: Error): void {
+    this.log.error?.({ err: error }, error.message)
     if (this.options.onError) this.options.onError(error)
     else if (this.listenerCount('error') > 0) this.emit('error', error)
   }

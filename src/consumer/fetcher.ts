@@ -7,6 +7,8 @@
 import { EventEmitter } from 'node:events'
 import type { Cluster } from '../client/cluster.ts'
 import { STALE_METADATA_ERRORS } from '../client/metadata.ts'
+import { channels } from '../observability/channels.ts'
+import { type Logger, silentLogger } from '../observability/logger.ts'
 import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
 import { AuthenticationError, ConfigError, ConnectionError, KafkaError, KafkaxError } from '../protocol/errors.ts'
 import type { FetchResponse, PartitionData } from '../protocol/messages/generated/fetch-response.ts'
@@ -36,6 +38,8 @@ export interface FetcherOptions {
   checkCrcs?: boolean
   /** The consumer's rack, for fetching from the closest replica (KIP-392). */
   rackId?: string
+  /** Where retried fetch failures (a lost connection) are logged; the consumer passes its own. */
+  logger?: Logger
 }
 
 export interface FetchedBatch {
@@ -121,6 +125,7 @@ export class Fetcher extends EventEmitter {
   private readonly resetPolicy: 'earliest' | 'latest' | 'none'
   private readonly checkCrcs: boolean
   private readonly rackId: string
+  private readonly log: Logger
 
   private readonly partitions = new Map<string, PartitionState>()
   private readonly brokers = new Map<number, BrokerState>()
@@ -155,6 +160,7 @@ export class Fetcher extends EventEmitter {
       throw new ConfigError(`resetPolicy must be earliest, latest or none, got ${this.resetPolicy}`)
     this.checkCrcs = options.checkCrcs ?? true
     this.rackId = options.rackId ?? ''
+    this.log = options.logger ?? silentLogger
   }
 
   // ------------------------------------------------------------------------------------------
@@ -362,7 +368,18 @@ export class Fetcher extends EventEmitter {
     if (unknown.size > 0) this.refresh([...unknown])
     for (const [nodeId, next] of perNode) {
       const states = [...next.keys()].map((key) => this.partitions.get(key)!)
-      const run = this.fetchFrom(nodeId, next, states, Math.min(this.maxBytes, room))
+      const maxBytes = Math.min(this.maxBytes, room)
+      const run = channels.fetch.hasSubscribers
+        ? channels.fetch.tracePromise(
+            this.fetchFrom,
+            { nodeId, partitions: [...next.values()] },
+            this,
+            nodeId,
+            next,
+            states,
+            maxBytes,
+          )
+        : this.fetchFrom(nodeId, next, states, maxBytes)
       this.inFlight.add(run)
       run.finally(() => this.inFlight.delete(run))
     }
@@ -428,6 +445,7 @@ export class Fetcher extends EventEmitter {
       // the broker may be gone or no longer lead these partitions
       if (error instanceof ConnectionError) this.refresh(states.map((s) => s.topic))
       if (!(error instanceof KafkaxError && error.retriable) || error instanceof AuthenticationError) this.fail(error)
+      else this.log.warn?.({ nodeId, err: error, retryInMs: broker.retryAt - Date.now() }, 'fetch failed; retrying')
     } finally {
       broker.inFlight = false
       for (const s of states) s.inFlight = false

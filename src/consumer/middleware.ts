@@ -4,6 +4,7 @@
 // dealt with (handled, skipped, or durably written to the dead-letter topic).
 
 import { RetryPolicy, sleep } from '../client/retry.ts'
+import type { Logger } from '../observability/logger.ts'
 import type { ProducerRecord, RecordMetadata } from '../producer/record.ts'
 import { ConfigError, KafkaxError, type KafkaxErrorOptions, TimeoutError } from '../protocol/errors.ts'
 import type { Handler, HandlerContext, Message, Middleware } from './message.ts'
@@ -171,20 +172,15 @@ export function deadLetter(options: DeadLetterOptions): Middleware {
   }
 }
 
-type LogMethod = (...args: any[]) => void
-/** A pino- or console-like logger: each method takes `(fields, text)`; missing ones are skipped. */
-export interface Logger {
-  debug?: LogMethod
-  info?: LogMethod
-  warn?: LogMethod
-  error?: LogMethod
-}
+export type { Logger }
+
+type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error'
 
 export interface LoggingOptions {
   /** Level of the start and finish lines (default 'debug'). */
-  level?: keyof Logger
+  level?: LogLevel
   /** Level of the failure line (default 'error'). */
-  errorLevel?: keyof Logger
+  errorLevel?: LogLevel
 }
 
 /** Logs each handler run's start, finish and failure with where the message came from and how long it took. */

@@ -6,6 +6,7 @@ import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
 import { type ClientOptions, resolveClientOptions } from '../client/options.ts'
 import { RetryPolicy } from '../client/retry.ts'
+import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import type { CompressionCodec } from '../protocol/compression/index.ts'
 import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
 import { ConfigError, ConnectionError } from '../protocol/errors.ts'
@@ -51,6 +52,8 @@ export interface ProducerOptions extends ClientOptions {
   maxRequestSize?: number
   /** Let the broker create unknown topics on first use, if it allows it (default true, as Java). */
   allowAutoTopicCreation?: boolean
+  /** A pino- or console-like logger for connection losses, retries and failed batches (default: silent, or KAFKAX_LOG_LEVEL). */
+  logger?: Logger
 }
 
 export interface ProducerStats {
@@ -133,6 +136,7 @@ export class Producer extends EventEmitter {
         deliveryTimeoutMs,
         maxInFlight: client.maxInFlight,
         maxRequestSize: this.maxRequestSize,
+        logger: childLogger(resolveLogger(options.logger), { clientId: client.clientId }),
       },
     )
     this.sender.onBatchDone = (b, error) => {

@@ -7,6 +7,8 @@
 import type { Cluster } from '../client/cluster.ts'
 import { STALE_METADATA_ERRORS } from '../client/metadata.ts'
 import type { RetryPolicy } from '../client/retry.ts'
+import { channels } from '../observability/channels.ts'
+import type { Logger } from '../observability/logger.ts'
 import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
 import { KafkaxError, TimeoutError } from '../protocol/errors.ts'
 import { Produce } from '../protocol/messages/index.ts'
@@ -25,6 +27,7 @@ export interface SenderOptions {
   deliveryTimeoutMs: number
   maxInFlight: number
   maxRequestSize: number
+  logger: Logger
 }
 
 export interface SenderStats {
@@ -200,9 +203,17 @@ export class Sender {
     this.inFlightPerBroker.set(leader, (this.inFlightPerBroker.get(leader) ?? 0) + 1)
     for (const q of queues) q.inFlight = true
     const batches = queues.map((q) => q.batches[0])
-    this.request(leader, queues, batches)
+    const sent = channels.produce.hasSubscribers
+      ? channels.produce.tracePromise(() => this.request(leader, queues, batches), {
+          nodeId: leader,
+          acks: this.options.acks,
+          batches: batches.map((b) => ({ topic: b.topic, partition: b.partition, records: b.recordCount })),
+        })
+      : this.request(leader, queues, batches)
+    sent
       .catch((error) => {
         // the whole request failed (connection lost, timeout): every batch still unsettled may be retried
+        this.options.logger.warn?.({ nodeId: leader, err: error }, 'produce request failed')
         if (error instanceof KafkaxError && error.retriable) this.cluster.refreshMetadata().catch(() => {})
         queues.forEach((q, i) => {
           if (q.batches[0] === batches[i]) this.retryOrFail(q, batches[i], error)
@@ -285,6 +296,10 @@ export class Sender {
     const retriable = err instanceof KafkaxError && err.retriable
     if (retriable && Date.now() + delay - batch.createdAt < this.options.deliveryTimeoutMs) {
       this.stats.retries++
+      this.options.logger.warn?.(
+        { topic: q.topic, partition: q.partition, attempt: batch.attempts, delayMs: delay, err },
+        'retrying batch',
+      )
       q.retryAt = Date.now() + delay
       this.later(delay)
       return
@@ -306,6 +321,10 @@ export class Sender {
     this.stats.batches++
     if (error) {
       this.stats.errors++
+      this.options.logger.error?.(
+        { topic: q.topic, partition: q.partition, records: batch.recordCount, err: error },
+        'batch failed',
+      )
       // its sequences will never be written: later batches would leave a gap (KIP-360)
       if (this.idempotence && batch.options.baseSequence !== undefined) this.bumpNeeded = true
       batch.fail(error)

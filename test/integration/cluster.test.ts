@@ -3,6 +3,7 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { Admin } from '../../src/client/admin.ts'
 import { Cluster } from '../../src/client/cluster.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { Metadata } from '../../src/protocol/messages/index.ts'
@@ -88,6 +89,15 @@ describe('3-node cluster', () => {
       assert.notEqual(moved, leader, 'metadata never named a new leader')
       const answer = await cluster.request(moved, Metadata, { topics: [{ name: replicated }] })
       assert.equal(answer.topics[0].partitions.length, 3)
+      // admin calls keep working with a node down (its bootstrap list still names the dead one)
+      const admin = new Admin({ brokers: CLUSTER_BOOTSTRAP, retry: { deadlineMs: 60_000 } })
+      try {
+        const [described] = await admin.describeTopics([replicated])
+        assert.ok(described.partitions.every((p) => p.leader !== leader && p.leader >= 0))
+        await admin.createTopics([{ topic: `${replicated}-after`, partitions: 1, replicationFactor: 2 }])
+      } finally {
+        await admin.close()
+      }
 
       // the node comes back: the pool reopens its connection on the next request, no user action
       await restartNode(leader)
