@@ -2,7 +2,7 @@
 // them, so they never rot: each must exit 0 and print what shows it did its job.
 
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { readdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { describe, it } from 'node:test'
@@ -41,5 +41,28 @@ describe('examples and demo', () => {
     const out = run(['scripts/demo.ts', '--events', '3000'])
     assert.match(out, /every order was handled or dead-lettered exactly as expected/)
     assert.match(out, /dead-lettered 3 poison orders/)
+  })
+
+  it('npm run demo stops cleanly on Ctrl-C: commits, leaves, prints its summary', async () => {
+    const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--events', '2000000'], {
+      cwd: ROOT,
+      env: { ...process.env, KAFKA_BROKERS: brokers().join(',') },
+    })
+    let out = ''
+    child.stdout.on('data', (chunk) => {
+      out += chunk
+    })
+    child.stderr.on('data', (chunk) => {
+      out += chunk
+    })
+    const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
+    const deadline = Date.now() + 60_000
+    while (!/handled [1-9]/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
+    child.kill('SIGINT')
+    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('hung'), 60_000))])
+    if (code === 'hung') child.kill('SIGKILL')
+    assert.equal(code, 0, out.slice(-2000))
+    assert.match(out, /Ctrl-C: finishing/)
+    assert.match(out, /Summary after/)
   })
 })
