@@ -178,7 +178,7 @@ const CONSUMER_FIELDS = {
     'Dead-letter topic for messages whose handler keeps failing',
     {
       topic: { kind: 'string', format: 'topic', doc: 'Dead-letter topic' },
-    } satisfies Fields<ConsumerOptions['dlq']>,
+    } satisfies Fields<Omit<NonNullable<ConsumerOptions['dlq']>, 'producer'>>,
     { required: ['topic'] },
   ),
   sessionTimeoutMs: { kind: 'duration', min: 1, doc: 'The group drops a member silent this long' },

@@ -13,7 +13,7 @@ import { GroupMember } from '../group/member.ts'
 import type { OffsetToCommit } from '../group/offsets.ts'
 import { channels, traced } from '../observability/channels.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
-import { Producer } from '../producer/producer.ts'
+import { Producer, type ProducerOptions } from '../producer/producer.ts'
 import { ConfigError, KafkaError, KafkaxError } from '../protocol/errors.ts'
 import { type FetchedBatch, Fetcher, type FetcherOptions, type SeekTarget } from './fetcher.ts'
 import type { BatchHandler, Handler, HandlerContext, Message, Middleware, TopicPartition } from './message.ts'
@@ -41,8 +41,11 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   retry?: { maxRetries?: number; initialDelayMs?: number; maxDelayMs?: number; multiplier?: number; jitter?: number }
   /** Request retries of the client (connections, metadata, coordinator). */
   clientRetry?: RetryOptions
-  /** After the last retry, messages go to this topic, and are committed once it acknowledged them. */
-  dlq?: { topic: string }
+  /**
+   * After the last retry, messages go to this topic, and are committed once it acknowledged them.
+   * The topic must exist (it is not auto-created); `producer` tunes the dead-letter producer.
+   */
+  dlq?: { topic: string; producer?: Partial<ProducerOptions> }
   sessionTimeoutMs?: number
   rebalanceTimeoutMs?: number
   heartbeatIntervalMs?: number
@@ -222,6 +225,8 @@ export class Consumer extends EventEmitter {
         connectTimeoutMs: o.connectTimeoutMs,
         requestTimeoutMs: o.requestTimeoutMs,
         retry: o.clientRetry,
+        allowAutoTopicCreation: false,
+        ...o.dlq!.producer,
       })
       chain.unshift(deadLetter({ producer: this.dlqProducer, topic: this.options.dlq.topic }))
     }
