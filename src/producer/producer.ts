@@ -285,8 +285,10 @@ export class Producer extends EventEmitter {
   }
 
   /** Sends every record accepted so far and waits until each is settled. */
-  flush(): Promise<void> {
-    return this.sender.flush()
+  async flush(): Promise<void> {
+    // records still waiting for metadata or memory were accepted too: they go first
+    while (this.waiting > 0) await this.queue
+    await this.sender.flush()
   }
 
   /** Delivers everything accepted before, then closes the connections. */

@@ -136,6 +136,16 @@ describe('Producer', () => {
     }
   })
 
+  it('flush() on a fresh producer waits for records still waiting for metadata', async () => {
+    const topic = await topicWith(2)
+    const producer = new Producer({ brokers: brokers() })
+    let delivered = 0
+    for (let i = 0; i < 1000; i++) producer.publish({ topic, value: String(i) }, (error) => void (error || delivered++))
+    await producer.flush()
+    assert.equal(delivered, 1000)
+    await producer.close()
+  })
+
   it('a record over the size limit fails alone; the others are written', async () => {
     const topic = await topicWith(1)
     const producer = new Producer({ brokers: brokers(), batch: { lingerMs: 20 } })
