@@ -3,9 +3,9 @@
 // option by option, and turned into plain options for Producer, Consumer and Admin.
 
 import { readFileSync } from 'node:fs'
+import { createRequire } from 'node:module'
 import { dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { parse } from 'yaml'
 import type { ClientOptions } from '../client/options.ts'
 import { type SaslOptions, saslMechanism } from '../client/sasl/mechanism.ts'
 import type { ConsumerOptions } from '../consumer/consumer.ts'
@@ -14,6 +14,9 @@ import { ConfigError } from '../protocol/errors.ts'
 import { readEnv } from './env.ts'
 import { SECTIONS, type SectionName, type Spec } from './schema.ts'
 import { isPlainObject, type Layer, type Tree, validateLayer } from './validate.ts'
+
+/** The YAML parser, loaded on first use: importing kafkax does not pay for it. */
+const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml')
 
 export interface KafkaxConfig {
   producer: ProducerOptions
@@ -46,7 +49,7 @@ function readYaml(path: string, name: string, problems: string[]): Layer {
   }
   let raw: unknown
   try {
-    raw = parse(text)
+    raw = yaml().parse(text)
   } catch (error) {
     // Only the first line: the rest quotes the offending line, which may hold a secret.
     problems.push(`${name}: not valid YAML: ${(error as Error).message.split('\n')[0]}`)
