@@ -3,10 +3,7 @@
 
 import type { RecordHeader } from '../protocol/records/index.ts'
 
-export interface TopicPartition {
-  topic: string
-  partition: number
-}
+export { type TopicPartition, tpKey } from '../client/topic-partition.ts'
 
 /** A record as a handler sees it: key, value and header values are Buffers (or null). */
 export interface Message {
@@ -37,8 +34,6 @@ export type BatchHandler = (messages: Message[], context: HandlerContext) => unk
 
 /** Wraps a handler: `(next) => (message, context) => ...`. The first middleware added is outermost. */
 export type Middleware = (next: Handler) => Handler
-
-export const tpKey = (topic: string, partition: number): string => `${topic}\0${partition}`
 
 /** The Message objects the fetcher hands out. */
 export class ConsumedMessage implements Message {

@@ -5,7 +5,7 @@
 // ConsumerProtocol), so a kafkax leader assigns like a Java leader would and the two can share a group.
 // Not done: rack-aware assignment (KIP-881), which needs the partitions' replica racks.
 
-import type { TopicPartition } from '../consumer/message.ts'
+import type { TopicPartition } from '../client/topic-partition.ts'
 import { ConfigError, ProtocolError } from '../protocol/errors.ts'
 import { ConsumerProtocolAssignment } from '../protocol/messages/generated/consumer-protocol-assignment.ts'
 import { ConsumerProtocolSubscription } from '../protocol/messages/generated/consumer-protocol-subscription.ts'

@@ -1,7 +1,7 @@
 // OffsetCommit and OffsetFetch bodies for the classic group protocol, and their answers turned into
 // results or KafkaErrors. Pure: the member sends them to the coordinator.
 
-import { type TopicPartition, tpKey } from '../consumer/message.ts'
+import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
 import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
 import type { KafkaError } from '../protocol/errors.ts'
 import type { OffsetCommitRequest } from '../protocol/messages/generated/offset-commit-request.ts'

@@ -1,0 +1,8 @@
+// A partition of a topic, and the key kafkax uses for it in maps (every layer above the client uses both).
+
+export interface TopicPartition {
+  topic: string
+  partition: number
+}
+
+export const tpKey = (topic: string, partition: number): string => `${topic}\0${partition}`
