@@ -6,13 +6,20 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import zlib from 'node:zlib'
 import { startRecordingProxy } from '../../scripts/record/proxy.ts'
 import { Admin } from '../../src/client/admin.ts'
-import { Producer } from '../../src/producer/producer.ts'
+import { fnv1a32 } from '../../src/producer/partitioners.ts'
+import { Producer, type ProducerOptions } from '../../src/producer/producer.ts'
 import { KafkaError, TimeoutError } from '../../src/protocol/errors.ts'
 import { brokers, cli, kcat, SINGLE, uniqueTopic } from '../helpers/kafka.ts'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+
+/** Sarama's and kafka-go's hash partitioner: int32(FNV-1a) % n, negated when negative. */
+function hashPartition(key: string, n: number): number {
+  return Math.abs((fnv1a32(Buffer.from(key)) | 0) % n)
+}
 
 /** Every record of a topic as kcat reads it: partition, offset, key, value. */
 function readWithKcat(topic: string, bootstrap = brokers()[0]) {
@@ -105,6 +112,32 @@ describe('Producer', () => {
     } finally {
       await producer.close()
     }
+  })
+
+  it('every partitioner option places records as it says', async () => {
+    const keys = Array.from({ length: 60 }, (_, i) => `key-${i}`)
+    const placed = async (partitioner: ProducerOptions['partitioner']) => {
+      const topic = await topicWith(4, 'partitioner')
+      const producer = new Producer({ brokers: brokers(), partitioner })
+      try {
+        return await producer.sendBatch(keys.map((key) => ({ topic, key, value: key })))
+      } finally {
+        await producer.close()
+      }
+    }
+    const crc = await placed('crc32')
+    for (const [i, m] of crc.entries()) assert.equal(m.partition, zlib.crc32(keys[i]) % 4)
+    const fnv = await placed('hash')
+    for (const [i, m] of fnv.entries()) assert.equal(m.partition, hashPartition(keys[i], 4))
+    const rr = await placed('round-robin')
+    assert.deepEqual(
+      [0, 1, 2, 3].map((p) => rr.filter((m) => m.partition === p).length),
+      [15, 15, 15, 15],
+    )
+    const least = await placed('least-bytes')
+    assert.equal(new Set(least.map((m) => m.partition)).size, 4)
+    const custom = await placed((record) => (record.key!.toString().endsWith('7') ? 3 : 0))
+    for (const [i, m] of custom.entries()) assert.equal(m.partition, keys[i].endsWith('7') ? 3 : 0)
   })
 
   it('acks none, leader and all; publish reports through callback and events; sendJSON', async () => {
