@@ -80,7 +80,9 @@ export interface ConsumerStats {
   commits: number
   rebalances: number
   inFlight: number
-  handlerMs: { count: number; mean: number; max: number }
+  /** Messages between each assigned partition's position and its high watermark, summed. */
+  lag: number
+  handlerMs: { count: number; mean: number; p50: number; p99: number; max: number }
 }
 
 /** Offsets handed to handlers but not settled, in offset order; the head decides what may be committed. */
@@ -145,6 +147,8 @@ export class Consumer extends EventEmitter {
   private idle: (() => void)[] = []
   private readonly counters = { messages: 0, bytes: 0, handlerErrors: 0, commits: 0, rebalances: 0 }
   private readonly handlerTime = { count: 0, sum: 0, max: 0 }
+  /** A bounded sample of recent handler durations, for percentiles. */
+  private readonly handlerSample: number[] = []
 
   constructor(options: ConsumerOptions) {
     super()
@@ -444,6 +448,8 @@ export class Consumer extends EventEmitter {
         this.handlerTime.count++
         this.handlerTime.sum += took
         this.handlerTime.max = Math.max(this.handlerTime.max, took)
+        if (this.handlerSample.length < 4096) this.handlerSample.push(took)
+        else this.handlerSample[this.handlerTime.count % 4096] = took
         this.busy.delete(lane)
         this.active--
         for (const wake of this.idle.splice(0)) wake()
@@ -619,13 +625,24 @@ export class Consumer extends EventEmitter {
 
   stats(): ConsumerStats {
     const f = this.fetcher.stats()
+    let lag = 0
+    for (const s of this.partitions.values()) {
+      const hw = this.fetcher.highWatermark(s.tp)
+      const position = this.fetcher.position(s.tp)
+      if (hw !== undefined && position !== undefined && hw > position) lag += Number(hw - position)
+    }
+    const sorted = [...this.handlerSample].sort((a, b) => a - b)
+    const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
     return {
       ...this.counters,
       fetches: f.fetches,
       inFlight: this.active,
+      lag,
       handlerMs: {
         count: this.handlerTime.count,
         mean: this.handlerTime.count ? this.handlerTime.sum / this.handlerTime.count : 0,
+        p50: at(0.5),
+        p99: at(0.99),
         max: this.handlerTime.max,
       },
     }

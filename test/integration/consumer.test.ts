@@ -6,7 +6,8 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { Admin } from '../../src/client/admin.ts'
 import { Consumer, type ConsumerOptions } from '../../src/consumer/consumer.ts'
-import type { Message } from '../../src/consumer/message.ts'
+import { ConsumerManager } from '../../src/consumer/manager.ts'
+import type { Message, Middleware } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { brokers, kcat, uniqueTopic } from '../helpers/kafka.ts'
 
@@ -311,5 +312,35 @@ describe('Consumer', () => {
     )
     assert.equal(count, 3)
     assert.equal(assignedEvents, 1, 'no rebalance happened while the handler was slow')
+  })
+
+  it('ConsumerManager routes topics to handlers with their own middleware, and stops them together', async () => {
+    const orders = await topicWith(2, 30, 'orders')
+    const payments = await topicWith(1, 20, 'payments')
+    const seen: string[] = []
+    const tag =
+      (label: string): Middleware =>
+      (next) =>
+      (m, c) => {
+        seen.push(`${label}:${m.topic}`)
+        return next(m, c)
+      }
+    const got = { orders: 0, payments: 0 }
+    const manager = new ConsumerManager({ brokers: brokers(), groupId: `manager-${orders}`, fromBeginning: true })
+      .use(tag('shared'))
+      .route(orders, () => void got.orders++, tag('orders'))
+      .route({ topics: [payments], handler: () => void got.payments++, options: { concurrency: 2 } })
+    await manager.start()
+    while (got.orders < 30 || got.payments < 20) await new Promise((r) => setTimeout(r, 50))
+    await manager.stop()
+    assert.deepEqual(got, { orders: 30, payments: 20 })
+    assert.equal(seen.filter((s) => s === `orders:${orders}`).length, 30, 'route middleware on its own topic only')
+    assert.ok(!seen.includes(`orders:${payments}`))
+    assert.equal(seen.filter((s) => s.startsWith('shared:')).length, 50)
+    assert.equal(manager.members.length, 2)
+    assert.throws(
+      () => new ConsumerManager({ brokers: brokers() }).route(orders, () => {}).route(orders, () => {}),
+      /routed twice/,
+    )
   })
 })

@@ -48,7 +48,8 @@ const consumerStats: ConsumerStats = {
   commits: 5,
   rebalances: 1,
   inFlight: 3,
-  handlerMs: { count: 1000, mean: 1.5, max: 40 },
+  lag: 12,
+  handlerMs: { count: 1000, mean: 1.5, p50: 1, p99: 30, max: 40 },
 }
 
 describe('prometheusMetrics', () => {
