@@ -632,7 +632,8 @@ export class Consumer extends EventEmitter {
       if (hw !== undefined && position !== undefined && hw > position) lag += Number(hw - position)
     }
     const sorted = [...this.handlerSample].sort((a, b) => a - b)
-    const at = (q: number) => (sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))])
+    const at = (q: number) =>
+      sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
     return {
       ...this.counters,
       fetches: f.fetches,

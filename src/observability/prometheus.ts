@@ -67,7 +67,12 @@ const CONSUMER: Definition<ConsumerStats>[] = [
   ['consumer_handlers_in_flight', 'gauge', 'Handlers running now', (s) => s.inFlight],
   ['consumer_handler_mean_seconds', 'gauge', 'Mean handler run time', (s) => s.handlerMs.mean / 1000],
   ['consumer_handler_max_seconds', 'gauge', 'Longest handler run time', (s) => s.handlerMs.max / 1000],
-  ['consumer_handler_p99_seconds', 'gauge', '99th percentile of recent handler run times', (s) => s.handlerMs.p99 / 1000],
+  [
+    'consumer_handler_p99_seconds',
+    'gauge',
+    '99th percentile of recent handler run times',
+    (s) => s.handlerMs.p99 / 1000,
+  ],
   ['consumer_lag_messages', 'gauge', 'Messages between the positions and the high watermarks', (s) => s.lag],
 ]
 
