@@ -118,6 +118,8 @@ class PartitionState {
   }
 }
 
+/** The outcome of a handler that returned (anything else is what it threw). */
+const HANDLED = Symbol('handled')
 const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID'])
 /** Messages queued in the dispatcher per worker before fetching pauses. */
 const QUEUE_PER_WORKER = 500
@@ -134,7 +136,7 @@ export class Consumer extends EventEmitter {
   private readonly busy = new Set<string>()
   private readonly concurrency: number
   private readonly failureBackoff: RetryPolicy
-  private handler: ((message: Message, context: HandlerContext) => Promise<unknown>) | undefined
+  private handler: Handler | undefined
   private batchHandler: BatchHandler | undefined
   private dlqProducer: Producer | undefined
   private running: Promise<void> | undefined
@@ -236,7 +238,7 @@ export class Consumer extends EventEmitter {
     }
     if (this.options.retry) chain.splice(this.options.dlq ? 1 : 0, 0, retry(this.options.retry))
     if (this.options.batch) this.batchHandler = handler as BatchHandler
-    else this.handler = asPromise(compose(chain, handler as Handler))
+    else this.handler = compose(chain, handler as Handler)
     const { signal, handleSignals } = options
     const stop = () => void this.stop()
     signal?.addEventListener('abort', stop, { once: true })
@@ -369,8 +371,17 @@ export class Consumer extends EventEmitter {
         continue
       }
       if (this.options.orderBy !== 'key') {
+        // handlers settled synchronously free the lane at once: the loop goes on with the next message
         const lane = tpKey(s.tp.topic, s.tp.partition)
-        if (!this.busy.has(lane)) this.start(s, lane, this.take(s, 1))
+        while (
+          s.queue.length > 0 &&
+          !this.busy.has(lane) &&
+          !s.paused &&
+          !s.revoked &&
+          this.active < this.concurrency
+        ) {
+          this.start(s, lane, this.take(s, 1))
+        }
         continue
       }
       // orderBy key: walk the queue; a message goes unless its key is busy or waits behind an earlier one
@@ -417,50 +428,86 @@ export class Consumer extends EventEmitter {
     return messages
   }
 
+  /**
+   * Runs the handler on `messages`. A handler that returns without a promise (no middleware, plain
+   * function) is settled synchronously, so a partition's queue is handled without a promise per message.
+   */
   private start(s: PartitionState, lane: string, messages: Message[]): void {
     const epoch = s.epoch
-    const entries = messages.map((m) => ({ offset: m.offset, done: false }))
-    s.pending.push(...entries)
+    const entries: Pending[] =
+      messages.length === 1
+        ? [{ offset: messages[0].offset, done: false }]
+        : messages.map((m) => ({ offset: m.offset, done: false }))
+    for (const e of entries) s.pending.push(e)
     this.busy.add(lane)
     this.active++
     const started = performance.now()
     const context: HandlerContext = { signal: s.signal, attempt: 1 }
-    const run = channels.handler.hasSubscribers
-      ? channels.handler.tracePromise(this.invoke, { groupId: this.options.groupId, messages }, this, messages, context)
-      : this.invoke(messages, context)
-    run
-      .then(
-        () => {
-          if (s.epoch !== epoch) return
-          for (const e of entries) e.done = true
-          s.failures = 0
-          this.counters.messages += messages.length
-          this.advance(s)
-        },
-        (error) => {
-          if (s.epoch !== epoch || s.revoked || this.stopController.signal.aborted) return
-          this.counters.handlerErrors++
-          this.fail(s, messages[0], error)
-        },
+    let result: unknown
+    try {
+      result = channels.handler.hasSubscribers
+        ? channels.handler.tracePromise(
+            this.invokeAsync,
+            { groupId: this.options.groupId, messages },
+            this,
+            messages,
+            context,
+          )
+        : this.invoke(messages, context)
+    } catch (error) {
+      this.settle(s, lane, messages, entries, epoch, started, error, true)
+      return
+    }
+    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
+      ;(result as PromiseLike<unknown>).then(
+        () => this.settle(s, lane, messages, entries, epoch, started, HANDLED, false),
+        (error) => this.settle(s, lane, messages, entries, epoch, started, error, false),
       )
-      .finally(() => {
-        const took = performance.now() - started
-        this.handlerTime.count++
-        this.handlerTime.sum += took
-        this.handlerTime.max = Math.max(this.handlerTime.max, took)
-        if (this.handlerSample.length < 4096) this.handlerSample.push(took)
-        else this.handlerSample[this.handlerTime.count % 4096] = took
-        this.busy.delete(lane)
-        this.active--
-        for (const wake of this.idle.splice(0)) wake()
-        this.pump()
-      })
+    } else this.settle(s, lane, messages, entries, epoch, started, HANDLED, true)
   }
 
-  private invoke(messages: Message[], context: HandlerContext): Promise<unknown> {
-    return this.batchHandler
-      ? asPromise(this.batchHandler as (m: Message[], c: HandlerContext) => unknown)(messages, context)
-      : this.handler!(messages[0], context)
+  private invoke(messages: Message[], context: HandlerContext): unknown {
+    return this.batchHandler ? this.batchHandler(messages, context) : this.handler!(messages[0], context)
+  }
+
+  private async invokeAsync(messages: Message[], context: HandlerContext): Promise<unknown> {
+    return this.invoke(messages, context)
+  }
+
+  /** Records a handler's outcome; `sync` settles inside pump(), which goes on by itself. */
+  private settle(
+    s: PartitionState,
+    lane: string,
+    messages: Message[],
+    entries: Pending[],
+    epoch: number,
+    started: number,
+    outcome: unknown,
+    sync: boolean,
+  ): void {
+    if (outcome === HANDLED) {
+      if (s.epoch === epoch) {
+        for (const e of entries) e.done = true
+        s.failures = 0
+        this.counters.messages += messages.length
+        this.advance(s)
+      }
+    } else if (s.epoch === epoch && !s.revoked && !this.stopController.signal.aborted) {
+      this.counters.handlerErrors++
+      this.fail(s, messages[0], outcome)
+    }
+    const took = performance.now() - started
+    this.handlerTime.count++
+    this.handlerTime.sum += took
+    if (took > this.handlerTime.max) this.handlerTime.max = took
+    if (this.handlerSample.length < 4096) this.handlerSample.push(took)
+    else this.handlerSample[this.handlerTime.count % 4096] = took
+    this.busy.delete(lane)
+    this.active--
+    if (this.idle.length > 0) for (const wake of this.idle.splice(0)) wake()
+    // a batch settled synchronously leaves its partition with more to dispatch: look again soon
+    if (!sync) this.pump()
+    else if (this.batchHandler) queueMicrotask(() => this.pump())
   }
 
   /** Moves the committable offset past every handled message at the head of the partition. */
@@ -689,9 +736,4 @@ export class Consumer extends EventEmitter {
     if (this.options.onError) this.options.onError(error)
     else if (this.listenerCount('error') > 0) this.emit('error', error)
   }
-}
-
-/** A handler that always returns a promise, even when it throws synchronously. */
-function asPromise<A extends unknown[]>(fn: (...args: A) => unknown): (...args: A) => Promise<unknown> {
-  return async (...args) => fn(...args)
 }
