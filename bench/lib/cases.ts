@@ -1,0 +1,169 @@
+// The benchmark cases: what each measures, with which clients, at which size. Full runs use the
+// issue's workloads (1M x 100 B, 200k x 1 KB); --quick a tenth of the records and shorter latency runs.
+
+export type Group = 'produce' | 'produce-single' | 'produce-latency' | 'consume' | 'e2e'
+export type Metric = 'throughput' | 'latency'
+
+export interface BenchCase {
+  group: Group
+  name: string
+  metric: Metric
+  /** Node client mode (bench/clients/produce.ts) or Java harness mode. */
+  mode: string
+  records: number
+  size: number
+  acks: 'all' | 'leader'
+  compression: 'none' | 'lz4' | 'zstd'
+  lingerMs: number
+  rate: number
+  seconds: number
+  /** Client ids; the first is the kafkax line the ratios are taken against. */
+  clients: string[]
+  /** Clients that cannot express the case, with the reason for the report. */
+  skipped: Record<string, string>
+}
+
+/** Every figure of every repetition of one case, per client, and the failures. */
+export interface CaseResult {
+  case: BenchCase
+  runs: Record<string, Record<string, number | undefined>[]>
+  errors: Record<string, string[]>
+}
+
+export const BATCH_BYTES = 1_000_000
+export const LINGER_MS = 5
+export const LABELS: Record<string, string> = {
+  kafkax: 'kafkax',
+  'kafkax-batch': 'kafkax sendBatch()',
+  'kafkax-send': 'kafkax send()',
+  'kafkax-raw': 'kafkax Fetcher (raw)',
+  kafkajs: 'kafkajs',
+  platformatic: '@platformatic/kafka',
+  java: 'Java client',
+  kcat: 'kcat (librdkafka)',
+}
+
+const NODE_PEERS = ['kafkajs', 'platformatic']
+const acksLabel = (acks: 'all' | 'leader') => (acks === 'all' ? 'all' : '1')
+const count = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1000 ? `${n / 1000}k` : String(n))
+const sizeLabel = (size: number) => (size >= 1024 ? `${size / 1024} KB` : `${size} B`)
+
+export function buildCases(o: { quick: boolean; all: boolean; rate: number }): BenchCase[] {
+  const scale = o.quick ? 0.1 : 1
+  const seconds = o.quick ? 3 : 5
+  const base = { lingerMs: LINGER_MS, rate: o.rate, seconds, skipped: {} as Record<string, string> }
+  const cases: BenchCase[] = []
+  const workloads = [
+    [1_000_000, 100],
+    [200_000, 1024],
+  ] as const
+  // acks x codec: every combination with --all; else both acks without compression and the
+  // production-like acks=all with each codec
+  const settings: ['all' | 'leader', 'none' | 'lz4' | 'zstd'][] = o.all
+    ? (['leader', 'all'] as const).flatMap((a) =>
+        (['none', 'lz4', 'zstd'] as const).map((c): ['all' | 'leader', 'none' | 'lz4' | 'zstd'] => [a, c]),
+      )
+    : [
+        ['leader', 'none'],
+        ['all', 'none'],
+        ['all', 'lz4'],
+        ['all', 'zstd'],
+      ]
+  for (const [records, size] of workloads) {
+    for (const [acks, compression] of settings) {
+      const n = Math.round(records * scale)
+      cases.push({
+        ...base,
+        group: 'produce',
+        name: `${count(n)} x ${sizeLabel(size)}, acks=${acksLabel(acks)}, ${compression}`,
+        metric: 'throughput',
+        mode: 'publish',
+        records: n,
+        size,
+        acks,
+        compression,
+        clients: ['kafkax', 'kafkax-batch', ...NODE_PEERS, 'java', 'kcat'],
+        skipped:
+          compression === 'zstd'
+            ? { platformatic: 'zstd needs zlib.zstdCompressSync (Node >= 22.15); 1.35.0 runs on Node 20 without it' }
+            : {},
+      })
+    }
+  }
+  const single = Math.round(20_000 * scale)
+  cases.push({
+    ...base,
+    group: 'produce-single',
+    name: `${count(single)} x 100 B, acks=1, none, one record per send(), 1000 in flight`,
+    metric: 'throughput',
+    mode: 'single',
+    records: single,
+    size: 100,
+    acks: 'leader',
+    compression: 'none',
+    clients: ['kafkax-send', ...NODE_PEERS],
+    skipped: {
+      java: 'send() per record is its only form: see the produce cases',
+      kcat: 'one record per line is its only form: see the produce cases',
+    },
+  })
+  const sequential = o.quick ? 300 : 2000
+  for (const acks of ['leader', 'all'] as const) {
+    cases.push({
+      ...base,
+      group: 'produce-latency',
+      name: `${count(sequential)} awaited sends x 100 B, acks=${acksLabel(acks)}`,
+      metric: 'latency',
+      mode: 'sequential',
+      records: sequential,
+      size: 100,
+      acks,
+      compression: 'none',
+      lingerMs: 0,
+      clients: ['kafkax', ...NODE_PEERS, 'java'],
+      skipped: { kcat: 'no per-record acknowledgement times on its command line' },
+    })
+  }
+  for (const group of ['produce-latency', 'e2e'] as const) {
+    cases.push({
+      ...base,
+      group,
+      name: `${o.rate / 1000}k records/s x 100 B for ${seconds} s, acks=all${group === 'e2e' ? ', produce -> handler' : ''}`,
+      metric: 'latency',
+      mode: group === 'e2e' ? 'e2e' : 'rate',
+      records: o.rate * seconds,
+      size: 100,
+      acks: 'all',
+      compression: 'none',
+      lingerMs: 0,
+      clients: ['kafkax', ...NODE_PEERS, 'java'],
+      skipped: { kcat: 'no per-record acknowledgement or delivery times on its command line' },
+    })
+  }
+  for (const [records, size] of workloads) {
+    const n = Math.round(records * scale)
+    cases.push({
+      ...base,
+      group: 'consume',
+      name: `${count(n)} x ${sizeLabel(size)} from a pre-filled topic`,
+      metric: 'throughput',
+      mode: 'group',
+      records: n,
+      size,
+      acks: 'leader',
+      compression: 'none',
+      clients: ['kafkax', 'kafkax-raw', ...NODE_PEERS, 'java', 'kcat'],
+    })
+  }
+  return cases
+}
+
+/** Rough seconds one run of a case takes (calibrated on 2 cores), for the ETA; the progress line rescales it. */
+export function estimate(c: BenchCase, client: string): number {
+  const startup = client === 'java' ? 3 : 1.5
+  const bytes = c.records * c.size
+  if (c.group === 'consume') return startup + bytes / 40e6
+  if (c.metric === 'throughput') return startup + bytes / (c.group === 'produce-single' ? 0.5e6 : 15e6)
+  if (c.mode === 'sequential') return startup + c.records * 0.0015
+  return startup + c.seconds + 3
+}
