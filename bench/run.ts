@@ -64,6 +64,8 @@ const NODE: Record<string, { name: string; mode?: string }> = {
   'kafkax-batch': { name: 'kafkax', mode: 'batch' },
   'kafkax-send': { name: 'kafkax', mode: 'single' },
   'kafkax-raw': { name: 'kafkax-raw' },
+  'kafkax-iterator': { name: 'kafkax-iterator' },
+  'kafkajs-batch': { name: 'kafkajs-batch' },
   kafkajs: { name: 'kafkajs' },
   platformatic: { name: 'platformatic' },
 }
@@ -103,7 +105,7 @@ async function createTopic(topic: string) {
 
 /** The pre-filled topic of a consume case, made once. */
 async function consumeTopic(c: BenchCase): Promise<string> {
-  const key = `${c.records}x${c.size}`
+  const key = `${c.records}x${c.size}x${c.compression}`
   let topic = prefilled.get(key)
   if (!topic) {
     topic = topicName('consume')

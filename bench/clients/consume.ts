@@ -4,13 +4,15 @@
 // group is included, as in ConsumerPerformance's records/sec; `firstRecordMs` says how long that took.
 //   kafkax       the Consumer: run(handler) in a group, one handler call per message
 //   kafkax-raw   the Fetcher alone: assigned partitions, no group, no handler, batches as fetched
+//   kafkax-iterator  the Consumer's iterator form: for await (const message of consumer)
 //   kafkajs      consumer.run({ eachMessage }) in a group
+//   kafkajs-batch    consumer.run({ eachBatch }) in a group
 //   platformatic consumer.consume() stream in a group, one 'data' event per message
 
 import { Cluster } from '../../src/client/cluster.ts'
 import { Consumer } from '../../src/consumer/consumer.ts'
 import { Fetcher } from '../../src/consumer/fetcher.ts'
-import { client, report, require, spec, timed } from './common.ts'
+import { client, kafkajsWithCodecs, report, require, spec, timed } from './common.ts'
 
 const PARTITIONS = 6
 const MAX_WAIT_MS = 500
@@ -40,6 +42,19 @@ const clients: Record<string, () => Promise<void>> = {
     await consumer.stop()
     await running
   },
+  async 'kafkax-iterator'() {
+    const consumer = new Consumer({
+      brokers: spec.brokers,
+      groupId: spec.groupId,
+      topics: [spec.topic],
+      fromBeginning: true,
+      fetch: { maxWaitMs: MAX_WAIT_MS },
+    })
+    for await (const message of consumer) {
+      seen(message.value)
+      if (count === spec.records) break
+    }
+  },
   async 'kafkax-raw'() {
     const cluster = new Cluster({ brokers: spec.brokers })
     const fetcher = new Fetcher(cluster, { resetPolicy: 'earliest', maxWaitMs: MAX_WAIT_MS })
@@ -49,7 +64,7 @@ const clients: Record<string, () => Promise<void>> = {
     await cluster.close()
   },
   async kafkajs() {
-    const { Kafka, logLevel } = require('kafkajs')
+    const { Kafka, logLevel } = kafkajsWithCodecs().kafkajs
     const consumer = new Kafka({ brokers: spec.brokers, logLevel: logLevel.NOTHING }).consumer({
       groupId: spec.groupId,
       maxWaitTimeInMs: MAX_WAIT_MS,
@@ -58,6 +73,22 @@ const clients: Record<string, () => Promise<void>> = {
     await consumer.subscribe({ topic: spec.topic, fromBeginning: true })
     await consumer.run({
       eachMessage: async ({ message }: { message: { value: Buffer | null } }) => seen(message.value),
+    })
+    await finished
+    await consumer.disconnect()
+  },
+  async 'kafkajs-batch'() {
+    const { Kafka, logLevel } = kafkajsWithCodecs().kafkajs
+    const consumer = new Kafka({ brokers: spec.brokers, logLevel: logLevel.NOTHING }).consumer({
+      groupId: spec.groupId,
+      maxWaitTimeInMs: MAX_WAIT_MS,
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topic: spec.topic, fromBeginning: true })
+    await consumer.run({
+      eachBatch: async ({ batch }: { batch: { messages: { value: Buffer | null }[] } }) => {
+        for (const message of batch.messages) seen(message.value)
+      },
     })
     await finished
     await consumer.disconnect()

@@ -37,6 +37,8 @@ export const LABELS: Record<string, string> = {
   'kafkax-batch': 'kafkax sendBatch()',
   'kafkax-send': 'kafkax send()',
   'kafkax-raw': 'kafkax Fetcher (raw)',
+  'kafkax-iterator': 'kafkax for await',
+  'kafkajs-batch': 'kafkajs eachBatch',
   kafkajs: 'kafkajs',
   platformatic: '@platformatic/kafka',
   java: 'Java client',
@@ -141,19 +143,30 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
     })
   }
   for (const [records, size] of workloads) {
-    const n = Math.round(records * scale)
-    cases.push({
-      ...base,
-      group: 'consume',
-      name: `${count(n)} x ${sizeLabel(size)} from a pre-filled topic`,
-      metric: 'throughput',
-      mode: 'group',
-      records: n,
-      size,
-      acks: 'leader',
-      compression: 'none',
-      clients: ['kafkax', 'kafkax-raw', ...NODE_PEERS, 'java', 'kcat'],
-    })
+    for (const compression of ['none', 'lz4'] as const) {
+      const n = Math.round(records * scale)
+      cases.push({
+        ...base,
+        group: 'consume',
+        name: `${count(n)} x ${sizeLabel(size)} (${compression}) from a pre-filled topic`,
+        metric: 'throughput',
+        mode: 'group',
+        records: n,
+        size,
+        acks: 'leader',
+        compression,
+        clients: [
+          'kafkax',
+          'kafkax-iterator',
+          'kafkax-raw',
+          'kafkajs',
+          'kafkajs-batch',
+          'platformatic',
+          'java',
+          'kcat',
+        ],
+      })
+    }
   }
   return cases
 }

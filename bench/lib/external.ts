@@ -107,5 +107,5 @@ export async function kcatConsume(s: Settings): Promise<Figures> {
 
 /** Fills a topic for the consume cases with ProducerPerformance (acks=1, no compression). */
 export async function fill(s: Settings): Promise<void> {
-  await javaProduce({ ...s, acks: 'leader', compression: 'none' })
+  await javaProduce({ ...s, acks: 'leader' })
 }
