@@ -13,6 +13,7 @@ import { GroupMember } from '../group/member.ts'
 import type { OffsetToCommit } from '../group/offsets.ts'
 import { channels, traced } from '../observability/channels.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
+import { Summary } from '../observability/summary.ts'
 import { Producer, type ProducerOptions } from '../producer/producer.ts'
 import { ConfigError, KafkaError, KafkaxError } from '../protocol/errors.ts'
 import { type FetchedBatch, Fetcher, type FetcherOptions, type SeekTarget } from './fetcher.ts'
@@ -148,9 +149,7 @@ export class Consumer extends EventEmitter {
   private active = 0
   private idle: (() => void)[] = []
   private readonly counters = { messages: 0, bytes: 0, handlerErrors: 0, commits: 0, rebalances: 0 }
-  private readonly handlerTime = { count: 0, sum: 0, max: 0 }
-  /** A bounded sample of recent handler durations, for percentiles. */
-  private readonly handlerSample: number[] = []
+  private readonly handlerTime = new Summary()
 
   constructor(options: ConsumerOptions) {
     super()
@@ -498,11 +497,7 @@ export class Consumer extends EventEmitter {
       this.fail(s, messages[0], outcome)
     }
     const took = performance.now() - started
-    this.handlerTime.count++
-    this.handlerTime.sum += took
-    if (took > this.handlerTime.max) this.handlerTime.max = took
-    if (this.handlerSample.length < 4096) this.handlerSample.push(took)
-    else this.handlerSample[this.handlerTime.count % 4096] = took
+    this.handlerTime.add(took)
     this.busy.delete(lane)
     this.active--
     if (this.idle.length > 0) for (const wake of this.idle.splice(0)) wake()
@@ -679,21 +674,12 @@ export class Consumer extends EventEmitter {
       const position = this.fetcher.position(s.tp)
       if (hw !== undefined && position !== undefined && hw > position) lag += Number(hw - position)
     }
-    const sorted = [...this.handlerSample].sort((a, b) => a - b)
-    const at = (q: number) =>
-      sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
     return {
       ...this.counters,
       fetches: f.fetches,
       inFlight: this.active,
       lag,
-      handlerMs: {
-        count: this.handlerTime.count,
-        mean: this.handlerTime.count ? this.handlerTime.sum / this.handlerTime.count : 0,
-        p50: at(0.5),
-        p99: at(0.99),
-        max: this.handlerTime.max,
-      },
+      handlerMs: this.handlerTime.snapshot(),
     }
   }
 

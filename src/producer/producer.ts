@@ -7,6 +7,7 @@ import { Cluster } from '../client/cluster.ts'
 import { type ClientOptions, resolveClientOptions } from '../client/options.ts'
 import { RetryPolicy } from '../client/retry.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
+import { Summary } from '../observability/summary.ts'
 import type { CompressionCodec } from '../protocol/compression/index.ts'
 import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
 import { ConfigError, ConnectionError } from '../protocol/errors.ts'
@@ -89,11 +90,8 @@ export class Producer extends EventEmitter {
   private readonly maxBlockMs: number
   private readonly maxRequestSize: number
   private closed = false
-  private readonly latencies: number[] = []
-  private latencyCount = 0
-  private latencySum = 0
-  private latencyMax = 0
-  private batchRecords = { count: 0, sum: 0, max: 0 }
+  private readonly latency = new Summary()
+  private readonly batchRecords = new Summary()
 
   constructor(options: ProducerOptions) {
     super()
@@ -142,16 +140,8 @@ export class Producer extends EventEmitter {
     this.sender.onBatchDone = (b, error) => {
       this.partitioner.onBatchClosed(b.topic, b.partition)
       if (error) return
-      const latency = Date.now() - b.createdAt
-      this.latencyCount++
-      this.latencySum += latency
-      this.latencyMax = Math.max(this.latencyMax, latency)
-      // a bounded reservoir is enough for percentiles of recent batches
-      if (this.latencies.length < 4096) this.latencies.push(latency)
-      else this.latencies[this.latencyCount % 4096] = latency
-      this.batchRecords.count++
-      this.batchRecords.sum += b.recordCount
-      this.batchRecords.max = Math.max(this.batchRecords.max, b.recordCount)
+      this.latency.add(Date.now() - b.createdAt)
+      this.batchRecords.add(b.recordCount)
     }
   }
 
@@ -312,24 +302,12 @@ export class Producer extends EventEmitter {
 
   stats(): ProducerStats {
     const s = this.sender.stats
-    const sorted = [...this.latencies].sort((a, b) => a - b)
-    const at = (q: number) =>
-      sorted.length === 0 ? 0 : sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))]
+    const { count, mean, max } = this.batchRecords.snapshot()
     return {
       ...s,
       bufferUsed: this.accumulator.bufferUsed,
-      batchSize: {
-        count: this.batchRecords.count,
-        mean: this.batchRecords.count ? this.batchRecords.sum / this.batchRecords.count : 0,
-        max: this.batchRecords.max,
-      },
-      latencyMs: {
-        count: this.latencyCount,
-        mean: this.latencyCount ? this.latencySum / this.latencyCount : 0,
-        p50: at(0.5),
-        p99: at(0.99),
-        max: this.latencyMax,
-      },
+      batchSize: { count, mean, max },
+      latencyMs: this.latency.snapshot(),
     }
   }
 }
