@@ -16,6 +16,7 @@ import { childLogger, type Logger, resolveLogger } from '../observability/logger
 import { Summary } from '../observability/summary.ts'
 import { Producer, type ProducerOptions } from '../producer/producer.ts'
 import { ConfigError, KafkaError, KafkaxError } from '../protocol/errors.ts'
+import { Deque } from './deque.ts'
 import { type FetchedBatch, Fetcher, type FetcherOptions, type SeekTarget } from './fetcher.ts'
 import type { BatchHandler, Handler, HandlerContext, Message, Middleware, TopicPartition } from './message.ts'
 import { tpKey } from './message.ts'
@@ -95,8 +96,10 @@ interface Pending {
 /** One assigned partition as the dispatcher sees it. */
 class PartitionState {
   /** Messages waiting for their lane, in offset order. */
-  readonly queue: Message[] = []
-  readonly pending: Pending[] = []
+  readonly queue = new Deque<Message>()
+  readonly pending = new Deque<Pending>()
+  /** Handlers running on this partition's messages now (one, unless orderBy is 'key'). */
+  running = 0
   /** Bumped on seek, failure and revocation: completions of an older epoch are ignored. */
   epoch = 0
   /** The next offset to commit (all before it handled), and the last one committed. */
@@ -133,8 +136,8 @@ export class Consumer extends EventEmitter {
   private readonly member: GroupMember | undefined
   private readonly middlewares: Middleware[] = []
   private readonly partitions = new Map<string, PartitionState>()
-  /** Lanes (partition, or partition + key) with a handler running now. */
-  private readonly busy = new Set<string>()
+  /** With orderBy 'key': the lanes (partition + key) with a handler running now. */
+  private readonly busyKeys = new Set<string>()
   private readonly concurrency: number
   private readonly failureBackoff: RetryPolicy
   private handler: Handler | undefined
@@ -323,20 +326,14 @@ export class Consumer extends EventEmitter {
     for (const s of states) {
       s.revoked = true
       this.queued -= s.queue.length
-      s.queue.length = 0
+      s.queue.clear()
       clearTimeout(s.batchTimer)
       if (!clean) s.controller.abort(new KafkaxError('partition lost', 'EREBALANCE'))
     }
-    while (states.some((s) => this.laneBusy(s))) await this.waitIdle()
+    while (states.some((s) => s.running > 0)) await this.waitIdle()
     if (clean) await this.commitStates(states).catch((e) => this.report(e))
     for (const s of states) this.partitions.delete(tpKey(s.tp.topic, s.tp.partition))
     this.emit('revoked', tps)
-  }
-
-  private laneBusy(s: PartitionState): boolean {
-    const prefix = tpKey(s.tp.topic, s.tp.partition)
-    for (const lane of this.busy) if (lane === prefix || lane.startsWith(`${prefix}\0`)) return true
-    return false
   }
 
   // ------------------------------------------------------------------------------------------
@@ -370,29 +367,22 @@ export class Consumer extends EventEmitter {
         continue
       }
       if (this.options.orderBy !== 'key') {
-        // handlers settled synchronously free the lane at once: the loop goes on with the next message
-        const lane = tpKey(s.tp.topic, s.tp.partition)
-        while (
-          s.queue.length > 0 &&
-          !this.busy.has(lane) &&
-          !s.paused &&
-          !s.revoked &&
-          this.active < this.concurrency
-        ) {
-          this.start(s, lane, this.take(s, 1))
+        // handlers settled synchronously free the partition at once: the loop goes on with the next message
+        while (s.queue.length > 0 && s.running === 0 && !s.paused && !s.revoked && this.active < this.concurrency) {
+          this.start(s, undefined, this.take(s, 1))
         }
         continue
       }
       // orderBy key: walk the queue; a message goes unless its key is busy or waits behind an earlier one
       const blocked = new Set<string>()
       for (let i = 0; i < s.queue.length && this.active < this.concurrency; ) {
-        const lane = this.laneOf(s, s.queue[i])
-        if (this.busy.has(lane) || blocked.has(lane)) {
+        const lane = this.laneOf(s, s.queue.at(i)!)
+        if (this.busyKeys.has(lane) || blocked.has(lane)) {
           blocked.add(lane)
           i++
           continue
         }
-        const [m] = s.queue.splice(i, 1)
+        const m = s.queue.removeAt(i)
         this.queued--
         this.start(s, lane, [m])
       }
@@ -400,17 +390,16 @@ export class Consumer extends EventEmitter {
   }
 
   private dispatchBatch(s: PartitionState): void {
-    const lane = tpKey(s.tp.topic, s.tp.partition)
-    if (this.busy.has(lane)) return
+    if (s.running > 0) return
     const size = this.options.batch?.size ?? 100
     const waitMs = this.options.batch?.timeoutMs ?? 100
-    const oldest = s.queue[0]
+    const oldest = s.queue.at(0)
     const ready = s.queue.length >= size
     if (!ready) {
       if (!s.batchTimer) {
         s.batchTimer = setTimeout(() => {
           s.batchTimer = undefined
-          if (s.queue.length > 0 && s.queue[0] === oldest) this.start(s, lane, this.take(s, size))
+          if (s.queue.length > 0 && s.queue.at(0) === oldest) this.start(s, undefined, this.take(s, size))
           else this.pump()
         }, waitMs)
       }
@@ -418,12 +407,11 @@ export class Consumer extends EventEmitter {
     }
     clearTimeout(s.batchTimer)
     s.batchTimer = undefined
-    this.start(s, lane, this.take(s, size))
+    this.start(s, undefined, this.take(s, size))
   }
 
   private take(s: PartitionState, size: number): Message[] {
-    // shift() is amortised O(1) in V8 (the array is trimmed from the left); splice copies
-    const messages = size === 1 ? [s.queue.shift()!] : s.queue.splice(0, size)
+    const messages = size === 1 ? [s.queue.shift()!] : s.queue.take(size)
     this.queued -= messages.length
     return messages
   }
@@ -431,15 +419,17 @@ export class Consumer extends EventEmitter {
   /**
    * Runs the handler on `messages`. A handler that returns without a promise (no middleware, plain
    * function) is settled synchronously, so a partition's queue is handled without a promise per message.
+   * `keyLane` is the message's key lane with orderBy 'key'.
    */
-  private start(s: PartitionState, lane: string, messages: Message[]): void {
+  private start(s: PartitionState, keyLane: string | undefined, messages: Message[]): void {
     const epoch = s.epoch
     const entries: Pending[] =
       messages.length === 1
         ? [{ offset: messages[0].offset, done: false }]
         : messages.map((m) => ({ offset: m.offset, done: false }))
     for (const e of entries) s.pending.push(e)
-    this.busy.add(lane)
+    s.running++
+    if (keyLane !== undefined) this.busyKeys.add(keyLane)
     this.active++
     const started = performance.now()
     const context: HandlerContext = { signal: s.signal, attempt: 1 }
@@ -455,15 +445,15 @@ export class Consumer extends EventEmitter {
           )
         : this.invoke(messages, context)
     } catch (error) {
-      this.settle(s, lane, messages, entries, epoch, started, error, true)
+      this.settle(s, keyLane, messages, entries, epoch, started, error, true)
       return
     }
     if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
       ;(result as PromiseLike<unknown>).then(
-        () => this.settle(s, lane, messages, entries, epoch, started, HANDLED, false),
-        (error) => this.settle(s, lane, messages, entries, epoch, started, error, false),
+        () => this.settle(s, keyLane, messages, entries, epoch, started, HANDLED, false),
+        (error) => this.settle(s, keyLane, messages, entries, epoch, started, error, false),
       )
-    } else this.settle(s, lane, messages, entries, epoch, started, HANDLED, true)
+    } else this.settle(s, keyLane, messages, entries, epoch, started, HANDLED, true)
   }
 
   private invoke(messages: Message[], context: HandlerContext): unknown {
@@ -477,7 +467,7 @@ export class Consumer extends EventEmitter {
   /** Records a handler's outcome; `sync` settles inside pump(), which goes on by itself. */
   private settle(
     s: PartitionState,
-    lane: string,
+    keyLane: string | undefined,
     messages: Message[],
     entries: Pending[],
     epoch: number,
@@ -498,7 +488,8 @@ export class Consumer extends EventEmitter {
     }
     const took = performance.now() - started
     this.handlerTime.add(took)
-    this.busy.delete(lane)
+    s.running--
+    if (keyLane !== undefined) this.busyKeys.delete(keyLane)
     this.active--
     if (this.idle.length > 0) for (const wake of this.idle.splice(0)) wake()
     // a batch settled synchronously leaves its partition with more to dispatch: look again soon
@@ -509,7 +500,7 @@ export class Consumer extends EventEmitter {
   /** Moves the committable offset past every handled message at the head of the partition. */
   private advance(s: PartitionState): void {
     let next: bigint | undefined
-    while (s.pending.length > 0 && s.pending[0].done) next = s.pending.shift()!.offset + 1n
+    while (s.pending.length > 0 && s.pending.at(0)!.done) next = s.pending.shift()!.offset + 1n
     if (next !== undefined) s.committable = next
   }
 
@@ -531,9 +522,9 @@ export class Consumer extends EventEmitter {
     )
     s.epoch++
     this.advance(s)
-    s.pending.length = 0
+    s.pending.clear()
     this.queued -= s.queue.length
-    s.queue.length = 0
+    s.queue.clear()
     s.paused = true
     s.failures++
     this.fetcher.pause([s.tp])
@@ -619,9 +610,9 @@ export class Consumer extends EventEmitter {
     const s = this.partitions.get(tpKey(tp.topic, tp.partition))
     if (!s) throw new ConfigError(`${tp.topic}-${tp.partition} is not assigned to this consumer`)
     s.epoch++
-    s.pending.length = 0
+    s.pending.clear()
     this.queued -= s.queue.length
-    s.queue.length = 0
+    s.queue.clear()
     await this.fetcher.seek(tp, to)
     if (typeof to === 'bigint') s.committable = to
   }
