@@ -51,6 +51,12 @@ const cases = buildCases({ quick: args.quick, all: args.all, rate: Number(args.r
     clients: c.clients.filter((k) => !c.skipped[k] && (!wantedClients || wantedClients.includes(k))),
   }))
 
+// the kafkax clients run the compiled package (bench/clients/kafkax.ts): build it from this tree
+if (cases.some((c) => c.clients.some((k) => k.startsWith('kafkax')))) {
+  process.stderr.write('[bench] npm run build\n')
+  execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
+}
+
 const brokers = process.env.KAFKA_BROKERS?.split(',') ?? [(await startSingle()).bootstrap]
 const admin = new Admin({ brokers })
 const PARTITIONS = 6

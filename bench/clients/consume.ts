@@ -9,10 +9,8 @@
 //   kafkajs-batch    consumer.run({ eachBatch }) in a group
 //   platformatic consumer.consume() stream in a group, one 'data' event per message
 
-import { Cluster } from '../../src/client/cluster.ts'
-import { Consumer } from '../../src/consumer/consumer.ts'
-import { Fetcher } from '../../src/consumer/fetcher.ts'
 import { client, kafkajsWithCodecs, report, require, spec, timed } from './common.ts'
+import { kafkaxBuild } from './kafkax.ts'
 
 const PARTITIONS = 6
 const MAX_WAIT_MS = 500
@@ -30,6 +28,7 @@ const seen = (value: Buffer | null) => {
 
 const clients: Record<string, () => Promise<void>> = {
   async kafkax() {
+    const { Consumer } = await kafkaxBuild()
     const consumer = new Consumer({
       brokers: spec.brokers,
       groupId: spec.groupId,
@@ -43,6 +42,7 @@ const clients: Record<string, () => Promise<void>> = {
     await running
   },
   async 'kafkax-iterator'() {
+    const { Consumer } = await kafkaxBuild()
     const consumer = new Consumer({
       brokers: spec.brokers,
       groupId: spec.groupId,
@@ -56,6 +56,7 @@ const clients: Record<string, () => Promise<void>> = {
     }
   },
   async 'kafkax-raw'() {
+    const { Cluster, Fetcher } = await kafkaxBuild()
     const cluster = new Cluster({ brokers: spec.brokers })
     const fetcher = new Fetcher(cluster, { resetPolicy: 'earliest', maxWaitMs: MAX_WAIT_MS })
     fetcher.assign(Array.from({ length: PARTITIONS }, (_, partition) => ({ topic: spec.topic, partition })))

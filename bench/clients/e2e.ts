@@ -5,9 +5,8 @@
 // consumer sees one, so joining the group is not measured. Prints one JSON line (see common.ts);
 // `records` counts what arrived, `missing` what had not 15 s after the last send.
 
-import { Consumer } from '../../src/consumer/consumer.ts'
-import { Producer } from '../../src/producer/producer.ts'
 import { kafkaNumberAcks, paced, report, require, spec, timed, values } from './common.ts'
+import { kafkaxBuild } from './kafkax.ts'
 
 const STRAGGLER_MS = 15_000
 const latencies: number[] = []
@@ -37,6 +36,7 @@ interface Pair {
 
 const clients: Record<string, () => Promise<Pair>> = {
   async kafkax() {
+    const { Consumer, Producer } = await kafkaxBuild()
     const producer = new Producer({
       brokers: spec.brokers,
       acks: spec.acks,

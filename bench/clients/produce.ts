@@ -6,8 +6,8 @@
 //   sequential awaited sends one after another: the round trip
 //   rate       `rate` records/s for `seconds`, latency from send to ack of every record
 
-import { Producer } from '../../src/producer/producer.ts'
 import { client, kafkajsWithCodecs, kafkaNumberAcks, paced, report, require, spec, timed, values } from './common.ts'
+import { kafkaxBuild } from './kafkax.ts'
 
 const WINDOW = 100_000
 const SINGLE_WINDOW = 1000
@@ -26,7 +26,8 @@ interface Driver {
   close(): Promise<void>
 }
 
-function kafkax(): Driver {
+async function kafkax(): Promise<Driver> {
+  const { Producer } = await kafkaxBuild()
   const producer = new Producer({
     brokers: spec.brokers,
     acks: spec.acks,
@@ -121,8 +122,8 @@ async function chunked(d: Driver) {
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
 }
 
-const drivers: Record<string, () => Driver> = { kafkax, kafkajs, platformatic }
-const d = drivers[client]()
+const drivers: Record<string, () => Driver | Promise<Driver>> = { kafkax, kafkajs, platformatic }
+const d = await drivers[client]()
 const viaPromise = (i: number, done: (error: Error | null) => void) =>
   void d.send(i).then(
     () => done(null),
