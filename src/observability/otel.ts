@@ -37,7 +37,7 @@ export interface OtelOptions {
 }
 
 /** What otelProducer() wraps: a Producer, or anything with its send/publish and events. */
-export type TraceableProducer = Pick<Producer, 'send' | 'publish' | 'emit' | 'listenerCount'> & {
+export type TraceableProducer = Pick<Producer, 'send' | 'sendBatch' | 'publish' | 'emit' | 'listenerCount'> & {
   readonly cluster: { readonly options: { readonly clientId: string } }
 }
 
@@ -128,6 +128,8 @@ export function otelProducer<P extends TraceableProducer>(producer: P, options: 
       throw error
     }
   }
+  // sendBatch does not go through send(): each record gets its span here
+  producer.sendBatch = (records) => Promise.all(records.map((r) => producer.send(r)))
   producer.publish = (record, callback) => {
     const [span, traced] = start(record)
     publish(traced, (error, metadata) => {

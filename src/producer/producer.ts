@@ -153,13 +153,27 @@ export class Producer extends EventEmitter {
   /** Sends one record; resolves with where it was written once the broker acknowledged it. */
   send(record: ProducerRecord): Promise<RecordMetadata> {
     return new Promise((resolve, reject) => {
-      this.enqueue(record, (error, metadata) => (error ? reject(error) : resolve(metadata!)))?.catch(reject)
+      this.submit(record, (error, metadata) => (error ? reject(error) : resolve(metadata!)))
     })
   }
 
-  /** Sends many records; resolves when all are acknowledged (rejects with the first failure). */
+  /**
+   * Sends many records; resolves when all are acknowledged (rejects with the first failure; every
+   * other record is still sent). One promise for the array, not one per record.
+   */
   sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
-    return Promise.all(records.map((r) => this.send(r)))
+    return new Promise((resolve, reject) => {
+      const written: RecordMetadata[] = new Array(records.length)
+      let left = records.length
+      if (left === 0) resolve(written)
+      for (let i = 0; i < records.length; i++) {
+        this.submit(records[i], (error, metadata) => {
+          if (error) return reject(error)
+          written[i] = metadata!
+          if (--left === 0) resolve(written)
+        })
+      }
+    })
   }
 
   /** Sends a value as JSON (UTF-8), with a content-type header. */
@@ -192,10 +206,15 @@ export class Producer extends EventEmitter {
         if (!callback || this.listenerCount('error') > 0) this.emit('error', error, record)
       } else this.emit('delivery', metadata, record)
     }
+    this.submit(record, done)
+  }
+
+  /** enqueue() with every failure, thrown at once or later, reported through `delivery`. */
+  private submit(record: ProducerRecord, delivery: Delivery): void {
     try {
-      this.enqueue(record, done)?.catch((error) => done(error, null))
+      this.enqueue(record, delivery)?.catch((error) => delivery(error, null))
     } catch (error) {
-      done(error as Error, null)
+      delivery(error as Error, null)
     }
   }
 

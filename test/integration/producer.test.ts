@@ -193,9 +193,20 @@ describe('Producer', () => {
       assert.equal(results[1].status, 'rejected')
       const error = (results[1] as PromiseRejectedResult).reason
       assert.ok(error instanceof KafkaError && error.type === 'MESSAGE_TOO_LARGE', String(error))
+      // sendBatch: a bad record rejects the call with its typed error; the good ones are still written
+      await assert.rejects(
+        producer.sendBatch([
+          { topic, value: 'batch-1' },
+          { topic, value: 42 as never },
+          { topic, value: 'batch-3' },
+        ]),
+        /record.value/,
+      )
+      await producer.flush()
+      assert.deepEqual(await producer.sendBatch([]), [])
       assert.deepEqual(
         readWithKcat(topic).map((r) => r.value),
-        ['before', 'after'],
+        ['before', 'after', 'batch-1', 'batch-3'],
       )
       // bad input from the caller is a typed error, never a crash
       await assert.rejects(producer.send({ topic, value: 42 as never }), /record.value/)

@@ -67,6 +67,12 @@ class FakeProducer extends EventEmitter {
     return this.outcome
   }
 
+  /** As the real one, it does not go through send(): otelProducer must trace it itself. */
+  async sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]> {
+    this.sent.push(...records)
+    return records.map(() => this.outcome as RecordMetadata)
+  }
+
   publish(record: ProducerRecord, callback?: (error: Error | null, metadata: RecordMetadata | null) => void): void {
     this.send(record).then(
       (m) => callback?.(null, m),
@@ -113,6 +119,22 @@ describe('otelProducer', () => {
     assert.deepEqual(headerValue(sent, 'a'), ['b'], 'the headers given are kept (object form becomes a list)')
     assert.deepEqual(headerValue(sent, 'traceparent'), [`00-${traceId}-${spanId}-01`])
     assert.deepEqual(headerValue(sent, 'tracestate'), [], 'a tracestate of another trace is dropped')
+  })
+
+  it('gives every record of a sendBatch its own span and traceparent', async () => {
+    const producer = otelProducer(new FakeProducer())
+    const written = await producer.sendBatch([
+      { topic: 'orders', value: 'a' },
+      { topic: 'refunds', value: 'b' },
+    ])
+    assert.equal(written.length, 2)
+    const spans = exporter.getFinishedSpans()
+    assert.deepEqual(spans.map((s) => s.name).sort(), ['send orders', 'send refunds'])
+    for (const [i, sent] of producer.sent.entries()) {
+      const span = spans.find((s) => s.name === `send ${sent.topic}`)!
+      const { traceId, spanId } = span.spanContext()
+      assert.deepEqual(headerValue(sent, 'traceparent'), [`00-${traceId}-${spanId}-01`], `record ${i}`)
+    }
   })
 
   it('makes the span a child of the active one, carries its tracestate, replaces an older traceparent', async () => {
