@@ -5,6 +5,7 @@
 
 import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
+import { Deque } from '../client/deque.ts'
 import type { ClientOptions } from '../client/options.ts'
 import type { RetryOptions } from '../client/retry.ts'
 import { RetryPolicy, sleep } from '../client/retry.ts'
@@ -16,7 +17,6 @@ import { childLogger, type Logger, resolveLogger } from '../observability/logger
 import { Summary } from '../observability/summary.ts'
 import { Producer, type ProducerOptions } from '../producer/producer.ts'
 import { ConfigError, KafkaError, KafkaxError } from '../protocol/errors.ts'
-import { Deque } from './deque.ts'
 import { type FetchedBatch, Fetcher, type FetcherOptions, type SeekTarget } from './fetcher.ts'
 import type { BatchHandler, Handler, HandlerContext, Message, Middleware, TopicPartition } from './message.ts'
 import { tpKey } from './message.ts'

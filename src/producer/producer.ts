@@ -4,6 +4,7 @@
 
 import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
+import { Deque } from '../client/deque.ts'
 import { type ClientOptions, resolveClientOptions } from '../client/options.ts'
 import { RetryPolicy } from '../client/retry.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
@@ -212,17 +213,17 @@ export class Producer extends EventEmitter {
   /** enqueue() with every failure, thrown at once or later, reported through `delivery`. */
   private submit(record: ProducerRecord, delivery: Delivery): void {
     try {
-      this.enqueue(record, delivery)?.catch((error) => delivery(error, null))
+      this.enqueue(record, delivery)
     } catch (error) {
       delivery(error as Error, null)
     }
   }
 
   /**
-   * Appends a record to the accumulator. Synchronous when the topic's metadata is known and the
-   * buffer has room (the common case); otherwise returns a promise that waits for them.
+   * Appends a record to the accumulator at once when its topic's metadata is known and the buffer
+   * has room (the common case); otherwise it waits in `blocked`. Failures go to `delivery`.
    */
-  private enqueue(input: ProducerRecord, delivery: Delivery): Promise<void> | undefined {
+  private enqueue(input: ProducerRecord, delivery: Delivery): void {
     if (this.closed) throw new ConnectionError('the producer is closed')
     const record = normalizeRecord(input)
     const size = estimatedSize(record)
@@ -232,30 +233,57 @@ export class Producer extends EventEmitter {
         `a record of about ${size} bytes for ${record.topic} exceeds maxRequestSize (${this.maxRequestSize})`,
       )
     }
-    const topic = this.cluster.metadata.topics.get(record.topic)
-    if (this.waiting === 0 && topic && topic.partitions.length > 0 && this.accumulator.tryReserve(size)) {
-      this.append(record, this.pick(record, topic.partitions.length), size, delivery)
-      return undefined
-    }
-    // Records that must wait (metadata, buffer memory) queue up in send order, and later sends
-    // queue behind them: a record never overtakes one sent before it.
-    const deadline = Date.now() + this.maxBlockMs
-    this.waiting++
-    const queued = this.queue
-      .then(() => this.enqueueWhenReady(record, size, delivery, deadline))
-      .finally(() => this.waiting--)
-    this.queue = queued.catch(() => {})
-    return queued
+    if (this.blocked.length === 0 && this.appendNow(record, size, delivery)) return
+    this.blocked.push({ record, size, delivery, deadline: Date.now() + this.maxBlockMs })
+    this.draining ??= this.drainBlocked().finally(() => {
+      this.draining = undefined
+    })
   }
 
-  /** Sends waiting for metadata or memory, and the promise the next one waits for. */
-  private waiting = 0
-  private queue: Promise<void> = Promise.resolve()
+  /**
+   * Records waiting for metadata or buffer memory, in send order: later sends queue behind them, so
+   * a record never overtakes one sent before it. One loop waits for all (a promise per record would
+   * cost more than the record when a fast sender outruns the brokers).
+   */
+  private readonly blocked = new Deque<{
+    record: NormalizedRecord
+    size: number
+    delivery: Delivery
+    deadline: number
+  }>()
+  private draining: Promise<void> | undefined
 
-  private async enqueueWhenReady(record: NormalizedRecord, size: number, delivery: Delivery, deadline: number) {
-    const partition = await this.partitionOf(record, deadline)
-    await this.accumulator.reserve(size, deadline)
+  /** Appends the record if its partition is known and its memory fits now; false if it must wait. */
+  private appendNow(record: NormalizedRecord, size: number, delivery: Delivery): boolean {
+    const topic = this.cluster.metadata.topics.get(record.topic)
+    if (!topic || topic.partitions.length === 0 || !this.accumulator.tryReserve(size)) return false
+    let partition: number
+    try {
+      partition = this.pick(record, topic.partitions.length)
+    } catch (error) {
+      this.accumulator.release(size)
+      throw error
+    }
     this.append(record, partition, size, delivery)
+    return true
+  }
+
+  private async drainBlocked(): Promise<void> {
+    for (let b = this.blocked.at(0); b; b = this.blocked.at(0)) {
+      try {
+        if (this.appendNow(b.record, b.size, b.delivery)) {
+          this.blocked.shift()
+          continue
+        }
+        const partition = await this.partitionOf(b.record, b.deadline)
+        await this.accumulator.reserve(b.size, b.deadline)
+        this.blocked.shift()
+        this.append(b.record, partition, b.size, b.delivery)
+      } catch (error) {
+        this.blocked.shift()
+        b.delivery(error as Error, null)
+      }
+    }
   }
 
   private append(record: NormalizedRecord, partition: number, size: number, delivery: Delivery): void {
@@ -296,7 +324,7 @@ export class Producer extends EventEmitter {
   /** Sends every record accepted so far and waits until each is settled. */
   async flush(): Promise<void> {
     // records still waiting for metadata or memory were accepted too: they go first
-    while (this.waiting > 0) await this.queue
+    while (this.draining) await this.draining
     await this.sender.flush()
   }
 

@@ -211,6 +211,13 @@ describe('Producer', () => {
       // bad input from the caller is a typed error, never a crash
       await assert.rejects(producer.send({ topic, value: 42 as never }), /record.value/)
       await assert.rejects(producer.send({ topic: 'bad topic!', value: 'x' }), /topic/)
+      // a partition the topic does not have: the record fails and gives back its buffer memory
+      await assert.rejects(
+        producer.send({ topic, partition: 3, value: 'x' }),
+        (e) => e instanceof KafkaError && e.type === 'UNKNOWN_TOPIC_OR_PARTITION',
+      )
+      await producer.flush()
+      assert.equal(producer.stats().bufferUsed, 0)
     } finally {
       await producer.close()
     }

@@ -1,7 +1,7 @@
 /**
  * A FIFO whose shift() is O(1) at any length. Array.prototype.shift() moves every element once the
- * array is large (V8 trims only small arrays in place), and a partition's queue can hold a whole
- * fetched response: tens of thousands of messages.
+ * array is large (V8 trims only small arrays in place), and a consumer's partition queue (a whole
+ * fetched response) or the producer's records waiting for buffer memory can be tens of thousands long.
  */
 export class Deque<T> {
   private items: (T | undefined)[] = []

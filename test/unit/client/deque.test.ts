@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { Deque } from '../../../src/consumer/deque.ts'
+import { Deque } from '../../../src/client/deque.ts'
 
 type Op =
   | { op: 'push'; n: number }
