@@ -270,7 +270,7 @@ export class Connection extends EventEmitter {
       const correlationId = this.nextCorrelationId
       this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff
       const flexible = version >= api.request.flexibleVersion
-      const w = new Writer(256)
+      const w = new Writer(256, true)
       const sizeAt = w.reserve(4)
       encodeRequestHeader(w, requestHeaderVersion(flexible), {
         apiKey: api.apiKey,
@@ -279,11 +279,12 @@ export class Connection extends EventEmitter {
         clientId: this.options.clientId ?? 'kafkax',
       })
       api.request.write(w, version, body)
-      w.int32At(sizeAt, w.offset - 4)
-      const frame = w.finish()
+      w.int32At(sizeAt, w.length - 4)
+      const frame = w.chunks()
       this.touch()
       if (options.expectResponse === false) {
-        await this.write(frame)
+        // resolved once the socket took every byte: the caller may then reuse the spliced buffers
+        await this.write(frame, true)
         return undefined as Res
       }
       if (this.closedWith) throw this.closedWith
@@ -330,11 +331,23 @@ export class Connection extends EventEmitter {
     for (const wake of this.slotWaiters.splice(0)) wake()
   }
 
-  private async write(frame: Buffer): Promise<void> {
+  /** Writes a frame's chunks in one go (corked: one writev); `flushed` waits until the kernel has them. */
+  private async write(frame: Uint8Array[], flushed = false): Promise<void> {
     while (this.drained) await this.drained
     if (this.closedWith) throw this.closedWith
     const socket = this.socket!
-    if (!socket.write(frame)) {
+    socket.cork()
+    for (let i = 0; i < frame.length - 1; i++) socket.write(frame[i])
+    const last = frame[frame.length - 1]
+    let more = true
+    const flush = flushed
+      ? new Promise<void>((resolve, reject) => {
+          more = socket.write(last, (error) => (error ? reject(error) : resolve()))
+        })
+      : undefined
+    if (!flushed) more = socket.write(last)
+    socket.uncork()
+    if (!more) {
       // Back-pressure: the next writes wait until the kernel took this one.
       this.drained = new Promise<void>((resolve) => {
         const done = () => {
@@ -347,6 +360,7 @@ export class Connection extends EventEmitter {
         socket.on('close', done)
       })
     }
+    await flush
   }
 
   /** Frame assembly: a frame inside one chunk is a view of it; one spanning chunks is copied once. */

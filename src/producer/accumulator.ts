@@ -8,6 +8,7 @@ import { crc32c } from '../protocol/crc32c.ts'
 import { TimeoutError } from '../protocol/errors.ts'
 import type { BatchOptions, RecordHeader } from '../protocol/records/index.ts'
 import { RecordBatchBuilder } from '../protocol/records/index.ts'
+import { BufferPool } from './buffer-pool.ts'
 import type { NormalizedRecord, RecordMetadata } from './record.ts'
 
 export type Delivery = (error: Error | null, metadata: RecordMetadata | null) => void
@@ -30,10 +31,10 @@ export class ProducerBatch {
     readonly topic: string,
     readonly partition: number,
     compression: CompressionCodec,
-    initialCapacity: number,
+    initial: number | Buffer,
   ) {
     this.options = { compression }
-    this.builder = new RecordBatchBuilder(this.options, initialCapacity)
+    this.builder = new RecordBatchBuilder(this.options, initial)
   }
 
   get recordCount(): number {
@@ -111,12 +112,19 @@ export interface AccumulatorOptions {
   maxBlockMs: number
 }
 
+/** Room left in a pooled batch buffer beyond `maxBytes`, so the record that fills a batch never makes it grow. */
+const POOLED_SLACK = 1024
+
 export class RecordAccumulator {
   private readonly queues = new Map<string, PartitionQueue[]>()
   private used = 0
   private readonly memoryWaiters: { bytes: number; wake: () => void }[] = []
+  /** Buffers for full-size batches; at most the buffer memory's worth is kept free. */
+  readonly pool: BufferPool
 
-  constructor(readonly options: AccumulatorOptions) {}
+  constructor(readonly options: AccumulatorOptions) {
+    this.pool = new BufferPool(options.maxBytes + POOLED_SLACK, Math.floor(options.bufferMemory / options.maxBytes))
+  }
 
   get bufferUsed(): number {
     return this.used
@@ -170,6 +178,12 @@ export class RecordAccumulator {
     this.used += bytes
   }
 
+  /** Takes back a settled batch's buffer for reuse; nothing may read its sealed bytes afterwards. */
+  recycle(batch: ProducerBatch): void {
+    batch.sealed = undefined
+    this.pool.give(batch.builder.buffer)
+  }
+
   release(bytes: number): void {
     this.used -= bytes
     for (const w of this.memoryWaiters.splice(0)) w.wake()
@@ -181,10 +195,12 @@ export class RecordAccumulator {
     const o = this.options
     let batch = q.batches[q.batches.length - 1]
     if (!batch || batch.sealing || this.isFull(batch, bytes)) {
-      // sized like the partition's last batch, so a busy partition's buffer does not grow by copying
+      // sized like the partition's last batch, so a busy partition's buffer does not grow by copying;
+      // a partition that fills its batches gets a reused full-size one
       if (batch) q.lastBatchBytes = batch.builder.sizeInBytes
-      const capacity = Math.min(o.maxBytes, Math.max(16 * 1024, Math.ceil(q.lastBatchBytes * 1.1))) + bytes
-      batch = new ProducerBatch(record.topic, partition, o.compression, capacity)
+      const capacity = Math.min(o.maxBytes, Math.max(16 * 1024, Math.ceil(q.lastBatchBytes * 1.1)))
+      const buffer = capacity === o.maxBytes && bytes <= o.maxBytes ? this.pool.take() : capacity + bytes
+      batch = new ProducerBatch(record.topic, partition, o.compression, buffer)
       q.batches.push(batch)
     }
     batch.append(record.key, record.value, record.headers, record.timestamp, delivery)

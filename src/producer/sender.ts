@@ -334,6 +334,7 @@ export class Sender {
       batch.complete(baseOffset, appendTime)
     }
     this.onBatchDone?.(batch, error)
+    this.accumulator.recycle(batch)
   }
 
   /** MESSAGE_TOO_LARGE for a batch of several records: send it as two halves (as the Java client does). */

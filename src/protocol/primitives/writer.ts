@@ -7,12 +7,31 @@ import { ProtocolError } from '../errors.ts'
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i
 
+/** Byte arrays this large are referenced, not copied, by a splicing writer (see `Writer.splice`). */
+const SPLICE_MIN_BYTES = 16 * 1024
+
 export class Writer {
   buffer: Buffer
   offset = 0
+  /** Large byte arrays left in place: each goes out after the writer's own bytes before `at`. */
+  private readonly spliced: { at: number; bytes: Uint8Array }[] = []
+  private splicedBytes = 0
 
-  constructor(initialCapacity = 1024) {
-    this.buffer = Buffer.allocUnsafe(initialCapacity)
+  /**
+   * `initial` is a capacity or a buffer to write into (a reused one). A `splice` writer keeps large
+   * byte arrays by reference, read back with `chunks()`: a request frame sends a produce request's
+   * record batches as they are instead of copying megabytes into the frame.
+   */
+  constructor(
+    initial: number | Buffer = 1024,
+    private readonly splice = false,
+  ) {
+    this.buffer = typeof initial === 'number' ? Buffer.allocUnsafe(initial) : initial
+  }
+
+  /** Bytes written, spliced arrays included. */
+  get length(): number {
+    return this.offset + this.splicedBytes
   }
 
   /** Makes room for `n` more bytes, doubling the buffer so appends stay amortised O(1). */
@@ -177,6 +196,11 @@ export class Writer {
   }
 
   raw(v: Uint8Array): void {
+    if (this.splice && v.length >= SPLICE_MIN_BYTES) {
+      this.spliced.push({ at: this.offset, bytes: v })
+      this.splicedBytes += v.length
+      return
+    }
     this.ensure(v.length)
     this.buffer.set(v, this.offset)
     this.offset += v.length
@@ -202,8 +226,22 @@ export class Writer {
     this.buffer.writeUInt32BE(v, position)
   }
 
-  /** The bytes written so far (a view, not a copy). */
+  /** The bytes written so far (a view, not a copy). A splicing writer's bytes are `chunks()`. */
   finish(): Buffer {
+    if (this.splicedBytes > 0) throw new ProtocolError('a splicing writer is read with chunks(), not finish()')
     return this.buffer.subarray(0, this.offset)
+  }
+
+  /** The bytes written so far, in order: views of the writer's buffer and the spliced arrays. */
+  chunks(): Uint8Array[] {
+    const out: Uint8Array[] = []
+    let from = 0
+    for (const { at, bytes } of this.spliced) {
+      if (at > from) out.push(this.buffer.subarray(from, at))
+      out.push(bytes)
+      from = at
+    }
+    if (this.offset > from) out.push(this.buffer.subarray(from, this.offset))
+    return out
   }
 }

@@ -66,12 +66,18 @@ export class RecordBatchBuilder {
   private baseTimestamp = 0
   private maxTimestamp = 0
 
+  /** `initial`: a capacity, or a buffer to build the batch in (the producer reuses them). */
   constructor(
     private readonly options: BatchOptions = {},
-    initialCapacity = 16 * 1024,
+    initial: number | Buffer = 16 * 1024,
   ) {
-    this.w = new Writer(initialCapacity)
+    this.w = new Writer(initial)
     this.w.reserve(HEADER_SIZE)
+  }
+
+  /** The buffer the batch is built in (a larger one if it had to grow). */
+  get buffer(): Buffer {
+    return this.w.buffer
   }
 
   get recordCount(): number {

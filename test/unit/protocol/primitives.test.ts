@@ -86,6 +86,34 @@ describe('Writer known answers', () => {
     assert.equal(out[103], 99)
   })
 
+  it('a splicing writer keeps large byte arrays by reference and gives the same bytes as chunks', () => {
+    const op = fc.oneof(
+      fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }).map((n) => ({ n })),
+      fc.integer({ min: 0, max: 40_000 }).map((size) => ({ bytes: Buffer.alloc(size, size % 251) })),
+    )
+    fc.assert(
+      fc.property(fc.array(op, { maxLength: 12 }), (ops) => {
+        const plain = new Writer(8)
+        const spliced = new Writer(8, true)
+        for (const w of [plain, spliced]) {
+          const at = w.reserve(4)
+          for (const o of ops) 'n' in o ? w.int32(o.n) : w.compactBytes(o.bytes)
+          w.int32At(at, w.length - 4)
+        }
+        const chunks = spliced.chunks()
+        assert.deepEqual(Buffer.concat(chunks), plain.finish())
+        assert.equal(spliced.length, plain.length)
+        for (const o of ops) {
+          if ('bytes' in o && o.bytes.length >= 16 * 1024) assert.ok(chunks.includes(o.bytes), 'copied, not spliced')
+        }
+      }),
+      { numRuns: 150 },
+    )
+    const w = new Writer(8, true)
+    w.bytes(Buffer.alloc(20_000))
+    assert.throws(() => w.finish(), ProtocolError)
+  })
+
   it('writes UUIDs in canonical order and zeros for none', () => {
     assert.equal(
       hex((w) => w.uuid('00112233-4455-6677-8899-aabbccddeeff')),
