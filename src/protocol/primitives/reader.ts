@@ -213,10 +213,6 @@ export class Reader {
     return b
   }
 
-  skip(n: number): void {
-    this.raw(n)
-  }
-
   /**
    * An array count: -1 is null. Every element takes at least `minElementSize` bytes, so a count the
    * rest of the frame cannot hold is rejected before an array of that size is allocated.

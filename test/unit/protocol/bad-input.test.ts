@@ -81,7 +81,6 @@ const READS: Record<string, (r: Reader, n: number) => unknown> = {
   compactBytes: (r) => r.compactBytes(),
   compactNullableBytes: (r) => r.compactNullableBytes(),
   raw: (r, n) => r.raw(n),
-  skipBytes: (r, n) => r.skip(n),
   sub: (r, n) => r.sub(n).int8(),
   arrayLength: (r, n) => r.arrayLength(Math.max(1, n)),
   compactArrayLength: (r, n) => r.compactArrayLength(Math.max(1, n)),
