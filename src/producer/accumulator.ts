@@ -120,7 +120,7 @@ export class RecordAccumulator {
   private used = 0
   private readonly memoryWaiters: { bytes: number; wake: () => void }[] = []
   /** Buffers for full-size batches; at most the buffer memory's worth is kept free. */
-  readonly pool: BufferPool
+  private readonly pool: BufferPool
 
   constructor(readonly options: AccumulatorOptions) {
     this.pool = new BufferPool(options.maxBytes + POOLED_SLACK, Math.floor(options.bufferMemory / options.maxBytes))
