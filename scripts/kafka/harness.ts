@@ -65,9 +65,11 @@ export const SINGLE_DIR = join(KIT, BASE === DEFAULT_PORT_BASE ? 'single' : `sin
 export const USERS = { admin: 'admin-secret', alice: 'alice-secret' } as const
 
 export const CLUSTER_NODES = [1, 2, 3] as const
+/** KAFKA_CLUSTER_PORT_BASE shifts the cluster's ports (and its folder), so two clusters can run side by side. */
+const CLUSTER_BASE = Number(process.env.KAFKA_CLUSTER_PORT_BASE ?? DEFAULT_PORT_BASE)
 // Node i listens on 9i92 (PLAINTEXT) and 9i93 (CONTROLLER), as in the recipe's port plan.
-export const clusterBrokerPort = (node: number) => 9092 + node * 100
-const clusterControllerPort = (node: number) => 9093 + node * 100
+export const clusterBrokerPort = (node: number) => CLUSTER_BASE + node * 100
+const clusterControllerPort = (node: number) => CLUSTER_BASE + 1 + node * 100
 export const CLUSTER_BOOTSTRAP = CLUSTER_NODES.map((n) => `127.0.0.1:${clusterBrokerPort(n)}`)
 
 const HEAP = process.env.KAFKA_HEAP_OPTS ?? '-Xms384m -Xmx384m'
@@ -475,15 +477,16 @@ export async function stopSingle(): Promise<void> {
 // ---------------------------------------------------------------------------------------------
 // Three-node cluster
 
-export const clusterDir = (node: number) => join(KIT, 'cluster', `n${node}`)
+const CLUSTER_DIR = join(KIT, CLUSTER_BASE === DEFAULT_PORT_BASE ? 'cluster' : `cluster-${CLUSTER_BASE}`)
+export const clusterDir = (node: number) => join(CLUSTER_DIR, `n${node}`)
 
 /** Formats and starts a fresh 3-node cluster (replication factor 3, min ISR 2). */
 export async function startCluster(): Promise<string[]> {
   const rel = release()
   fetchLibs(rel)
   await stopCluster()
-  killStrays(join(KIT, 'cluster'))
-  rmSync(join(KIT, 'cluster'), { recursive: true, force: true })
+  killStrays(CLUSTER_DIR)
+  rmSync(CLUSTER_DIR, { recursive: true, force: true })
   const id = clusterId()
   for (const n of CLUSTER_NODES) {
     const dir = clusterDir(n)
