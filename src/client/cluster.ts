@@ -72,18 +72,7 @@ export class Cluster {
   private async open(address: BrokerAddress, entry: PooledBroker): Promise<Connection> {
     const wait = entry.retryAt - Date.now()
     if (wait > 0) await sleep(wait)
-    const o = this.options
-    const connection = new Connection({
-      host: address.host,
-      port: address.port,
-      clientId: o.clientId,
-      tls: o.tls,
-      sasl: o.sasl,
-      connectTimeoutMs: o.connectTimeoutMs,
-      requestTimeoutMs: o.requestTimeoutMs,
-      maxInFlight: o.maxInFlight,
-      idleTimeoutMs: o.idleTimeoutMs,
-    })
+    const connection = this.newConnection(address)
     try {
       await connection.connect()
     } catch (error) {
@@ -97,6 +86,23 @@ export class Cluster {
       if (entry.connection && this.pool.get(`${address.host}:${address.port}`) === entry) entry.connection = undefined
     })
     return connection
+  }
+
+  /** A new, unpooled connection with the client's options (not connected yet). */
+  newConnection(address: BrokerAddress): Connection {
+    const o = this.options
+    return new Connection({
+      host: address.host,
+      port: address.port,
+      clientId: o.clientId,
+      tls: o.tls,
+      sasl: o.sasl,
+      connectTimeoutMs: o.connectTimeoutMs,
+      requestTimeoutMs: o.requestTimeoutMs,
+      maxInFlight: o.maxInFlight,
+      idleTimeoutMs: o.idleTimeoutMs,
+      connect: o.connect,
+    })
   }
 
   /** The connection to a broker of the cluster, by node id (from metadata). */

@@ -4,26 +4,19 @@
 
 import { EventEmitter } from 'node:events'
 import { createRequire } from 'node:module'
-import { connect as netConnect, type Socket } from 'node:net'
-import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls'
+import type { Duplex } from 'node:stream'
+import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { channels, traced } from '../observability/channels.ts'
 import { errorCode, errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
 import { AuthenticationError, ConnectionError, KafkaxError, ProtocolError, TimeoutError } from '../protocol/errors.ts'
-import {
-  decodeResponseHeader,
-  encodeRequestHeader,
-  requestHeaderVersion,
-  responseHeaderVersion,
-} from '../protocol/headers.ts'
+import { decodeResponseFrame, encodeRequestFrame, FrameReader } from '../protocol/framing.ts'
 import { type Api, ApiVersions, SaslAuthenticate, SaslHandshake } from '../protocol/messages/index.ts'
-import { Reader, Writer } from '../protocol/primitives/index.ts'
+import { type Connector, socketConnector } from './connector.ts'
 import type { SaslMechanism } from './sasl/mechanism.ts'
 
 const { version: KAFKAX_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
 const UNSUPPORTED_VERSION = errorCodeOf('UNSUPPORTED_VERSION')
-/** A response larger than this is taken for a corrupt size prefix. */
-const MAX_FRAME_BYTES = 1 << 30
 
 export interface ConnectionOptions {
   host: string
@@ -40,6 +33,8 @@ export interface ConnectionOptions {
   maxInFlight?: number
   /** Close the connection after this long without requests (default 9 min, as connections.max.idle.ms). */
   idleTimeoutMs?: number
+  /** Opens the byte stream (default: TCP or TLS sockets). */
+  connect?: Connector
 }
 
 export interface RequestOptions {
@@ -63,13 +58,15 @@ export class Connection extends EventEmitter {
   readonly port: number
   /** The broker's supported [min, max] version per API key, from ApiVersions. */
   readonly brokerVersions = new Map<number, readonly [number, number]>()
-  private socket: Socket | undefined
+  private socket: Duplex | undefined
+  private readonly connector: Connector
+  /** Aborts the connector's attempt while the stream is being opened. */
+  private abortConnect: AbortController | undefined
   private readonly options: ConnectionOptions
   private readonly inFlight = new Map<number, InFlight>()
   private readonly slotWaiters: (() => void)[] = []
   private nextCorrelationId = 0
-  private chunks: Buffer[] = []
-  private buffered = 0
+  private readonly frames = new FrameReader()
   private closedWith: Error | undefined
   private drained: Promise<void> | undefined
   private reauthenticating: Promise<void> | undefined
@@ -79,6 +76,7 @@ export class Connection extends EventEmitter {
   constructor(options: ConnectionOptions) {
     super()
     this.options = options
+    this.connector = options.connect ?? socketConnector
     this.host = options.host
     this.port = options.port
   }
@@ -123,34 +121,25 @@ export class Connection extends EventEmitter {
     }
   }
 
-  private open(): Promise<void> {
-    return new Promise((resolve, reject) => {
-      const { tls } = this.options
-      const socket = tls
-        ? tlsConnect({
-            host: this.host,
-            port: this.port,
-            servername: isIp(this.host) ? undefined : this.host,
-            ...(tls === true ? {} : tls),
-          })
-        : netConnect({ host: this.host, port: this.port })
-      this.socket = socket
-      socket.setNoDelay(true)
-      socket.setKeepAlive(true, 60_000)
-      const onError = (error: NodeJS.ErrnoException) => {
-        socket.off(tls ? 'secureConnect' : 'connect', onConnect)
-        reject(this.socketError(error, true))
-      }
-      const onConnect = () => {
-        socket.off('error', onError)
-        socket.on('error', (error) => this.destroy(this.socketError(error, false)))
-        socket.on('close', () => this.destroy(new ConnectionError(`connection to ${this.address} closed`)))
-        socket.on('data', (chunk: Buffer) => this.onData(chunk))
-        resolve()
-      }
-      socket.once('error', onError)
-      socket.once(tls ? 'secureConnect' : 'connect', onConnect)
-    })
+  private async open(): Promise<void> {
+    const attempt = new AbortController()
+    this.abortConnect = attempt
+    let stream: Duplex
+    try {
+      stream = await this.connector({ host: this.host, port: this.port, tls: this.options.tls, signal: attempt.signal })
+    } catch (error) {
+      throw this.closedWith ?? this.socketError(error as NodeJS.ErrnoException, true)
+    } finally {
+      this.abortConnect = undefined
+    }
+    if (this.closedWith) {
+      stream.destroy()
+      throw this.closedWith
+    }
+    this.socket = stream
+    stream.on('error', (error) => this.destroy(this.socketError(error, false)))
+    stream.on('close', () => this.destroy(new ConnectionError(`connection to ${this.address} closed`)))
+    stream.on('data', (chunk: Buffer) => this.onData(chunk))
   }
 
   /** TLS verification failures will not heal by retrying: like Java's SslAuthenticationException. */
@@ -269,18 +258,12 @@ export class Connection extends EventEmitter {
       const version = options.version ?? this.versionFor(api)
       const correlationId = this.nextCorrelationId
       this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff
-      const flexible = version >= api.request.flexibleVersion
-      const w = new Writer(256, true)
-      const sizeAt = w.reserve(4)
-      encodeRequestHeader(w, requestHeaderVersion(flexible), {
-        apiKey: api.apiKey,
-        apiVersion: version,
-        correlationId,
-        clientId: this.options.clientId ?? 'kafkax',
-      })
-      api.request.write(w, version, body)
-      w.int32At(sizeAt, w.length - 4)
-      const frame = w.chunks()
+      const frame = encodeRequestFrame(
+        api.request,
+        { apiVersion: version, correlationId, clientId: this.options.clientId ?? 'kafkax' },
+        body,
+        true,
+      )
       this.touch()
       if (options.expectResponse === false) {
         // resolved once the socket took every byte: the caller may then reuse the spliced buffers
@@ -363,56 +346,18 @@ export class Connection extends EventEmitter {
     await flush
   }
 
-  /** Frame assembly: a frame inside one chunk is a view of it; one spanning chunks is copied once. */
   private onData(chunk: Buffer): void {
-    this.chunks.push(chunk)
-    this.buffered += chunk.length
-    while (this.buffered >= 4) {
-      const size = this.peekInt32()
-      if (size < 0 || size > MAX_FRAME_BYTES) {
-        this.destroy(new ProtocolError(`response size ${size} from ${this.address} is not a valid frame length`))
-        return
-      }
-      if (this.buffered < 4 + size) return
-      this.onFrame(this.take(4 + size).subarray(4))
-      if (this.closedWith) return
-    }
-  }
-
-  private peekInt32(): number {
-    const first = this.chunks[0]
-    if (first.length >= 4) return first.readInt32BE(0)
-    return this.take(4, true).readInt32BE(0)
-  }
-
-  private take(n: number, peek = false): Buffer {
-    const first = this.chunks[0]
-    if (first.length >= n) {
-      const out = first.subarray(0, n)
-      if (!peek) this.consume(n)
-      return out
-    }
-    const out = Buffer.allocUnsafe(n)
-    let copied = 0
-    for (const c of this.chunks) {
-      copied += c.copy(out, copied, 0, Math.min(c.length, n - copied))
-      if (copied === n) break
-    }
-    if (!peek) this.consume(n)
-    return out
-  }
-
-  private consume(n: number): void {
-    this.buffered -= n
-    while (n > 0) {
-      const first = this.chunks[0]
-      if (first.length <= n) {
-        this.chunks.shift()
-        n -= first.length
-      } else {
-        this.chunks[0] = first.subarray(n)
-        n = 0
-      }
+    try {
+      this.frames.push(chunk, (frame) => {
+        this.onFrame(frame)
+        return this.closedWith === undefined
+      })
+    } catch (error) {
+      this.destroy(
+        error instanceof ProtocolError
+          ? new ProtocolError(`${error.message} (from ${this.address})`)
+          : (error as Error),
+      )
     }
   }
 
@@ -429,8 +374,7 @@ export class Connection extends EventEmitter {
     const { api } = entry
     let version = entry.version
     try {
-      const r = new Reader(frame)
-      decodeResponseHeader(r, responseHeaderVersion(api.apiKey, version >= api.response.flexibleVersion))
+      const r = decodeResponseFrame(frame, api.apiKey, version >= api.response.flexibleVersion).body
       // ApiVersions answers a version the broker does not support in v0, starting with error code 35.
       if (api === ApiVersions && r.remaining() >= 2 && frame.readInt16BE(r.offset) === UNSUPPORTED_VERSION) version = 0
       entry.resolve(api.response.read(r, version))
@@ -476,13 +420,9 @@ export class Connection extends EventEmitter {
       )
     }
     this.releaseSlots()
+    this.abortConnect?.abort(this.closedWith)
     this.socket?.destroy()
-    this.chunks = []
-    this.buffered = 0
+    this.frames.clear()
     this.emit('close', this.closedWith)
   }
-}
-
-function isIp(host: string): boolean {
-  return /^[\d.]+$/.test(host) || host.includes(':')
 }

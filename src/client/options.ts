@@ -3,6 +3,7 @@
 
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { ConfigError } from '../protocol/errors.ts'
+import type { Connector } from './connector.ts'
 import type { RetryOptions } from './retry.ts'
 import { type SaslMechanism, type SaslOptions, saslMechanism } from './sasl/mechanism.ts'
 
@@ -25,6 +26,8 @@ export interface ClientOptions {
   retry?: RetryOptions
   /** Metadata is refreshed at least this often (default 5 min, as metadata.max.age.ms). */
   metadataMaxAgeMs?: number
+  /** Opens each connection's byte stream (default: TCP, or TLS with `tls`): a proxy, a fault injector, an in-process broker. */
+  connect?: Connector
 }
 
 export interface BrokerAddress {
@@ -43,6 +46,7 @@ export interface ResolvedClientOptions {
   idleTimeoutMs: number
   retry: RetryOptions
   metadataMaxAgeMs: number
+  connect: Connector | undefined
 }
 
 /** `host:port`, `[v6]:port`. */
@@ -71,6 +75,9 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
   }
   const clientId = options.clientId ?? 'kafkax'
   if (typeof clientId !== 'string') throw new ConfigError(`clientId must be a string, got ${typeof clientId}`)
+  if (options.connect !== undefined && typeof options.connect !== 'function') {
+    throw new ConfigError('connect must be a function (target) => Promise<Duplex>')
+  }
   if (options.tls !== undefined && typeof options.tls !== 'boolean' && typeof options.tls !== 'object') {
     throw new ConfigError('tls must be true, false or an object of Node TLS options')
   }
@@ -85,5 +92,6 @@ export function resolveClientOptions(options: ClientOptions): ResolvedClientOpti
     idleTimeoutMs: positive('idleTimeoutMs', options.idleTimeoutMs, 540_000),
     retry: options.retry ?? {},
     metadataMaxAgeMs: positive('metadataMaxAgeMs', options.metadataMaxAgeMs, 300_000),
+    connect: options.connect,
   }
 }

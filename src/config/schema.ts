@@ -112,6 +112,7 @@ export const CLIENT_FIELDS = {
   idleTimeoutMs: { kind: 'duration', min: 1, doc: 'Idle connections close after this' },
   retry: RETRY,
   metadataMaxAgeMs: { kind: 'duration', min: 1, doc: 'Metadata is refreshed at least this often' },
+  connect: { kind: 'code', doc: "Code only: opens each connection's byte stream (a proxy, an in-process broker)" },
 } satisfies Fields<ClientOptions>
 
 const PRODUCER_FIELDS = {

@@ -4,7 +4,7 @@
 // offset commit/fetch with the member's generation.
 
 import type { Cluster } from '../client/cluster.ts'
-import { Connection } from '../client/connection.ts'
+import type { Connection } from '../client/connection.ts'
 import type { ClusterMetadata } from '../client/metadata.ts'
 import { sleep } from '../client/retry.ts'
 import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
@@ -597,18 +597,7 @@ export class GroupMember {
   private async open(nodeId: number): Promise<Connection> {
     const broker = this.cluster.metadata.brokers.get(nodeId)
     if (!broker) throw new ConnectionError(`coordinator ${nodeId} is not in the metadata`, { retriable: true })
-    const o = this.cluster.options
-    const connection = new Connection({
-      host: broker.host,
-      port: broker.port,
-      clientId: o.clientId,
-      tls: o.tls,
-      sasl: o.sasl,
-      connectTimeoutMs: o.connectTimeoutMs,
-      requestTimeoutMs: o.requestTimeoutMs,
-      maxInFlight: o.maxInFlight,
-      idleTimeoutMs: o.idleTimeoutMs,
-    })
+    const connection = this.cluster.newConnection(broker)
     await connection.connect()
     return connection
   }
