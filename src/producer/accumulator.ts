@@ -21,8 +21,11 @@ export class ProducerBatch {
   readonly timestamps: number[] = []
   /** Bytes reserved from the buffer memory for this batch. */
   reserved = 0
-  readonly createdAt = Date.now()
+  /** When its first record was appended: the delivery timeout counts from here (kept by a split). */
+  createdAt = Date.now()
   attempts = 0
+  /** Failed by the delivery timeout while its request was in flight: already reported, dropped when it ends. */
+  expired = false
   /** The encoded batch, once sealed (compression happens once, retries resend these bytes). */
   sealed: Buffer | undefined
   sealing: Promise<Buffer> | undefined
@@ -85,6 +88,12 @@ export class ProducerBatch {
 
   fail(error: Error): void {
     for (const d of this.deliveries) d(error, null)
+  }
+
+  /** Reports `error` now, though the batch stays in flight until its request ends. */
+  expire(error: Error): void {
+    this.expired = true
+    this.fail(error)
   }
 }
 

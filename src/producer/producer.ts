@@ -112,12 +112,21 @@ export class Producer extends EventEmitter {
     const maxBytes = integer('batch.maxBytes', batch.maxBytes, 1_000_000, 1)
     this.maxRequestSize = integer('maxRequestSize', options.maxRequestSize, 1_048_576, 1024)
     this.maxBlockMs = integer('maxBlockMs', options.maxBlockMs, 60_000, 0)
+    const lingerMs = integer('batch.lingerMs', batch.lingerMs, 5, 0)
+    // as the Java client: a record gets at least its linger and one full request before it expires
+    const leastDeliveryMs = lingerMs + client.requestTimeoutMs
     const deliveryTimeoutMs = integer('deliveryTimeoutMs', options.deliveryTimeoutMs, 120_000, 1)
+    if (deliveryTimeoutMs < leastDeliveryMs) {
+      if (options.deliveryTimeoutMs !== undefined)
+        throw new ConfigError(
+          `deliveryTimeoutMs (${deliveryTimeoutMs}) must be at least batch.lingerMs + requestTimeoutMs (${leastDeliveryMs})`,
+        )
+    }
     this.accumulator = new RecordAccumulator({
       compression,
       maxMessages: integer('batch.maxMessages', batch.maxMessages, 10_000, 1),
       maxBytes,
-      lingerMs: integer('batch.lingerMs', batch.lingerMs, 5, 0),
+      lingerMs,
       bufferMemory: integer('bufferMemory', options.bufferMemory, 32 * 1024 * 1024, 1024),
       maxBlockMs: this.maxBlockMs,
     })
@@ -128,11 +137,11 @@ export class Producer extends EventEmitter {
       this.cluster,
       this.accumulator,
       new RetryPolicy(client.retry),
-      idempotent ? new IdempotentState() : undefined,
+      idempotent ? new IdempotentState(this.cluster) : undefined,
       {
         acks,
         requestTimeoutMs: client.requestTimeoutMs,
-        deliveryTimeoutMs,
+        deliveryTimeoutMs: Math.max(deliveryTimeoutMs, leastDeliveryMs),
         maxInFlight: client.maxInFlight,
         maxRequestSize: this.maxRequestSize,
         logger: childLogger(resolveLogger(options.logger), { clientId: client.clientId }),

@@ -2,7 +2,9 @@
 // `maxInFlight` requests per broker), and settles each partition's answer: success, a retry after
 // backoff (with fresh metadata or the new leader the broker names, KIP-951), a split of a batch the
 // broker finds too large, or failure. One batch per partition is in flight at a time, so records of
-// a partition are written in the order they were sent, whatever retries happen.
+// a partition are written in the order they were sent, whatever retries happen. Every batch settles
+// within the delivery timeout: one still in flight then is reported failed at once and dropped when
+// its request ends (as the Java client's in-flight expiry), so no promise waits on the network.
 
 import type { Cluster } from '../client/cluster.ts'
 import { STALE_METADATA_ERRORS } from '../client/metadata.ts'
@@ -14,11 +16,12 @@ import { KafkaxError, TimeoutError } from '../protocol/errors.ts'
 import { Produce } from '../protocol/messages/index.ts'
 import { decodeRecordBatches } from '../protocol/records/index.ts'
 import { type PartitionQueue, ProducerBatch, type RecordAccumulator } from './accumulator.ts'
-import type { IdempotentState } from './idempotence.ts'
+import type { ProducerIdentity } from './idempotence.ts'
 
 const DUPLICATE_SEQUENCE_NUMBER = errorCodeOf('DUPLICATE_SEQUENCE_NUMBER')
 const MESSAGE_TOO_LARGE = errorCodeOf('MESSAGE_TOO_LARGE')
 const UNKNOWN_PRODUCER_ID = errorCodeOf('UNKNOWN_PRODUCER_ID')
+const OUT_OF_ORDER_SEQUENCE_NUMBER = errorCodeOf('OUT_OF_ORDER_SEQUENCE_NUMBER')
 const UNKNOWN_SERVER_ERROR = errorCodeOf('UNKNOWN_SERVER_ERROR')
 
 export interface SenderOptions {
@@ -48,8 +51,6 @@ export class Sender {
   private inFlight = 0
   private forcing = 0
   private idleWaiters: (() => void)[] = []
-  private bumpNeeded = false
-  private bumping: Promise<void> | undefined
   /** Called with every batch settled (for latency and size statistics). */
   onBatchDone: ((batch: ProducerBatch, error: Error | null) => void) | undefined
 
@@ -57,7 +58,7 @@ export class Sender {
     private readonly cluster: Cluster,
     private readonly accumulator: RecordAccumulator,
     private readonly retry: RetryPolicy,
-    private readonly idempotence: IdempotentState | undefined,
+    private readonly identity: ProducerIdentity | undefined,
     private readonly options: SenderOptions,
   ) {}
 
@@ -67,7 +68,7 @@ export class Sender {
     this.scheduled = true
     setImmediate(() => {
       this.scheduled = false
-      this.drain().catch(() => this.later(this.retry.delay(1)))
+      this.drain()
     })
   }
 
@@ -102,19 +103,24 @@ export class Sender {
     for (const wake of this.idleWaiters.splice(0)) wake()
   }
 
-  private async drain(): Promise<void> {
-    const idem = this.idempotence
-    if (idem && (!idem.ready || this.bumpNeeded)) {
-      await this.prepareIdempotence()
-      if (!idem.ready || this.bumpNeeded) return
-    }
+  private drain(): void {
+    const identity = this.identity
+    // without a producer id yet, batches already sequenced (retries) go on; new ones wait for it
+    const canSequence =
+      identity === undefined ||
+      identity.prepare(
+        () => this.wakeup(),
+        (error) => this.failUnsequenced(error),
+      )
     const now = Date.now()
     const force = this.forcing > 0
+    let next = Number.POSITIVE_INFINITY
     const byLeader = new Map<number, PartitionQueue[]>()
     const unknown = new Set<string>()
     for (const q of this.accumulator.allQueues()) {
-      this.expire(q, now)
+      next = Math.min(next, this.expire(q, now))
       if (!this.accumulator.sendable(q, now, force)) continue
+      if (!canSequence && q.batches[0].options.baseSequence === undefined) continue
       const p = this.cluster.metadata.partition(q.topic, q.partition)
       if (!p || p.leader < 0) {
         unknown.add(q.topic)
@@ -150,52 +156,47 @@ export class Sender {
       }
       if (request.length > 0) this.send(leader, request)
     }
-    const next = this.accumulator.nextLingerDeadline()
+    next = Math.min(next, this.accumulator.nextLingerDeadline())
     if (next !== Number.POSITIVE_INFINITY) this.later(next - Date.now())
     if (this.accumulator.pendingBatches === 0 && this.inFlight === 0) this.settled()
   }
 
-  /** Fails head batches older than the delivery timeout (never one that is in flight). */
-  private expire(q: PartitionQueue, now: number): void {
-    while (!q.inFlight && q.batches.length > 0 && now - q.batches[0].createdAt > this.options.deliveryTimeoutMs) {
-      const batch = q.batches[0]
-      this.finish(
-        q,
-        batch,
-        new TimeoutError(
-          `${batch.recordCount} records for ${q.topic}-${q.partition} not delivered within ${this.options.deliveryTimeoutMs} ms`,
-        ),
-      )
-    }
-  }
-
-  /** Waits for the partitions in flight, then (re)initialises the producer id and epoch. */
-  private prepareIdempotence(): Promise<void> {
-    this.bumping ??= (async () => {
-      const idem = this.idempotence!
-      while (this.inFlight > 0) await new Promise<void>((resolve) => this.idleWaiters.push(resolve))
-      await idem.init(this.cluster, this.bumpNeeded)
-      this.bumpNeeded = false
-      // every batch waiting with a sequence of the old epoch takes one of the new epoch
-      for (const q of this.accumulator.allQueues()) {
-        for (const b of q.batches) if (b.options.baseSequence !== undefined) this.assignSequence(b, true)
+  /**
+   * Fails the batches of a queue older than the delivery timeout. The head, when in flight, is
+   * reported now and dropped when its request ends. Returns the queue's next deadline.
+   */
+  private expire(q: PartitionQueue, now: number): number {
+    const timeoutMs = this.options.deliveryTimeoutMs
+    // batches are in the order they were created: the first one still in time bounds the rest
+    for (let i = 0; i < q.batches.length; ) {
+      const batch = q.batches[i]
+      const deadline = batch.createdAt + timeoutMs
+      if (deadline > now) return deadline
+      if (batch.expired) {
+        i++
+        continue
       }
-    })()
-      .catch(() => this.later(this.retry.delay(1)))
-      .finally(() => {
-        this.bumping = undefined
-        this.wakeup()
-      })
-    return this.bumping
+      const error = new TimeoutError(
+        `${batch.recordCount} records for ${q.topic}-${q.partition} not delivered within ${timeoutMs} ms`,
+      )
+      if (i === 0 && q.inFlight) {
+        batch.expire(error)
+        this.onBatchDone?.(batch, error)
+        i++
+      } else this.finish(q, batch, error)
+    }
+    return Number.POSITIVE_INFINITY
   }
 
-  private assignSequence(batch: ProducerBatch, again = false): void {
-    const idem = this.idempotence!
-    const o = batch.options
-    o.producerId = idem.producerId
-    o.producerEpoch = idem.producerEpoch
-    o.baseSequence = idem.take(batch.topic, batch.partition, batch.recordCount)
-    if (again && batch.sealed) batch.restamp()
+  /** The producer id cannot be had (e.g. not authorised): batches that would need it fail with why. */
+  private failUnsequenced(error: Error): void {
+    for (const q of this.accumulator.allQueues()) {
+      for (const batch of [...q.batches]) {
+        if (batch.options.baseSequence === undefined && !(q.inFlight && batch === q.batches[0]))
+          this.finish(q, batch, error)
+      }
+    }
+    this.wakeup()
   }
 
   private send(leader: number, queues: PartitionQueue[]): void {
@@ -229,7 +230,14 @@ export class Sender {
   }
 
   private async request(leader: number, queues: PartitionQueue[], batches: ProducerBatch[]): Promise<void> {
-    if (this.idempotence) for (const b of batches) if (b.options.baseSequence === undefined) this.assignSequence(b)
+    const identity = this.identity
+    if (identity) {
+      for (const b of batches) {
+        if (b.options.baseSequence !== undefined) continue
+        identity.sequence(b)
+        if (b.sealed) b.restamp()
+      }
+    }
     const records = await Promise.all(batches.map((b) => b.seal()))
     const topics = new Map<string, { index: number; records: Buffer }[]>()
     for (let i = 0; i < batches.length; i++) {
@@ -245,7 +253,12 @@ export class Sender {
       topicId: this.cluster.metadata.topics.get(name)?.topicId,
       partitionData,
     }))
-    const body = { transactionalId: null, acks: this.options.acks, timeoutMs: this.options.requestTimeoutMs, topicData }
+    const body = {
+      transactionalId: identity?.transactionalId ?? null,
+      acks: this.options.acks,
+      timeoutMs: this.options.requestTimeoutMs,
+      topicData,
+    }
     const connection = await this.cluster.connectionToNode(leader)
     for (const b of batches) b.attempts++
     this.stats.requests++
@@ -277,10 +290,11 @@ export class Sender {
         const error = kafkaError(p.errorCode, `${topic}-${p.index}${p.errorMessage ? `: ${p.errorMessage}` : ''}`)
         if (p.currentLeader.leaderId >= 0) this.cluster.applyLeaderHint(topic, p.index, p.currentLeader, endpoints)
         else if (STALE_METADATA_ERRORS.has(p.errorCode)) this.cluster.refreshMetadata([topic]).catch(() => {})
-        if (p.errorCode === MESSAGE_TOO_LARGE && batch.recordCount > 1) await this.split(q, batch)
-        else if (this.idempotence && p.errorCode === UNKNOWN_PRODUCER_ID) {
-          // the broker lost this producer's state (e.g. retention removed it): safe to write again
-          this.bumpNeeded = true
+        if (p.errorCode === MESSAGE_TOO_LARGE && batch.recordCount > 1 && !batch.expired) await this.split(q, batch)
+        else if (identity && (p.errorCode === UNKNOWN_PRODUCER_ID || p.errorCode === OUT_OF_ORDER_SEQUENCE_NUMBER)) {
+          // the broker has no state for this sequence (retention removed the producer, a truncated
+          // log): the batch was not written, so it is safe to write again under a new epoch
+          identity.resequence(batch)
           this.retryOrFail(q, batch, Object.assign(error, { retriable: true }))
         } else this.retryOrFail(q, batch, error)
       }
@@ -294,7 +308,7 @@ export class Sender {
     const err = error instanceof Error ? error : new Error(String(error))
     const delay = this.retry.delay(batch.attempts)
     const retriable = err instanceof KafkaxError && err.retriable
-    if (retriable && Date.now() + delay - batch.createdAt < this.options.deliveryTimeoutMs) {
+    if (retriable && !batch.expired && Date.now() + delay - batch.createdAt < this.options.deliveryTimeoutMs) {
       this.stats.retries++
       this.options.logger.warn?.(
         { topic: q.topic, partition: q.partition, attempt: batch.attempts, delayMs: delay, err },
@@ -307,7 +321,7 @@ export class Sender {
     this.finish(q, batch, err)
   }
 
-  /** Settles the head batch of a queue and frees its memory. */
+  /** Settles a batch of a queue (the head, unless it expired unsent) and frees its memory. */
   private finish(
     q: PartitionQueue,
     batch: ProducerBatch,
@@ -315,25 +329,31 @@ export class Sender {
     baseOffset = -1n,
     appendTime = -1,
   ): void {
-    q.batches.shift()
-    q.retryAt = 0
+    if (q.batches[0] === batch) {
+      q.batches.shift()
+      q.retryAt = 0
+    } else q.batches.splice(q.batches.indexOf(batch), 1)
     this.accumulator.release(batch.reserved)
     this.stats.batches++
-    if (error) {
+    // its sequences may or may not be in the log: the next batch of the partition takes a new epoch
+    if (error && this.identity && batch.options.baseSequence !== undefined) this.identity.failed(batch)
+    if (batch.expired) {
+      // reported when it expired in flight; what its request brought is known to nobody but the log
+      this.stats.errors++
+    } else if (error) {
       this.stats.errors++
       this.options.logger.error?.(
         { topic: q.topic, partition: q.partition, records: batch.recordCount, err: error },
         'batch failed',
       )
-      // its sequences will never be written: later batches would leave a gap (KIP-360)
-      if (this.idempotence && batch.options.baseSequence !== undefined) this.bumpNeeded = true
       batch.fail(error)
+      this.onBatchDone?.(batch, error)
     } else {
       this.stats.records += batch.recordCount
       this.stats.bytes += batch.sealed?.length ?? 0
       batch.complete(baseOffset, appendTime)
+      this.onBatchDone?.(batch, null)
     }
-    this.onBatchDone?.(batch, error)
     this.accumulator.recycle(batch)
   }
 
@@ -351,7 +371,9 @@ export class Sender {
       return part
     })
     parts[0].reserved = batch.reserved
+    for (const part of parts) part.createdAt = batch.createdAt
     q.batches.splice(0, 1, ...parts)
-    if (this.idempotence && batch.options.baseSequence !== undefined) this.bumpNeeded = true
+    // the halves take new sequences: the whole batch's ones are a gap
+    if (this.identity && batch.options.baseSequence !== undefined) this.identity.failed(batch)
   }
 }
