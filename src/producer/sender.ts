@@ -99,7 +99,10 @@ export class Sender {
     )
   }
 
+  /** Nothing pending nor in flight: flush() returns, and no timer is left for deadlines that are gone. */
   private settled(): void {
+    clearTimeout(this.lingerTimer)
+    this.lingerAt = Number.POSITIVE_INFINITY
     for (const wake of this.idleWaiters.splice(0)) wake()
   }
 
