@@ -17,7 +17,7 @@ import { childLogger, type Logger, resolveLogger } from '../observability/logger
 import { Summary } from '../observability/summary.ts'
 import { Producer, type ProducerOptions } from '../producer/producer.ts'
 import { ConfigError, KafkaError, KafkaxError } from '../protocol/errors.ts'
-import { type FetchedBatch, Fetcher, type FetcherOptions, type SeekTarget } from './fetcher.ts'
+import { Fetcher, type FetcherOptions, type SeekTarget } from './fetcher.ts'
 import type { BatchHandler, Handler, HandlerContext, Message, Middleware, TopicPartition } from './message.ts'
 import { tpKey } from './message.ts'
 import { compose, deadLetter, HandlerError, retry } from './middleware.ts'
@@ -125,8 +125,12 @@ class PartitionState {
 /** The outcome of a handler that returned (anything else is what it threw). */
 const HANDLED = Symbol('handled')
 const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID'])
-/** Messages queued in the dispatcher per worker before fetching pauses. */
-const QUEUE_PER_WORKER = 500
+/**
+ * Messages one partition may run through a synchronous handler before the next partition's turn,
+ * and messages one pump may run before it yields to I/O: fairness without a promise per message.
+ */
+const TURN_MESSAGES = 64
+const PUMP_MESSAGES = 1024
 
 export class Consumer extends EventEmitter {
   readonly cluster: Cluster
@@ -144,11 +148,18 @@ export class Consumer extends EventEmitter {
   private batchHandler: BatchHandler | undefined
   private dlqProducer: Producer | undefined
   private running: Promise<void> | undefined
-  private loopDone: Promise<void> | undefined
+  /** Settles once the consumer joined its group (or took its assignment): run()'s start. */
+  private started: Promise<void> | undefined
   private stopping: Promise<void> | undefined
+  private readonly stopped: Promise<void>
+  private markStopped!: () => void
   private readonly stopController = new AbortController()
   private commitTimer: NodeJS.Timeout | undefined
-  private queued = 0
+  /** Partitions in the order the dispatcher serves them, and where the next turn starts. */
+  private order: PartitionState[] = []
+  private cursor = 0
+  private pumping = false
+  private pumpAgain = false
   private active = 0
   private idle: (() => void)[] = []
   private readonly counters = { messages: 0, bytes: 0, handlerErrors: 0, commits: 0, rebalances: 0 }
@@ -156,6 +167,9 @@ export class Consumer extends EventEmitter {
 
   constructor(options: ConsumerOptions) {
     super()
+    this.stopped = new Promise((resolve) => {
+      this.markStopped = resolve
+    })
     this.options = options
     const { groupId, topics, assign } = options
     if (groupId !== undefined && (typeof groupId !== 'string' || groupId === '')) {
@@ -186,6 +200,7 @@ export class Consumer extends EventEmitter {
       logger: this.log,
     })
     this.fetcher.on('error', (error: Error) => this.report(error))
+    this.fetcher.onData = () => this.pump()
     if (groupId && topics?.length) {
       const assignors: Assignor[] | undefined = options.assignors?.map((name) => assignorByName(name))
       this.member = new GroupMember(
@@ -248,46 +263,35 @@ export class Consumer extends EventEmitter {
       process.once('SIGTERM', stop)
       process.once('SIGINT', stop)
     }
-    this.loopDone = this.loop().finally(() => {
-      signal?.removeEventListener('abort', stop)
-      process.off('SIGTERM', stop)
-      process.off('SIGINT', stop)
-    })
+    this.started = this.begin()
     // run() settles once stop() has committed and left the group; a failure to start stops too
-    this.running = this.loopDone.then(
-      () => this.stopping,
-      async (error) => {
-        await this.stop()
-        throw error
-      },
-    )
+    this.running = this.started
+      .then(
+        () => this.stopped,
+        async (error) => {
+          await this.stop()
+          throw error
+        },
+      )
+      .finally(() => {
+        signal?.removeEventListener('abort', stop)
+        process.off('SIGTERM', stop)
+        process.off('SIGINT', stop)
+      })
     return this.running
   }
 
-  private async loop(): Promise<void> {
+  /** Connects and joins (or takes the assignment); fetched data then drives the dispatcher. */
+  private async begin(): Promise<void> {
     await this.cluster.connect()
     if (this.member) await this.member.start()
     else this.onAssigned(this.options.assign!.map(({ topic, partition }) => ({ topic, partition })))
     const mode = this.options.commit?.mode ?? 'auto'
-    if (this.member && mode === 'auto') {
+    if (this.member && mode === 'auto' && !this.stopController.signal.aborted) {
       this.commitTimer = setInterval(
         () => void this.commitHandled().catch((e) => this.report(e)),
         this.options.commit?.intervalMs ?? 5000,
       )
-    }
-    const signal = this.stopController.signal
-    while (!signal.aborted) {
-      // back-pressure: the dispatcher holds a bounded number of messages
-      while (this.queued >= this.concurrency * QUEUE_PER_WORKER && !signal.aborted) await this.waitIdle()
-      let batch: FetchedBatch
-      try {
-        batch = await this.fetcher.next(signal)
-      } catch (error) {
-        if (signal.aborted) break
-        this.report(error as Error)
-        continue
-      }
-      this.accept(batch)
     }
   }
 
@@ -308,7 +312,11 @@ export class Consumer extends EventEmitter {
       : undefined
     const explicit = new Map((this.options.assign ?? []).map((a) => [tpKey(a.topic, a.partition), a.offset]))
     const stop = this.stopController.signal
-    for (const tp of tps) this.partitions.set(tpKey(tp.topic, tp.partition), new PartitionState(tp, stop))
+    for (const tp of tps) {
+      const state = new PartitionState(tp, stop)
+      this.partitions.set(tpKey(tp.topic, tp.partition), state)
+      this.order.push(state)
+    }
     this.fetcher.assign(
       tps.map((tp) => {
         const c = committed?.get(tpKey(tp.topic, tp.partition))
@@ -325,7 +333,6 @@ export class Consumer extends EventEmitter {
     this.fetcher.unassign(tps)
     for (const s of states) {
       s.revoked = true
-      this.queued -= s.queue.length
       s.queue.clear()
       clearTimeout(s.batchTimer)
       if (!clean) s.controller.abort(new KafkaxError('partition lost', 'EREBALANCE'))
@@ -333,22 +340,23 @@ export class Consumer extends EventEmitter {
     while (states.some((s) => s.running > 0)) await this.waitIdle()
     if (clean) await this.commitStates(states).catch((e) => this.report(e))
     for (const s of states) this.partitions.delete(tpKey(s.tp.topic, s.tp.partition))
+    this.order = this.order.filter((s) => !s.revoked)
     this.emit('revoked', tps)
   }
 
   // ------------------------------------------------------------------------------------------
   // Dispatch
 
-  private accept(batch: FetchedBatch): void {
-    const s = this.partitions.get(tpKey(batch.topic, batch.partition))
-    if (!s || s.revoked) return
+  /** Moves a partition's next fetched batch into its queue; false when the fetcher has none. */
+  private refill(s: PartitionState): boolean {
+    const batch = this.fetcher.take(s.tp)
+    if (!batch) return false
     for (const m of batch.messages) {
       s.queue.push(m)
       s.leaderEpoch = m.leaderEpoch
       this.counters.bytes += (m.value?.length ?? 0) + (m.key?.length ?? 0)
     }
-    this.queued += batch.messages.length
-    this.pump()
+    return true
   }
 
   private laneOf(s: PartitionState, m: Message): string {
@@ -356,43 +364,75 @@ export class Consumer extends EventEmitter {
     return this.options.orderBy === 'key' && m.key !== null ? `${key}\0${m.key.toString('base64')}` : key
   }
 
-  /** Starts handlers while workers are free, taking the first message of every lane that is not busy. */
+  /**
+   * Starts handlers while workers are free, serving the partitions in turn from where the last turn
+   * stopped, so no partition's backlog holds back another's records (and no worker idles while a
+   * partition has records to hand out).
+   */
   private pump(): void {
-    if (this.stopController.signal.aborted) return
-    for (const s of this.partitions.values()) {
-      if (this.active >= this.concurrency) return
-      if (s.paused || s.revoked || s.queue.length === 0) continue
-      if (this.batchHandler) {
-        this.dispatchBatch(s)
-        continue
-      }
-      if (this.options.orderBy !== 'key') {
-        // handlers settled synchronously free the partition at once: the loop goes on with the next message
-        while (s.queue.length > 0 && s.running === 0 && !s.paused && !s.revoked && this.active < this.concurrency) {
-          this.start(s, undefined, this.take(s, 1))
+    if (this.pumping) {
+      this.pumpAgain = true
+      return
+    }
+    this.pumping = true
+    try {
+      let budget = PUMP_MESSAGES
+      do {
+        this.pumpAgain = false
+        // a full round of partitions with nothing started ends it
+        for (let idle = 0; idle < this.order.length && this.active < this.concurrency && budget > 0; ) {
+          if (this.stopController.signal.aborted) return
+          const s = this.order[this.cursor++ % this.order.length]
+          const started = this.serve(s, Math.min(budget, TURN_MESSAGES))
+          budget -= started
+          idle = started > 0 ? 0 : idle + 1
         }
-        continue
-      }
-      // orderBy key: walk the queue; a message goes unless its key is busy or waits behind an earlier one
-      const blocked = new Set<string>()
-      for (let i = 0; i < s.queue.length && this.active < this.concurrency; ) {
-        const lane = this.laneOf(s, s.queue.at(i)!)
-        if (this.busyKeys.has(lane) || blocked.has(lane)) {
-          blocked.add(lane)
-          i++
-          continue
+        if (budget <= 0) {
+          setImmediate(() => this.pump())
+          return
         }
-        const m = s.queue.removeAt(i)
-        this.queued--
-        this.start(s, lane, [m])
-      }
+      } while (this.pumpAgain)
+    } finally {
+      this.pumping = false
     }
   }
 
-  private dispatchBatch(s: PartitionState): void {
-    if (s.running > 0) return
+  /** One partition's turn: starts up to `limit` handlers on it; returns how many it started. */
+  private serve(s: PartitionState, limit: number): number {
+    if (s.paused || s.revoked) return 0
+    if (s.queue.length === 0 && !this.refill(s)) return 0
+    if (this.batchHandler) return this.dispatchBatch(s)
+    let started = 0
+    if (this.options.orderBy !== 'key') {
+      // handlers settled synchronously free the partition at once: its turn goes on with the next message
+      while (started < limit && s.running === 0 && !s.paused && !s.revoked && this.active < this.concurrency) {
+        if (s.queue.length === 0 && !this.refill(s)) break
+        this.start(s, undefined, this.take(s, 1))
+        started++
+      }
+      return started
+    }
+    // orderBy key: walk the queue; a message goes unless its key is busy or waits behind an earlier one
+    const blocked = new Set<string>()
+    for (let i = 0; i < s.queue.length && this.active < this.concurrency && started < limit; ) {
+      const lane = this.laneOf(s, s.queue.at(i)!)
+      if (this.busyKeys.has(lane) || blocked.has(lane)) {
+        blocked.add(lane)
+        i++
+        continue
+      }
+      const m = s.queue.removeAt(i)
+      this.start(s, lane, [m])
+      started++
+    }
+    return started
+  }
+
+  private dispatchBatch(s: PartitionState): number {
+    if (s.running > 0) return 0
     const size = this.options.batch?.size ?? 100
     const waitMs = this.options.batch?.timeoutMs ?? 100
+    while (s.queue.length < size && this.refill(s)) {}
     const oldest = s.queue.at(0)
     const ready = s.queue.length >= size
     if (!ready) {
@@ -403,17 +443,16 @@ export class Consumer extends EventEmitter {
           else this.pump()
         }, waitMs)
       }
-      return
+      return 0
     }
     clearTimeout(s.batchTimer)
     s.batchTimer = undefined
     this.start(s, undefined, this.take(s, size))
+    return 1
   }
 
   private take(s: PartitionState, size: number): Message[] {
-    const messages = size === 1 ? [s.queue.shift()!] : s.queue.take(size)
-    this.queued -= messages.length
-    return messages
+    return size === 1 ? [s.queue.shift()!] : s.queue.take(size)
   }
 
   /**
@@ -523,7 +562,6 @@ export class Consumer extends EventEmitter {
     s.epoch++
     this.advance(s)
     s.pending.clear()
-    this.queued -= s.queue.length
     s.queue.clear()
     s.paused = true
     s.failures++
@@ -593,7 +631,7 @@ export class Consumer extends EventEmitter {
       this.stopController.abort()
       clearInterval(this.commitTimer)
       for (const s of this.partitions.values()) clearTimeout(s.batchTimer)
-      await this.loopDone?.catch(() => {})
+      await this.started?.catch(() => {})
       while (this.active > 0) await this.waitIdle()
       await this.commitHandled().catch((e) => this.report(e))
       // leaving the group revokes (nothing left to run) before the LeaveGroup
@@ -601,7 +639,7 @@ export class Consumer extends EventEmitter {
       await this.fetcher.close()
       await this.dlqProducer?.close().catch((e) => this.report(e))
       await this.cluster.close()
-    })()
+    })().finally(() => this.markStopped())
     return this.stopping
   }
 
@@ -611,7 +649,6 @@ export class Consumer extends EventEmitter {
     if (!s) throw new ConfigError(`${tp.topic}-${tp.partition} is not assigned to this consumer`)
     s.epoch++
     s.pending.clear()
-    this.queued -= s.queue.length
     s.queue.clear()
     await this.fetcher.seek(tp, to)
     if (typeof to === 'bigint') s.committable = to

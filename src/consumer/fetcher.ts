@@ -1,8 +1,10 @@
 // The fetcher: keeps one Fetch request in flight per broker for the assigned partitions it leads,
 // in a fetch session (KIP-227), and buffers the answers as batches of messages for the consumer to
-// take in offset order per partition. Prefetching is bounded in bytes: no partition is fetched
-// while the buffered data is over `maxBufferedBytes`. Partition errors are handled per partition
-// (offset reset, metadata refresh, backoff) so that one failing partition never stops the others.
+// take in offset order per partition. Prefetching is bounded per partition and in total: as in the
+// Java client, a partition is not fetched again while an answer of it waits to be taken (so a deep
+// partition never crowds out the others), and nothing is fetched while the buffered data is over
+// `maxBufferedBytes`. Partition errors are handled per partition (offset reset, metadata refresh,
+// backoff) so that one failing partition never stops the others.
 
 import { EventEmitter } from 'node:events'
 import type { Cluster } from '../client/cluster.ts'
@@ -89,8 +91,8 @@ interface PartitionState {
   failures: number
   retryAt: number
   highWatermark: bigint | undefined
-  /** The newest buffered batch of this partition: an answer without messages moves its end. */
-  lastBuffered: Buffered | undefined
+  /** The answer of this partition waiting to be taken (at most one: the partition is not fetched meanwhile). */
+  buffered: Buffered | undefined
 }
 
 interface Buffered {
@@ -129,7 +131,10 @@ export class Fetcher extends EventEmitter {
 
   private readonly partitions = new Map<string, PartitionState>()
   private readonly brokers = new Map<number, BrokerState>()
+  /** Buffered answers in the order they came, one per partition at most. */
   private readonly ready: Buffered[] = []
+  /** Called once an answer's partitions are buffered (the consumer's dispatcher takes them per partition). */
+  onData: (() => void) | undefined
   private bufferedBytes = 0
   private readonly waiters: Waiter[] = []
   /** An error no listener took, kept for the next next() call. */
@@ -281,13 +286,22 @@ export class Fetcher extends EventEmitter {
 
   /** The next buffered batch (of an unpaused partition), or undefined at once when there is none. */
   poll(): FetchedBatch | undefined {
-    const i = this.ready.findIndex((entry) => !entry.state.paused)
-    if (i < 0) return undefined
-    const entry = this.ready.splice(i, 1)[0]
+    const entry = this.ready.find((e) => !e.state.paused)
+    return entry && this.takeEntry(entry)
+  }
+
+  /** The buffered batch of one partition, if it has one (paused or not: the caller decides). */
+  take(tp: TopicPartition): FetchedBatch | undefined {
+    const entry = this.partitions.get(tpKey(tp.topic, tp.partition))?.buffered
+    return entry && this.takeEntry(entry)
+  }
+
+  private takeEntry(entry: Buffered): FetchedBatch {
+    this.ready.splice(this.ready.indexOf(entry), 1)
     const { state } = entry
     this.bufferedBytes -= entry.bytes
     state.position = entry.nextOffset
-    if (state.lastBuffered === entry) state.lastBuffered = undefined
+    state.buffered = undefined
     this.wake()
     return entry.batch
   }
@@ -327,7 +341,7 @@ export class Fetcher extends EventEmitter {
     const perNode = new Map<number, Map<string, SessionPartition>>()
     const room = this.maxBufferedBytes - this.bufferedBytes
     for (const state of this.partitions.values()) {
-      if (state.paused || state.inFlight) continue
+      if (state.paused || state.inFlight || state.buffered) continue
       if (state.retryAt > now) {
         retryAt = Math.min(retryAt, state.retryAt)
         continue
@@ -469,6 +483,8 @@ export class Fetcher extends EventEmitter {
       }
     }
     await Promise.all(work)
+    // all at once, so the dispatcher's first turn sees every partition of the answer
+    this.onData?.()
   }
 
   private async handlePartition(
@@ -507,8 +523,7 @@ export class Fetcher extends EventEmitter {
     this.counters.bytes += records.length
     if (result.messages.length === 0) {
       // only control records or aborted transactions: the position moves past them all the same
-      if (state.lastBuffered) state.lastBuffered.nextOffset = result.nextOffset
-      else state.position = result.nextOffset
+      state.position = result.nextOffset
       return
     }
     this.counters.records += result.messages.length
@@ -525,7 +540,7 @@ export class Fetcher extends EventEmitter {
         logStartOffset: data.logStartOffset,
       },
     }
-    state.lastBuffered = entry
+    state.buffered = entry
     this.ready.push(entry)
     this.bufferedBytes += entry.bytes
     this.deliver()
@@ -650,14 +665,11 @@ export class Fetcher extends EventEmitter {
   }
 
   private dropBuffered(state: PartitionState): void {
-    if (state.lastBuffered === undefined) return
-    for (let i = this.ready.length - 1; i >= 0; i--) {
-      const entry = this.ready[i]
-      if (entry.state !== state) continue
-      this.bufferedBytes -= entry.bytes
-      this.ready.splice(i, 1)
-    }
-    state.lastBuffered = undefined
+    const entry = state.buffered
+    if (entry === undefined) return
+    this.bufferedBytes -= entry.bytes
+    this.ready.splice(this.ready.indexOf(entry), 1)
+    state.buffered = undefined
   }
 
   private backoff(state: PartitionState): void {
@@ -716,7 +728,7 @@ function newState(topic: string, partition: number, key: string): PartitionState
     failures: 0,
     retryAt: 0,
     highWatermark: undefined,
-    lastBuffered: undefined,
+    buffered: undefined,
   }
 }
 
