@@ -63,6 +63,7 @@ export { prometheusMetrics } from './observability/prometheus.ts'
 export { PartitionerError, type PartitionerFunction, type PartitionerName } from './producer/partitioners.ts'
 export { type Acks, Producer, type ProducerOptions, type ProducerStats } from './producer/producer.ts'
 export type { Bytes, HeadersInput, ProducerRecord, RecordMetadata } from './producer/record.ts'
+export { ErrorCode, type ErrorName } from './protocol/error-codes.ts'
 export {
   AuthenticationError,
   ConfigError,

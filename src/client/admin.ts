@@ -6,51 +6,35 @@
 import { pbkdf2, randomBytes } from 'node:crypto'
 import { performance } from 'node:perf_hooks'
 import { promisify } from 'node:util'
-import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
+import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { ConfigError, ConnectionError, KafkaError, KafkaxError, ProtocolError } from '../protocol/errors.ts'
 import type { AlterUserScramCredentialsRequest } from '../protocol/messages/generated/alter-user-scram-credentials-request.ts'
-import type { AlterUserScramCredentialsResponse } from '../protocol/messages/generated/alter-user-scram-credentials-response.ts'
-import type { ConsumerGroupDescribeRequest } from '../protocol/messages/generated/consumer-group-describe-request.ts'
-import type { ConsumerGroupDescribeResponse } from '../protocol/messages/generated/consumer-group-describe-response.ts'
 import { ConsumerProtocolAssignment } from '../protocol/messages/generated/consumer-protocol-assignment.ts'
 import { ConsumerProtocolSubscription } from '../protocol/messages/generated/consumer-protocol-subscription.ts'
-import type { CreateAclsRequest } from '../protocol/messages/generated/create-acls-request.ts'
-import type { CreateAclsResponse } from '../protocol/messages/generated/create-acls-response.ts'
-import type { CreatePartitionsRequest } from '../protocol/messages/generated/create-partitions-request.ts'
-import type { CreatePartitionsResponse } from '../protocol/messages/generated/create-partitions-response.ts'
-import type { CreateTopicsRequest } from '../protocol/messages/generated/create-topics-request.ts'
-import type { CreateTopicsResponse } from '../protocol/messages/generated/create-topics-response.ts'
-import type { DeleteAclsRequest } from '../protocol/messages/generated/delete-acls-request.ts'
-import type { DeleteAclsResponse } from '../protocol/messages/generated/delete-acls-response.ts'
-import type { DeleteGroupsRequest } from '../protocol/messages/generated/delete-groups-request.ts'
-import type { DeleteGroupsResponse } from '../protocol/messages/generated/delete-groups-response.ts'
-import type { DeleteRecordsRequest } from '../protocol/messages/generated/delete-records-request.ts'
-import type { DeleteRecordsResponse } from '../protocol/messages/generated/delete-records-response.ts'
-import type { DeleteTopicsRequest } from '../protocol/messages/generated/delete-topics-request.ts'
-import type { DeleteTopicsResponse } from '../protocol/messages/generated/delete-topics-response.ts'
-import type { DescribeAclsRequest } from '../protocol/messages/generated/describe-acls-request.ts'
-import type { DescribeAclsResponse } from '../protocol/messages/generated/describe-acls-response.ts'
-import type { DescribeClusterRequest } from '../protocol/messages/generated/describe-cluster-request.ts'
-import type { DescribeClusterResponse } from '../protocol/messages/generated/describe-cluster-response.ts'
-import type { DescribeConfigsRequest } from '../protocol/messages/generated/describe-configs-request.ts'
-import type { DescribeConfigsResponse } from '../protocol/messages/generated/describe-configs-response.ts'
-import type { DescribeGroupsRequest } from '../protocol/messages/generated/describe-groups-request.ts'
-import type { DescribeGroupsResponse } from '../protocol/messages/generated/describe-groups-response.ts'
-import type { DescribeUserScramCredentialsRequest } from '../protocol/messages/generated/describe-user-scram-credentials-request.ts'
-import type { DescribeUserScramCredentialsResponse } from '../protocol/messages/generated/describe-user-scram-credentials-response.ts'
-import type { IncrementalAlterConfigsRequest } from '../protocol/messages/generated/incremental-alter-configs-request.ts'
-import type { IncrementalAlterConfigsResponse } from '../protocol/messages/generated/incremental-alter-configs-response.ts'
-import type { ListGroupsRequest } from '../protocol/messages/generated/list-groups-request.ts'
-import type { ListGroupsResponse } from '../protocol/messages/generated/list-groups-response.ts'
-import type { OffsetDeleteRequest } from '../protocol/messages/generated/offset-delete-request.ts'
-import type { OffsetDeleteResponse } from '../protocol/messages/generated/offset-delete-response.ts'
 import {
+  AlterUserScramCredentialsModule,
   type Api,
+  ConsumerGroupDescribeModule,
+  CreateAclsModule,
+  CreatePartitionsModule,
+  CreateTopicsModule,
+  DeleteAclsModule,
+  DeleteGroupsModule,
+  DeleteRecordsModule,
+  DeleteTopicsModule,
+  DescribeAclsModule,
+  DescribeClusterModule,
+  DescribeConfigsModule,
+  DescribeGroupsModule,
+  DescribeUserScramCredentialsModule,
+  IncrementalAlterConfigsModule,
+  ListGroupsModule,
   ListOffsets,
   loadApi,
   type MessageCodec,
   Metadata,
   OffsetCommit,
+  OffsetDeleteModule,
   OffsetFetch,
 } from '../protocol/messages/index.ts'
 import { EMPTY_BYTES, ZERO_UUID } from '../protocol/messages/runtime.ts'
@@ -295,26 +279,23 @@ export type AdminError<I> = KafkaError & { errors: AdminItemError<I>[] }
 // ---------------------------------------------------------------------------------------------
 
 /** Lazily loaded codecs of the rarely used APIs (importing kafkax must stay cheap). */
-function lazy<Req, Res>(apiKey: number): () => Promise<Api<Req, Res>> {
-  return () => loadApi(apiKey)
-}
-const CreateTopics = lazy<CreateTopicsRequest, CreateTopicsResponse>(19)
-const DeleteTopics = lazy<DeleteTopicsRequest, DeleteTopicsResponse>(20)
-const DeleteRecords = lazy<DeleteRecordsRequest, DeleteRecordsResponse>(21)
-const CreatePartitions = lazy<CreatePartitionsRequest, CreatePartitionsResponse>(37)
-const DescribeConfigs = lazy<DescribeConfigsRequest, DescribeConfigsResponse>(32)
-const IncrementalAlterConfigs = lazy<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse>(44)
-const DescribeGroups = lazy<DescribeGroupsRequest, DescribeGroupsResponse>(15)
-const ConsumerGroupDescribe = lazy<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse>(69)
-const ListGroups = lazy<ListGroupsRequest, ListGroupsResponse>(16)
-const DeleteGroups = lazy<DeleteGroupsRequest, DeleteGroupsResponse>(42)
-const OffsetDelete = lazy<OffsetDeleteRequest, OffsetDeleteResponse>(47)
-const DescribeCluster = lazy<DescribeClusterRequest, DescribeClusterResponse>(60)
-const DescribeAcls = lazy<DescribeAclsRequest, DescribeAclsResponse>(29)
-const CreateAcls = lazy<CreateAclsRequest, CreateAclsResponse>(30)
-const DeleteAcls = lazy<DeleteAclsRequest, DeleteAclsResponse>(31)
-const DescribeScram = lazy<DescribeUserScramCredentialsRequest, DescribeUserScramCredentialsResponse>(50)
-const AlterScram = lazy<AlterUserScramCredentialsRequest, AlterUserScramCredentialsResponse>(51)
+const CreateTopics = () => loadApi(CreateTopicsModule)
+const DeleteTopics = () => loadApi(DeleteTopicsModule)
+const DeleteRecords = () => loadApi(DeleteRecordsModule)
+const CreatePartitions = () => loadApi(CreatePartitionsModule)
+const DescribeConfigs = () => loadApi(DescribeConfigsModule)
+const IncrementalAlterConfigs = () => loadApi(IncrementalAlterConfigsModule)
+const DescribeGroups = () => loadApi(DescribeGroupsModule)
+const ConsumerGroupDescribe = () => loadApi(ConsumerGroupDescribeModule)
+const ListGroups = () => loadApi(ListGroupsModule)
+const DeleteGroups = () => loadApi(DeleteGroupsModule)
+const OffsetDelete = () => loadApi(OffsetDeleteModule)
+const DescribeCluster = () => loadApi(DescribeClusterModule)
+const DescribeAcls = () => loadApi(DescribeAclsModule)
+const CreateAcls = () => loadApi(CreateAclsModule)
+const DeleteAcls = () => loadApi(DeleteAclsModule)
+const DescribeScram = () => loadApi(DescribeUserScramCredentialsModule)
+const AlterScram = () => loadApi(AlterUserScramCredentialsModule)
 
 /** Caps an API's version: v10 of OffsetCommit and OffsetFetch name topics by id only; we work with names. */
 function upTo<Req, Res>(api: Api<Req, Res>, max: number): Api<Req, Res> {
@@ -324,14 +305,15 @@ const OffsetCommitByName = upTo(OffsetCommit, 9)
 const OffsetFetchByName = upTo(OffsetFetch, 9)
 
 const pbkdf2Async = promisify(pbkdf2)
-const UNKNOWN_SERVER_ERROR = errorCodeOf('UNKNOWN_SERVER_ERROR')
-const GROUP_ID_NOT_FOUND = errorCodeOf('GROUP_ID_NOT_FOUND')
-const LEADER_NOT_AVAILABLE = errorCodeOf('LEADER_NOT_AVAILABLE')
 /**
  * Retriable in Kafka's table but final for an admin call: the topic does not exist (Java's
  * AdminClient fails at once too), or the broker already waited the whole timeout.
  */
-const FINAL = new Set(['UNKNOWN_TOPIC_OR_PARTITION', 'UNKNOWN_TOPIC_ID', 'REQUEST_TIMED_OUT'].map(errorCodeOf))
+const FINAL = new Set<number>([
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.REQUEST_TIMED_OUT,
+])
 
 function worthRetry(error: unknown): boolean {
   return error instanceof KafkaxError && error.retriable && !(error instanceof KafkaError && FINAL.has(error.code))
@@ -350,7 +332,7 @@ function itemError(code: number, what: string, message?: string | null): KafkaEr
  * Batch calls (several topics, groups, ACLs...) either return a result per item, in the order of
  * the items, or throw one `KafkaError`: the first failed item's error, with an `errors` property
  * listing every failed item as `{ item, error }` (see `AdminError`). Items the broker refuses with
- * a retriable error (NOT_CONTROLLER, LEADER_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS...) are sent
+ * a retriable error (NOT_CONTROLLER, ErrorCode.LEADER_NOT_AVAILABLE, COORDINATOR_LOAD_IN_PROGRESS...) are sent
  * again by the client's retry policy, after a metadata refresh where routing depends on it;
  * UNKNOWN_TOPIC_OR_PARTITION is final.
  */
@@ -453,7 +435,10 @@ export class Admin {
       }))
       const waiting = response.topics.find((t) => t.errorCode || t.partitions.some((p) => p.leaderId < 0))
       if (waiting)
-        throw kafkaError(waiting.errorCode || LEADER_NOT_AVAILABLE, `topic ${waiting.name} has no leaders yet`)
+        throw kafkaError(
+          waiting.errorCode || ErrorCode.LEADER_NOT_AVAILABLE,
+          `topic ${waiting.name} has no leaders yet`,
+        )
     })
   }
 
@@ -746,7 +731,7 @@ export class Admin {
 
   /**
    * State, protocol and members of classic and KIP-848 consumer groups, with the members'
-   * subscriptions and assignments decoded. A group that does not exist fails with GROUP_ID_NOT_FOUND
+   * subscriptions and assignments decoded. A group that does not exist fails with ErrorCode.GROUP_ID_NOT_FOUND
    * (brokers before Kafka 4.0 describe it with state `Dead`).
    */
   async describeGroups(groupIds: string[]): Promise<GroupDescription[]> {
@@ -765,7 +750,7 @@ export class Admin {
           const g = response.groups[0]
           if (!g) throw new ProtocolError(`DescribeGroups answer lacks group ${groupId}`)
           // Kafka 4 answers so for KIP-848 groups too: they have their own describe API
-          if (g.errorCode === GROUP_ID_NOT_FOUND) return this.describeConsumerGroup(groupId)
+          if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return this.describeConsumerGroup(groupId)
           if (g.errorCode) return itemError(g.errorCode, `group ${groupId}`, g.errorMessage)
           const consumer = g.protocolType === 'consumer'
           return {
@@ -833,7 +818,7 @@ export class Admin {
             () => ({ groupsNames: [groupId] }),
             (r) => r.results[0]?.errorCode ?? 0,
           )
-          const code = response.results[0]?.errorCode ?? UNKNOWN_SERVER_ERROR
+          const code = response.results[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
           return code ? itemError(code, `group ${groupId}`) : undefined
         }),
       ),

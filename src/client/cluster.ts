@@ -2,7 +2,7 @@
 // failure), a metadata cache refreshed on a timer and on demand (concurrent refreshes coalesce),
 // and routing to partition leaders and to group/transaction coordinators.
 
-import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
+import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { AuthenticationError, ConnectionError } from '../protocol/errors.ts'
 import { type Api, FindCoordinator, Metadata } from '../protocol/messages/index.ts'
 import { Connection, type RequestOptions } from './connection.ts'
@@ -12,11 +12,6 @@ import { RetryPolicy, sleep } from './retry.ts'
 
 export type CoordinatorType = 'group' | 'transaction'
 const COORDINATOR_KEY_TYPE: Record<CoordinatorType, number> = { group: 0, transaction: 1 }
-const UNKNOWN_TOPIC_OR_PARTITION = errorCodeOf('UNKNOWN_TOPIC_OR_PARTITION')
-const LEADER_NOT_AVAILABLE = errorCodeOf('LEADER_NOT_AVAILABLE')
-const COORDINATOR_LOAD_IN_PROGRESS = errorCodeOf('COORDINATOR_LOAD_IN_PROGRESS')
-const COORDINATOR_NOT_AVAILABLE = errorCodeOf('COORDINATOR_NOT_AVAILABLE')
-const NOT_COORDINATOR = errorCodeOf('NOT_COORDINATOR')
 
 /** Reconnect backoff per broker, as the Java client's reconnect.backoff.ms / reconnect.backoff.max.ms. */
 const RECONNECT = new RetryPolicy({ initialDelayMs: 50, maxDelayMs: 1000 })
@@ -211,8 +206,8 @@ export class Cluster {
     if (!p || p.leader < 0) p = (await this.refreshMetadata([topic])).partition(topic, partition)
     const t = this.metadata.topics.get(topic)
     if (t && t.errorCode !== 0) throw kafkaError(t.errorCode, `topic ${topic}`)
-    if (!p) throw kafkaError(UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition}`)
-    if (p.leader < 0) throw kafkaError(LEADER_NOT_AVAILABLE, `${topic}-${partition}`)
+    if (!p) throw kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `${topic}-${partition}`)
+    if (p.leader < 0) throw kafkaError(ErrorCode.LEADER_NOT_AVAILABLE, `${topic}-${partition}`)
     return p.leader
   }
 
@@ -242,7 +237,8 @@ export class Cluster {
         { version },
       )
       const found = version >= 4 ? response.coordinators[0] : response
-      if (!found) throw kafkaError(COORDINATOR_NOT_AVAILABLE, `no coordinator in the answer for ${type} ${key}`)
+      if (!found)
+        throw kafkaError(ErrorCode.COORDINATOR_NOT_AVAILABLE, `no coordinator in the answer for ${type} ${key}`)
       if (found.errorCode !== 0) throw kafkaError(found.errorCode, `FindCoordinator(${type} ${key})`)
       this.metadata.brokers.set(found.nodeId, { nodeId: found.nodeId, host: found.host, port: found.port, rack: null })
       return found.nodeId
@@ -251,7 +247,7 @@ export class Cluster {
     return nodeId
   }
 
-  /** Forgets a coordinator after NOT_COORDINATOR / COORDINATOR_NOT_AVAILABLE or a lost connection. */
+  /** Forgets a coordinator after ErrorCode.NOT_COORDINATOR / ErrorCode.COORDINATOR_NOT_AVAILABLE or a lost connection. */
   invalidateCoordinator(type: CoordinatorType, key: string): void {
     this.coordinators.delete(`${type}:${key}`)
   }
@@ -277,8 +273,12 @@ export class Cluster {
         throw error
       }
       const code = errorOf(response)
-      if (code === COORDINATOR_LOAD_IN_PROGRESS || code === COORDINATOR_NOT_AVAILABLE || code === NOT_COORDINATOR) {
-        if (code !== COORDINATOR_LOAD_IN_PROGRESS) this.invalidateCoordinator(type, key)
+      if (
+        code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
+        code === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
+        code === ErrorCode.NOT_COORDINATOR
+      ) {
+        if (code !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) this.invalidateCoordinator(type, key)
         throw kafkaError(code, `${api.name} for ${type} ${key}`)
       }
       return response

@@ -7,7 +7,7 @@ import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { channels, traced } from '../observability/channels.ts'
-import { errorCode, errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
+import { ErrorCode, errorCode, kafkaError } from '../protocol/error-codes.ts'
 import { AuthenticationError, ConnectionError, KafkaxError, ProtocolError, TimeoutError } from '../protocol/errors.ts'
 import { decodeResponseFrame, encodeRequestFrame, FrameReader } from '../protocol/framing.ts'
 import { type Api, ApiVersions, SaslAuthenticate, SaslHandshake } from '../protocol/messages/index.ts'
@@ -15,8 +15,6 @@ import { type Connector, socketConnector } from './connector.ts'
 import type { SaslMechanism } from './sasl/mechanism.ts'
 
 const { version: KAFKAX_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string }
-
-const UNSUPPORTED_VERSION = errorCodeOf('UNSUPPORTED_VERSION')
 
 export interface ConnectionOptions {
   host: string
@@ -168,7 +166,7 @@ export class Connection extends EventEmitter {
       if (response.errorCode === 0) return
       // An older broker answers an ApiVersions version it does not know with v0 and its own range.
       const theirs = this.brokerVersions.get(ApiVersions.apiKey)
-      if (response.errorCode !== UNSUPPORTED_VERSION || !theirs || theirs[1] >= version) {
+      if (response.errorCode !== ErrorCode.UNSUPPORTED_VERSION || !theirs || theirs[1] >= version) {
         throw kafkaError(response.errorCode, `ApiVersions v${version} to ${this.address}`)
       }
       version = theirs[1]
@@ -185,7 +183,7 @@ export class Connection extends EventEmitter {
     if (!theirs || common < Math.max(min, theirs[0])) {
       const range = theirs ? `${theirs[0]}-${theirs[1]}` : 'none'
       throw kafkaError(
-        UNSUPPORTED_VERSION,
+        ErrorCode.UNSUPPORTED_VERSION,
         `${api.name}: broker ${this.address} supports ${range}, kafkax ${min}-${max}`,
       )
     }
@@ -376,7 +374,8 @@ export class Connection extends EventEmitter {
     try {
       const r = decodeResponseFrame(frame, api.apiKey, version >= api.response.flexibleVersion).body
       // ApiVersions answers a version the broker does not support in v0, starting with error code 35.
-      if (api === ApiVersions && r.remaining() >= 2 && frame.readInt16BE(r.offset) === UNSUPPORTED_VERSION) version = 0
+      if (api === ApiVersions && r.remaining() >= 2 && frame.readInt16BE(r.offset) === ErrorCode.UNSUPPORTED_VERSION)
+        version = 0
       entry.resolve(api.response.read(r, version))
     } catch (error) {
       entry.reject(

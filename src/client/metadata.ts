@@ -2,7 +2,7 @@
 // ISR). Updates never move a partition back to an older leader epoch (a lagging broker may answer
 // with stale metadata), and leader hints in Produce/Fetch errors (KIP-951) apply at once.
 
-import { errorCodeOf } from '../protocol/error-codes.ts'
+import { ErrorCode } from '../protocol/error-codes.ts'
 import type { MetadataResponse } from '../protocol/messages/generated/metadata-response.ts'
 import type { BrokerAddress } from './options.ts'
 
@@ -30,19 +30,17 @@ export interface TopicInfo {
 }
 
 /** Errors meaning "the metadata you routed by is stale": refresh it, then retry. */
-export const STALE_METADATA_ERRORS: ReadonlySet<number> = new Set(
-  [
-    'NOT_LEADER_OR_FOLLOWER',
-    'UNKNOWN_TOPIC_OR_PARTITION',
-    'LEADER_NOT_AVAILABLE',
-    'FENCED_LEADER_EPOCH',
-    'UNKNOWN_LEADER_EPOCH',
-    'KAFKA_STORAGE_ERROR',
-    'UNKNOWN_TOPIC_ID',
-    'INCONSISTENT_TOPIC_ID',
-    'NOT_CONTROLLER',
-  ].map(errorCodeOf),
-)
+export const STALE_METADATA_ERRORS: ReadonlySet<number> = new Set([
+  ErrorCode.NOT_LEADER_OR_FOLLOWER,
+  ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+  ErrorCode.LEADER_NOT_AVAILABLE,
+  ErrorCode.FENCED_LEADER_EPOCH,
+  ErrorCode.UNKNOWN_LEADER_EPOCH,
+  ErrorCode.KAFKA_STORAGE_ERROR,
+  ErrorCode.UNKNOWN_TOPIC_ID,
+  ErrorCode.INCONSISTENT_TOPIC_ID,
+  ErrorCode.NOT_CONTROLLER,
+])
 
 export class ClusterMetadata {
   clusterId: string | null = null

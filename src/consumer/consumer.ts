@@ -16,6 +16,7 @@ import { channels, traced } from '../observability/channels.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { Summary } from '../observability/summary.ts'
 import { Producer, type ProducerOptions } from '../producer/producer.ts'
+import { ErrorCode } from '../protocol/error-codes.ts'
 import { ConfigError, KafkaError, KafkaxError } from '../protocol/errors.ts'
 import { Fetcher, type FetcherOptions, type SeekTarget } from './fetcher.ts'
 import type { BatchHandler, Handler, HandlerContext, Message, Middleware, TopicPartition } from './message.ts'
@@ -124,7 +125,11 @@ class PartitionState {
 
 /** The outcome of a handler that returned (anything else is what it threw). */
 const HANDLED = Symbol('handled')
-const REBALANCE_ERRORS = new Set(['REBALANCE_IN_PROGRESS', 'ILLEGAL_GENERATION', 'UNKNOWN_MEMBER_ID'])
+const REBALANCE_ERRORS = new Set<number>([
+  ErrorCode.REBALANCE_IN_PROGRESS,
+  ErrorCode.ILLEGAL_GENERATION,
+  ErrorCode.UNKNOWN_MEMBER_ID,
+])
 /**
  * Messages one partition may run through a synchronous handler before the next partition's turn,
  * and messages one pump may run before it yields to I/O: fairness without a promise per message.
@@ -614,7 +619,7 @@ export class Consumer extends EventEmitter {
       this.counters.commits++
     } catch (error) {
       // a rebalance is under way: the revocation commits what was handled
-      if (error instanceof KafkaError && REBALANCE_ERRORS.has(error.type)) {
+      if (error instanceof KafkaError && REBALANCE_ERRORS.has(error.code)) {
         this.log.info?.({ err: error }, 'commit skipped: a rebalance is under way')
         return
       }

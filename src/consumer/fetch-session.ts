@@ -4,10 +4,9 @@
 // changed since the broker last saw them, plus the partitions to forget. Any failure makes the next
 // request full again (closing the old session when there was one).
 
-import { errorCodeOf } from '../protocol/error-codes.ts'
+import { ErrorCode } from '../protocol/error-codes.ts'
 import type { FetchTopic, ForgottenTopic } from '../protocol/messages/generated/fetch-request.ts'
 
-const FETCH_SESSION_ID_NOT_FOUND = errorCodeOf('FETCH_SESSION_ID_NOT_FOUND')
 /** Epoch 0 asks for a new session; the session id sent with it (if any) is closed. */
 const INITIAL_EPOCH = 0
 const MAX_EPOCH = 0x7fffffff
@@ -83,7 +82,7 @@ export class FetchSession {
   onResponse(errorCode: number, sessionId: number): boolean {
     if (errorCode !== 0) {
       // an unknown session cannot be closed: ask for a fresh one without naming it
-      if (errorCode === FETCH_SESSION_ID_NOT_FOUND) this.sessionId = 0
+      if (errorCode === ErrorCode.FETCH_SESSION_ID_NOT_FOUND) this.sessionId = 0
       this.onError()
       return false
     }

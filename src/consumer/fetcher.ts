@@ -11,7 +11,7 @@ import type { Cluster } from '../client/cluster.ts'
 import { STALE_METADATA_ERRORS } from '../client/metadata.ts'
 import { channels } from '../observability/channels.ts'
 import { type Logger, silentLogger } from '../observability/logger.ts'
-import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
+import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { AuthenticationError, ConfigError, ConnectionError, KafkaError, KafkaxError } from '../protocol/errors.ts'
 import type { FetchResponse, PartitionData } from '../protocol/messages/generated/fetch-response.ts'
 import { Fetch, ListOffsets } from '../protocol/messages/index.ts'
@@ -65,11 +65,12 @@ export interface FetcherStats {
 
 export type SeekTarget = bigint | 'earliest' | 'latest' | { timestamp: number }
 
-const OFFSET_OUT_OF_RANGE = errorCodeOf('OFFSET_OUT_OF_RANGE')
 /** A lost or out-of-step session: the next (full) request may go at once. */
-const SESSION_ERRORS = new Set(
-  ['FETCH_SESSION_ID_NOT_FOUND', 'INVALID_FETCH_SESSION_EPOCH', 'FETCH_SESSION_TOPIC_ID_ERROR'].map(errorCodeOf),
-)
+const SESSION_ERRORS = new Set<number>([
+  ErrorCode.FETCH_SESSION_ID_NOT_FOUND,
+  ErrorCode.INVALID_FETCH_SESSION_EPOCH,
+  ErrorCode.FETCH_SESSION_TOPIC_ID_ERROR,
+])
 const EARLIEST = -2n
 const LATEST = -1n
 
@@ -559,7 +560,7 @@ export class Fetcher extends EventEmitter {
 
   private partitionError(state: PartitionState, data: PartitionData, response: FetchResponse): void {
     const code = data.errorCode
-    if (code === OFFSET_OUT_OF_RANGE) {
+    if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
       this.moveTo(state, undefined)
       this.needReset(state)
       return
@@ -590,7 +591,7 @@ export class Fetcher extends EventEmitter {
     if (this.resetPolicy === 'none') {
       this.fail(
         kafkaError(
-          OFFSET_OUT_OF_RANGE,
+          ErrorCode.OFFSET_OUT_OF_RANGE,
           `${state.topic}-${state.partition} has no valid position and resetPolicy is none`,
         ),
       )
@@ -636,7 +637,7 @@ export class Fetcher extends EventEmitter {
           topics: [{ name: topic, partitions: [{ partitionIndex: partition, timestamp }] }],
         })
         const p = response.topics[0]?.partitions[0]
-        if (!p) throw kafkaError(errorCodeOf('UNKNOWN_TOPIC_OR_PARTITION'), `ListOffsets ${topic}-${partition}`)
+        if (!p) throw kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `ListOffsets ${topic}-${partition}`)
         if (p.errorCode !== 0) throw kafkaError(p.errorCode, `ListOffsets ${topic}-${partition}`)
         // no record at or after the timestamp: start at the end, as if none were there yet
         if (p.offset < 0n) return this.lookup(state, 'latest')

@@ -8,7 +8,7 @@ import type { Connection } from '../client/connection.ts'
 import type { ClusterMetadata } from '../client/metadata.ts'
 import { sleep } from '../client/retry.ts'
 import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
-import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
+import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { ConnectionError, KafkaError, KafkaxError, TimeoutError } from '../protocol/errors.ts'
 import type { JoinGroupResponse } from '../protocol/messages/generated/join-group-response.ts'
 import type { SyncGroupRequestAssignment } from '../protocol/messages/generated/sync-group-request.ts'
@@ -70,18 +70,13 @@ export interface GroupListener {
   onError?(error: Error): void
 }
 
-const code = errorCodeOf
-const MEMBER_ID_REQUIRED = code('MEMBER_ID_REQUIRED')
-const UNKNOWN_MEMBER_ID = code('UNKNOWN_MEMBER_ID')
-const ILLEGAL_GENERATION = code('ILLEGAL_GENERATION')
-const FENCED_INSTANCE_ID = code('FENCED_INSTANCE_ID')
-const REBALANCE_IN_PROGRESS = code('REBALANCE_IN_PROGRESS')
-const NOT_COORDINATOR = code('NOT_COORDINATOR')
-const COORDINATOR_NOT_AVAILABLE = code('COORDINATOR_NOT_AVAILABLE')
-const INCONSISTENT_GROUP_PROTOCOL = code('INCONSISTENT_GROUP_PROTOCOL')
-
 /** Answers after which a rejoin is the way forward (the member itself is not broken). */
-const REJOIN_ERRORS = new Set([MEMBER_ID_REQUIRED, UNKNOWN_MEMBER_ID, ILLEGAL_GENERATION, REBALANCE_IN_PROGRESS])
+const REJOIN_ERRORS = new Set<number>([
+  ErrorCode.MEMBER_ID_REQUIRED,
+  ErrorCode.UNKNOWN_MEMBER_ID,
+  ErrorCode.ILLEGAL_GENERATION,
+  ErrorCode.REBALANCE_IN_PROGRESS,
+])
 /** How often the leader refreshes the metadata of the group's topics to notice new partitions. */
 const METADATA_CHECK_MS = 30_000
 /** Java gives JoinGroup the rebalance timeout plus this, as the broker may hold it that long. */
@@ -231,8 +226,8 @@ export class GroupMember {
   }
 
   /**
-   * Commits offsets with this member's generation. Retriable errors are retried; REBALANCE_IN_PROGRESS,
-   * ILLEGAL_GENERATION and UNKNOWN_MEMBER_ID are thrown as KafkaError for the caller to decide.
+   * Commits offsets with this member's generation. Retriable errors are retried; ErrorCode.REBALANCE_IN_PROGRESS,
+   * ErrorCode.ILLEGAL_GENERATION and ErrorCode.UNKNOWN_MEMBER_ID are thrown as KafkaError for the caller to decide.
    */
   async commit(offsets: OffsetToCommit[]): Promise<void> {
     if (offsets.length === 0) return
@@ -366,7 +361,7 @@ export class GroupMember {
         }),
         this.rebalanceTimeoutMs + JOIN_EXTRA_TIMEOUT_MS,
       )
-      if (response.errorCode === MEMBER_ID_REQUIRED) {
+      if (response.errorCode === ErrorCode.MEMBER_ID_REQUIRED) {
         // KIP-394: the broker names us first, then waits for the join with that id
         this._memberId = response.memberId
         continue
@@ -376,7 +371,8 @@ export class GroupMember {
         throw kafkaError(response.errorCode, `JoinGroup ${this.groupId}`)
       }
       const protocol = this.assignors.find((a) => a.name === response.protocolName)
-      if (!protocol) throw kafkaError(INCONSISTENT_GROUP_PROTOCOL, `the broker chose ${response.protocolName}`)
+      if (!protocol)
+        throw kafkaError(ErrorCode.INCONSISTENT_GROUP_PROTOCOL, `the broker chose ${response.protocolName}`)
       this.protocol = protocol
       this._memberId = response.memberId
       this._generationId = response.generationId
@@ -429,8 +425,12 @@ export class GroupMember {
 
   /** Resets what an error says is no longer valid; the caller then rejoins. */
   private membershipError(errorCode: number): void {
-    if (errorCode === UNKNOWN_MEMBER_ID || errorCode === FENCED_INSTANCE_ID) this._memberId = ''
-    if (errorCode === UNKNOWN_MEMBER_ID || errorCode === ILLEGAL_GENERATION || errorCode === FENCED_INSTANCE_ID)
+    if (errorCode === ErrorCode.UNKNOWN_MEMBER_ID || errorCode === ErrorCode.FENCED_INSTANCE_ID) this._memberId = ''
+    if (
+      errorCode === ErrorCode.UNKNOWN_MEMBER_ID ||
+      errorCode === ErrorCode.ILLEGAL_GENERATION ||
+      errorCode === ErrorCode.FENCED_INSTANCE_ID
+    )
       this._generationId = -1
     this.checkCoordinatorError(errorCode)
   }
@@ -455,8 +455,8 @@ export class GroupMember {
           : { groupId: this.groupId, memberId },
       )
       const errorCode = response.errorCode || (response.members.find((m) => m.errorCode !== 0)?.errorCode ?? 0)
-      // UNKNOWN_MEMBER_ID: the group already let us go
-      if (errorCode !== 0 && errorCode !== UNKNOWN_MEMBER_ID)
+      // ErrorCode.UNKNOWN_MEMBER_ID: the group already let us go
+      if (errorCode !== 0 && errorCode !== ErrorCode.UNKNOWN_MEMBER_ID)
         this.report(kafkaError(errorCode, `LeaveGroup ${this.groupId}`))
     } catch (error) {
       // the session timeout removes us anyway
@@ -527,13 +527,13 @@ export class GroupMember {
 
   private heartbeatAnswer(errorCode: number, sentIn: State): void {
     if (errorCode === 0) return
-    if (errorCode === REBALANCE_IN_PROGRESS) {
+    if (errorCode === ErrorCode.REBALANCE_IN_PROGRESS) {
       // while syncing, the SyncGroup answer says the same
       if (sentIn === 'stable') this.requestRejoin('the group is rebalancing')
     } else if (
-      errorCode === UNKNOWN_MEMBER_ID ||
-      errorCode === ILLEGAL_GENERATION ||
-      errorCode === FENCED_INSTANCE_ID
+      errorCode === ErrorCode.UNKNOWN_MEMBER_ID ||
+      errorCode === ErrorCode.ILLEGAL_GENERATION ||
+      errorCode === ErrorCode.FENCED_INSTANCE_ID
     ) {
       this.membershipError(errorCode)
       // partitions already handed back (eager revocation under way) are not lost
@@ -564,7 +564,7 @@ export class GroupMember {
 
   /** True for the errors meaning the coordinator moved: it is looked up again on the next request. */
   private checkCoordinatorError(errorCode: number): boolean {
-    if (errorCode !== NOT_COORDINATOR && errorCode !== COORDINATOR_NOT_AVAILABLE) return false
+    if (errorCode !== ErrorCode.NOT_COORDINATOR && errorCode !== ErrorCode.COORDINATOR_NOT_AVAILABLE) return false
     this.cluster.invalidateCoordinator('group', this.groupId)
     this.closeCoordinatorConnection()
     return true

@@ -2,7 +2,7 @@
 // results or KafkaErrors. Pure: the member sends them to the coordinator.
 
 import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
-import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
+import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import type { KafkaError } from '../protocol/errors.ts'
 import type { OffsetCommitRequest } from '../protocol/messages/generated/offset-commit-request.ts'
 import type { OffsetCommitResponse } from '../protocol/messages/generated/offset-commit-response.ts'
@@ -15,8 +15,6 @@ import type { OffsetFetchResponse } from '../protocol/messages/generated/offset-
  */
 export const MAX_OFFSET_COMMIT_VERSION = 9
 export const MAX_OFFSET_FETCH_VERSION = 9
-
-const UNKNOWN_SERVER_ERROR = errorCodeOf('UNKNOWN_SERVER_ERROR')
 
 export interface OffsetToCommit {
   topic: string
@@ -110,7 +108,7 @@ export function offsetFetchResult(
   let topics = response.topics
   if (version >= 8) {
     const group = response.groups.find((g) => g.groupId === groupId)
-    if (!group) throw kafkaError(UNKNOWN_SERVER_ERROR, `OffsetFetch answer without group ${groupId}`)
+    if (!group) throw kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `OffsetFetch answer without group ${groupId}`)
     errorCode = group.errorCode
     topics = group.topics
   }

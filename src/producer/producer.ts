@@ -10,7 +10,7 @@ import { RetryPolicy } from '../client/retry.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { Summary } from '../observability/summary.ts'
 import type { CompressionCodec } from '../protocol/compression/index.ts'
-import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
+import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { ConfigError, ConnectionError } from '../protocol/errors.ts'
 import { ApiVersions } from '../protocol/messages/index.ts'
 import { type Delivery, RecordAccumulator } from './accumulator.ts'
@@ -72,8 +72,6 @@ export interface ProducerStats {
 
 const ACKS: Record<string, -1 | 0 | 1> = { all: -1, '-1': -1, leader: 1, '1': 1, none: 0, '0': 0 }
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
-const UNKNOWN_TOPIC_OR_PARTITION = errorCodeOf('UNKNOWN_TOPIC_OR_PARTITION')
-const MESSAGE_TOO_LARGE = errorCodeOf('MESSAGE_TOO_LARGE')
 
 function integer(name: string, value: number | undefined, fallback: number, min: number): number {
   if (value === undefined) return fallback
@@ -238,7 +236,7 @@ export class Producer extends EventEmitter {
     const size = estimatedSize(record)
     if (size + 100 > this.maxRequestSize) {
       throw kafkaError(
-        MESSAGE_TOO_LARGE,
+        ErrorCode.MESSAGE_TOO_LARGE,
         `a record of about ${size} bytes for ${record.topic} exceeds maxRequestSize (${this.maxRequestSize})`,
       )
     }
@@ -305,7 +303,7 @@ export class Producer extends EventEmitter {
     if (record.partition === undefined) return this.partitioner.partition(record, count)
     if (record.partition >= count) {
       throw kafkaError(
-        UNKNOWN_TOPIC_OR_PARTITION,
+        ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
         `${record.topic} has ${count} partitions, not ${record.partition + 1}`,
       )
     }
@@ -320,7 +318,7 @@ export class Producer extends EventEmitter {
         if (topic && topic.partitions.length > 0 && topic.errorCode === 0) break
         if (Date.now() + 100 > deadline) {
           throw kafkaError(
-            topic?.errorCode || UNKNOWN_TOPIC_OR_PARTITION,
+            topic?.errorCode || ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
             `topic ${record.topic} (after ${this.maxBlockMs} ms)`,
           )
         }

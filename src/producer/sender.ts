@@ -11,18 +11,12 @@ import { STALE_METADATA_ERRORS } from '../client/metadata.ts'
 import type { RetryPolicy } from '../client/retry.ts'
 import { channels } from '../observability/channels.ts'
 import type { Logger } from '../observability/logger.ts'
-import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
+import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { KafkaxError, TimeoutError } from '../protocol/errors.ts'
 import { Produce } from '../protocol/messages/index.ts'
 import { decodeRecordBatches } from '../protocol/records/index.ts'
 import { type PartitionQueue, ProducerBatch, type RecordAccumulator } from './accumulator.ts'
 import type { ProducerIdentity } from './idempotence.ts'
-
-const DUPLICATE_SEQUENCE_NUMBER = errorCodeOf('DUPLICATE_SEQUENCE_NUMBER')
-const MESSAGE_TOO_LARGE = errorCodeOf('MESSAGE_TOO_LARGE')
-const UNKNOWN_PRODUCER_ID = errorCodeOf('UNKNOWN_PRODUCER_ID')
-const OUT_OF_ORDER_SEQUENCE_NUMBER = errorCodeOf('OUT_OF_ORDER_SEQUENCE_NUMBER')
-const UNKNOWN_SERVER_ERROR = errorCodeOf('UNKNOWN_SERVER_ERROR')
 
 export interface SenderOptions {
   acks: -1 | 0 | 1
@@ -286,15 +280,19 @@ export class Sender {
         if (!q) continue
         waiting.delete(`${topic}\0${p.index}`)
         const batch = q.batches[0]
-        if (p.errorCode === 0 || p.errorCode === DUPLICATE_SEQUENCE_NUMBER) {
+        if (p.errorCode === 0 || p.errorCode === ErrorCode.DUPLICATE_SEQUENCE_NUMBER) {
           this.finish(q, batch, null, p.baseOffset, Number(p.logAppendTimeMs))
           continue
         }
         const error = kafkaError(p.errorCode, `${topic}-${p.index}${p.errorMessage ? `: ${p.errorMessage}` : ''}`)
         if (p.currentLeader.leaderId >= 0) this.cluster.applyLeaderHint(topic, p.index, p.currentLeader, endpoints)
         else if (STALE_METADATA_ERRORS.has(p.errorCode)) this.cluster.refreshMetadata([topic]).catch(() => {})
-        if (p.errorCode === MESSAGE_TOO_LARGE && batch.recordCount > 1 && !batch.expired) await this.split(q, batch)
-        else if (identity && (p.errorCode === UNKNOWN_PRODUCER_ID || p.errorCode === OUT_OF_ORDER_SEQUENCE_NUMBER)) {
+        if (p.errorCode === ErrorCode.MESSAGE_TOO_LARGE && batch.recordCount > 1 && !batch.expired)
+          await this.split(q, batch)
+        else if (
+          identity &&
+          (p.errorCode === ErrorCode.UNKNOWN_PRODUCER_ID || p.errorCode === ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
+        ) {
           // the broker has no state for this sequence (retention removed the producer, a truncated
           // log): the batch was not written, so it is safe to write again under a new epoch
           identity.resequence(batch)
@@ -303,7 +301,11 @@ export class Sender {
       }
     }
     for (const q of waiting.values()) {
-      this.retryOrFail(q, q.batches[0], kafkaError(UNKNOWN_SERVER_ERROR, `no answer for ${q.topic}-${q.partition}`))
+      this.retryOrFail(
+        q,
+        q.batches[0],
+        kafkaError(ErrorCode.UNKNOWN_SERVER_ERROR, `no answer for ${q.topic}-${q.partition}`),
+      )
     }
   }
 
@@ -360,7 +362,7 @@ export class Sender {
     this.accumulator.recycle(batch)
   }
 
-  /** MESSAGE_TOO_LARGE for a batch of several records: send it as two halves (as the Java client does). */
+  /** ErrorCode.MESSAGE_TOO_LARGE for a batch of several records: send it as two halves (as the Java client does). */
   private async split(q: PartitionQueue, batch: ProducerBatch): Promise<void> {
     const [decoded] = await decodeRecordBatches(batch.sealed!)
     const half = Math.ceil(decoded.records.length / 2)

@@ -2,6 +2,9 @@
 // the KafkaError a non-zero code in a response becomes.
 
 import { ERROR_TABLE } from './error-table.generated.ts'
+
+export { ErrorCode, type ErrorName } from './error-table.generated.ts'
+
 import { KafkaError, type KafkaxErrorOptions } from './errors.ts'
 
 export interface ErrorCodeInfo {
@@ -14,7 +17,6 @@ export interface ErrorCodeInfo {
 const BY_CODE = new Map<number, ErrorCodeInfo>(
   ERROR_TABLE.map(([code, name, retriable, message]) => [code, { code, name, retriable, message }]),
 )
-const BY_NAME = new Map<string, ErrorCodeInfo>([...BY_CODE.values()].map((info) => [info.name, info]))
 
 /** What Kafka says about `code`; codes newer than our table are unknown and not retriable. */
 export function errorCode(code: number): ErrorCodeInfo {
@@ -26,13 +28,6 @@ export function errorCode(code: number): ErrorCodeInfo {
       message: `Kafka error code ${code}`,
     }
   )
-}
-
-/** The numeric code of a Kafka error name such as NOT_LEADER_OR_FOLLOWER. */
-export function errorCodeOf(name: string): number {
-  const info = BY_NAME.get(name)
-  if (!info) throw new RangeError(`no Kafka error named ${name}`)
-  return info.code
 }
 
 /** A KafkaError for a non-zero code; `detail` (the broker's errorMessage or the context) is appended. */

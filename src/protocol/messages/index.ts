@@ -4,7 +4,7 @@
 import { ProtocolError } from '../errors.ts'
 import { ApiVersionsRequest } from './generated/api-versions-request.ts'
 import { ApiVersionsResponse } from './generated/api-versions-response.ts'
-import { API_MODULES } from './generated/apis.ts'
+import { API_MODULES, type ApiModule } from './generated/apis.ts'
 import { FetchRequest } from './generated/fetch-request.ts'
 import { FetchResponse } from './generated/fetch-response.ts'
 import { FindCoordinatorRequest } from './generated/find-coordinator-request.ts'
@@ -35,6 +35,7 @@ import { SyncGroupRequest } from './generated/sync-group-request.ts'
 import { SyncGroupResponse } from './generated/sync-group-response.ts'
 import type { MessageCodec } from './runtime.ts'
 
+export * from './generated/apis.ts'
 export type { MessageCodec, TaggedField } from './runtime.ts'
 
 /** One API: its key, name and the codecs of its request and response bodies. */
@@ -93,11 +94,14 @@ export function loadedApi(apiKey: number): Api | undefined {
   return loaded.get(apiKey)
 }
 
-/** The codecs of any API, loading its modules on first use. */
-export async function loadApi(apiKey: number): Promise<Api> {
+/** The codecs of an API (a generated handle such as `CreateTopicsModule`, or a key), loaded on first use. */
+export async function loadApi<Req, Res>(module: ApiModule<Req, Res>): Promise<Api<Req, Res>>
+export async function loadApi(apiKey: number): Promise<Api>
+export async function loadApi(which: number | ApiModule): Promise<Api> {
+  const apiKey = typeof which === 'number' ? which : which.apiKey
   const known = loaded.get(apiKey)
   if (known) return known
-  const entry = API_MODULES.find((m) => m.apiKey === apiKey)
+  const entry = typeof which === 'number' ? API_MODULES.find((m) => m.apiKey === apiKey) : which
   if (!entry) throw new ProtocolError(`unknown API key ${apiKey}`)
   const { request, response } = await entry.load()
   const a = api(request, response)

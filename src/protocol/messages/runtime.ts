@@ -2,7 +2,7 @@
 // Layouts follow the protocol guide and KIP-482: flexible versions use compact (varint length + 1)
 // strings, bytes and arrays, and end every struct with a tagged-field section.
 
-import { errorCodeOf, kafkaError } from '../error-codes.ts'
+import { ErrorCode, kafkaError } from '../error-codes.ts'
 import { ProtocolError } from '../errors.ts'
 import { type Reader, readTaggedFields, type TaggedField, Writer, writeTaggedFields } from '../primitives/index.ts'
 
@@ -27,12 +27,10 @@ export interface MessageCodec<T> {
 export const ZERO_UUID = '00000000-0000-0000-0000-000000000000'
 export const EMPTY_BYTES: Buffer = Buffer.alloc(0)
 
-const UNSUPPORTED_VERSION = errorCodeOf('UNSUPPORTED_VERSION')
-
 export function checkVersion(codec: MessageCodec<unknown>, version: number): void {
   if (!(version >= codec.minVersion && version <= codec.maxVersion)) {
     throw kafkaError(
-      UNSUPPORTED_VERSION,
+      ErrorCode.UNSUPPORTED_VERSION,
       `${codec.name} v${version} (supported: ${codec.minVersion}-${codec.maxVersion})`,
     )
   }
@@ -40,7 +38,7 @@ export function checkVersion(codec: MessageCodec<unknown>, version: number): voi
 
 /** A field set to a non-default value that the chosen version cannot carry (and is not ignorable). */
 export function unsupportedField(struct: string, field: string, version: number): never {
-  throw kafkaError(UNSUPPORTED_VERSION, `${struct}.${field} cannot be sent in version ${version}`)
+  throw kafkaError(ErrorCode.UNSUPPORTED_VERSION, `${struct}.${field} cannot be sent in version ${version}`)
 }
 
 export function nullField(struct: string, field: string): never {

@@ -6,7 +6,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { FetchSession, type SessionPartition } from '../../../src/consumer/fetch-session.ts'
 import { partitionRecords } from '../../../src/consumer/fetched-records.ts'
-import { errorCodeOf } from '../../../src/protocol/error-codes.ts'
+import { ErrorCode } from '../../../src/protocol/error-codes.ts'
 import {
   buildControlBatch,
   decodeRecordBatches,
@@ -107,12 +107,12 @@ describe('FetchSession', () => {
     s.build(partitions(part('a', 0, 0n)), true)
     s.onResponse(0, 42)
     s.build(partitions(part('a', 0, 0n)), true)
-    assert.equal(s.onResponse(errorCodeOf('INVALID_FETCH_SESSION_EPOCH'), 0), false)
+    assert.equal(s.onResponse(ErrorCode.INVALID_FETCH_SESSION_EPOCH, 0), false)
     let r = s.build(partitions(part('a', 0, 0n)), true)
     assert.deepEqual([r.full, r.sessionId, r.sessionEpoch], [true, 42, 0])
     s.onResponse(0, 43)
     s.build(partitions(part('a', 0, 0n)), true)
-    assert.equal(s.onResponse(errorCodeOf('FETCH_SESSION_ID_NOT_FOUND'), 0), false)
+    assert.equal(s.onResponse(ErrorCode.FETCH_SESSION_ID_NOT_FOUND, 0), false)
     r = s.build(partitions(part('a', 0, 0n)), true)
     assert.deepEqual([r.full, r.sessionId, r.sessionEpoch], [true, 0, 0])
   })

@@ -15,13 +15,12 @@ import { RecordAccumulator } from '../../../src/producer/accumulator.ts'
 import { IdempotentState } from '../../../src/producer/idempotence.ts'
 import type { RecordMetadata } from '../../../src/producer/record.ts'
 import { Sender } from '../../../src/producer/sender.ts'
-import { errorCodeOf } from '../../../src/protocol/error-codes.ts'
+import { ErrorCode } from '../../../src/protocol/error-codes.ts'
 import { TimeoutError } from '../../../src/protocol/errors.ts'
 import type { Api } from '../../../src/protocol/messages/index.ts'
 import { InitProducerId, Produce } from '../../../src/protocol/messages/index.ts'
 import { decodeRecordBatches } from '../../../src/protocol/records/index.ts'
 
-const code = errorCodeOf
 type Fault = 'none' | 'lose-request' | 'lose-answer'
 
 interface PartitionLog {
@@ -106,7 +105,7 @@ class FakeBroker {
       log = { values: [], epoch: -1, lastSeq: -1, recent: [] }
       this.logs.set(partition, log)
     }
-    const fail = (name: string) => ({ errorCode: code(name), baseOffset: -1n })
+    const fail = (name: keyof typeof ErrorCode) => ({ errorCode: ErrorCode[name], baseOffset: -1n })
     if (batch.producerEpoch < log.epoch) return fail('INVALID_PRODUCER_EPOCH')
     if (batch.producerEpoch > log.epoch) {
       if (batch.baseSequence !== 0 && log.epoch >= 0) return fail('OUT_OF_ORDER_SEQUENCE_NUMBER')

@@ -2,358 +2,571 @@
 // Do not edit. Every API key with a loader of its codecs, so rarely used APIs cost nothing until used.
 
 import type { MessageCodec } from '../runtime.ts'
+import type { ProduceRequest } from './produce-request.ts'
+import type { ProduceResponse } from './produce-response.ts'
+import type { FetchRequest } from './fetch-request.ts'
+import type { FetchResponse } from './fetch-response.ts'
+import type { ListOffsetsRequest } from './list-offsets-request.ts'
+import type { ListOffsetsResponse } from './list-offsets-response.ts'
+import type { MetadataRequest } from './metadata-request.ts'
+import type { MetadataResponse } from './metadata-response.ts'
+import type { OffsetCommitRequest } from './offset-commit-request.ts'
+import type { OffsetCommitResponse } from './offset-commit-response.ts'
+import type { OffsetFetchRequest } from './offset-fetch-request.ts'
+import type { OffsetFetchResponse } from './offset-fetch-response.ts'
+import type { FindCoordinatorRequest } from './find-coordinator-request.ts'
+import type { FindCoordinatorResponse } from './find-coordinator-response.ts'
+import type { JoinGroupRequest } from './join-group-request.ts'
+import type { JoinGroupResponse } from './join-group-response.ts'
+import type { HeartbeatRequest } from './heartbeat-request.ts'
+import type { HeartbeatResponse } from './heartbeat-response.ts'
+import type { LeaveGroupRequest } from './leave-group-request.ts'
+import type { LeaveGroupResponse } from './leave-group-response.ts'
+import type { SyncGroupRequest } from './sync-group-request.ts'
+import type { SyncGroupResponse } from './sync-group-response.ts'
+import type { DescribeGroupsRequest } from './describe-groups-request.ts'
+import type { DescribeGroupsResponse } from './describe-groups-response.ts'
+import type { ListGroupsRequest } from './list-groups-request.ts'
+import type { ListGroupsResponse } from './list-groups-response.ts'
+import type { SaslHandshakeRequest } from './sasl-handshake-request.ts'
+import type { SaslHandshakeResponse } from './sasl-handshake-response.ts'
+import type { ApiVersionsRequest } from './api-versions-request.ts'
+import type { ApiVersionsResponse } from './api-versions-response.ts'
+import type { CreateTopicsRequest } from './create-topics-request.ts'
+import type { CreateTopicsResponse } from './create-topics-response.ts'
+import type { DeleteTopicsRequest } from './delete-topics-request.ts'
+import type { DeleteTopicsResponse } from './delete-topics-response.ts'
+import type { DeleteRecordsRequest } from './delete-records-request.ts'
+import type { DeleteRecordsResponse } from './delete-records-response.ts'
+import type { InitProducerIdRequest } from './init-producer-id-request.ts'
+import type { InitProducerIdResponse } from './init-producer-id-response.ts'
+import type { OffsetForLeaderEpochRequest } from './offset-for-leader-epoch-request.ts'
+import type { OffsetForLeaderEpochResponse } from './offset-for-leader-epoch-response.ts'
+import type { AddPartitionsToTxnRequest } from './add-partitions-to-txn-request.ts'
+import type { AddPartitionsToTxnResponse } from './add-partitions-to-txn-response.ts'
+import type { AddOffsetsToTxnRequest } from './add-offsets-to-txn-request.ts'
+import type { AddOffsetsToTxnResponse } from './add-offsets-to-txn-response.ts'
+import type { EndTxnRequest } from './end-txn-request.ts'
+import type { EndTxnResponse } from './end-txn-response.ts'
+import type { WriteTxnMarkersRequest } from './write-txn-markers-request.ts'
+import type { WriteTxnMarkersResponse } from './write-txn-markers-response.ts'
+import type { TxnOffsetCommitRequest } from './txn-offset-commit-request.ts'
+import type { TxnOffsetCommitResponse } from './txn-offset-commit-response.ts'
+import type { DescribeAclsRequest } from './describe-acls-request.ts'
+import type { DescribeAclsResponse } from './describe-acls-response.ts'
+import type { CreateAclsRequest } from './create-acls-request.ts'
+import type { CreateAclsResponse } from './create-acls-response.ts'
+import type { DeleteAclsRequest } from './delete-acls-request.ts'
+import type { DeleteAclsResponse } from './delete-acls-response.ts'
+import type { DescribeConfigsRequest } from './describe-configs-request.ts'
+import type { DescribeConfigsResponse } from './describe-configs-response.ts'
+import type { AlterConfigsRequest } from './alter-configs-request.ts'
+import type { AlterConfigsResponse } from './alter-configs-response.ts'
+import type { AlterReplicaLogDirsRequest } from './alter-replica-log-dirs-request.ts'
+import type { AlterReplicaLogDirsResponse } from './alter-replica-log-dirs-response.ts'
+import type { DescribeLogDirsRequest } from './describe-log-dirs-request.ts'
+import type { DescribeLogDirsResponse } from './describe-log-dirs-response.ts'
+import type { SaslAuthenticateRequest } from './sasl-authenticate-request.ts'
+import type { SaslAuthenticateResponse } from './sasl-authenticate-response.ts'
+import type { CreatePartitionsRequest } from './create-partitions-request.ts'
+import type { CreatePartitionsResponse } from './create-partitions-response.ts'
+import type { CreateDelegationTokenRequest } from './create-delegation-token-request.ts'
+import type { CreateDelegationTokenResponse } from './create-delegation-token-response.ts'
+import type { RenewDelegationTokenRequest } from './renew-delegation-token-request.ts'
+import type { RenewDelegationTokenResponse } from './renew-delegation-token-response.ts'
+import type { ExpireDelegationTokenRequest } from './expire-delegation-token-request.ts'
+import type { ExpireDelegationTokenResponse } from './expire-delegation-token-response.ts'
+import type { DescribeDelegationTokenRequest } from './describe-delegation-token-request.ts'
+import type { DescribeDelegationTokenResponse } from './describe-delegation-token-response.ts'
+import type { DeleteGroupsRequest } from './delete-groups-request.ts'
+import type { DeleteGroupsResponse } from './delete-groups-response.ts'
+import type { ElectLeadersRequest } from './elect-leaders-request.ts'
+import type { ElectLeadersResponse } from './elect-leaders-response.ts'
+import type { IncrementalAlterConfigsRequest } from './incremental-alter-configs-request.ts'
+import type { IncrementalAlterConfigsResponse } from './incremental-alter-configs-response.ts'
+import type { AlterPartitionReassignmentsRequest } from './alter-partition-reassignments-request.ts'
+import type { AlterPartitionReassignmentsResponse } from './alter-partition-reassignments-response.ts'
+import type { ListPartitionReassignmentsRequest } from './list-partition-reassignments-request.ts'
+import type { ListPartitionReassignmentsResponse } from './list-partition-reassignments-response.ts'
+import type { OffsetDeleteRequest } from './offset-delete-request.ts'
+import type { OffsetDeleteResponse } from './offset-delete-response.ts'
+import type { DescribeClientQuotasRequest } from './describe-client-quotas-request.ts'
+import type { DescribeClientQuotasResponse } from './describe-client-quotas-response.ts'
+import type { AlterClientQuotasRequest } from './alter-client-quotas-request.ts'
+import type { AlterClientQuotasResponse } from './alter-client-quotas-response.ts'
+import type { DescribeUserScramCredentialsRequest } from './describe-user-scram-credentials-request.ts'
+import type { DescribeUserScramCredentialsResponse } from './describe-user-scram-credentials-response.ts'
+import type { AlterUserScramCredentialsRequest } from './alter-user-scram-credentials-request.ts'
+import type { AlterUserScramCredentialsResponse } from './alter-user-scram-credentials-response.ts'
+import type { VoteRequest } from './vote-request.ts'
+import type { VoteResponse } from './vote-response.ts'
+import type { BeginQuorumEpochRequest } from './begin-quorum-epoch-request.ts'
+import type { BeginQuorumEpochResponse } from './begin-quorum-epoch-response.ts'
+import type { EndQuorumEpochRequest } from './end-quorum-epoch-request.ts'
+import type { EndQuorumEpochResponse } from './end-quorum-epoch-response.ts'
+import type { DescribeQuorumRequest } from './describe-quorum-request.ts'
+import type { DescribeQuorumResponse } from './describe-quorum-response.ts'
+import type { AlterPartitionRequest } from './alter-partition-request.ts'
+import type { AlterPartitionResponse } from './alter-partition-response.ts'
+import type { UpdateFeaturesRequest } from './update-features-request.ts'
+import type { UpdateFeaturesResponse } from './update-features-response.ts'
+import type { EnvelopeRequest } from './envelope-request.ts'
+import type { EnvelopeResponse } from './envelope-response.ts'
+import type { FetchSnapshotRequest } from './fetch-snapshot-request.ts'
+import type { FetchSnapshotResponse } from './fetch-snapshot-response.ts'
+import type { DescribeClusterRequest } from './describe-cluster-request.ts'
+import type { DescribeClusterResponse } from './describe-cluster-response.ts'
+import type { DescribeProducersRequest } from './describe-producers-request.ts'
+import type { DescribeProducersResponse } from './describe-producers-response.ts'
+import type { BrokerRegistrationRequest } from './broker-registration-request.ts'
+import type { BrokerRegistrationResponse } from './broker-registration-response.ts'
+import type { BrokerHeartbeatRequest } from './broker-heartbeat-request.ts'
+import type { BrokerHeartbeatResponse } from './broker-heartbeat-response.ts'
+import type { UnregisterBrokerRequest } from './unregister-broker-request.ts'
+import type { UnregisterBrokerResponse } from './unregister-broker-response.ts'
+import type { DescribeTransactionsRequest } from './describe-transactions-request.ts'
+import type { DescribeTransactionsResponse } from './describe-transactions-response.ts'
+import type { ListTransactionsRequest } from './list-transactions-request.ts'
+import type { ListTransactionsResponse } from './list-transactions-response.ts'
+import type { AllocateProducerIdsRequest } from './allocate-producer-ids-request.ts'
+import type { AllocateProducerIdsResponse } from './allocate-producer-ids-response.ts'
+import type { ConsumerGroupHeartbeatRequest } from './consumer-group-heartbeat-request.ts'
+import type { ConsumerGroupHeartbeatResponse } from './consumer-group-heartbeat-response.ts'
+import type { ConsumerGroupDescribeRequest } from './consumer-group-describe-request.ts'
+import type { ConsumerGroupDescribeResponse } from './consumer-group-describe-response.ts'
+import type { ControllerRegistrationRequest } from './controller-registration-request.ts'
+import type { ControllerRegistrationResponse } from './controller-registration-response.ts'
+import type { GetTelemetrySubscriptionsRequest } from './get-telemetry-subscriptions-request.ts'
+import type { GetTelemetrySubscriptionsResponse } from './get-telemetry-subscriptions-response.ts'
+import type { PushTelemetryRequest } from './push-telemetry-request.ts'
+import type { PushTelemetryResponse } from './push-telemetry-response.ts'
+import type { AssignReplicasToDirsRequest } from './assign-replicas-to-dirs-request.ts'
+import type { AssignReplicasToDirsResponse } from './assign-replicas-to-dirs-response.ts'
+import type { ListConfigResourcesRequest } from './list-config-resources-request.ts'
+import type { ListConfigResourcesResponse } from './list-config-resources-response.ts'
+import type { DescribeTopicPartitionsRequest } from './describe-topic-partitions-request.ts'
+import type { DescribeTopicPartitionsResponse } from './describe-topic-partitions-response.ts'
+import type { ShareGroupHeartbeatRequest } from './share-group-heartbeat-request.ts'
+import type { ShareGroupHeartbeatResponse } from './share-group-heartbeat-response.ts'
+import type { ShareGroupDescribeRequest } from './share-group-describe-request.ts'
+import type { ShareGroupDescribeResponse } from './share-group-describe-response.ts'
+import type { ShareFetchRequest } from './share-fetch-request.ts'
+import type { ShareFetchResponse } from './share-fetch-response.ts'
+import type { ShareAcknowledgeRequest } from './share-acknowledge-request.ts'
+import type { ShareAcknowledgeResponse } from './share-acknowledge-response.ts'
+import type { AddRaftVoterRequest } from './add-raft-voter-request.ts'
+import type { AddRaftVoterResponse } from './add-raft-voter-response.ts'
+import type { RemoveRaftVoterRequest } from './remove-raft-voter-request.ts'
+import type { RemoveRaftVoterResponse } from './remove-raft-voter-response.ts'
+import type { UpdateRaftVoterRequest } from './update-raft-voter-request.ts'
+import type { UpdateRaftVoterResponse } from './update-raft-voter-response.ts'
+import type { InitializeShareGroupStateRequest } from './initialize-share-group-state-request.ts'
+import type { InitializeShareGroupStateResponse } from './initialize-share-group-state-response.ts'
+import type { ReadShareGroupStateRequest } from './read-share-group-state-request.ts'
+import type { ReadShareGroupStateResponse } from './read-share-group-state-response.ts'
+import type { WriteShareGroupStateRequest } from './write-share-group-state-request.ts'
+import type { WriteShareGroupStateResponse } from './write-share-group-state-response.ts'
+import type { DeleteShareGroupStateRequest } from './delete-share-group-state-request.ts'
+import type { DeleteShareGroupStateResponse } from './delete-share-group-state-response.ts'
+import type { ReadShareGroupStateSummaryRequest } from './read-share-group-state-summary-request.ts'
+import type { ReadShareGroupStateSummaryResponse } from './read-share-group-state-summary-response.ts'
+import type { StreamsGroupHeartbeatRequest } from './streams-group-heartbeat-request.ts'
+import type { StreamsGroupHeartbeatResponse } from './streams-group-heartbeat-response.ts'
+import type { StreamsGroupDescribeRequest } from './streams-group-describe-request.ts'
+import type { StreamsGroupDescribeResponse } from './streams-group-describe-response.ts'
+import type { DescribeShareGroupOffsetsRequest } from './describe-share-group-offsets-request.ts'
+import type { DescribeShareGroupOffsetsResponse } from './describe-share-group-offsets-response.ts'
+import type { AlterShareGroupOffsetsRequest } from './alter-share-group-offsets-request.ts'
+import type { AlterShareGroupOffsetsResponse } from './alter-share-group-offsets-response.ts'
+import type { DeleteShareGroupOffsetsRequest } from './delete-share-group-offsets-request.ts'
+import type { DeleteShareGroupOffsetsResponse } from './delete-share-group-offsets-response.ts'
 
-export interface ApiModule {
+/** An API whose codecs load on first use: `loadApi(handle)` gives them typed. */
+export interface ApiModule<Req = any, Res = any> {
   apiKey: number
   name: string
-  load: () => Promise<{ request: MessageCodec<any>; response: MessageCodec<any> }>
+  load: () => Promise<{ request: MessageCodec<Req>; response: MessageCodec<Res> }>
 }
 
-export const API_MODULES: readonly ApiModule[] = [
-  {
-    apiKey: 0,
-    name: 'Produce',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./produce-request.ts'), import('./produce-response.ts')])
-      return { request: q.ProduceRequest, response: p.ProduceResponse }
-    },
+export const ProduceModule: ApiModule<ProduceRequest, ProduceResponse> = {
+  apiKey: 0,
+  name: 'Produce',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./produce-request.ts'), import('./produce-response.ts')])
+    return { request: q.ProduceRequest, response: p.ProduceResponse }
   },
-  {
-    apiKey: 1,
-    name: 'Fetch',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./fetch-request.ts'), import('./fetch-response.ts')])
-      return { request: q.FetchRequest, response: p.FetchResponse }
-    },
+}
+
+export const FetchModule: ApiModule<FetchRequest, FetchResponse> = {
+  apiKey: 1,
+  name: 'Fetch',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./fetch-request.ts'), import('./fetch-response.ts')])
+    return { request: q.FetchRequest, response: p.FetchResponse }
   },
-  {
-    apiKey: 2,
-    name: 'ListOffsets',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./list-offsets-request.ts'), import('./list-offsets-response.ts')])
-      return { request: q.ListOffsetsRequest, response: p.ListOffsetsResponse }
-    },
+}
+
+export const ListOffsetsModule: ApiModule<ListOffsetsRequest, ListOffsetsResponse> = {
+  apiKey: 2,
+  name: 'ListOffsets',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./list-offsets-request.ts'), import('./list-offsets-response.ts')])
+    return { request: q.ListOffsetsRequest, response: p.ListOffsetsResponse }
   },
-  {
-    apiKey: 3,
-    name: 'Metadata',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./metadata-request.ts'), import('./metadata-response.ts')])
-      return { request: q.MetadataRequest, response: p.MetadataResponse }
-    },
+}
+
+export const MetadataModule: ApiModule<MetadataRequest, MetadataResponse> = {
+  apiKey: 3,
+  name: 'Metadata',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./metadata-request.ts'), import('./metadata-response.ts')])
+    return { request: q.MetadataRequest, response: p.MetadataResponse }
   },
-  {
-    apiKey: 8,
-    name: 'OffsetCommit',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./offset-commit-request.ts'), import('./offset-commit-response.ts')])
-      return { request: q.OffsetCommitRequest, response: p.OffsetCommitResponse }
-    },
+}
+
+export const OffsetCommitModule: ApiModule<OffsetCommitRequest, OffsetCommitResponse> = {
+  apiKey: 8,
+  name: 'OffsetCommit',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./offset-commit-request.ts'), import('./offset-commit-response.ts')])
+    return { request: q.OffsetCommitRequest, response: p.OffsetCommitResponse }
   },
-  {
-    apiKey: 9,
-    name: 'OffsetFetch',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./offset-fetch-request.ts'), import('./offset-fetch-response.ts')])
-      return { request: q.OffsetFetchRequest, response: p.OffsetFetchResponse }
-    },
+}
+
+export const OffsetFetchModule: ApiModule<OffsetFetchRequest, OffsetFetchResponse> = {
+  apiKey: 9,
+  name: 'OffsetFetch',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./offset-fetch-request.ts'), import('./offset-fetch-response.ts')])
+    return { request: q.OffsetFetchRequest, response: p.OffsetFetchResponse }
   },
-  {
-    apiKey: 10,
-    name: 'FindCoordinator',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./find-coordinator-request.ts'),
-        import('./find-coordinator-response.ts'),
-      ])
-      return { request: q.FindCoordinatorRequest, response: p.FindCoordinatorResponse }
-    },
+}
+
+export const FindCoordinatorModule: ApiModule<FindCoordinatorRequest, FindCoordinatorResponse> = {
+  apiKey: 10,
+  name: 'FindCoordinator',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./find-coordinator-request.ts'),
+      import('./find-coordinator-response.ts'),
+    ])
+    return { request: q.FindCoordinatorRequest, response: p.FindCoordinatorResponse }
   },
-  {
-    apiKey: 11,
-    name: 'JoinGroup',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./join-group-request.ts'), import('./join-group-response.ts')])
-      return { request: q.JoinGroupRequest, response: p.JoinGroupResponse }
-    },
+}
+
+export const JoinGroupModule: ApiModule<JoinGroupRequest, JoinGroupResponse> = {
+  apiKey: 11,
+  name: 'JoinGroup',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./join-group-request.ts'), import('./join-group-response.ts')])
+    return { request: q.JoinGroupRequest, response: p.JoinGroupResponse }
   },
-  {
-    apiKey: 12,
-    name: 'Heartbeat',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./heartbeat-request.ts'), import('./heartbeat-response.ts')])
-      return { request: q.HeartbeatRequest, response: p.HeartbeatResponse }
-    },
+}
+
+export const HeartbeatModule: ApiModule<HeartbeatRequest, HeartbeatResponse> = {
+  apiKey: 12,
+  name: 'Heartbeat',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./heartbeat-request.ts'), import('./heartbeat-response.ts')])
+    return { request: q.HeartbeatRequest, response: p.HeartbeatResponse }
   },
-  {
-    apiKey: 13,
-    name: 'LeaveGroup',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./leave-group-request.ts'), import('./leave-group-response.ts')])
-      return { request: q.LeaveGroupRequest, response: p.LeaveGroupResponse }
-    },
+}
+
+export const LeaveGroupModule: ApiModule<LeaveGroupRequest, LeaveGroupResponse> = {
+  apiKey: 13,
+  name: 'LeaveGroup',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./leave-group-request.ts'), import('./leave-group-response.ts')])
+    return { request: q.LeaveGroupRequest, response: p.LeaveGroupResponse }
   },
-  {
-    apiKey: 14,
-    name: 'SyncGroup',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./sync-group-request.ts'), import('./sync-group-response.ts')])
-      return { request: q.SyncGroupRequest, response: p.SyncGroupResponse }
-    },
+}
+
+export const SyncGroupModule: ApiModule<SyncGroupRequest, SyncGroupResponse> = {
+  apiKey: 14,
+  name: 'SyncGroup',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./sync-group-request.ts'), import('./sync-group-response.ts')])
+    return { request: q.SyncGroupRequest, response: p.SyncGroupResponse }
   },
-  {
-    apiKey: 15,
-    name: 'DescribeGroups',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./describe-groups-request.ts'),
-        import('./describe-groups-response.ts'),
-      ])
-      return { request: q.DescribeGroupsRequest, response: p.DescribeGroupsResponse }
-    },
+}
+
+export const DescribeGroupsModule: ApiModule<DescribeGroupsRequest, DescribeGroupsResponse> = {
+  apiKey: 15,
+  name: 'DescribeGroups',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./describe-groups-request.ts'), import('./describe-groups-response.ts')])
+    return { request: q.DescribeGroupsRequest, response: p.DescribeGroupsResponse }
   },
-  {
-    apiKey: 16,
-    name: 'ListGroups',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./list-groups-request.ts'), import('./list-groups-response.ts')])
-      return { request: q.ListGroupsRequest, response: p.ListGroupsResponse }
-    },
+}
+
+export const ListGroupsModule: ApiModule<ListGroupsRequest, ListGroupsResponse> = {
+  apiKey: 16,
+  name: 'ListGroups',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./list-groups-request.ts'), import('./list-groups-response.ts')])
+    return { request: q.ListGroupsRequest, response: p.ListGroupsResponse }
   },
-  {
-    apiKey: 17,
-    name: 'SaslHandshake',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./sasl-handshake-request.ts'), import('./sasl-handshake-response.ts')])
-      return { request: q.SaslHandshakeRequest, response: p.SaslHandshakeResponse }
-    },
+}
+
+export const SaslHandshakeModule: ApiModule<SaslHandshakeRequest, SaslHandshakeResponse> = {
+  apiKey: 17,
+  name: 'SaslHandshake',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./sasl-handshake-request.ts'), import('./sasl-handshake-response.ts')])
+    return { request: q.SaslHandshakeRequest, response: p.SaslHandshakeResponse }
   },
-  {
-    apiKey: 18,
-    name: 'ApiVersions',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./api-versions-request.ts'), import('./api-versions-response.ts')])
-      return { request: q.ApiVersionsRequest, response: p.ApiVersionsResponse }
-    },
+}
+
+export const ApiVersionsModule: ApiModule<ApiVersionsRequest, ApiVersionsResponse> = {
+  apiKey: 18,
+  name: 'ApiVersions',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./api-versions-request.ts'), import('./api-versions-response.ts')])
+    return { request: q.ApiVersionsRequest, response: p.ApiVersionsResponse }
   },
-  {
-    apiKey: 19,
-    name: 'CreateTopics',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./create-topics-request.ts'), import('./create-topics-response.ts')])
-      return { request: q.CreateTopicsRequest, response: p.CreateTopicsResponse }
-    },
+}
+
+export const CreateTopicsModule: ApiModule<CreateTopicsRequest, CreateTopicsResponse> = {
+  apiKey: 19,
+  name: 'CreateTopics',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./create-topics-request.ts'), import('./create-topics-response.ts')])
+    return { request: q.CreateTopicsRequest, response: p.CreateTopicsResponse }
   },
-  {
-    apiKey: 20,
-    name: 'DeleteTopics',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./delete-topics-request.ts'), import('./delete-topics-response.ts')])
-      return { request: q.DeleteTopicsRequest, response: p.DeleteTopicsResponse }
-    },
+}
+
+export const DeleteTopicsModule: ApiModule<DeleteTopicsRequest, DeleteTopicsResponse> = {
+  apiKey: 20,
+  name: 'DeleteTopics',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./delete-topics-request.ts'), import('./delete-topics-response.ts')])
+    return { request: q.DeleteTopicsRequest, response: p.DeleteTopicsResponse }
   },
-  {
-    apiKey: 21,
-    name: 'DeleteRecords',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./delete-records-request.ts'), import('./delete-records-response.ts')])
-      return { request: q.DeleteRecordsRequest, response: p.DeleteRecordsResponse }
-    },
+}
+
+export const DeleteRecordsModule: ApiModule<DeleteRecordsRequest, DeleteRecordsResponse> = {
+  apiKey: 21,
+  name: 'DeleteRecords',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./delete-records-request.ts'), import('./delete-records-response.ts')])
+    return { request: q.DeleteRecordsRequest, response: p.DeleteRecordsResponse }
   },
-  {
-    apiKey: 22,
-    name: 'InitProducerId',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./init-producer-id-request.ts'),
-        import('./init-producer-id-response.ts'),
-      ])
-      return { request: q.InitProducerIdRequest, response: p.InitProducerIdResponse }
-    },
+}
+
+export const InitProducerIdModule: ApiModule<InitProducerIdRequest, InitProducerIdResponse> = {
+  apiKey: 22,
+  name: 'InitProducerId',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./init-producer-id-request.ts'),
+      import('./init-producer-id-response.ts'),
+    ])
+    return { request: q.InitProducerIdRequest, response: p.InitProducerIdResponse }
   },
-  {
-    apiKey: 23,
-    name: 'OffsetForLeaderEpoch',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./offset-for-leader-epoch-request.ts'),
-        import('./offset-for-leader-epoch-response.ts'),
-      ])
-      return { request: q.OffsetForLeaderEpochRequest, response: p.OffsetForLeaderEpochResponse }
-    },
+}
+
+export const OffsetForLeaderEpochModule: ApiModule<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse> = {
+  apiKey: 23,
+  name: 'OffsetForLeaderEpoch',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./offset-for-leader-epoch-request.ts'),
+      import('./offset-for-leader-epoch-response.ts'),
+    ])
+    return { request: q.OffsetForLeaderEpochRequest, response: p.OffsetForLeaderEpochResponse }
   },
-  {
-    apiKey: 24,
-    name: 'AddPartitionsToTxn',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./add-partitions-to-txn-request.ts'),
-        import('./add-partitions-to-txn-response.ts'),
-      ])
-      return { request: q.AddPartitionsToTxnRequest, response: p.AddPartitionsToTxnResponse }
-    },
+}
+
+export const AddPartitionsToTxnModule: ApiModule<AddPartitionsToTxnRequest, AddPartitionsToTxnResponse> = {
+  apiKey: 24,
+  name: 'AddPartitionsToTxn',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./add-partitions-to-txn-request.ts'),
+      import('./add-partitions-to-txn-response.ts'),
+    ])
+    return { request: q.AddPartitionsToTxnRequest, response: p.AddPartitionsToTxnResponse }
   },
-  {
-    apiKey: 25,
-    name: 'AddOffsetsToTxn',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./add-offsets-to-txn-request.ts'),
-        import('./add-offsets-to-txn-response.ts'),
-      ])
-      return { request: q.AddOffsetsToTxnRequest, response: p.AddOffsetsToTxnResponse }
-    },
+}
+
+export const AddOffsetsToTxnModule: ApiModule<AddOffsetsToTxnRequest, AddOffsetsToTxnResponse> = {
+  apiKey: 25,
+  name: 'AddOffsetsToTxn',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./add-offsets-to-txn-request.ts'),
+      import('./add-offsets-to-txn-response.ts'),
+    ])
+    return { request: q.AddOffsetsToTxnRequest, response: p.AddOffsetsToTxnResponse }
   },
-  {
-    apiKey: 26,
-    name: 'EndTxn',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./end-txn-request.ts'), import('./end-txn-response.ts')])
-      return { request: q.EndTxnRequest, response: p.EndTxnResponse }
-    },
+}
+
+export const EndTxnModule: ApiModule<EndTxnRequest, EndTxnResponse> = {
+  apiKey: 26,
+  name: 'EndTxn',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./end-txn-request.ts'), import('./end-txn-response.ts')])
+    return { request: q.EndTxnRequest, response: p.EndTxnResponse }
   },
-  {
-    apiKey: 27,
-    name: 'WriteTxnMarkers',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./write-txn-markers-request.ts'),
-        import('./write-txn-markers-response.ts'),
-      ])
-      return { request: q.WriteTxnMarkersRequest, response: p.WriteTxnMarkersResponse }
-    },
+}
+
+export const WriteTxnMarkersModule: ApiModule<WriteTxnMarkersRequest, WriteTxnMarkersResponse> = {
+  apiKey: 27,
+  name: 'WriteTxnMarkers',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./write-txn-markers-request.ts'),
+      import('./write-txn-markers-response.ts'),
+    ])
+    return { request: q.WriteTxnMarkersRequest, response: p.WriteTxnMarkersResponse }
   },
-  {
-    apiKey: 28,
-    name: 'TxnOffsetCommit',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./txn-offset-commit-request.ts'),
-        import('./txn-offset-commit-response.ts'),
-      ])
-      return { request: q.TxnOffsetCommitRequest, response: p.TxnOffsetCommitResponse }
-    },
+}
+
+export const TxnOffsetCommitModule: ApiModule<TxnOffsetCommitRequest, TxnOffsetCommitResponse> = {
+  apiKey: 28,
+  name: 'TxnOffsetCommit',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./txn-offset-commit-request.ts'),
+      import('./txn-offset-commit-response.ts'),
+    ])
+    return { request: q.TxnOffsetCommitRequest, response: p.TxnOffsetCommitResponse }
   },
-  {
-    apiKey: 29,
-    name: 'DescribeAcls',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./describe-acls-request.ts'), import('./describe-acls-response.ts')])
-      return { request: q.DescribeAclsRequest, response: p.DescribeAclsResponse }
-    },
+}
+
+export const DescribeAclsModule: ApiModule<DescribeAclsRequest, DescribeAclsResponse> = {
+  apiKey: 29,
+  name: 'DescribeAcls',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./describe-acls-request.ts'), import('./describe-acls-response.ts')])
+    return { request: q.DescribeAclsRequest, response: p.DescribeAclsResponse }
   },
-  {
-    apiKey: 30,
-    name: 'CreateAcls',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./create-acls-request.ts'), import('./create-acls-response.ts')])
-      return { request: q.CreateAclsRequest, response: p.CreateAclsResponse }
-    },
+}
+
+export const CreateAclsModule: ApiModule<CreateAclsRequest, CreateAclsResponse> = {
+  apiKey: 30,
+  name: 'CreateAcls',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./create-acls-request.ts'), import('./create-acls-response.ts')])
+    return { request: q.CreateAclsRequest, response: p.CreateAclsResponse }
   },
-  {
-    apiKey: 31,
-    name: 'DeleteAcls',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./delete-acls-request.ts'), import('./delete-acls-response.ts')])
-      return { request: q.DeleteAclsRequest, response: p.DeleteAclsResponse }
-    },
+}
+
+export const DeleteAclsModule: ApiModule<DeleteAclsRequest, DeleteAclsResponse> = {
+  apiKey: 31,
+  name: 'DeleteAcls',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./delete-acls-request.ts'), import('./delete-acls-response.ts')])
+    return { request: q.DeleteAclsRequest, response: p.DeleteAclsResponse }
   },
-  {
-    apiKey: 32,
-    name: 'DescribeConfigs',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./describe-configs-request.ts'),
-        import('./describe-configs-response.ts'),
-      ])
-      return { request: q.DescribeConfigsRequest, response: p.DescribeConfigsResponse }
-    },
+}
+
+export const DescribeConfigsModule: ApiModule<DescribeConfigsRequest, DescribeConfigsResponse> = {
+  apiKey: 32,
+  name: 'DescribeConfigs',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./describe-configs-request.ts'),
+      import('./describe-configs-response.ts'),
+    ])
+    return { request: q.DescribeConfigsRequest, response: p.DescribeConfigsResponse }
   },
-  {
-    apiKey: 33,
-    name: 'AlterConfigs',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./alter-configs-request.ts'), import('./alter-configs-response.ts')])
-      return { request: q.AlterConfigsRequest, response: p.AlterConfigsResponse }
-    },
+}
+
+export const AlterConfigsModule: ApiModule<AlterConfigsRequest, AlterConfigsResponse> = {
+  apiKey: 33,
+  name: 'AlterConfigs',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./alter-configs-request.ts'), import('./alter-configs-response.ts')])
+    return { request: q.AlterConfigsRequest, response: p.AlterConfigsResponse }
   },
-  {
-    apiKey: 34,
-    name: 'AlterReplicaLogDirs',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./alter-replica-log-dirs-request.ts'),
-        import('./alter-replica-log-dirs-response.ts'),
-      ])
-      return { request: q.AlterReplicaLogDirsRequest, response: p.AlterReplicaLogDirsResponse }
-    },
+}
+
+export const AlterReplicaLogDirsModule: ApiModule<AlterReplicaLogDirsRequest, AlterReplicaLogDirsResponse> = {
+  apiKey: 34,
+  name: 'AlterReplicaLogDirs',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./alter-replica-log-dirs-request.ts'),
+      import('./alter-replica-log-dirs-response.ts'),
+    ])
+    return { request: q.AlterReplicaLogDirsRequest, response: p.AlterReplicaLogDirsResponse }
   },
-  {
-    apiKey: 35,
-    name: 'DescribeLogDirs',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./describe-log-dirs-request.ts'),
-        import('./describe-log-dirs-response.ts'),
-      ])
-      return { request: q.DescribeLogDirsRequest, response: p.DescribeLogDirsResponse }
-    },
+}
+
+export const DescribeLogDirsModule: ApiModule<DescribeLogDirsRequest, DescribeLogDirsResponse> = {
+  apiKey: 35,
+  name: 'DescribeLogDirs',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./describe-log-dirs-request.ts'),
+      import('./describe-log-dirs-response.ts'),
+    ])
+    return { request: q.DescribeLogDirsRequest, response: p.DescribeLogDirsResponse }
   },
-  {
-    apiKey: 36,
-    name: 'SaslAuthenticate',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./sasl-authenticate-request.ts'),
-        import('./sasl-authenticate-response.ts'),
-      ])
-      return { request: q.SaslAuthenticateRequest, response: p.SaslAuthenticateResponse }
-    },
+}
+
+export const SaslAuthenticateModule: ApiModule<SaslAuthenticateRequest, SaslAuthenticateResponse> = {
+  apiKey: 36,
+  name: 'SaslAuthenticate',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./sasl-authenticate-request.ts'),
+      import('./sasl-authenticate-response.ts'),
+    ])
+    return { request: q.SaslAuthenticateRequest, response: p.SaslAuthenticateResponse }
   },
-  {
-    apiKey: 37,
-    name: 'CreatePartitions',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./create-partitions-request.ts'),
-        import('./create-partitions-response.ts'),
-      ])
-      return { request: q.CreatePartitionsRequest, response: p.CreatePartitionsResponse }
-    },
+}
+
+export const CreatePartitionsModule: ApiModule<CreatePartitionsRequest, CreatePartitionsResponse> = {
+  apiKey: 37,
+  name: 'CreatePartitions',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./create-partitions-request.ts'),
+      import('./create-partitions-response.ts'),
+    ])
+    return { request: q.CreatePartitionsRequest, response: p.CreatePartitionsResponse }
   },
-  {
-    apiKey: 38,
-    name: 'CreateDelegationToken',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./create-delegation-token-request.ts'),
-        import('./create-delegation-token-response.ts'),
-      ])
-      return { request: q.CreateDelegationTokenRequest, response: p.CreateDelegationTokenResponse }
-    },
+}
+
+export const CreateDelegationTokenModule: ApiModule<CreateDelegationTokenRequest, CreateDelegationTokenResponse> = {
+  apiKey: 38,
+  name: 'CreateDelegationToken',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./create-delegation-token-request.ts'),
+      import('./create-delegation-token-response.ts'),
+    ])
+    return { request: q.CreateDelegationTokenRequest, response: p.CreateDelegationTokenResponse }
   },
-  {
-    apiKey: 39,
-    name: 'RenewDelegationToken',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./renew-delegation-token-request.ts'),
-        import('./renew-delegation-token-response.ts'),
-      ])
-      return { request: q.RenewDelegationTokenRequest, response: p.RenewDelegationTokenResponse }
-    },
+}
+
+export const RenewDelegationTokenModule: ApiModule<RenewDelegationTokenRequest, RenewDelegationTokenResponse> = {
+  apiKey: 39,
+  name: 'RenewDelegationToken',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./renew-delegation-token-request.ts'),
+      import('./renew-delegation-token-response.ts'),
+    ])
+    return { request: q.RenewDelegationTokenRequest, response: p.RenewDelegationTokenResponse }
   },
-  {
-    apiKey: 40,
-    name: 'ExpireDelegationToken',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./expire-delegation-token-request.ts'),
-        import('./expire-delegation-token-response.ts'),
-      ])
-      return { request: q.ExpireDelegationTokenRequest, response: p.ExpireDelegationTokenResponse }
-    },
+}
+
+export const ExpireDelegationTokenModule: ApiModule<ExpireDelegationTokenRequest, ExpireDelegationTokenResponse> = {
+  apiKey: 40,
+  name: 'ExpireDelegationToken',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./expire-delegation-token-request.ts'),
+      import('./expire-delegation-token-response.ts'),
+    ])
+    return { request: q.ExpireDelegationTokenRequest, response: p.ExpireDelegationTokenResponse }
   },
+}
+
+export const DescribeDelegationTokenModule: ApiModule<DescribeDelegationTokenRequest, DescribeDelegationTokenResponse> =
   {
     apiKey: 41,
     name: 'DescribeDelegationToken',
@@ -364,23 +577,27 @@ export const API_MODULES: readonly ApiModule[] = [
       ])
       return { request: q.DescribeDelegationTokenRequest, response: p.DescribeDelegationTokenResponse }
     },
+  }
+
+export const DeleteGroupsModule: ApiModule<DeleteGroupsRequest, DeleteGroupsResponse> = {
+  apiKey: 42,
+  name: 'DeleteGroups',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./delete-groups-request.ts'), import('./delete-groups-response.ts')])
+    return { request: q.DeleteGroupsRequest, response: p.DeleteGroupsResponse }
   },
-  {
-    apiKey: 42,
-    name: 'DeleteGroups',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./delete-groups-request.ts'), import('./delete-groups-response.ts')])
-      return { request: q.DeleteGroupsRequest, response: p.DeleteGroupsResponse }
-    },
+}
+
+export const ElectLeadersModule: ApiModule<ElectLeadersRequest, ElectLeadersResponse> = {
+  apiKey: 43,
+  name: 'ElectLeaders',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./elect-leaders-request.ts'), import('./elect-leaders-response.ts')])
+    return { request: q.ElectLeadersRequest, response: p.ElectLeadersResponse }
   },
-  {
-    apiKey: 43,
-    name: 'ElectLeaders',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./elect-leaders-request.ts'), import('./elect-leaders-response.ts')])
-      return { request: q.ElectLeadersRequest, response: p.ElectLeadersResponse }
-    },
-  },
+}
+
+export const IncrementalAlterConfigsModule: ApiModule<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> =
   {
     apiKey: 44,
     name: 'IncrementalAlterConfigs',
@@ -391,322 +608,360 @@ export const API_MODULES: readonly ApiModule[] = [
       ])
       return { request: q.IncrementalAlterConfigsRequest, response: p.IncrementalAlterConfigsResponse }
     },
+  }
+
+export const AlterPartitionReassignmentsModule: ApiModule<
+  AlterPartitionReassignmentsRequest,
+  AlterPartitionReassignmentsResponse
+> = {
+  apiKey: 45,
+  name: 'AlterPartitionReassignments',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./alter-partition-reassignments-request.ts'),
+      import('./alter-partition-reassignments-response.ts'),
+    ])
+    return { request: q.AlterPartitionReassignmentsRequest, response: p.AlterPartitionReassignmentsResponse }
   },
-  {
-    apiKey: 45,
-    name: 'AlterPartitionReassignments',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./alter-partition-reassignments-request.ts'),
-        import('./alter-partition-reassignments-response.ts'),
-      ])
-      return { request: q.AlterPartitionReassignmentsRequest, response: p.AlterPartitionReassignmentsResponse }
-    },
+}
+
+export const ListPartitionReassignmentsModule: ApiModule<
+  ListPartitionReassignmentsRequest,
+  ListPartitionReassignmentsResponse
+> = {
+  apiKey: 46,
+  name: 'ListPartitionReassignments',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./list-partition-reassignments-request.ts'),
+      import('./list-partition-reassignments-response.ts'),
+    ])
+    return { request: q.ListPartitionReassignmentsRequest, response: p.ListPartitionReassignmentsResponse }
   },
-  {
-    apiKey: 46,
-    name: 'ListPartitionReassignments',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./list-partition-reassignments-request.ts'),
-        import('./list-partition-reassignments-response.ts'),
-      ])
-      return { request: q.ListPartitionReassignmentsRequest, response: p.ListPartitionReassignmentsResponse }
-    },
+}
+
+export const OffsetDeleteModule: ApiModule<OffsetDeleteRequest, OffsetDeleteResponse> = {
+  apiKey: 47,
+  name: 'OffsetDelete',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./offset-delete-request.ts'), import('./offset-delete-response.ts')])
+    return { request: q.OffsetDeleteRequest, response: p.OffsetDeleteResponse }
   },
-  {
-    apiKey: 47,
-    name: 'OffsetDelete',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./offset-delete-request.ts'), import('./offset-delete-response.ts')])
-      return { request: q.OffsetDeleteRequest, response: p.OffsetDeleteResponse }
-    },
+}
+
+export const DescribeClientQuotasModule: ApiModule<DescribeClientQuotasRequest, DescribeClientQuotasResponse> = {
+  apiKey: 48,
+  name: 'DescribeClientQuotas',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./describe-client-quotas-request.ts'),
+      import('./describe-client-quotas-response.ts'),
+    ])
+    return { request: q.DescribeClientQuotasRequest, response: p.DescribeClientQuotasResponse }
   },
-  {
-    apiKey: 48,
-    name: 'DescribeClientQuotas',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./describe-client-quotas-request.ts'),
-        import('./describe-client-quotas-response.ts'),
-      ])
-      return { request: q.DescribeClientQuotasRequest, response: p.DescribeClientQuotasResponse }
-    },
+}
+
+export const AlterClientQuotasModule: ApiModule<AlterClientQuotasRequest, AlterClientQuotasResponse> = {
+  apiKey: 49,
+  name: 'AlterClientQuotas',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./alter-client-quotas-request.ts'),
+      import('./alter-client-quotas-response.ts'),
+    ])
+    return { request: q.AlterClientQuotasRequest, response: p.AlterClientQuotasResponse }
   },
-  {
-    apiKey: 49,
-    name: 'AlterClientQuotas',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./alter-client-quotas-request.ts'),
-        import('./alter-client-quotas-response.ts'),
-      ])
-      return { request: q.AlterClientQuotasRequest, response: p.AlterClientQuotasResponse }
-    },
+}
+
+export const DescribeUserScramCredentialsModule: ApiModule<
+  DescribeUserScramCredentialsRequest,
+  DescribeUserScramCredentialsResponse
+> = {
+  apiKey: 50,
+  name: 'DescribeUserScramCredentials',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./describe-user-scram-credentials-request.ts'),
+      import('./describe-user-scram-credentials-response.ts'),
+    ])
+    return { request: q.DescribeUserScramCredentialsRequest, response: p.DescribeUserScramCredentialsResponse }
   },
-  {
-    apiKey: 50,
-    name: 'DescribeUserScramCredentials',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./describe-user-scram-credentials-request.ts'),
-        import('./describe-user-scram-credentials-response.ts'),
-      ])
-      return { request: q.DescribeUserScramCredentialsRequest, response: p.DescribeUserScramCredentialsResponse }
-    },
+}
+
+export const AlterUserScramCredentialsModule: ApiModule<
+  AlterUserScramCredentialsRequest,
+  AlterUserScramCredentialsResponse
+> = {
+  apiKey: 51,
+  name: 'AlterUserScramCredentials',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./alter-user-scram-credentials-request.ts'),
+      import('./alter-user-scram-credentials-response.ts'),
+    ])
+    return { request: q.AlterUserScramCredentialsRequest, response: p.AlterUserScramCredentialsResponse }
   },
-  {
-    apiKey: 51,
-    name: 'AlterUserScramCredentials',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./alter-user-scram-credentials-request.ts'),
-        import('./alter-user-scram-credentials-response.ts'),
-      ])
-      return { request: q.AlterUserScramCredentialsRequest, response: p.AlterUserScramCredentialsResponse }
-    },
+}
+
+export const VoteModule: ApiModule<VoteRequest, VoteResponse> = {
+  apiKey: 52,
+  name: 'Vote',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./vote-request.ts'), import('./vote-response.ts')])
+    return { request: q.VoteRequest, response: p.VoteResponse }
   },
-  {
-    apiKey: 52,
-    name: 'Vote',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./vote-request.ts'), import('./vote-response.ts')])
-      return { request: q.VoteRequest, response: p.VoteResponse }
-    },
+}
+
+export const BeginQuorumEpochModule: ApiModule<BeginQuorumEpochRequest, BeginQuorumEpochResponse> = {
+  apiKey: 53,
+  name: 'BeginQuorumEpoch',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./begin-quorum-epoch-request.ts'),
+      import('./begin-quorum-epoch-response.ts'),
+    ])
+    return { request: q.BeginQuorumEpochRequest, response: p.BeginQuorumEpochResponse }
   },
-  {
-    apiKey: 53,
-    name: 'BeginQuorumEpoch',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./begin-quorum-epoch-request.ts'),
-        import('./begin-quorum-epoch-response.ts'),
-      ])
-      return { request: q.BeginQuorumEpochRequest, response: p.BeginQuorumEpochResponse }
-    },
+}
+
+export const EndQuorumEpochModule: ApiModule<EndQuorumEpochRequest, EndQuorumEpochResponse> = {
+  apiKey: 54,
+  name: 'EndQuorumEpoch',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./end-quorum-epoch-request.ts'),
+      import('./end-quorum-epoch-response.ts'),
+    ])
+    return { request: q.EndQuorumEpochRequest, response: p.EndQuorumEpochResponse }
   },
-  {
-    apiKey: 54,
-    name: 'EndQuorumEpoch',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./end-quorum-epoch-request.ts'),
-        import('./end-quorum-epoch-response.ts'),
-      ])
-      return { request: q.EndQuorumEpochRequest, response: p.EndQuorumEpochResponse }
-    },
+}
+
+export const DescribeQuorumModule: ApiModule<DescribeQuorumRequest, DescribeQuorumResponse> = {
+  apiKey: 55,
+  name: 'DescribeQuorum',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./describe-quorum-request.ts'), import('./describe-quorum-response.ts')])
+    return { request: q.DescribeQuorumRequest, response: p.DescribeQuorumResponse }
   },
-  {
-    apiKey: 55,
-    name: 'DescribeQuorum',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./describe-quorum-request.ts'),
-        import('./describe-quorum-response.ts'),
-      ])
-      return { request: q.DescribeQuorumRequest, response: p.DescribeQuorumResponse }
-    },
+}
+
+export const AlterPartitionModule: ApiModule<AlterPartitionRequest, AlterPartitionResponse> = {
+  apiKey: 56,
+  name: 'AlterPartition',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./alter-partition-request.ts'), import('./alter-partition-response.ts')])
+    return { request: q.AlterPartitionRequest, response: p.AlterPartitionResponse }
   },
-  {
-    apiKey: 56,
-    name: 'AlterPartition',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./alter-partition-request.ts'),
-        import('./alter-partition-response.ts'),
-      ])
-      return { request: q.AlterPartitionRequest, response: p.AlterPartitionResponse }
-    },
+}
+
+export const UpdateFeaturesModule: ApiModule<UpdateFeaturesRequest, UpdateFeaturesResponse> = {
+  apiKey: 57,
+  name: 'UpdateFeatures',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./update-features-request.ts'), import('./update-features-response.ts')])
+    return { request: q.UpdateFeaturesRequest, response: p.UpdateFeaturesResponse }
   },
-  {
-    apiKey: 57,
-    name: 'UpdateFeatures',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./update-features-request.ts'),
-        import('./update-features-response.ts'),
-      ])
-      return { request: q.UpdateFeaturesRequest, response: p.UpdateFeaturesResponse }
-    },
+}
+
+export const EnvelopeModule: ApiModule<EnvelopeRequest, EnvelopeResponse> = {
+  apiKey: 58,
+  name: 'Envelope',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./envelope-request.ts'), import('./envelope-response.ts')])
+    return { request: q.EnvelopeRequest, response: p.EnvelopeResponse }
   },
-  {
-    apiKey: 58,
-    name: 'Envelope',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./envelope-request.ts'), import('./envelope-response.ts')])
-      return { request: q.EnvelopeRequest, response: p.EnvelopeResponse }
-    },
+}
+
+export const FetchSnapshotModule: ApiModule<FetchSnapshotRequest, FetchSnapshotResponse> = {
+  apiKey: 59,
+  name: 'FetchSnapshot',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./fetch-snapshot-request.ts'), import('./fetch-snapshot-response.ts')])
+    return { request: q.FetchSnapshotRequest, response: p.FetchSnapshotResponse }
   },
-  {
-    apiKey: 59,
-    name: 'FetchSnapshot',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./fetch-snapshot-request.ts'), import('./fetch-snapshot-response.ts')])
-      return { request: q.FetchSnapshotRequest, response: p.FetchSnapshotResponse }
-    },
+}
+
+export const DescribeClusterModule: ApiModule<DescribeClusterRequest, DescribeClusterResponse> = {
+  apiKey: 60,
+  name: 'DescribeCluster',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./describe-cluster-request.ts'),
+      import('./describe-cluster-response.ts'),
+    ])
+    return { request: q.DescribeClusterRequest, response: p.DescribeClusterResponse }
   },
-  {
-    apiKey: 60,
-    name: 'DescribeCluster',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./describe-cluster-request.ts'),
-        import('./describe-cluster-response.ts'),
-      ])
-      return { request: q.DescribeClusterRequest, response: p.DescribeClusterResponse }
-    },
+}
+
+export const DescribeProducersModule: ApiModule<DescribeProducersRequest, DescribeProducersResponse> = {
+  apiKey: 61,
+  name: 'DescribeProducers',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./describe-producers-request.ts'),
+      import('./describe-producers-response.ts'),
+    ])
+    return { request: q.DescribeProducersRequest, response: p.DescribeProducersResponse }
   },
-  {
-    apiKey: 61,
-    name: 'DescribeProducers',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./describe-producers-request.ts'),
-        import('./describe-producers-response.ts'),
-      ])
-      return { request: q.DescribeProducersRequest, response: p.DescribeProducersResponse }
-    },
+}
+
+export const BrokerRegistrationModule: ApiModule<BrokerRegistrationRequest, BrokerRegistrationResponse> = {
+  apiKey: 62,
+  name: 'BrokerRegistration',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./broker-registration-request.ts'),
+      import('./broker-registration-response.ts'),
+    ])
+    return { request: q.BrokerRegistrationRequest, response: p.BrokerRegistrationResponse }
   },
-  {
-    apiKey: 62,
-    name: 'BrokerRegistration',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./broker-registration-request.ts'),
-        import('./broker-registration-response.ts'),
-      ])
-      return { request: q.BrokerRegistrationRequest, response: p.BrokerRegistrationResponse }
-    },
+}
+
+export const BrokerHeartbeatModule: ApiModule<BrokerHeartbeatRequest, BrokerHeartbeatResponse> = {
+  apiKey: 63,
+  name: 'BrokerHeartbeat',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./broker-heartbeat-request.ts'),
+      import('./broker-heartbeat-response.ts'),
+    ])
+    return { request: q.BrokerHeartbeatRequest, response: p.BrokerHeartbeatResponse }
   },
-  {
-    apiKey: 63,
-    name: 'BrokerHeartbeat',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./broker-heartbeat-request.ts'),
-        import('./broker-heartbeat-response.ts'),
-      ])
-      return { request: q.BrokerHeartbeatRequest, response: p.BrokerHeartbeatResponse }
-    },
+}
+
+export const UnregisterBrokerModule: ApiModule<UnregisterBrokerRequest, UnregisterBrokerResponse> = {
+  apiKey: 64,
+  name: 'UnregisterBroker',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./unregister-broker-request.ts'),
+      import('./unregister-broker-response.ts'),
+    ])
+    return { request: q.UnregisterBrokerRequest, response: p.UnregisterBrokerResponse }
   },
-  {
-    apiKey: 64,
-    name: 'UnregisterBroker',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./unregister-broker-request.ts'),
-        import('./unregister-broker-response.ts'),
-      ])
-      return { request: q.UnregisterBrokerRequest, response: p.UnregisterBrokerResponse }
-    },
+}
+
+export const DescribeTransactionsModule: ApiModule<DescribeTransactionsRequest, DescribeTransactionsResponse> = {
+  apiKey: 65,
+  name: 'DescribeTransactions',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./describe-transactions-request.ts'),
+      import('./describe-transactions-response.ts'),
+    ])
+    return { request: q.DescribeTransactionsRequest, response: p.DescribeTransactionsResponse }
   },
-  {
-    apiKey: 65,
-    name: 'DescribeTransactions',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./describe-transactions-request.ts'),
-        import('./describe-transactions-response.ts'),
-      ])
-      return { request: q.DescribeTransactionsRequest, response: p.DescribeTransactionsResponse }
-    },
+}
+
+export const ListTransactionsModule: ApiModule<ListTransactionsRequest, ListTransactionsResponse> = {
+  apiKey: 66,
+  name: 'ListTransactions',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./list-transactions-request.ts'),
+      import('./list-transactions-response.ts'),
+    ])
+    return { request: q.ListTransactionsRequest, response: p.ListTransactionsResponse }
   },
-  {
-    apiKey: 66,
-    name: 'ListTransactions',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./list-transactions-request.ts'),
-        import('./list-transactions-response.ts'),
-      ])
-      return { request: q.ListTransactionsRequest, response: p.ListTransactionsResponse }
-    },
+}
+
+export const AllocateProducerIdsModule: ApiModule<AllocateProducerIdsRequest, AllocateProducerIdsResponse> = {
+  apiKey: 67,
+  name: 'AllocateProducerIds',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./allocate-producer-ids-request.ts'),
+      import('./allocate-producer-ids-response.ts'),
+    ])
+    return { request: q.AllocateProducerIdsRequest, response: p.AllocateProducerIdsResponse }
   },
-  {
-    apiKey: 67,
-    name: 'AllocateProducerIds',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./allocate-producer-ids-request.ts'),
-        import('./allocate-producer-ids-response.ts'),
-      ])
-      return { request: q.AllocateProducerIdsRequest, response: p.AllocateProducerIdsResponse }
-    },
+}
+
+export const ConsumerGroupHeartbeatModule: ApiModule<ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse> = {
+  apiKey: 68,
+  name: 'ConsumerGroupHeartbeat',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./consumer-group-heartbeat-request.ts'),
+      import('./consumer-group-heartbeat-response.ts'),
+    ])
+    return { request: q.ConsumerGroupHeartbeatRequest, response: p.ConsumerGroupHeartbeatResponse }
   },
-  {
-    apiKey: 68,
-    name: 'ConsumerGroupHeartbeat',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./consumer-group-heartbeat-request.ts'),
-        import('./consumer-group-heartbeat-response.ts'),
-      ])
-      return { request: q.ConsumerGroupHeartbeatRequest, response: p.ConsumerGroupHeartbeatResponse }
-    },
+}
+
+export const ConsumerGroupDescribeModule: ApiModule<ConsumerGroupDescribeRequest, ConsumerGroupDescribeResponse> = {
+  apiKey: 69,
+  name: 'ConsumerGroupDescribe',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./consumer-group-describe-request.ts'),
+      import('./consumer-group-describe-response.ts'),
+    ])
+    return { request: q.ConsumerGroupDescribeRequest, response: p.ConsumerGroupDescribeResponse }
   },
-  {
-    apiKey: 69,
-    name: 'ConsumerGroupDescribe',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./consumer-group-describe-request.ts'),
-        import('./consumer-group-describe-response.ts'),
-      ])
-      return { request: q.ConsumerGroupDescribeRequest, response: p.ConsumerGroupDescribeResponse }
-    },
+}
+
+export const ControllerRegistrationModule: ApiModule<ControllerRegistrationRequest, ControllerRegistrationResponse> = {
+  apiKey: 70,
+  name: 'ControllerRegistration',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./controller-registration-request.ts'),
+      import('./controller-registration-response.ts'),
+    ])
+    return { request: q.ControllerRegistrationRequest, response: p.ControllerRegistrationResponse }
   },
-  {
-    apiKey: 70,
-    name: 'ControllerRegistration',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./controller-registration-request.ts'),
-        import('./controller-registration-response.ts'),
-      ])
-      return { request: q.ControllerRegistrationRequest, response: p.ControllerRegistrationResponse }
-    },
+}
+
+export const GetTelemetrySubscriptionsModule: ApiModule<
+  GetTelemetrySubscriptionsRequest,
+  GetTelemetrySubscriptionsResponse
+> = {
+  apiKey: 71,
+  name: 'GetTelemetrySubscriptions',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./get-telemetry-subscriptions-request.ts'),
+      import('./get-telemetry-subscriptions-response.ts'),
+    ])
+    return { request: q.GetTelemetrySubscriptionsRequest, response: p.GetTelemetrySubscriptionsResponse }
   },
-  {
-    apiKey: 71,
-    name: 'GetTelemetrySubscriptions',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./get-telemetry-subscriptions-request.ts'),
-        import('./get-telemetry-subscriptions-response.ts'),
-      ])
-      return { request: q.GetTelemetrySubscriptionsRequest, response: p.GetTelemetrySubscriptionsResponse }
-    },
+}
+
+export const PushTelemetryModule: ApiModule<PushTelemetryRequest, PushTelemetryResponse> = {
+  apiKey: 72,
+  name: 'PushTelemetry',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./push-telemetry-request.ts'), import('./push-telemetry-response.ts')])
+    return { request: q.PushTelemetryRequest, response: p.PushTelemetryResponse }
   },
-  {
-    apiKey: 72,
-    name: 'PushTelemetry',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./push-telemetry-request.ts'), import('./push-telemetry-response.ts')])
-      return { request: q.PushTelemetryRequest, response: p.PushTelemetryResponse }
-    },
+}
+
+export const AssignReplicasToDirsModule: ApiModule<AssignReplicasToDirsRequest, AssignReplicasToDirsResponse> = {
+  apiKey: 73,
+  name: 'AssignReplicasToDirs',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./assign-replicas-to-dirs-request.ts'),
+      import('./assign-replicas-to-dirs-response.ts'),
+    ])
+    return { request: q.AssignReplicasToDirsRequest, response: p.AssignReplicasToDirsResponse }
   },
-  {
-    apiKey: 73,
-    name: 'AssignReplicasToDirs',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./assign-replicas-to-dirs-request.ts'),
-        import('./assign-replicas-to-dirs-response.ts'),
-      ])
-      return { request: q.AssignReplicasToDirsRequest, response: p.AssignReplicasToDirsResponse }
-    },
+}
+
+export const ListConfigResourcesModule: ApiModule<ListConfigResourcesRequest, ListConfigResourcesResponse> = {
+  apiKey: 74,
+  name: 'ListConfigResources',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./list-config-resources-request.ts'),
+      import('./list-config-resources-response.ts'),
+    ])
+    return { request: q.ListConfigResourcesRequest, response: p.ListConfigResourcesResponse }
   },
-  {
-    apiKey: 74,
-    name: 'ListConfigResources',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./list-config-resources-request.ts'),
-        import('./list-config-resources-response.ts'),
-      ])
-      return { request: q.ListConfigResourcesRequest, response: p.ListConfigResourcesResponse }
-    },
-  },
+}
+
+export const DescribeTopicPartitionsModule: ApiModule<DescribeTopicPartitionsRequest, DescribeTopicPartitionsResponse> =
   {
     apiKey: 75,
     name: 'DescribeTopicPartitions',
@@ -717,177 +972,204 @@ export const API_MODULES: readonly ApiModule[] = [
       ])
       return { request: q.DescribeTopicPartitionsRequest, response: p.DescribeTopicPartitionsResponse }
     },
+  }
+
+export const ShareGroupHeartbeatModule: ApiModule<ShareGroupHeartbeatRequest, ShareGroupHeartbeatResponse> = {
+  apiKey: 76,
+  name: 'ShareGroupHeartbeat',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./share-group-heartbeat-request.ts'),
+      import('./share-group-heartbeat-response.ts'),
+    ])
+    return { request: q.ShareGroupHeartbeatRequest, response: p.ShareGroupHeartbeatResponse }
   },
-  {
-    apiKey: 76,
-    name: 'ShareGroupHeartbeat',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./share-group-heartbeat-request.ts'),
-        import('./share-group-heartbeat-response.ts'),
-      ])
-      return { request: q.ShareGroupHeartbeatRequest, response: p.ShareGroupHeartbeatResponse }
-    },
+}
+
+export const ShareGroupDescribeModule: ApiModule<ShareGroupDescribeRequest, ShareGroupDescribeResponse> = {
+  apiKey: 77,
+  name: 'ShareGroupDescribe',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./share-group-describe-request.ts'),
+      import('./share-group-describe-response.ts'),
+    ])
+    return { request: q.ShareGroupDescribeRequest, response: p.ShareGroupDescribeResponse }
   },
-  {
-    apiKey: 77,
-    name: 'ShareGroupDescribe',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./share-group-describe-request.ts'),
-        import('./share-group-describe-response.ts'),
-      ])
-      return { request: q.ShareGroupDescribeRequest, response: p.ShareGroupDescribeResponse }
-    },
+}
+
+export const ShareFetchModule: ApiModule<ShareFetchRequest, ShareFetchResponse> = {
+  apiKey: 78,
+  name: 'ShareFetch',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./share-fetch-request.ts'), import('./share-fetch-response.ts')])
+    return { request: q.ShareFetchRequest, response: p.ShareFetchResponse }
   },
-  {
-    apiKey: 78,
-    name: 'ShareFetch',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./share-fetch-request.ts'), import('./share-fetch-response.ts')])
-      return { request: q.ShareFetchRequest, response: p.ShareFetchResponse }
-    },
+}
+
+export const ShareAcknowledgeModule: ApiModule<ShareAcknowledgeRequest, ShareAcknowledgeResponse> = {
+  apiKey: 79,
+  name: 'ShareAcknowledge',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./share-acknowledge-request.ts'),
+      import('./share-acknowledge-response.ts'),
+    ])
+    return { request: q.ShareAcknowledgeRequest, response: p.ShareAcknowledgeResponse }
   },
-  {
-    apiKey: 79,
-    name: 'ShareAcknowledge',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./share-acknowledge-request.ts'),
-        import('./share-acknowledge-response.ts'),
-      ])
-      return { request: q.ShareAcknowledgeRequest, response: p.ShareAcknowledgeResponse }
-    },
+}
+
+export const AddRaftVoterModule: ApiModule<AddRaftVoterRequest, AddRaftVoterResponse> = {
+  apiKey: 80,
+  name: 'AddRaftVoter',
+  load: async () => {
+    const [q, p] = await Promise.all([import('./add-raft-voter-request.ts'), import('./add-raft-voter-response.ts')])
+    return { request: q.AddRaftVoterRequest, response: p.AddRaftVoterResponse }
   },
-  {
-    apiKey: 80,
-    name: 'AddRaftVoter',
-    load: async () => {
-      const [q, p] = await Promise.all([import('./add-raft-voter-request.ts'), import('./add-raft-voter-response.ts')])
-      return { request: q.AddRaftVoterRequest, response: p.AddRaftVoterResponse }
-    },
+}
+
+export const RemoveRaftVoterModule: ApiModule<RemoveRaftVoterRequest, RemoveRaftVoterResponse> = {
+  apiKey: 81,
+  name: 'RemoveRaftVoter',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./remove-raft-voter-request.ts'),
+      import('./remove-raft-voter-response.ts'),
+    ])
+    return { request: q.RemoveRaftVoterRequest, response: p.RemoveRaftVoterResponse }
   },
-  {
-    apiKey: 81,
-    name: 'RemoveRaftVoter',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./remove-raft-voter-request.ts'),
-        import('./remove-raft-voter-response.ts'),
-      ])
-      return { request: q.RemoveRaftVoterRequest, response: p.RemoveRaftVoterResponse }
-    },
+}
+
+export const UpdateRaftVoterModule: ApiModule<UpdateRaftVoterRequest, UpdateRaftVoterResponse> = {
+  apiKey: 82,
+  name: 'UpdateRaftVoter',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./update-raft-voter-request.ts'),
+      import('./update-raft-voter-response.ts'),
+    ])
+    return { request: q.UpdateRaftVoterRequest, response: p.UpdateRaftVoterResponse }
   },
-  {
-    apiKey: 82,
-    name: 'UpdateRaftVoter',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./update-raft-voter-request.ts'),
-        import('./update-raft-voter-response.ts'),
-      ])
-      return { request: q.UpdateRaftVoterRequest, response: p.UpdateRaftVoterResponse }
-    },
+}
+
+export const InitializeShareGroupStateModule: ApiModule<
+  InitializeShareGroupStateRequest,
+  InitializeShareGroupStateResponse
+> = {
+  apiKey: 83,
+  name: 'InitializeShareGroupState',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./initialize-share-group-state-request.ts'),
+      import('./initialize-share-group-state-response.ts'),
+    ])
+    return { request: q.InitializeShareGroupStateRequest, response: p.InitializeShareGroupStateResponse }
   },
-  {
-    apiKey: 83,
-    name: 'InitializeShareGroupState',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./initialize-share-group-state-request.ts'),
-        import('./initialize-share-group-state-response.ts'),
-      ])
-      return { request: q.InitializeShareGroupStateRequest, response: p.InitializeShareGroupStateResponse }
-    },
+}
+
+export const ReadShareGroupStateModule: ApiModule<ReadShareGroupStateRequest, ReadShareGroupStateResponse> = {
+  apiKey: 84,
+  name: 'ReadShareGroupState',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./read-share-group-state-request.ts'),
+      import('./read-share-group-state-response.ts'),
+    ])
+    return { request: q.ReadShareGroupStateRequest, response: p.ReadShareGroupStateResponse }
   },
-  {
-    apiKey: 84,
-    name: 'ReadShareGroupState',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./read-share-group-state-request.ts'),
-        import('./read-share-group-state-response.ts'),
-      ])
-      return { request: q.ReadShareGroupStateRequest, response: p.ReadShareGroupStateResponse }
-    },
+}
+
+export const WriteShareGroupStateModule: ApiModule<WriteShareGroupStateRequest, WriteShareGroupStateResponse> = {
+  apiKey: 85,
+  name: 'WriteShareGroupState',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./write-share-group-state-request.ts'),
+      import('./write-share-group-state-response.ts'),
+    ])
+    return { request: q.WriteShareGroupStateRequest, response: p.WriteShareGroupStateResponse }
   },
-  {
-    apiKey: 85,
-    name: 'WriteShareGroupState',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./write-share-group-state-request.ts'),
-        import('./write-share-group-state-response.ts'),
-      ])
-      return { request: q.WriteShareGroupStateRequest, response: p.WriteShareGroupStateResponse }
-    },
+}
+
+export const DeleteShareGroupStateModule: ApiModule<DeleteShareGroupStateRequest, DeleteShareGroupStateResponse> = {
+  apiKey: 86,
+  name: 'DeleteShareGroupState',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./delete-share-group-state-request.ts'),
+      import('./delete-share-group-state-response.ts'),
+    ])
+    return { request: q.DeleteShareGroupStateRequest, response: p.DeleteShareGroupStateResponse }
   },
-  {
-    apiKey: 86,
-    name: 'DeleteShareGroupState',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./delete-share-group-state-request.ts'),
-        import('./delete-share-group-state-response.ts'),
-      ])
-      return { request: q.DeleteShareGroupStateRequest, response: p.DeleteShareGroupStateResponse }
-    },
+}
+
+export const ReadShareGroupStateSummaryModule: ApiModule<
+  ReadShareGroupStateSummaryRequest,
+  ReadShareGroupStateSummaryResponse
+> = {
+  apiKey: 87,
+  name: 'ReadShareGroupStateSummary',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./read-share-group-state-summary-request.ts'),
+      import('./read-share-group-state-summary-response.ts'),
+    ])
+    return { request: q.ReadShareGroupStateSummaryRequest, response: p.ReadShareGroupStateSummaryResponse }
   },
-  {
-    apiKey: 87,
-    name: 'ReadShareGroupStateSummary',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./read-share-group-state-summary-request.ts'),
-        import('./read-share-group-state-summary-response.ts'),
-      ])
-      return { request: q.ReadShareGroupStateSummaryRequest, response: p.ReadShareGroupStateSummaryResponse }
-    },
+}
+
+export const StreamsGroupHeartbeatModule: ApiModule<StreamsGroupHeartbeatRequest, StreamsGroupHeartbeatResponse> = {
+  apiKey: 88,
+  name: 'StreamsGroupHeartbeat',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./streams-group-heartbeat-request.ts'),
+      import('./streams-group-heartbeat-response.ts'),
+    ])
+    return { request: q.StreamsGroupHeartbeatRequest, response: p.StreamsGroupHeartbeatResponse }
   },
-  {
-    apiKey: 88,
-    name: 'StreamsGroupHeartbeat',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./streams-group-heartbeat-request.ts'),
-        import('./streams-group-heartbeat-response.ts'),
-      ])
-      return { request: q.StreamsGroupHeartbeatRequest, response: p.StreamsGroupHeartbeatResponse }
-    },
+}
+
+export const StreamsGroupDescribeModule: ApiModule<StreamsGroupDescribeRequest, StreamsGroupDescribeResponse> = {
+  apiKey: 89,
+  name: 'StreamsGroupDescribe',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./streams-group-describe-request.ts'),
+      import('./streams-group-describe-response.ts'),
+    ])
+    return { request: q.StreamsGroupDescribeRequest, response: p.StreamsGroupDescribeResponse }
   },
-  {
-    apiKey: 89,
-    name: 'StreamsGroupDescribe',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./streams-group-describe-request.ts'),
-        import('./streams-group-describe-response.ts'),
-      ])
-      return { request: q.StreamsGroupDescribeRequest, response: p.StreamsGroupDescribeResponse }
-    },
+}
+
+export const DescribeShareGroupOffsetsModule: ApiModule<
+  DescribeShareGroupOffsetsRequest,
+  DescribeShareGroupOffsetsResponse
+> = {
+  apiKey: 90,
+  name: 'DescribeShareGroupOffsets',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./describe-share-group-offsets-request.ts'),
+      import('./describe-share-group-offsets-response.ts'),
+    ])
+    return { request: q.DescribeShareGroupOffsetsRequest, response: p.DescribeShareGroupOffsetsResponse }
   },
-  {
-    apiKey: 90,
-    name: 'DescribeShareGroupOffsets',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./describe-share-group-offsets-request.ts'),
-        import('./describe-share-group-offsets-response.ts'),
-      ])
-      return { request: q.DescribeShareGroupOffsetsRequest, response: p.DescribeShareGroupOffsetsResponse }
-    },
+}
+
+export const AlterShareGroupOffsetsModule: ApiModule<AlterShareGroupOffsetsRequest, AlterShareGroupOffsetsResponse> = {
+  apiKey: 91,
+  name: 'AlterShareGroupOffsets',
+  load: async () => {
+    const [q, p] = await Promise.all([
+      import('./alter-share-group-offsets-request.ts'),
+      import('./alter-share-group-offsets-response.ts'),
+    ])
+    return { request: q.AlterShareGroupOffsetsRequest, response: p.AlterShareGroupOffsetsResponse }
   },
-  {
-    apiKey: 91,
-    name: 'AlterShareGroupOffsets',
-    load: async () => {
-      const [q, p] = await Promise.all([
-        import('./alter-share-group-offsets-request.ts'),
-        import('./alter-share-group-offsets-response.ts'),
-      ])
-      return { request: q.AlterShareGroupOffsetsRequest, response: p.AlterShareGroupOffsetsResponse }
-    },
-  },
+}
+
+export const DeleteShareGroupOffsetsModule: ApiModule<DeleteShareGroupOffsetsRequest, DeleteShareGroupOffsetsResponse> =
   {
     apiKey: 92,
     name: 'DeleteShareGroupOffsets',
@@ -898,5 +1180,96 @@ export const API_MODULES: readonly ApiModule[] = [
       ])
       return { request: q.DeleteShareGroupOffsetsRequest, response: p.DeleteShareGroupOffsetsResponse }
     },
-  },
+  }
+
+export const API_MODULES: readonly ApiModule[] = [
+  ProduceModule,
+  FetchModule,
+  ListOffsetsModule,
+  MetadataModule,
+  OffsetCommitModule,
+  OffsetFetchModule,
+  FindCoordinatorModule,
+  JoinGroupModule,
+  HeartbeatModule,
+  LeaveGroupModule,
+  SyncGroupModule,
+  DescribeGroupsModule,
+  ListGroupsModule,
+  SaslHandshakeModule,
+  ApiVersionsModule,
+  CreateTopicsModule,
+  DeleteTopicsModule,
+  DeleteRecordsModule,
+  InitProducerIdModule,
+  OffsetForLeaderEpochModule,
+  AddPartitionsToTxnModule,
+  AddOffsetsToTxnModule,
+  EndTxnModule,
+  WriteTxnMarkersModule,
+  TxnOffsetCommitModule,
+  DescribeAclsModule,
+  CreateAclsModule,
+  DeleteAclsModule,
+  DescribeConfigsModule,
+  AlterConfigsModule,
+  AlterReplicaLogDirsModule,
+  DescribeLogDirsModule,
+  SaslAuthenticateModule,
+  CreatePartitionsModule,
+  CreateDelegationTokenModule,
+  RenewDelegationTokenModule,
+  ExpireDelegationTokenModule,
+  DescribeDelegationTokenModule,
+  DeleteGroupsModule,
+  ElectLeadersModule,
+  IncrementalAlterConfigsModule,
+  AlterPartitionReassignmentsModule,
+  ListPartitionReassignmentsModule,
+  OffsetDeleteModule,
+  DescribeClientQuotasModule,
+  AlterClientQuotasModule,
+  DescribeUserScramCredentialsModule,
+  AlterUserScramCredentialsModule,
+  VoteModule,
+  BeginQuorumEpochModule,
+  EndQuorumEpochModule,
+  DescribeQuorumModule,
+  AlterPartitionModule,
+  UpdateFeaturesModule,
+  EnvelopeModule,
+  FetchSnapshotModule,
+  DescribeClusterModule,
+  DescribeProducersModule,
+  BrokerRegistrationModule,
+  BrokerHeartbeatModule,
+  UnregisterBrokerModule,
+  DescribeTransactionsModule,
+  ListTransactionsModule,
+  AllocateProducerIdsModule,
+  ConsumerGroupHeartbeatModule,
+  ConsumerGroupDescribeModule,
+  ControllerRegistrationModule,
+  GetTelemetrySubscriptionsModule,
+  PushTelemetryModule,
+  AssignReplicasToDirsModule,
+  ListConfigResourcesModule,
+  DescribeTopicPartitionsModule,
+  ShareGroupHeartbeatModule,
+  ShareGroupDescribeModule,
+  ShareFetchModule,
+  ShareAcknowledgeModule,
+  AddRaftVoterModule,
+  RemoveRaftVoterModule,
+  UpdateRaftVoterModule,
+  InitializeShareGroupStateModule,
+  ReadShareGroupStateModule,
+  WriteShareGroupStateModule,
+  DeleteShareGroupStateModule,
+  ReadShareGroupStateSummaryModule,
+  StreamsGroupHeartbeatModule,
+  StreamsGroupDescribeModule,
+  DescribeShareGroupOffsetsModule,
+  AlterShareGroupOffsetsModule,
+  DeleteShareGroupOffsetsModule,
 ]
