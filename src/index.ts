@@ -1,5 +1,16 @@
 // The public surface of kafkax: nothing else is public.
 
+import { clientChannels } from './client/channels.ts'
+import { consumerChannels } from './consumer/channels.ts'
+import { producerChannels } from './producer/channels.ts'
+
+export type { ConnectTrace, RequestTrace } from './client/channels.ts'
+export type { CommitTrace, FetchTrace, HandlerTrace, RebalanceTrace } from './consumer/channels.ts'
+export type { ProduceTrace } from './producer/channels.ts'
+
+/** Every tracing channel kafkax publishes (node:diagnostics_channel), by what it traces. */
+export const channels = { ...clientChannels, ...producerChannels, ...consumerChannels }
+
 export {
   type Acl,
   type AclFilter,
@@ -47,22 +58,13 @@ export {
   retry,
   timeout,
 } from './consumer/middleware.ts'
-export {
-  type CommitTrace,
-  type ConnectTrace,
-  channels,
-  type FetchTrace,
-  type HandlerTrace,
-  type ProduceTrace,
-  type RebalanceTrace,
-  type RequestTrace,
-} from './observability/channels.ts'
 export { jsonLogger, type LogLevel } from './observability/logger.ts'
-export { type OtelConsumerOptions, type OtelOptions, otelMiddleware, otelProducer } from './observability/otel.ts'
-export { prometheusMetrics } from './observability/prometheus.ts'
+// the adapters' own entry points are kafkax/otel and kafkax/prometheus; these names stay for compatibility
+export { type OtelConsumerOptions, type OtelOptions, otelMiddleware, otelProducer } from './otel/index.ts'
 export { PartitionerError, type PartitionerFunction, type PartitionerName } from './producer/partitioners.ts'
 export { type Acks, Producer, type ProducerOptions, type ProducerStats } from './producer/producer.ts'
 export type { Bytes, HeadersInput, ProducerRecord, RecordMetadata } from './producer/record.ts'
+export { prometheusMetrics } from './prometheus/index.ts'
 export { ErrorCode, type ErrorName } from './protocol/error-codes.ts'
 export {
   AuthenticationError,

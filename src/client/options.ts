@@ -5,7 +5,7 @@ import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { ConfigError } from '../protocol/errors.ts'
 import type { Connector } from './connector.ts'
 import type { RetryOptions } from './retry.ts'
-import { type SaslMechanism, type SaslOptions, saslMechanism } from './sasl/mechanism.ts'
+import { type SaslMechanism, type SaslOptions, saslMechanism } from './sasl/index.ts'
 
 export interface ClientOptions {
   /** Bootstrap brokers: `['host:port', ...]` or one comma-separated string. */

@@ -9,13 +9,13 @@
 import type { Cluster } from '../client/cluster.ts'
 import { STALE_METADATA_ERRORS } from '../client/metadata.ts'
 import type { RetryPolicy } from '../client/retry.ts'
-import { channels } from '../observability/channels.ts'
 import type { Logger } from '../observability/logger.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { KafkaxError, TimeoutError } from '../protocol/errors.ts'
 import { Produce } from '../protocol/messages/index.ts'
 import { decodeRecordBatches } from '../protocol/records/index.ts'
 import { type PartitionQueue, ProducerBatch, type RecordAccumulator } from './accumulator.ts'
+import { producerChannels as channels } from './channels.ts'
 import type { ProducerIdentity } from './idempotence.ts'
 
 export interface SenderOptions {

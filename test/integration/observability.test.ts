@@ -12,7 +12,7 @@ import { Admin } from '../../src/client/admin.ts'
 import { Consumer } from '../../src/consumer/consumer.ts'
 import type { Message } from '../../src/consumer/message.ts'
 import { jsonLogger } from '../../src/observability/logger.ts'
-import { otelMiddleware, otelProducer } from '../../src/observability/otel.ts'
+import { otelMiddleware, otelProducer } from '../../src/otel/index.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { brokers, SINGLE, USERS, uniqueTopic } from '../helpers/kafka.ts'
 

@@ -7,7 +7,8 @@
 // is read for the fields it starts with; a negative version is an error.
 
 import { ProtocolError } from '../errors.ts'
-import { type KafkaRecord, RecordBatchBuilder, type RecordInput } from './record-batch.ts'
+import { RecordBatchBuilder, type RecordInput } from './record-batch.ts'
+import type { KafkaRecord } from './types.ts'
 
 export type ControlType = 'ABORT' | 'COMMIT'
 

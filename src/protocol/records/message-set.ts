@@ -9,7 +9,7 @@ import { crc32 } from 'node:zlib'
 import { codecOf, decompress } from '../compression/index.ts'
 import { ProtocolError } from '../errors.ts'
 import { Reader } from '../primitives/index.ts'
-import type { KafkaRecord, RecordBatch } from './record-batch.ts'
+import type { KafkaRecord, RecordBatch } from './types.ts'
 
 const LOG_APPEND_TIME = 0x08
 

@@ -10,6 +10,9 @@ import { crc32c } from '../crc32c.ts'
 import { ProtocolError } from '../errors.ts'
 import { Reader, Writer } from '../primitives/index.ts'
 import { decodeLegacyEntry } from './message-set.ts'
+import type { KafkaRecord, RecordBatch, RecordHeader } from './types.ts'
+
+export type { KafkaRecord, RecordBatch, RecordHeader } from './types.ts'
 
 export const HEADER_SIZE = 61
 const NO_HEADERS: readonly RecordHeader[] = []
@@ -21,11 +24,6 @@ const MAGIC_OFFSET = 16
 const TRANSACTIONAL = 0x10
 const CONTROL = 0x20
 const LOG_APPEND_TIME = 0x08
-
-export interface RecordHeader {
-  key: string
-  value: Buffer | null
-}
 
 export interface RecordInput {
   key: Buffer | null
@@ -180,16 +178,6 @@ function writeInt64Number(buf: Buffer, v: number, at: number): void {
   buf.writeUInt32BE(v - high * 0x1_0000_0000, at + 4)
 }
 
-export interface KafkaRecord {
-  offset: bigint
-  timestamp: number
-  key: Buffer | null
-  value: Buffer | null
-  headers: RecordHeader[]
-  /** True on the record of a control batch (a transaction marker); legacy messages leave it out. */
-  control?: boolean
-}
-
 /**
  * A record decoded from a v2 batch. `offset` is computed on first read, so decoding does no bigint
  * arithmetic per record; key and value are views into the batch bytes (keep the fetch buffer alive).
@@ -208,23 +196,6 @@ export class BatchRecord implements KafkaRecord {
   get offset(): bigint {
     return this.baseOffset + BigInt(this.offsetDelta)
   }
-}
-
-export interface RecordBatch {
-  baseOffset: bigint
-  partitionLeaderEpoch: number
-  compression: CompressionCodec
-  logAppendTime: boolean
-  transactional: boolean
-  /** A control batch: its one record is a marker (see control.ts), never for the application. */
-  control: boolean
-  lastOffsetDelta: number
-  baseTimestamp: number
-  maxTimestamp: number
-  producerId: bigint
-  producerEpoch: number
-  baseSequence: number
-  records: KafkaRecord[]
 }
 
 export interface DecodeOptions {

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { inspect } from 'node:util'
-import { type SaslMechanism, saslMechanism } from '../../../src/client/sasl/mechanism.ts'
+import { type SaslMechanism, saslMechanism } from '../../../src/client/sasl/index.ts'
 import { oauthBearerMechanism, unsecuredJwt } from '../../../src/client/sasl/oauthbearer.ts'
 import { plainMechanism } from '../../../src/client/sasl/plain.ts'
 import { type ScramHash, scramMechanism } from '../../../src/client/sasl/scram.ts'

@@ -4,7 +4,8 @@
 import assert from 'node:assert/strict'
 import { tracingChannel } from 'node:diagnostics_channel'
 import { describe, it } from 'node:test'
-import { channels, traced } from '../../../src/observability/channels.ts'
+import { channels } from '../../../src/index.ts'
+import { traced } from '../../../src/observability/tracing.ts'
 
 function record(name: string) {
   const events: [string, object][] = []

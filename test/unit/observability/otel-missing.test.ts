@@ -16,7 +16,7 @@ it('otelMiddleware and otelProducer throw a ConfigError naming the missing packa
     return resolve.call(Module, request, ...rest)
   }
   try {
-    const { otelMiddleware, otelProducer } = await import('../../../src/observability/otel.ts')
+    const { otelMiddleware, otelProducer } = await import('../../../src/otel/index.ts')
     const missing = (e: Error) => e instanceof ConfigError && /npm install @opentelemetry\/api/.test(e.message)
     assert.throws(() => otelMiddleware(), missing)
     assert.throws(() => otelProducer({} as Parameters<typeof otelProducer>[0]), missing)

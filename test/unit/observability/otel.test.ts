@@ -20,7 +20,7 @@ import {
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
 import { ConsumedMessage, type HandlerContext } from '../../../src/consumer/message.ts'
-import { otelMiddleware, otelProducer } from '../../../src/observability/otel.ts'
+import { otelMiddleware, otelProducer } from '../../../src/otel/index.ts'
 import type { ProducerRecord, RecordMetadata } from '../../../src/producer/record.ts'
 import { normalizeRecord } from '../../../src/producer/record.ts'
 

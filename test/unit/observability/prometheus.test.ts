@@ -4,8 +4,8 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import type { ConsumerStats } from '../../../src/consumer/consumer.ts'
-import { type CollectedMetric, prometheusMetrics } from '../../../src/observability/prometheus.ts'
 import type { ProducerStats } from '../../../src/producer/producer.ts'
+import { type CollectedMetric, prometheusMetrics } from '../../../src/prometheus/index.ts'
 
 class TinyRegistry {
   readonly metrics = new Map<string, CollectedMetric>()
