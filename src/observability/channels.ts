@@ -64,14 +64,28 @@ export interface CommitTrace {
   error?: unknown
 }
 
+/**
+ * A tracing channel whose `hasSubscribers` works everywhere: Bun's TracingChannel lacks the getter
+ * (Node 20.13+ and Deno have it), which would leave every kafkax channel silent there.
+ */
+function tracing<C extends object>(name: string): TracingChannel<unknown, C> {
+  const channel = tracingChannel(name) as TracingChannel<unknown, C>
+  if (channel.hasSubscribers === undefined) {
+    const parts = [channel.start, channel.end, channel.asyncStart, channel.asyncEnd, channel.error]
+    Object.defineProperty(channel, 'hasSubscribers', { get: () => parts.some((part) => part.hasSubscribers) })
+  }
+  return channel
+}
+
+/** The kafkax:* tracing channels, by name (docs/observability.md lists each one's context). */
 export const channels = {
-  connect: tracingChannel('kafkax:connect') as TracingChannel<unknown, ConnectTrace>,
-  request: tracingChannel('kafkax:request') as TracingChannel<unknown, RequestTrace>,
-  produce: tracingChannel('kafkax:produce') as TracingChannel<unknown, ProduceTrace>,
-  fetch: tracingChannel('kafkax:fetch') as TracingChannel<unknown, FetchTrace>,
-  handler: tracingChannel('kafkax:handler') as TracingChannel<unknown, HandlerTrace>,
-  rebalance: tracingChannel('kafkax:rebalance') as TracingChannel<unknown, RebalanceTrace>,
-  commit: tracingChannel('kafkax:commit') as TracingChannel<unknown, CommitTrace>,
+  connect: tracing<ConnectTrace>('kafkax:connect'),
+  request: tracing<RequestTrace>('kafkax:request'),
+  produce: tracing<ProduceTrace>('kafkax:produce'),
+  fetch: tracing<FetchTrace>('kafkax:fetch'),
+  handler: tracing<HandlerTrace>('kafkax:handler'),
+  rebalance: tracing<RebalanceTrace>('kafkax:rebalance'),
+  commit: tracing<CommitTrace>('kafkax:commit'),
 }
 
 /**
