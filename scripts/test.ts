@@ -3,9 +3,8 @@
 // `npm test -- unit` or `-- integration` runs one part; extra arguments after it filter test files.
 
 import { spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
-import { join, relative } from 'node:path'
 import { ROOT, startSingle, stopAll } from './kafka/harness.ts'
+import { testFiles } from './test-files.ts'
 
 const [part = 'all', ...filters] = process.argv.slice(2)
 
@@ -19,17 +18,8 @@ function step(name: string, command: string, args: string[], env: NodeJS.Process
   }
 }
 
-function testFiles(dir: string): string[] {
-  const files: string[] = []
-  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.test.ts'))
-      files.push(relative(ROOT, join(entry.parentPath, entry.name)))
-  }
-  return files.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort()
-}
-
 function runTests(name: string, dir: string, env: NodeJS.ProcessEnv, concurrency: number): void {
-  const files = testFiles(dir)
+  const files = testFiles(ROOT, dir, filters)
   if (files.length === 0) throw new Error(`no test files under ${dir}`)
   step(
     name,
