@@ -10,6 +10,7 @@ import { errorCodeOf, kafkaError } from '../protocol/error-codes.ts'
 import { ConfigError, ConnectionError, KafkaError, KafkaxError, ProtocolError } from '../protocol/errors.ts'
 import type { AlterUserScramCredentialsRequest } from '../protocol/messages/generated/alter-user-scram-credentials-request.ts'
 import type { AlterUserScramCredentialsResponse } from '../protocol/messages/generated/alter-user-scram-credentials-response.ts'
+import type { ApiVersionsResponse } from '../protocol/messages/generated/api-versions-response.ts'
 import type { ConsumerGroupDescribeRequest } from '../protocol/messages/generated/consumer-group-describe-request.ts'
 import type { ConsumerGroupDescribeResponse } from '../protocol/messages/generated/consumer-group-describe-response.ts'
 import { ConsumerProtocolAssignment } from '../protocol/messages/generated/consumer-protocol-assignment.ts'
@@ -45,7 +46,9 @@ import type { ListGroupsResponse } from '../protocol/messages/generated/list-gro
 import type { OffsetDeleteRequest } from '../protocol/messages/generated/offset-delete-request.ts'
 import type { OffsetDeleteResponse } from '../protocol/messages/generated/offset-delete-response.ts'
 import {
+  API_KEYS,
   type Api,
+  ApiVersions,
   ListOffsets,
   loadApi,
   type MessageCodec,
@@ -56,6 +59,7 @@ import {
 import { EMPTY_BYTES, ZERO_UUID } from '../protocol/messages/runtime.ts'
 import { Reader } from '../protocol/primitives/index.ts'
 import { Cluster } from './cluster.ts'
+import { KAFKAX_VERSION } from './connection.ts'
 import { STALE_METADATA_ERRORS } from './metadata.ts'
 import type { ClientOptions } from './options.ts'
 
@@ -249,6 +253,33 @@ export interface ClusterDescription {
   clusterId: string
   controller: number
   brokers: { nodeId: number; host: string; port: number; rack: string | null }[]
+}
+
+/** One API as a broker announces it in ApiVersions, with the version kafkax speaks to it. */
+export interface BrokerApi {
+  apiKey: number
+  /** Kafka's name of the API (`Produce`, `Fetch`...); `Unknown(<key>)` for a key newer than kafkax. */
+  name: string
+  minVersion: number
+  maxVersion: number
+  /** The highest version both kafkax and the broker support; -1 when they have none in common. */
+  usable: number
+}
+
+/** The APIs one broker supports (as `kafka-broker-api-versions.sh` shows them). */
+export interface BrokerApiVersions {
+  nodeId: number
+  host: string
+  port: number
+  apis: BrokerApi[]
+}
+
+/** Feature flags (KIP-584): the levels the broker asked supports and the cluster-wide finalized ones. */
+export interface FeatureDescription {
+  /** Increases with every change of the finalized levels; -1 when unknown. */
+  finalizedEpoch: bigint
+  finalized: { name: string; minVersionLevel: number; maxVersionLevel: number }[]
+  supported: { name: string; minVersion: number; maxVersion: number }[]
 }
 
 export interface Acl {
@@ -973,6 +1004,48 @@ export class Admin {
       .map((b) => ({ nodeId: b.brokerId, host: b.host, port: b.port, rack: b.rack }))
       .sort((a, b) => a.nodeId - b.nodeId)
     return { clusterId: r.clusterId, controller: r.controllerId, brokers }
+  }
+
+  /** The finalized and supported feature levels (ApiVersions to any broker, as Java's describeFeatures). */
+  async describeFeatures(): Promise<FeatureDescription> {
+    await this.connect()
+    const r = await this.run(() => this.apiVersions('any'))
+    return {
+      finalizedEpoch: r.finalizedFeaturesEpoch,
+      finalized: r.finalizedFeatures.map(({ name, minVersionLevel, maxVersionLevel }) => ({
+        name,
+        minVersionLevel,
+        maxVersionLevel,
+      })),
+      supported: r.supportedFeatures.map(({ name, minVersion, maxVersion }) => ({ name, minVersion, maxVersion })),
+    }
+  }
+
+  /** Every broker's supported API versions, and the version kafkax uses for each with that broker. */
+  async brokerApiVersions(): Promise<BrokerApiVersions[]> {
+    const { brokers } = await this.describeCluster()
+    const apis = new Map((await Promise.all(API_KEYS.map(loadApi))).map((a) => [a.apiKey, a]))
+    return Promise.all(
+      brokers.map(async ({ nodeId, host, port }) => {
+        const r = await this.run(() => this.apiVersions(nodeId))
+        const list = r.apiKeys.map(({ apiKey, minVersion, maxVersion }) => {
+          const api = apis.get(apiKey)
+          const ours = api ? Math.min(api.request.latestStableVersion, maxVersion) : -1
+          const usable = api && ours >= Math.max(minVersion, api.request.minVersion) ? ours : -1
+          return { apiKey, name: api?.name ?? `Unknown(${apiKey})`, minVersion, maxVersion, usable }
+        })
+        return { nodeId, host, port, apis: list.sort((a, b) => a.apiKey - b.apiKey) }
+      }),
+    )
+  }
+
+  private async apiVersions(target: number | 'any'): Promise<ApiVersionsResponse> {
+    const r = await this.send(target, ApiVersions, () => ({
+      clientSoftwareName: 'kafkax',
+      clientSoftwareVersion: KAFKAX_VERSION,
+    }))
+    if (r.errorCode) throw kafkaError(r.errorCode, 'ApiVersions')
+    return r
   }
 
   async createAcls(acls: Acl[]): Promise<void> {

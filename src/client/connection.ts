@@ -14,7 +14,8 @@ import { type Api, ApiVersions, SaslAuthenticate, SaslHandshake } from '../proto
 import { type Connector, socketConnector } from './connector.ts'
 import type { SaslMechanism } from './sasl/mechanism.ts'
 
-const { version: KAFKAX_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string }
+/** This package's version, sent to brokers in ApiVersions. */
+export const { version: KAFKAX_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
 const UNSUPPORTED_VERSION = errorCodeOf('UNSUPPORTED_VERSION')
 

@@ -29,6 +29,8 @@ export interface LoadConfigOptions {
   file?: string
   /** Default `process.env`; pass `{}` to ignore the environment. */
   env?: Record<string, string | undefined>
+  /** How messages name the overrides layer (default 'overrides'; the CLI says 'command line'). */
+  overridesName?: string
   overrides?: {
     common?: Partial<ClientOptions>
     producer?: Partial<ProducerOptions>
@@ -128,7 +130,8 @@ export function loadConfig(options: LoadConfigOptions = {}): KafkaxConfig {
   if (options.file !== undefined) layers.push(readYaml(resolve(options.file), options.file, problems))
   layers.push(readEnv(options.env ?? process.env, problems))
   if (options.overrides) {
-    layers.push(validateLayer(options.overrides, { name: 'overrides', baseDir: process.cwd() }, problems))
+    const name = options.overridesName ?? 'overrides'
+    layers.push(validateLayer(options.overrides, { name, baseDir: process.cwd() }, problems))
   }
   if (problems.length > 0) fail(problems)
   const config = {
