@@ -85,7 +85,7 @@ export function parse(command: Command, argv: string[]): Parsed {
     return { values: values as Parsed['values'], positionals }
   } catch (error) {
     // node:util's messages name the option; keep their first sentence, without Node's error code
-    usageError(command, (error as Error).message.split('\n')[0])
+    usageError(command, (error as Error).message.split('\n')[0].split('. ')[0])
   }
 }
 
