@@ -1,4 +1,4 @@
-// npm test: typecheck, lint, a check that generated code is current, unit tests, then integration tests against a real Kafka broker
+// npm test: typecheck, lint, a check that generated code is current and the public API documented, unit tests, then integration tests against a real Kafka broker
 // (started here once for the whole run and stopped at the end, unless KAFKA_BROKERS names one).
 // `npm test -- unit` or `-- integration` runs one part; extra arguments after it filter test files.
 
@@ -50,6 +50,7 @@ try {
     step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'])
     step('lint', process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '.'])
     step('generated code up to date', process.execPath, ['--import', 'tsx', 'scripts/generate/index.ts', '--check'])
+    step('API reference: doc comments', process.execPath, ['--import', 'tsx', 'scripts/api-docs.ts', '--check'])
   }
   if (part === 'all' || part === 'unit') runTests('unit tests', 'test/unit', process.env, 2)
   if (part === 'all' || part === 'integration') await integration()

@@ -116,18 +116,27 @@ const SCRAM_MECHANISMS = {
 /** ListOffsets' special timestamps. */
 const OFFSET_SPECS = { latest: -1n, earliest: -2n, 'max-timestamp': -3n } as const
 
+/** Where a config value comes from (DescribeConfigs' ConfigSource). */
 export type ConfigSource = (typeof CONFIG_SOURCES)[number]
+/** What a config belongs to: a topic, a broker, a broker's loggers, client metrics or a group. */
 export type ConfigResourceType = keyof typeof CONFIG_RESOURCE_TYPES
+/** What an ACL protects. */
 export type AclResourceType = Exclude<(typeof ACL_RESOURCE_TYPES)[number], 'unknown'>
+/** How an ACL's resource name matches: exactly (`literal`), as a prefix, or (filters) any or `match`. */
 export type AclPatternType = Exclude<(typeof ACL_PATTERN_TYPES)[number], 'unknown'>
+/** The operation an ACL allows or denies. */
 export type AclOperation = Exclude<(typeof ACL_OPERATIONS)[number], 'unknown'>
+/** Whether an ACL allows or denies. */
 export type AclPermission = Exclude<(typeof ACL_PERMISSIONS)[number], 'unknown'>
+/** IncrementalAlterConfigs operations: `append` and `subtract` work on list values. */
 export type AlterConfigOp = (typeof ALTER_CONFIG_OPS)[number]
+/** The SCRAM mechanisms Kafka stores credentials for. */
 export type ScramMechanism = keyof typeof SCRAM_MECHANISMS
 
 // ---------------------------------------------------------------------------------------------
 // Arguments and results
 
+/** A topic to create: its size, or explicit replicas, and its configs. */
 export interface NewTopic {
   topic: string
   /** Default -1: the broker's num.partitions (ignored with `replicaAssignment`). */
@@ -139,6 +148,7 @@ export interface NewTopic {
   configs?: Record<string, string>
 }
 
+/** A created topic, with the broker's defaults filled in. */
 export interface CreatedTopic {
   topic: string
   topicId: string
@@ -146,6 +156,7 @@ export interface CreatedTopic {
   replicationFactor: number
 }
 
+/** One partition of a described topic: leader, replicas and in-sync replicas. */
 export interface PartitionDescription {
   partition: number
   /** -1 while the partition has no leader. */
@@ -156,6 +167,7 @@ export interface PartitionDescription {
   offline: number[]
 }
 
+/** A topic as Metadata describes it. */
 export interface TopicDescription {
   topic: string
   topicId: string
@@ -163,6 +175,7 @@ export interface TopicDescription {
   partitions: PartitionDescription[]
 }
 
+/** Partitions to add to a topic. */
 export interface NewPartitions {
   topic: string
   /** The total number of partitions wanted (more than today). */
@@ -171,12 +184,14 @@ export interface NewPartitions {
   assignments?: number[][]
 }
 
+/** Something that has configs. */
 export interface ConfigResource {
   type: ConfigResourceType
   /** Topic name, broker id (`'1'`; `''` for the cluster-wide default), group id... */
   name: string
 }
 
+/** One config value as DescribeConfigs answers it. */
 export interface ConfigEntry {
   name: string
   /** null when unset or sensitive. */
@@ -188,12 +203,15 @@ export interface ConfigEntry {
   default: boolean
 }
 
+/** The changes to one resource's configs. */
 export interface AlterConfigsResource extends ConfigResource {
   ops: { key: string; op: AlterConfigOp; value?: string }[]
 }
 
+/** Which offset `listOffsets` looks up: the earliest, the latest, the record with the highest timestamp, or the first at or after a time. */
 export type OffsetSpec = 'earliest' | 'latest' | 'max-timestamp' | { timestamp: number }
 
+/** An offset `listOffsets` found. */
 export interface PartitionOffset {
   partition: number
   offset: bigint
@@ -201,6 +219,7 @@ export interface PartitionOffset {
   timestamp: number
 }
 
+/** A group as ListGroups lists it. */
 export interface ListedGroup {
   groupId: string
   protocolType: string
@@ -210,6 +229,7 @@ export interface ListedGroup {
   type: string
 }
 
+/** A member of a described group. */
 export interface GroupMember {
   memberId: string
   groupInstanceId: string | null
@@ -223,6 +243,7 @@ export interface GroupMember {
   memberAssignment: Buffer
 }
 
+/** A consumer group: its state, protocol and members. */
 export interface GroupDescription {
   groupId: string
   /** 'classic', or 'consumer' for groups of the KIP-848 protocol. */
@@ -234,6 +255,7 @@ export interface GroupDescription {
   members: GroupMember[]
 }
 
+/** A group's committed offset of one partition. */
 export interface CommittedOffset {
   topic: string
   partition: number
@@ -241,6 +263,7 @@ export interface CommittedOffset {
   metadata: string | null
 }
 
+/** How far a group is behind on one partition (`groupLag`). */
 export interface PartitionLag {
   topic: string
   partition: number
@@ -249,6 +272,7 @@ export interface PartitionLag {
   lag: bigint
 }
 
+/** The cluster id, the controller and the brokers. */
 export interface ClusterDescription {
   clusterId: string
   controller: number
@@ -282,6 +306,7 @@ export interface FeatureDescription {
   supported: { name: string; minVersion: number; maxVersion: number }[]
 }
 
+/** An access control entry: who may (or may not) do what on which resource, from which host. */
 export interface Acl {
   resourceType: AclResourceType
   resourceName: string
@@ -306,6 +331,7 @@ export interface AclFilter {
   permission?: AclPermission
 }
 
+/** A SCRAM credential to create or replace. */
 export interface ScramUpsertion {
   user: string
   mechanism: ScramMechanism
@@ -488,6 +514,7 @@ export class Admin {
     })
   }
 
+  /** Deletes topics; resolves once the controller has deleted them (within `timeoutMs`). */
   async deleteTopics(topics: string[], options: { timeoutMs?: number } = {}): Promise<void> {
     names('deleteTopics', topics)
     const timeoutMs = timeout('deleteTopics', options.timeoutMs)
@@ -519,6 +546,7 @@ export class Admin {
       .sort()
   }
 
+  /** Partitions, leaders and replicas of each topic, in the order asked. */
   async describeTopics(topics: string[]): Promise<TopicDescription[]> {
     names('describeTopics', topics)
     await this.connect()
@@ -992,6 +1020,7 @@ export class Admin {
   // ------------------------------------------------------------------------------------------
   // Cluster, ACLs, SCRAM credentials
 
+  /** The cluster id, the controller and every broker (DescribeCluster). */
   async describeCluster(): Promise<ClusterDescription> {
     await this.connect()
     const api = await DescribeCluster()
@@ -1048,6 +1077,7 @@ export class Admin {
     return r
   }
 
+  /** Creates ACLs (an authorizer must be configured on the brokers). */
   async createAcls(acls: Acl[]): Promise<void> {
     list('createAcls', acls)
     const creations = acls.map((a, i) => aclCodes(`createAcls: acls[${i}]`, a, false))
@@ -1069,6 +1099,7 @@ export class Admin {
     })
   }
 
+  /** The ACLs that match `filter` (every ACL by default). */
   async describeAcls(filter: AclFilter = {}): Promise<Acl[]> {
     const f = aclCodes('describeAcls: filter', filter, true)
     await this.connect()
@@ -1159,6 +1190,7 @@ export class Admin {
     }))
   }
 
+  /** Deletes users' SCRAM credentials of the given mechanisms. */
   async deleteScramCredentials(credentials: { user: string; mechanism: ScramMechanism }[]): Promise<void> {
     list('deleteScramCredentials', credentials)
     credentials.forEach((c, i) => {

@@ -18,12 +18,14 @@ import { isPlainObject, type Layer, type Tree, validateLayer } from './validate.
 /** The YAML parser, loaded on first use: importing kafkax does not pay for it. */
 const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml')
 
+/** What loadConfig returns: options for each client, ready for its constructor. */
 export interface KafkaxConfig {
   producer: ProducerOptions
   consumer: ConsumerOptions
   admin: ClientOptions
 }
 
+/** Where loadConfig reads from, above the built-in defaults. */
 export interface LoadConfigOptions {
   /** A YAML file with the layout of defaults.yaml: `common`, `producer`, `consumer`, `admin`. */
   file?: string

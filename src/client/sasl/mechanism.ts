@@ -7,6 +7,7 @@ import { oauthBearerMechanism } from './oauthbearer.ts'
 import { plainMechanism } from './plain.ts'
 import { scramMechanism } from './scram.ts'
 
+/** A SASL mechanism: its name for SaslHandshake and the exchange of SaslAuthenticate messages. */
 export interface SaslMechanism {
   /** As sent in SaslHandshake: 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER', ... */
   readonly name: string
@@ -17,6 +18,7 @@ export interface SaslMechanism {
   authenticate(send: (clientBytes: Buffer) => Promise<Buffer>): Promise<void>
 }
 
+/** What an OAUTHBEARER token provider returns. */
 export interface OAuthBearerToken {
   /** The bearer token, e.g. a JWT. */
   value: string
@@ -27,7 +29,11 @@ export interface OAuthBearerToken {
 /** `mechanism` is case-insensitive (options may come from YAML or the environment). */
 export type SaslOptions =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
-  | { mechanism: 'oauthbearer'; oauthBearerProvider: () => Promise<OAuthBearerToken> }
+  | {
+      mechanism: 'oauthbearer'
+      /** Called for a token at every authentication and re-authentication. */
+      oauthBearerProvider: () => Promise<OAuthBearerToken>
+    }
   | { mechanism: 'custom'; custom: SaslMechanism }
 
 /** Validates the options once and returns the mechanism; throws ConfigError. */

@@ -22,6 +22,7 @@ const TRANSACTIONAL = 0x10
 const CONTROL = 0x20
 const LOG_APPEND_TIME = 0x08
 
+/** A record header: a key and a value (null allowed), in the order the producer wrote them. */
 export interface RecordHeader {
   key: string
   value: Buffer | null
