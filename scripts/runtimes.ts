@@ -10,7 +10,17 @@
 // `npm:kafkax` specifiers instead of bare `kafkax`. Each runtime then runs the demo (scripts/demo.ts).
 
 import { type SpawnSyncOptions, spawnSync } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs'
+import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { ROOT, SINGLE, startSingle, stopAll, TLS_DIR } from './kafka/harness.ts'
 import { testFiles } from './test-files.ts'
@@ -103,11 +113,13 @@ function unit(names: string[], filters: string[]): void {
   }
 }
 
-/** Packs kafkax and installs the tarball into a fresh project with the smoke tests; returns the project. */
+/**
+ * Packs kafkax and installs the tarball into a fresh project with the smoke tests; returns the project.
+ * It lives outside the repository, whose node_modules would otherwise resolve what the project lacks.
+ */
 function smokeProject(): string {
-  const dir = join(TMP, 'smoke')
-  rmSync(dir, { recursive: true, force: true })
-  mkdirSync(join(dir, 'npm-specifiers'), { recursive: true })
+  const dir = mkdtempSync(join(tmpdir(), 'kafkax-smoke-'))
+  mkdirSync(join(dir, 'npm-specifiers'))
   run('npm', ['run', 'build'])
   run('npm', ['pack', '--pack-destination', dir, '--silent'])
   const { version } = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8')) as { version: string }
@@ -162,6 +174,7 @@ async function smoke(names: string[]): Promise<void> {
     }
   } finally {
     if (started) await stopAll()
+    rmSync(project, { recursive: true, force: true })
   }
 }
 
