@@ -48,7 +48,9 @@ export const cluster: Command = {
           process.stdout.write(`${b.host}:${b.port} (id: ${b.nodeId}) -> (\n`)
           for (const api of b.apis) {
             const usable = api.usable < 0 ? 'UNUSABLE' : `usable: ${api.usable}`
-            process.stdout.write(`\t${api.name}(${api.apiKey}): ${api.minVersion} to ${api.maxVersion} [${usable}],\n`)
+            // as kafka-broker-api-versions.sh: `min to max`, or `min` alone when they are equal
+            const range = api.minVersion === api.maxVersion ? api.minVersion : `${api.minVersion} to ${api.maxVersion}`
+            process.stdout.write(`\t${api.name}(${api.apiKey}): ${range} [${usable}],\n`)
           }
           process.stdout.write(')\n')
         }
