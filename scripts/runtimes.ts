@@ -22,7 +22,7 @@ import {
 } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
-import { ROOT, SINGLE, startSingle, stopAll, TLS_DIR } from './kafka/harness.ts'
+import { brokerForRun, ROOT, SINGLE, TLS_DIR } from './kafka/harness.ts'
 import { testFiles } from './test-files.ts'
 
 interface Runtime {
@@ -141,13 +141,7 @@ function smokeProject(): string {
 
 async function smoke(names: string[]): Promise<void> {
   const project = smokeProject()
-  const env = { ...process.env }
-  let started = false
-  if (!env.KAFKA_BROKERS) {
-    const broker = await startSingle()
-    started = broker.started
-    env.KAFKA_BROKERS = broker.bootstrap
-  }
+  const { env, done } = await brokerForRun()
   env.KAFKAX_SMOKE_SASL_SSL ??= `127.0.0.1:${SINGLE.saslSsl}`
   env.KAFKAX_SMOKE_CA_FILE ??= join(TLS_DIR, 'ca.pem')
   try {
@@ -173,7 +167,7 @@ async function smoke(names: string[]): Promise<void> {
       run(bin, args[kind], { env, timeout: 5 * 60_000 })
     }
   } finally {
-    if (started) await stopAll()
+    await done()
     rmSync(project, { recursive: true, force: true })
   }
 }

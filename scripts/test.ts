@@ -3,7 +3,7 @@
 // `npm test -- unit` or `-- integration` runs one part; extra arguments after it filter test files.
 
 import { spawnSync } from 'node:child_process'
-import { ROOT, startSingle, stopAll } from './kafka/harness.ts'
+import { brokerForRun, ROOT } from './kafka/harness.ts'
 import { testFiles } from './test-files.ts'
 
 const [part = 'all', ...filters] = process.argv.slice(2)
@@ -30,18 +30,12 @@ function runTests(name: string, dir: string, env: NodeJS.ProcessEnv, concurrency
 }
 
 async function integration(): Promise<void> {
-  const env = { ...process.env }
-  let started = false
-  if (!env.KAFKA_BROKERS) {
-    const broker = await startSingle()
-    started = broker.started
-    env.KAFKA_BROKERS = broker.bootstrap
-  }
+  const broker = await brokerForRun()
   try {
     // one file at a time: they share one broker, and the cluster tests need the machine's cores
-    runTests('integration tests', 'test/integration', env, 1)
+    runTests('integration tests', 'test/integration', broker.env, 1)
   } finally {
-    if (started) await stopAll()
+    await broker.done()
   }
 }
 
