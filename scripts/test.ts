@@ -1,11 +1,10 @@
-// npm test: typecheck, lint, a check that generated code is current, unit tests, then integration tests against a real Kafka broker
+// npm test: typecheck, lint, a check that generated code is current and the public API documented, unit tests, then integration tests against a real Kafka broker
 // (started here once for the whole run and stopped at the end, unless KAFKA_BROKERS names one).
 // `npm test -- unit` or `-- integration` runs one part; extra arguments after it filter test files.
 
 import { spawnSync } from 'node:child_process'
-import { readdirSync } from 'node:fs'
-import { join, relative } from 'node:path'
-import { ROOT, startSingle, stopAll } from './kafka/harness.ts'
+import { brokerForRun, ROOT } from './kafka/harness.ts'
+import { testFiles } from './test-files.ts'
 
 const [part = 'all', ...filters] = process.argv.slice(2)
 
@@ -19,17 +18,8 @@ function step(name: string, command: string, args: string[], env: NodeJS.Process
   }
 }
 
-function testFiles(dir: string): string[] {
-  const files: string[] = []
-  for (const entry of readdirSync(join(ROOT, dir), { withFileTypes: true, recursive: true })) {
-    if (entry.isFile() && entry.name.endsWith('.test.ts'))
-      files.push(relative(ROOT, join(entry.parentPath, entry.name)))
-  }
-  return files.filter((f) => filters.length === 0 || filters.some((x) => f.includes(x))).sort()
-}
-
 function runTests(name: string, dir: string, env: NodeJS.ProcessEnv, concurrency: number): void {
-  const files = testFiles(dir)
+  const files = testFiles(ROOT, dir, filters)
   if (files.length === 0) throw new Error(`no test files under ${dir}`)
   step(
     name,
@@ -40,18 +30,12 @@ function runTests(name: string, dir: string, env: NodeJS.ProcessEnv, concurrency
 }
 
 async function integration(): Promise<void> {
-  const env = { ...process.env }
-  let started = false
-  if (!env.KAFKA_BROKERS) {
-    const broker = await startSingle()
-    started = broker.started
-    env.KAFKA_BROKERS = broker.bootstrap
-  }
+  const broker = await brokerForRun()
   try {
     // one file at a time: they share one broker, and the cluster tests need the machine's cores
-    runTests('integration tests', 'test/integration', env, 1)
+    runTests('integration tests', 'test/integration', broker.env, 1)
   } finally {
-    if (started) await stopAll()
+    await broker.done()
   }
 }
 
@@ -60,6 +44,7 @@ try {
     step('typecheck', process.execPath, ['node_modules/typescript/bin/tsc', '-p', 'tsconfig.json'])
     step('lint', process.execPath, ['node_modules/@biomejs/biome/bin/biome', 'check', '.'])
     step('generated code up to date', process.execPath, ['--import', 'tsx', 'scripts/generate/index.ts', '--check'])
+    step('API reference: doc comments', process.execPath, ['--import', 'tsx', 'scripts/api-docs.ts', '--check'])
   }
   if (part === 'all' || part === 'unit') runTests('unit tests', 'test/unit', process.env, 2)
   if (part === 'all' || part === 'integration') await integration()

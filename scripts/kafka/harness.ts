@@ -470,6 +470,18 @@ export async function startSingle(): Promise<{ started: boolean; bootstrap: stri
   return { started: true, bootstrap }
 }
 
+/**
+ * The broker a test run uses: the one KAFKA_BROKERS names, else the single node (started when not
+ * running). `done()` stops what this call started; the returned env carries KAFKA_BROKERS.
+ */
+export async function brokerForRun(): Promise<{ env: NodeJS.ProcessEnv; done: () => Promise<void> }> {
+  const env = { ...process.env }
+  if (env.KAFKA_BROKERS) return { env, done: async () => {} }
+  const broker = await startSingle()
+  env.KAFKA_BROKERS = broker.bootstrap
+  return { env, done: () => (broker.started ? stopAll() : Promise.resolve()) }
+}
+
 export async function stopSingle(): Promise<void> {
   await stopDir(SINGLE_DIR)
 }

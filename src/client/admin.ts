@@ -9,11 +9,14 @@ import { promisify } from 'node:util'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { ConfigError, ConnectionError, KafkaError, KafkaxError, ProtocolError } from '../protocol/errors.ts'
 import type { AlterUserScramCredentialsRequest } from '../protocol/messages/generated/alter-user-scram-credentials-request.ts'
+import type { ApiVersionsResponse } from '../protocol/messages/generated/api-versions-response.ts'
 import { ConsumerProtocolAssignment } from '../protocol/messages/generated/consumer-protocol-assignment.ts'
 import { ConsumerProtocolSubscription } from '../protocol/messages/generated/consumer-protocol-subscription.ts'
 import {
   AlterUserScramCredentialsModule,
+  API_KEYS,
   type Api,
+  ApiVersions,
   ConsumerGroupDescribeModule,
   CreateAclsModule,
   CreatePartitionsModule,
@@ -40,6 +43,7 @@ import {
 import { EMPTY_BYTES, ZERO_UUID } from '../protocol/messages/runtime.ts'
 import { Reader } from '../protocol/primitives/index.ts'
 import { Cluster } from './cluster.ts'
+import { KAFKAX_VERSION } from './connection.ts'
 import { STALE_METADATA_ERRORS } from './metadata.ts'
 import type { ClientOptions } from './options.ts'
 
@@ -96,18 +100,27 @@ const SCRAM_MECHANISMS = {
 /** ListOffsets' special timestamps. */
 const OFFSET_SPECS = { latest: -1n, earliest: -2n, 'max-timestamp': -3n } as const
 
+/** Where a config value comes from (DescribeConfigs' ConfigSource). */
 export type ConfigSource = (typeof CONFIG_SOURCES)[number]
+/** What a config belongs to: a topic, a broker, a broker's loggers, client metrics or a group. */
 export type ConfigResourceType = keyof typeof CONFIG_RESOURCE_TYPES
+/** What an ACL protects. */
 export type AclResourceType = Exclude<(typeof ACL_RESOURCE_TYPES)[number], 'unknown'>
+/** How an ACL's resource name matches: exactly (`literal`), as a prefix, or (filters) any or `match`. */
 export type AclPatternType = Exclude<(typeof ACL_PATTERN_TYPES)[number], 'unknown'>
+/** The operation an ACL allows or denies. */
 export type AclOperation = Exclude<(typeof ACL_OPERATIONS)[number], 'unknown'>
+/** Whether an ACL allows or denies. */
 export type AclPermission = Exclude<(typeof ACL_PERMISSIONS)[number], 'unknown'>
+/** IncrementalAlterConfigs operations: `append` and `subtract` work on list values. */
 export type AlterConfigOp = (typeof ALTER_CONFIG_OPS)[number]
+/** The SCRAM mechanisms Kafka stores credentials for. */
 export type ScramMechanism = keyof typeof SCRAM_MECHANISMS
 
 // ---------------------------------------------------------------------------------------------
 // Arguments and results
 
+/** A topic to create: its size, or explicit replicas, and its configs. */
 export interface NewTopic {
   topic: string
   /** Default -1: the broker's num.partitions (ignored with `replicaAssignment`). */
@@ -119,6 +132,7 @@ export interface NewTopic {
   configs?: Record<string, string>
 }
 
+/** A created topic, with the broker's defaults filled in. */
 export interface CreatedTopic {
   topic: string
   topicId: string
@@ -126,6 +140,7 @@ export interface CreatedTopic {
   replicationFactor: number
 }
 
+/** One partition of a described topic: leader, replicas and in-sync replicas. */
 export interface PartitionDescription {
   partition: number
   /** -1 while the partition has no leader. */
@@ -136,6 +151,7 @@ export interface PartitionDescription {
   offline: number[]
 }
 
+/** A topic as Metadata describes it. */
 export interface TopicDescription {
   topic: string
   topicId: string
@@ -143,6 +159,7 @@ export interface TopicDescription {
   partitions: PartitionDescription[]
 }
 
+/** Partitions to add to a topic. */
 export interface NewPartitions {
   topic: string
   /** The total number of partitions wanted (more than today). */
@@ -151,12 +168,14 @@ export interface NewPartitions {
   assignments?: number[][]
 }
 
+/** Something that has configs. */
 export interface ConfigResource {
   type: ConfigResourceType
   /** Topic name, broker id (`'1'`; `''` for the cluster-wide default), group id... */
   name: string
 }
 
+/** One config value as DescribeConfigs answers it. */
 export interface ConfigEntry {
   name: string
   /** null when unset or sensitive. */
@@ -168,12 +187,15 @@ export interface ConfigEntry {
   default: boolean
 }
 
+/** The changes to one resource's configs. */
 export interface AlterConfigsResource extends ConfigResource {
   ops: { key: string; op: AlterConfigOp; value?: string }[]
 }
 
+/** Which offset `listOffsets` looks up: the earliest, the latest, the record with the highest timestamp, or the first at or after a time. */
 export type OffsetSpec = 'earliest' | 'latest' | 'max-timestamp' | { timestamp: number }
 
+/** An offset `listOffsets` found. */
 export interface PartitionOffset {
   partition: number
   offset: bigint
@@ -181,6 +203,7 @@ export interface PartitionOffset {
   timestamp: number
 }
 
+/** A group as ListGroups lists it. */
 export interface ListedGroup {
   groupId: string
   protocolType: string
@@ -190,6 +213,7 @@ export interface ListedGroup {
   type: string
 }
 
+/** A member of a described group. */
 export interface GroupMember {
   memberId: string
   groupInstanceId: string | null
@@ -203,6 +227,7 @@ export interface GroupMember {
   memberAssignment: Buffer
 }
 
+/** A consumer group: its state, protocol and members. */
 export interface GroupDescription {
   groupId: string
   /** 'classic', or 'consumer' for groups of the KIP-848 protocol. */
@@ -214,6 +239,7 @@ export interface GroupDescription {
   members: GroupMember[]
 }
 
+/** A group's committed offset of one partition. */
 export interface CommittedOffset {
   topic: string
   partition: number
@@ -221,6 +247,7 @@ export interface CommittedOffset {
   metadata: string | null
 }
 
+/** How far a group is behind on one partition (`groupLag`). */
 export interface PartitionLag {
   topic: string
   partition: number
@@ -229,12 +256,41 @@ export interface PartitionLag {
   lag: bigint
 }
 
+/** The cluster id, the controller and the brokers. */
 export interface ClusterDescription {
   clusterId: string
   controller: number
   brokers: { nodeId: number; host: string; port: number; rack: string | null }[]
 }
 
+/** One API as a broker announces it in ApiVersions, with the version kafkax speaks to it. */
+export interface BrokerApi {
+  apiKey: number
+  /** Kafka's name of the API (`Produce`, `Fetch`...); `Unknown(<key>)` for a key newer than kafkax. */
+  name: string
+  minVersion: number
+  maxVersion: number
+  /** The highest version both kafkax and the broker support; -1 when they have none in common. */
+  usable: number
+}
+
+/** The APIs one broker supports (as `kafka-broker-api-versions.sh` shows them). */
+export interface BrokerApiVersions {
+  nodeId: number
+  host: string
+  port: number
+  apis: BrokerApi[]
+}
+
+/** Feature flags (KIP-584): the levels the broker asked supports and the cluster-wide finalized ones. */
+export interface FeatureDescription {
+  /** Increases with every change of the finalized levels; -1 when unknown. */
+  finalizedEpoch: bigint
+  finalized: { name: string; minVersionLevel: number; maxVersionLevel: number }[]
+  supported: { name: string; minVersion: number; maxVersion: number }[]
+}
+
+/** An access control entry: who may (or may not) do what on which resource, from which host. */
 export interface Acl {
   resourceType: AclResourceType
   resourceName: string
@@ -259,6 +315,7 @@ export interface AclFilter {
   permission?: AclPermission
 }
 
+/** A SCRAM credential to create or replace. */
 export interface ScramUpsertion {
   user: string
   mechanism: ScramMechanism
@@ -442,6 +499,7 @@ export class Admin {
     })
   }
 
+  /** Deletes topics; resolves once the controller has deleted them (within `timeoutMs`). */
   async deleteTopics(topics: string[], options: { timeoutMs?: number } = {}): Promise<void> {
     names('deleteTopics', topics)
     const timeoutMs = timeout('deleteTopics', options.timeoutMs)
@@ -473,6 +531,7 @@ export class Admin {
       .sort()
   }
 
+  /** Partitions, leaders and replicas of each topic, in the order asked. */
   async describeTopics(topics: string[]): Promise<TopicDescription[]> {
     names('describeTopics', topics)
     await this.connect()
@@ -946,6 +1005,7 @@ export class Admin {
   // ------------------------------------------------------------------------------------------
   // Cluster, ACLs, SCRAM credentials
 
+  /** The cluster id, the controller and every broker (DescribeCluster). */
   async describeCluster(): Promise<ClusterDescription> {
     await this.connect()
     const api = await DescribeCluster()
@@ -960,6 +1020,49 @@ export class Admin {
     return { clusterId: r.clusterId, controller: r.controllerId, brokers }
   }
 
+  /** The finalized and supported feature levels (ApiVersions to any broker, as Java's describeFeatures). */
+  async describeFeatures(): Promise<FeatureDescription> {
+    await this.connect()
+    const r = await this.run(() => this.apiVersions('any'))
+    return {
+      finalizedEpoch: r.finalizedFeaturesEpoch,
+      finalized: r.finalizedFeatures.map(({ name, minVersionLevel, maxVersionLevel }) => ({
+        name,
+        minVersionLevel,
+        maxVersionLevel,
+      })),
+      supported: r.supportedFeatures.map(({ name, minVersion, maxVersion }) => ({ name, minVersion, maxVersion })),
+    }
+  }
+
+  /** Every broker's supported API versions, and the version kafkax uses for each with that broker. */
+  async brokerApiVersions(): Promise<BrokerApiVersions[]> {
+    const { brokers } = await this.describeCluster()
+    const apis = new Map((await Promise.all(API_KEYS.map(loadApi))).map((a) => [a.apiKey, a]))
+    return Promise.all(
+      brokers.map(async ({ nodeId, host, port }) => {
+        const r = await this.run(() => this.apiVersions(nodeId))
+        const list = r.apiKeys.map(({ apiKey, minVersion, maxVersion }) => {
+          const api = apis.get(apiKey)
+          const ours = api ? Math.min(api.request.latestStableVersion, maxVersion) : -1
+          const usable = api && ours >= Math.max(minVersion, api.request.minVersion) ? ours : -1
+          return { apiKey, name: api?.name ?? `Unknown(${apiKey})`, minVersion, maxVersion, usable }
+        })
+        return { nodeId, host, port, apis: list.sort((a, b) => a.apiKey - b.apiKey) }
+      }),
+    )
+  }
+
+  private async apiVersions(target: number | 'any'): Promise<ApiVersionsResponse> {
+    const r = await this.send(target, ApiVersions, () => ({
+      clientSoftwareName: 'kafkax',
+      clientSoftwareVersion: KAFKAX_VERSION,
+    }))
+    if (r.errorCode) throw kafkaError(r.errorCode, 'ApiVersions')
+    return r
+  }
+
+  /** Creates ACLs (an authorizer must be configured on the brokers). */
   async createAcls(acls: Acl[]): Promise<void> {
     list('createAcls', acls)
     const creations = acls.map((a, i) => aclCodes(`createAcls: acls[${i}]`, a, false))
@@ -981,6 +1084,7 @@ export class Admin {
     })
   }
 
+  /** The ACLs that match `filter` (every ACL by default). */
   async describeAcls(filter: AclFilter = {}): Promise<Acl[]> {
     const f = aclCodes('describeAcls: filter', filter, true)
     await this.connect()
@@ -1071,6 +1175,7 @@ export class Admin {
     }))
   }
 
+  /** Deletes users' SCRAM credentials of the given mechanisms. */
   async deleteScramCredentials(credentials: { user: string; mechanism: ScramMechanism }[]): Promise<void> {
     list('deleteScramCredentials', credentials)
     credentials.forEach((c, i) => {

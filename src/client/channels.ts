@@ -1,6 +1,6 @@
 // The client layer's tracing channels (see observability/tracing.ts): connections and requests.
 
-import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel'
+import { tracing } from '../observability/tracing.ts'
 
 /** Opening a connection: socket, TLS, ApiVersions and SASL. */
 export interface ConnectTrace {
@@ -22,6 +22,6 @@ export interface RequestTrace {
 }
 
 export const clientChannels = {
-  connect: tracingChannel('kafkax:connect') as TracingChannel<unknown, ConnectTrace>,
-  request: tracingChannel('kafkax:request') as TracingChannel<unknown, RequestTrace>,
+  connect: tracing<ConnectTrace>('kafkax:connect'),
+  request: tracing<RequestTrace>('kafkax:request'),
 }

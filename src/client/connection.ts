@@ -15,7 +15,8 @@ import { clientChannels as channels } from './channels.ts'
 import { type Connector, socketConnector } from './connector.ts'
 import type { SaslMechanism } from './sasl/mechanism.ts'
 
-const { version: KAFKAX_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string }
+/** This package's version, sent to brokers in ApiVersions. */
+export const { version: KAFKAX_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
 export interface ConnectionOptions {
   host: string

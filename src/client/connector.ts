@@ -6,6 +6,7 @@ import { connect as netConnect } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { type ConnectionOptions as TlsConnectionOptions, connect as tlsConnect } from 'node:tls'
 
+/** What a Connector is asked to open: a broker's address, TLS options and a signal that aborts the attempt. */
 export interface ConnectTarget {
   host: string
   port: number

@@ -7,6 +7,7 @@ import type { Connector } from './connector.ts'
 import type { RetryOptions } from './retry.ts'
 import { type SaslMechanism, type SaslOptions, saslMechanism } from './sasl/index.ts'
 
+/** Options every client (Producer, Consumer, Admin) takes: where the brokers are and how to reach them. */
 export interface ClientOptions {
   /** Bootstrap brokers: `['host:port', ...]` or one comma-separated string. */
   brokers: string[] | string

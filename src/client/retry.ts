@@ -4,6 +4,7 @@
 
 import { ConfigError, KafkaxError } from '../protocol/errors.ts'
 
+/** Exponential backoff with jitter for retriable request errors. */
 export interface RetryOptions {
   /** Attempts in all, the first included (default 5). */
   maxAttempts?: number
@@ -19,6 +20,7 @@ export interface RetryOptions {
   deadlineMs?: number
 }
 
+/** Per-operation options of `RetryPolicy.run`. */
 export interface RetryRun {
   signal?: AbortSignal
   /** Decides which errors are worth another attempt; default: `error.retriable` of kafkax errors. */
@@ -36,6 +38,7 @@ function check(name: string, value: number | undefined, min: number, integer = f
   }
 }
 
+/** Runs an operation again after retriable errors, with exponential backoff, within a deadline. */
 export class RetryPolicy {
   readonly maxAttempts: number
   readonly initialDelayMs: number

@@ -1,5 +1,6 @@
 // A partition of a topic, and the key kafkax uses for it in maps (every layer above the client uses both).
 
+/** A partition of a topic. */
 export interface TopicPartition {
   topic: string
   partition: number

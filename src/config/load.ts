@@ -18,17 +18,21 @@ import { isPlainObject, type Layer, type Tree, validateLayer } from './validate.
 /** The YAML parser, loaded on first use: importing kafkax does not pay for it. */
 const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml')
 
+/** What loadConfig returns: options for each client, ready for its constructor. */
 export interface KafkaxConfig {
   producer: ProducerOptions
   consumer: ConsumerOptions
   admin: ClientOptions
 }
 
+/** Where loadConfig reads from, above the built-in defaults. */
 export interface LoadConfigOptions {
   /** A YAML file with the layout of defaults.yaml: `common`, `producer`, `consumer`, `admin`. */
   file?: string
   /** Default `process.env`; pass `{}` to ignore the environment. */
   env?: Record<string, string | undefined>
+  /** How messages name the overrides layer (default 'overrides'; the CLI says 'command line'). */
+  overridesName?: string
   overrides?: {
     common?: Partial<ClientOptions>
     producer?: Partial<ProducerOptions>
@@ -128,7 +132,8 @@ export function loadConfig(options: LoadConfigOptions = {}): KafkaxConfig {
   if (options.file !== undefined) layers.push(readYaml(resolve(options.file), options.file, problems))
   layers.push(readEnv(options.env ?? process.env, problems))
   if (options.overrides) {
-    layers.push(validateLayer(options.overrides, { name: 'overrides', baseDir: process.cwd() }, problems))
+    const name = options.overridesName ?? 'overrides'
+    layers.push(validateLayer(options.overrides, { name, baseDir: process.cwd() }, problems))
   }
   if (problems.length > 0) fail(problems)
   const config = {

@@ -1,8 +1,8 @@
 // The consumer's tracing channels (see observability/tracing.ts): fetches, handler runs,
 // rebalances and commits.
 
-import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel'
 import type { TopicPartition } from '../client/topic-partition.ts'
+import { tracing } from '../observability/tracing.ts'
 import type { Message } from './message.ts'
 
 /** One Fetch request to a broker, answer decoded and buffered (errors are handled inside: see kafkax:request). */
@@ -36,8 +36,8 @@ export interface CommitTrace {
 }
 
 export const consumerChannels = {
-  fetch: tracingChannel('kafkax:fetch') as TracingChannel<unknown, FetchTrace>,
-  handler: tracingChannel('kafkax:handler') as TracingChannel<unknown, HandlerTrace>,
-  rebalance: tracingChannel('kafkax:rebalance') as TracingChannel<unknown, RebalanceTrace>,
-  commit: tracingChannel('kafkax:commit') as TracingChannel<unknown, CommitTrace>,
+  fetch: tracing<FetchTrace>('kafkax:fetch'),
+  handler: tracing<HandlerTrace>('kafkax:handler'),
+  rebalance: tracing<RebalanceTrace>('kafkax:rebalance'),
+  commit: tracing<CommitTrace>('kafkax:commit'),
 }

@@ -5,6 +5,7 @@ import { ConfigError } from '../protocol/errors.ts'
 import { Consumer, type ConsumerOptions, type RunOptions } from './consumer.ts'
 import type { Handler, Middleware } from './message.ts'
 
+/** Topics and the handler (with its own middleware and options) that handles them. */
 export interface Route {
   topics: string[]
   handler: Handler
@@ -13,6 +14,7 @@ export interface Route {
   options?: Partial<ConsumerOptions>
 }
 
+/** Routes topics to handlers: one Consumer per route, started and stopped together. */
 export class ConsumerManager {
   private readonly routes: Route[] = []
   private readonly shared: Middleware[] = []

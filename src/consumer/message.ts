@@ -22,6 +22,7 @@ export interface Message {
   header(name: string): Buffer | null | undefined
 }
 
+/** What a handler gets beside the message. */
 export interface HandlerContext {
   /** Aborted when the consumer stops or the partition is revoked: long handlers should give up. */
   signal: AbortSignal
@@ -29,7 +30,9 @@ export interface HandlerContext {
   attempt: number
 }
 
+/** Handles one message; the consumer commits it once this returns (or its promise resolves). */
 export type Handler = (message: Message, context: HandlerContext) => unknown | Promise<unknown>
+/** Handles the messages of one partition at once (the consumer's `batch` option). */
 export type BatchHandler = (messages: Message[], context: HandlerContext) => unknown | Promise<unknown>
 
 /** Wraps a handler: `(next) => (message, context) => ...`. The first middleware added is outermost. */

@@ -50,6 +50,7 @@ function toError(value: unknown): Error {
 /** The last attempt retry() made for a delivery, keyed by the context it was given, for deadLetter(). */
 const attemptsMade = new WeakMap<HandlerContext, number>()
 
+/** Options of the retry middleware (the consumer's `retry` option). */
 export interface RetryMiddlewareOptions {
   /** Retries after the first attempt (default 3). */
   maxRetries?: number
@@ -105,9 +106,11 @@ export function retry(options: RetryMiddlewareOptions = {}): Middleware {
 
 /** Something that writes a record and resolves once the broker acknowledged it, like Producer. */
 export interface DeadLetterProducer {
+  /** Writes the record; resolves once the broker acknowledged it. */
   send(record: ProducerRecord): Promise<RecordMetadata>
 }
 
+/** Options of the dead-letter middleware (the consumer's `dlq` option). */
 export interface DeadLetterOptions {
   producer: DeadLetterProducer
   /** The dead-letter topic, or a function choosing it per message. */
@@ -176,6 +179,7 @@ export type { Logger }
 
 type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error'
 
+/** Options of the logging middleware. */
 export interface LoggingOptions {
   /** Level of the start and finish lines (default 'debug'). */
   level?: LogLevel

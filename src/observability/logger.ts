@@ -6,7 +6,8 @@
 import { format } from 'node:util'
 import { ConfigError } from '../protocol/errors.ts'
 
-type LogMethod = (...args: any[]) => void
+/** A logger method: pino's `(fields, message)` or console's `(...args)`. */
+export type LogMethod = (...args: any[]) => void
 
 /** A pino- or console-like logger: each method takes `(fields, text)`; missing ones are skipped. */
 export interface Logger {
@@ -19,6 +20,7 @@ export interface Logger {
   child?: (bindings: Record<string, unknown>) => Logger
 }
 
+/** The levels of KAFKAX_LOG_LEVEL and jsonLogger; `silent` logs nothing. */
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'silent'
 
 const LEVELS = ['trace', 'debug', 'info', 'warn', 'error'] as const

@@ -31,6 +31,7 @@ function otelApi(): typeof Otel {
   return api
 }
 
+/** Options of otelProducer. */
 export interface OtelOptions {
   /** Default: the global tracer provider's tracer named 'kafkax'. */
   tracer?: Otel.Tracer
@@ -41,6 +42,7 @@ export type TraceableProducer = Pick<Producer, 'send' | 'sendBatch' | 'publish' 
   readonly cluster: { readonly options: { readonly clientId: string } }
 }
 
+/** Options of otelMiddleware. */
 export interface OtelConsumerOptions extends OtelOptions {
   /** Recorded as messaging.consumer.group.name. */
   groupId?: string

@@ -1,6 +1,6 @@
 // The producer's tracing channel (see observability/tracing.ts): Produce requests.
 
-import { type TracingChannel, tracingChannel } from 'node:diagnostics_channel'
+import { tracing } from '../observability/tracing.ts'
 
 /** One Produce request: the batches of every partition it carries. */
 export interface ProduceTrace {
@@ -11,5 +11,5 @@ export interface ProduceTrace {
 }
 
 export const producerChannels = {
-  produce: tracingChannel('kafkax:produce') as TracingChannel<unknown, ProduceTrace>,
+  produce: tracing<ProduceTrace>('kafkax:produce'),
 }

@@ -7,6 +7,7 @@ import { crc32 } from 'node:zlib'
 import { ConfigError, KafkaxError, type KafkaxErrorOptions } from '../protocol/errors.ts'
 import { murmur2Partition } from './murmur2.ts'
 
+/** What a partitioner function sees of a record. */
 export interface PartitionerRecord {
   topic: string
   key: Buffer | null
@@ -16,6 +17,7 @@ export interface PartitionerRecord {
 /** Picks a partition in [0, partitionCount). */
 export type PartitionerFunction = (record: PartitionerRecord, partitionCount: number, topic: string) => number
 
+/** The built-in partitioners (see the README for each one's placement). */
 export type PartitionerName = 'murmur2' | 'crc32' | 'round-robin' | 'least-bytes' | 'hash'
 
 export interface Partitioner {

@@ -27,8 +27,10 @@ import {
 } from './record.ts'
 import { Sender } from './sender.ts'
 
+/** Acknowledgement the producer waits for: every in-sync replica (`all`, -1), the leader (1), none (0). */
 export type Acks = 'all' | 'leader' | 'none' | -1 | 0 | 1
 
+/** Options of the Producer, beside those of every client. */
 export interface ProducerOptions extends ClientOptions {
   /** 'all' (-1, default), 'leader' (1) or 'none' (0). */
   acks?: Acks
@@ -58,6 +60,7 @@ export interface ProducerOptions extends ClientOptions {
   logger?: Logger
 }
 
+/** Counters and gauges of a producer, from `stats()`. */
 export interface ProducerStats {
   records: number
   bytes: number
@@ -81,6 +84,10 @@ function integer(name: string, value: number | undefined, fallback: number, min:
   return value
 }
 
+/**
+ * Writes records to Kafka: batched per partition, compressed, one Produce request per broker.
+ * Connects on first use (or `connect()`); `close()` delivers what was accepted, then disconnects.
+ */
 export class Producer extends EventEmitter {
   readonly cluster: Cluster
   private readonly accumulator: RecordAccumulator
@@ -354,6 +361,7 @@ export class Producer extends EventEmitter {
     return performance.now() - started
   }
 
+  /** Counts of records, batches, bytes, errors and retries since the start, and what is buffered now. */
   stats(): ProducerStats {
     const s = this.sender.stats
     const { count, mean, max } = this.batchRecords.snapshot()

@@ -5,10 +5,13 @@
 import { ConfigError } from '../protocol/errors.ts'
 import type { RecordHeader } from '../protocol/records/index.ts'
 
+/** Keys, values and header values on the way in: text (UTF-8), bytes, or null. */
 export type Bytes = string | Buffer | Uint8Array | null
 
+/** Headers as an ordered list of `{ key, value }` (duplicates kept), or an object (a list value repeats the key). */
 export type HeadersInput = readonly { key: string; value: Bytes }[] | Record<string, Bytes | readonly Bytes[]>
 
+/** A record to send. */
 export interface ProducerRecord {
   topic: string
   key?: Bytes

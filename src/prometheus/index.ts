@@ -5,6 +5,7 @@
 import type { ConsumerStats } from '../consumer/consumer.ts'
 import type { ProducerStats } from '../producer/producer.ts'
 
+/** One sample of a metric, with its labels. */
 export interface MetricValue {
   value: number
   labels: Record<string, string>
@@ -17,6 +18,7 @@ export interface CollectedMetric {
   readonly help: string
   readonly type: 'counter' | 'gauge'
   readonly aggregator: 'sum'
+  /** The metric's current values. */
   get(): Promise<{ name: string; help: string; type: 'counter' | 'gauge'; aggregator: 'sum'; values: MetricValue[] }>
   /** The values are the clients' own counters: nothing to reset here. */
   reset(): void
@@ -24,12 +26,22 @@ export interface CollectedMetric {
 
 /** The part of prom-client's Registry used: `registerMetric` (prom-client's `register` or a `new Registry()`). */
 export interface MetricsRegistry {
+  /** Adds a metric to the registry. */
   registerMetric(metric: CollectedMetric): void
 }
 
+/** The clients to expose, and how to name and label their metrics. */
 export interface PrometheusOptions {
-  producer?: { stats(): ProducerStats }
-  consumer?: { stats(): ConsumerStats }
+  /** A Producer (or anything with its `stats()`). */
+  producer?: {
+    /** Read on each scrape. */
+    stats(): ProducerStats
+  }
+  /** A Consumer (or anything with its `stats()`). */
+  consumer?: {
+    /** Read on each scrape. */
+    stats(): ConsumerStats
+  }
   /** Labels on every value, e.g. `{ client_id: 'orders-api' }` to tell several clients apart. */
   labels?: Record<string, string>
   /** Default 'kafkax_'. */

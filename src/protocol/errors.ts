@@ -1,6 +1,7 @@
 // The error classes every layer throws. They live at the bottom layer so that the protocol code
 // can raise ProtocolError without importing upward; src/index.ts re-exports them all.
 
+/** Options of every kafkax error: its cause, and whether retrying may succeed. */
 export interface KafkaxErrorOptions {
   cause?: unknown
   retriable?: boolean

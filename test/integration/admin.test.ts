@@ -59,6 +59,34 @@ describe('Admin', () => {
     assert.ok(cluster.controller >= 0)
   })
 
+  it("lists each broker's API versions as Java's BrokerApiVersionsCommand does, and the feature levels", async () => {
+    const ours = await admin.brokerApiVersions()
+    const java = runTool('org.apache.kafka.tools.BrokerApiVersionsCommand', ['--bootstrap-server', brokers()[0]]).stdout
+    // Java prints `Name(key): min to max [usable: n]`, or just `min` when min and max are equal
+    const ranges = (text: string) =>
+      [...text.matchAll(/\t(\w+)\((\d+)\): (\d+)(?: to (\d+))? /g)].map(
+        ([, n, key, min, max]) => `${n} ${key} ${min} ${max ?? min}`,
+      )
+    const [broker] = ours
+    assert.deepEqual(
+      broker.apis.map((a) => `${a.name} ${a.apiKey} ${a.minVersion} ${a.maxVersion}`),
+      ranges(java),
+    )
+    for (const a of broker.apis)
+      assert.ok(a.usable === -1 || (a.usable >= a.minVersion && a.usable <= a.maxVersion), a.name)
+    assert.ok(broker.apis.find((a) => a.name === 'Produce')!.usable >= 3)
+
+    const features = await admin.describeFeatures()
+    assert.ok(features.finalizedEpoch >= 0n)
+    const metadata = features.finalized.find((f) => f.name === 'metadata.version')
+    const supported = features.supported.find((f) => f.name === 'metadata.version')
+    assert.ok(
+      metadata && supported,
+      JSON.stringify(features, (_, v) => (typeof v === 'bigint' ? `${v}` : v)),
+    )
+    assert.ok(metadata.maxVersionLevel >= supported.minVersion && metadata.maxVersionLevel <= supported.maxVersion)
+  })
+
   it('creates, describes, lists and deletes topics', async () => {
     const a = uniqueTopic('admin-a')
     const b = uniqueTopic('admin-b')

@@ -2,6 +2,7 @@
 // that the connection performs. The mechanisms hold credentials in closures, never in properties, so
 // that logging, inspecting or serialising a mechanism cannot reveal them.
 
+/** A SASL mechanism: its name for SaslHandshake and the exchange of SaslAuthenticate messages. */
 export interface SaslMechanism {
   /** As sent in SaslHandshake: 'PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER', ... */
   readonly name: string
@@ -12,6 +13,7 @@ export interface SaslMechanism {
   authenticate(send: (clientBytes: Buffer) => Promise<Buffer>): Promise<void>
 }
 
+/** What an OAUTHBEARER token provider returns. */
 export interface OAuthBearerToken {
   /** The bearer token, e.g. a JWT. */
   value: string
@@ -22,5 +24,9 @@ export interface OAuthBearerToken {
 /** `mechanism` is case-insensitive (options may come from YAML or the environment). */
 export type SaslOptions =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
-  | { mechanism: 'oauthbearer'; oauthBearerProvider: () => Promise<OAuthBearerToken> }
+  | {
+      mechanism: 'oauthbearer'
+      /** Called for a token at every authentication and re-authentication. */
+      oauthBearerProvider: () => Promise<OAuthBearerToken>
+    }
   | { mechanism: 'custom'; custom: SaslMechanism }

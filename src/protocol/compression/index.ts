@@ -5,6 +5,7 @@
 import { promisify } from 'node:util'
 import zlib from 'node:zlib'
 import { ConfigError, ProtocolError } from '../errors.ts'
+import { runtimeName } from '../runtime.ts'
 import { lz4Bound, snappyLength, zstdBound } from './bounds.ts'
 import { isXerial, xerialBlocks, xerialFrame } from './snappy-framing.ts'
 
@@ -26,21 +27,33 @@ type Snappy = typeof import('snappy')
 type Lz4 = typeof import('lz4-napi')
 type Zstd = typeof import('@mongodb-js/zstd')
 
-/** Loads an optional codec package once, with an error that says what to install. */
-function optional<T>(name: string, load: () => Promise<T>): () => Promise<T> {
+const NOT_FOUND = new Set(['ERR_MODULE_NOT_FOUND', 'MODULE_NOT_FOUND'])
+
+/**
+ * Loads an optional codec package once. A ConfigError says what to install when it is absent, and
+ * names the runtime when it is installed but does not load (a native binding built for another one).
+ */
+export function loadOptional<T>(codec: string, name: string, load: () => Promise<T>): () => Promise<T> {
   let loaded: Promise<T> | undefined
   return () => {
     loaded ??= load().catch((cause) => {
       loaded = undefined
-      throw new ConfigError(`this codec needs the optional package ${name}: npm install ${name}`, { cause })
+      // the package itself is missing, not a module it needs (such as its platform binding)
+      const message = String(cause?.message ?? cause)
+      const missing = NOT_FOUND.has(cause?.code) && (message.includes(`'${name}'`) || message.includes(`"${name}"`))
+      const reason = missing
+        ? `is not installed (${runtimeName()})`
+        : `does not load in ${runtimeName()}: ${message.split('\n')[0]}`
+      const text = `${codec} compression needs the optional package ${name}, which ${reason}; npm install ${name}`
+      throw new ConfigError(text, { cause })
     })
     return loaded
   }
 }
 
-const snappy = optional<Snappy>('snappy', () => import('snappy'))
-const lz4 = optional<Lz4>('lz4-napi', () => import('lz4-napi'))
-const zstdPackage = optional<Zstd>('@mongodb-js/zstd', () => import('@mongodb-js/zstd'))
+const snappy = loadOptional<Snappy>('snappy', 'snappy', () => import('snappy'))
+const lz4 = loadOptional<Lz4>('lz4', 'lz4-napi', () => import('lz4-napi'))
+const zstdPackage = loadOptional<Zstd>('zstd', '@mongodb-js/zstd', () => import('@mongodb-js/zstd'))
 
 // node:zlib has zstd from Node 22.15 / 23.8; older runtimes use @mongodb-js/zstd.
 const nativeZstd = zlib as unknown as {

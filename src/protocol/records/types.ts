@@ -3,6 +3,7 @@
 
 import type { CompressionCodec } from '../compression/index.ts'
 
+/** A record header: a key and a value (null allowed), in the order the producer wrote them. */
 export interface RecordHeader {
   key: string
   value: Buffer | null

@@ -8,8 +8,8 @@ import { gunzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import snappy from 'snappy'
 import { lz4Bound, snappyLength, zstdBound } from '../../../src/protocol/compression/bounds.ts'
-import { CODECS, codecOf, compress, decompress } from '../../../src/protocol/compression/index.ts'
-import { ProtocolError } from '../../../src/protocol/errors.ts'
+import { CODECS, codecOf, compress, decompress, loadOptional } from '../../../src/protocol/compression/index.ts'
+import { ConfigError, ProtocolError } from '../../../src/protocol/errors.ts'
 
 const text = Buffer.from('kafkax compresses record batches '.repeat(200))
 
@@ -88,5 +88,44 @@ describe('compression codecs', () => {
       assert.ok(bound(await compress(codec, data)) >= data.length, codec)
     }
     assert.equal(snappyLength(await snappy.compress(data)), data.length)
+  })
+})
+
+describe('optional codec packages', () => {
+  const versions = process.versions as NodeJS.ProcessVersions & { bun?: string; deno?: string }
+  const runtime = versions.bun
+    ? `Bun ${versions.bun}`
+    : versions.deno
+      ? `Deno ${versions.deno}`
+      : `Node.js ${versions.node}`
+
+  it('say what to install when the package is absent, and in which runtime', async () => {
+    const name = 'kafkax-no-such-codec-package'
+    const load = loadOptional('lz4', name, () => import(name))
+    await assert.rejects(load(), (e: Error) => {
+      assert.ok(e instanceof ConfigError, String(e))
+      assert.equal(
+        e.message,
+        `lz4 compression needs the optional package ${name}, which is not installed (${runtime}); npm install ${name}`,
+      )
+      return true
+    })
+  })
+
+  it('name the runtime when the package is there but does not load, and try again next time', async () => {
+    let attempts = 0
+    const load = loadOptional('snappy', 'snappy', async () => {
+      attempts++
+      if (attempts === 1) throw new Error('invalid ELF header\n(more detail)')
+      return 'loaded'
+    })
+    await assert.rejects(load(), (e: Error) => {
+      assert.ok(e instanceof ConfigError, String(e))
+      const expected = `snappy compression needs the optional package snappy, which does not load in ${runtime}: invalid ELF header; npm install snappy`
+      assert.equal(e.message, expected)
+      return true
+    })
+    assert.equal(await load(), 'loaded')
+    assert.equal(attempts, 2)
   })
 })
