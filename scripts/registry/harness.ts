@@ -260,6 +260,16 @@ async function waitReady(dir: string, port: number): Promise<void> {
   throw new Error(`the registry at ${port} not ready after ${START_TIMEOUT_MS} ms:\n${registryLogTail(port)}`)
 }
 
+/**
+ * The registry of a test run (as brokerForRun for the broker): REGISTRY_URL when it names one, else
+ * one started here when `needed`, passed on as REGISTRY_URL; `done` stops what was started.
+ */
+export async function registryForRun(needed: boolean): Promise<{ env: NodeJS.ProcessEnv; done: () => Promise<void> }> {
+  if (process.env.REGISTRY_URL || !needed) return { env: {}, done: async () => {} }
+  const registry = await startRegistry()
+  return { env: { REGISTRY_URL: registry.url }, done: () => (registry.started ? stopRegistry() : Promise.resolve()) }
+}
+
 /** Stops the instance at `port` (SIGTERM, then SIGKILL after 20 s); its state is in memory and gone. */
 export async function stopRegistry(port = REGISTRY_PORT): Promise<void> {
   const dir = registryDir(port)
