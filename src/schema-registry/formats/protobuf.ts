@@ -1,7 +1,8 @@
 // Protobuf with the protobufjs package: a .proto file's text (and those it imports, as references)
 // parsed at run time. The payload names its message type by its path in the file (the message
-// indexes, see wire.ts); values are checked with verify() before they are written, and decoded
-// messages become plain objects (enums as names, 64-bit integers as strings, defaults filled in).
+// indexes, see wire.ts); values are checked field by field before they are written, and decoded
+// messages become plain objects (enums as names, 64-bit integers as strings, defaults filled in),
+// which encode again as they are.
 
 import type * as Protobuf from 'protobufjs'
 import { ConfigError } from '../../protocol/errors.ts'
@@ -25,6 +26,53 @@ export interface ProtobufOptions {
 const TO_OBJECT: Protobuf.IConversionOptions = { enums: String, longs: String, defaults: true }
 
 let pb: typeof Protobuf | undefined
+
+const INTEGER_32 = new Set(['int32', 'uint32', 'sint32', 'fixed32', 'sfixed32'])
+const INTEGER_64 = new Set(['int64', 'uint64', 'sint64', 'fixed64', 'sfixed64'])
+const DECIMAL = /^-?\d+$/
+
+/**
+ * Where `value` breaks `type`: wrong kinds of values, unknown fields. Unlike protobufjs' verify(),
+ * it accepts the forms fromObject() converts and toObject() yields: enum names, 64-bit integers
+ * as decimal strings, bytes as base64.
+ */
+function problems(type: Protobuf.Type, value: Record<string, unknown>, path: string, out: string[]): void {
+  const fields = type.fields
+  for (const key of Object.keys(value)) if (!(key in fields)) out.push(`${path}${key}: no such field in ${type.name}`)
+  for (const field of type.fieldsArray) {
+    const v = value[field.name]
+    if (v === null || v === undefined) continue
+    const at = `${path}${field.name}`
+    if (field.map) {
+      if (typeof v !== 'object') out.push(`${at}: an object (map) expected`)
+      else for (const [k, item] of Object.entries(v)) check(field, item, `${at}.${k}`, out)
+    } else if (field.repeated) {
+      if (!Array.isArray(v)) out.push(`${at}: an array expected`)
+      else for (let i = 0; i < v.length; i++) check(field, v[i], `${at}.${i}`, out)
+    } else check(field, v, at, out)
+  }
+}
+
+function check(field: Protobuf.Field, v: unknown, at: string, out: string[]): void {
+  const resolved = field.resolvedType
+  let ok: boolean
+  if (resolved instanceof pb!.Type) {
+    ok = v !== null && typeof v === 'object'
+    if (ok) problems(resolved, v as Record<string, unknown>, `${at}.`, out)
+  } else if (resolved instanceof pb!.Enum)
+    ok = (typeof v === 'number' && Number.isInteger(v)) || (typeof v === 'string' && v in resolved.values)
+  else if (INTEGER_32.has(field.type)) ok = Number.isInteger(v)
+  else if (INTEGER_64.has(field.type))
+    ok =
+      Number.isInteger(v) ||
+      (typeof v === 'string' && DECIMAL.test(v)) ||
+      (typeof v === 'object' && v !== null && 'low' in v)
+  else if (field.type === 'double' || field.type === 'float') ok = typeof v === 'number'
+  else if (field.type === 'bool') ok = typeof v === 'boolean'
+  else if (field.type === 'string') ok = typeof v === 'string'
+  else ok = v instanceof Uint8Array || typeof v === 'string' // bytes
+  if (!ok) out.push(`${at}: ${resolved ? resolved.name : field.type} expected, got ${JSON.stringify(v)?.slice(0, 40)}`)
+}
 
 class ProtobufSchema implements ParsedSchema {
   readonly type = 'PROTOBUF'
@@ -61,14 +109,16 @@ class ProtobufSchema implements ParsedSchema {
 
   encode(schemaId: number, value: unknown, messageName?: string): Buffer {
     const type = this.messageType(messageName)
-    const problem = value !== null && typeof value === 'object' ? type.verify(value as object) : 'not an object'
-    if (problem) {
-      throw new SerializationError(`the value does not match the Protobuf message ${type.name}: ${problem}`, {
+    const found: string[] = []
+    if (value === null || typeof value !== 'object') found.push(`a ${type.name} object expected, got ${value}`)
+    else problems(type, value as Record<string, unknown>, '', found)
+    if (found.length > 0) {
+      throw new SerializationError(`the value does not match the Protobuf message ${type.name}: ${found.join('; ')}`, {
         schemaId,
-        paths: [problem],
+        paths: found,
       })
     }
-    const body = type.encode(type.fromObject(value as object)).finish()
+    const body = type.encode(type.fromObject(value as Record<string, unknown>)).finish()
     const indexes = this.withIndexes ? this.indexBytes.get(type)! : Buffer.alloc(0)
     const out = Buffer.allocUnsafe(HEADER_SIZE + indexes.length + body.length)
     writeHeader(out, schemaId)
