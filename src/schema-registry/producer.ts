@@ -1,9 +1,11 @@
 // SchemaProducer: a Producer whose records carry values (and keys) as objects, serialized into the
 // wire format by the serializers configured per topic, or given per send. It needs no change to the
 // Producer: records go on to its send/sendBatch/publish as bytes. Records keep their order: while
-// one waits for its topic's schema id (the first of a topic, once), later ones queue behind it;
-// once ids are known, records are serialized synchronously and handed over at once.
+// one waits for its topic's schema id (the first of a topic, once), later ones queue behind it and
+// one loop hands them over (synchronously, once the id is known: no promise per record); with ids
+// known, records are serialized and handed over at once.
 
+import { Deque } from '../client/deque.ts'
 import type { Producer } from '../producer/producer.ts'
 import type { Bytes, ProducerRecord, RecordMetadata } from '../producer/record.ts'
 import { ConfigError } from '../protocol/errors.ts'
@@ -32,17 +34,37 @@ function checkRecord(record: SchemaRecord<unknown, unknown>): void {
     throw new ConfigError(`record.topic must be a string, got ${typeof record.topic}`)
 }
 
+/** The record with its serialized key and value (built field by field: a spread costs more per record). */
+function bytesRecord(record: SchemaRecord<unknown, unknown>, key: Bytes | undefined, value: Bytes): ProducerRecord {
+  return {
+    topic: record.topic,
+    key,
+    value,
+    headers: record.headers,
+    partition: record.partition,
+    timestamp: record.timestamp,
+  }
+}
+
 interface Resolved {
   value: Serializer | undefined
   key: Serializer | undefined
 }
 
+/** A send waiting behind a record whose schema id is being fetched. */
+interface Job<T> {
+  now: () => T | undefined
+  later: () => Promise<T>
+  deliver: (serialized: T) => void
+  fail: (error: Error) => void
+}
+
 export class SchemaProducer<V = unknown, K = unknown> {
   private readonly defaults: Resolved
   private readonly topics = new Map<string, Resolved>()
-  /** Records waiting for a schema id, in send order. */
-  private tail: Promise<void> = Promise.resolve()
-  private waiting = 0
+  /** Sends waiting for a schema id, in send order. */
+  private readonly waiting = new Deque<Job<unknown>>()
+  private draining: Promise<void> | undefined
 
   constructor(
     private readonly registry: SchemaRegistry,
@@ -74,72 +96,72 @@ export class SchemaProducer<V = unknown, K = unknown> {
     if (value === undefined) return undefined
     const key = s.key && record.key != null ? s.key.serializeSync(record.topic, record.key) : (record.key as Bytes)
     if (key === undefined && record.key !== undefined) return undefined
-    return { ...record, key, value }
+    return bytesRecord(record, key, value)
   }
 
   private async serialize(record: SchemaRecord<V, K>, s: Resolved): Promise<ProducerRecord> {
     checkRecord(record)
     const value = s.value ? await s.value.serialize(record.topic, record.value) : (record.value as Bytes)
     const key = s.key && record.key != null ? await s.key.serialize(record.topic, record.key) : (record.key as Bytes)
-    return { ...record, key, value }
+    return bytesRecord(record, key, value)
   }
 
   /**
-   * Serializes now when possible and nothing queues, else queues behind the records waiting, so
-   * that records reach the producer in the order they were given.
+   * Serializes now when possible and nothing waits, else queues behind the sends waiting, so that
+   * records reach the producer in the order they were given.
    */
-  private enqueue<T>(
-    now: () => T | undefined,
-    later: () => Promise<T>,
-    deliver: (serialized: T) => void,
-    fail: (error: Error) => void,
-  ): void {
-    if (this.waiting === 0) {
+  private enqueue<T>(job: Job<T>): void {
+    if (this.waiting.length === 0) {
       let serialized: T | undefined
       try {
-        serialized = now()
+        serialized = job.now()
       } catch (error) {
-        fail(error as Error)
+        job.fail(error as Error)
         return
       }
       if (serialized !== undefined) {
-        deliver(serialized)
+        job.deliver(serialized)
         return
       }
     }
-    this.waiting++
-    this.tail = this.tail
-      .then(async () => {
-        let serialized: T | undefined
-        let failure: Error | undefined
-        try {
-          serialized = await later()
-        } catch (error) {
-          failure = error as Error
-        } finally {
-          this.waiting--
-        }
-        if (failure) fail(failure)
-        else deliver(serialized!)
-      })
-      // what a callback or an 'error' listener throws is theirs: raised as it would be from the Producer
-      .catch((error) =>
+    this.waiting.push(job as Job<unknown>)
+    this.draining ??= this.drain().finally(() => {
+      this.draining = undefined
+    })
+  }
+
+  private async drain(): Promise<void> {
+    for (let job = this.waiting.at(0); job; job = this.waiting.at(0)) {
+      let serialized: unknown
+      let failure: Error | undefined
+      try {
+        serialized = job.now() ?? (await job.later())
+      } catch (error) {
+        failure = error as Error
+      }
+      this.waiting.shift()
+      try {
+        if (failure) job.fail(failure)
+        else job.deliver(serialized)
+      } catch (error) {
+        // what a callback or an 'error' listener throws is theirs: raised as it would be from the Producer
         process.nextTick(() => {
           throw error
-        }),
-      )
+        })
+      }
+    }
   }
 
   /** Serializes and sends one record; resolves once the broker acknowledged it. */
   send(record: SchemaRecord<V, K>, options?: TopicSerializers): Promise<RecordMetadata> {
     return new Promise((resolve, reject) => {
       const s = this.serializersOf(record?.topic, options)
-      this.enqueue(
-        () => this.serializeSync(record, s),
-        () => this.serialize(record, s),
-        (r) => this.producer.send(r).then(resolve, reject),
-        reject,
-      )
+      this.enqueue({
+        now: () => this.serializeSync(record, s),
+        later: () => this.serialize(record, s),
+        deliver: (r) => this.producer.send(r).then(resolve, reject),
+        fail: reject,
+      })
     })
   }
 
@@ -147,8 +169,8 @@ export class SchemaProducer<V = unknown, K = unknown> {
   sendBatch(records: readonly SchemaRecord<V, K>[], options?: TopicSerializers): Promise<RecordMetadata[]> {
     return new Promise((resolve, reject) => {
       const all = records.map((r) => ({ record: r, s: this.serializersOf(r?.topic, options) }))
-      this.enqueue(
-        () => {
+      this.enqueue({
+        now: () => {
           const out: ProducerRecord[] = []
           for (const { record, s } of all) {
             const r = this.serializeSync(record, s)
@@ -157,10 +179,10 @@ export class SchemaProducer<V = unknown, K = unknown> {
           }
           return out
         },
-        () => Promise.all(all.map(({ record, s }) => this.serialize(record, s))),
-        (rs) => this.producer.sendBatch(rs).then(resolve, reject),
-        reject,
-      )
+        later: () => Promise.all(all.map(({ record, s }) => this.serialize(record, s))),
+        deliver: (rs) => this.producer.sendBatch(rs).then(resolve, reject),
+        fail: reject,
+      })
     })
   }
 
@@ -177,12 +199,12 @@ export class SchemaProducer<V = unknown, K = unknown> {
       this.failed(error as Error, record, callback)
       return
     }
-    this.enqueue(
-      () => this.serializeSync(record, s),
-      () => this.serialize(record, s),
-      (r) => this.producer.publish(r, callback),
-      (error) => this.failed(error, record, callback),
-    )
+    this.enqueue({
+      now: () => this.serializeSync(record, s),
+      later: () => this.serialize(record, s),
+      deliver: (r) => this.producer.publish(r, callback),
+      fail: (error) => this.failed(error, record, callback),
+    })
   }
 
   /** A record that could not be serialized is reported as the Producer reports a failed delivery. */
@@ -197,7 +219,7 @@ export class SchemaProducer<V = unknown, K = unknown> {
 
   /** Waits for the records still being serialized, then flushes the producer. */
   async flush(): Promise<void> {
-    while (this.waiting > 0) await this.tail
+    while (this.draining) await this.draining
     await this.producer.flush()
   }
 
