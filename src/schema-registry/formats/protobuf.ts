@@ -44,7 +44,7 @@ function problems(type: Protobuf.Type, value: Record<string, unknown>, path: str
     if (v === null || v === undefined) continue
     const at = `${path}${field.name}`
     if (field.map) {
-      if (typeof v !== 'object') out.push(`${at}: an object (map) expected`)
+      if (typeof v !== 'object' || Array.isArray(v)) out.push(`${at}: an object (map) expected`)
       else for (const [k, item] of Object.entries(v)) check(field, item, `${at}.${k}`, out)
     } else if (field.repeated) {
       if (!Array.isArray(v)) out.push(`${at}: an array expected`)
