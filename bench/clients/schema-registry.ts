@@ -18,10 +18,13 @@ const IN_FLIGHT = 5
 const CHUNK = Math.max(1, Math.floor(spec.batchBytes / (spec.size + 20)))
 
 let count = 0
+let started = 0
+let firstAt = 0
 let finish: () => void = () => {}
 const finished = new Promise<void>((resolve) => (finish = resolve))
 const seen = () => {
-  if (++count === spec.records) finish()
+  if (count++ === 0) firstAt = performance.now()
+  if (count === spec.records) finish()
 }
 
 async function kafkaxSchemaRegistry() {
@@ -120,5 +123,7 @@ const clients: Record<string, () => Promise<void>> = {
 
 const run = clients[`${client}-${spec.mode}`]
 if (!run) throw new Error(`unknown client ${client} for mode ${spec.mode}`)
+started = performance.now()
 const { seconds, cpuSeconds } = await timed(run)
-report({ seconds, cpuSeconds, records: spec.records })
+// until the first acknowledgement or record: registration, connections, metadata, the group join
+report({ seconds, cpuSeconds, records: spec.records, extra: { firstRecordMs: firstAt - started } })

@@ -2,7 +2,8 @@
 // its key) decoded from the wire format, and the writer's schema beside it. Bytes that do not
 // decode (another format, an unknown schema id, a payload that does not match) throw a
 // SerializationError into the normal error path: the consumer's retry, then its dead-letter topic
-// (which gets the original bytes). Once a schema id is cached, decoding is synchronous.
+// (which gets the original bytes). Once a schema id is cached, decoding is synchronous, and so is
+// the middleware when the handler is.
 
 import type { Handler, HandlerContext, Message, Middleware } from '../consumer/message.ts'
 import type { RecordHeader } from '../protocol/records/index.ts'
@@ -74,6 +75,9 @@ interface Field {
   schema: RegisteredSchema | undefined
 }
 
+const record = (message: Message, key: Field, value: Field) =>
+  new DecodedRecord(message, key.value, value.value, key.schema, value.schema) as unknown as Message
+
 export function deserializer(registry: SchemaRegistry, options: DeserializerOptions): Middleware {
   const values = options.value ?? true
   const keys = options.key ?? false
@@ -99,12 +103,23 @@ export function deserializer(registry: SchemaRegistry, options: DeserializerOpti
       .then(({ parsed, schema }) => ({ value: registry.decodeParsed(bytes, id, parsed, read, topic), schema }))
   }
 
-  return (next) => async (message, context) => {
+  // synchronous while the schemas are cached, so a synchronous handler keeps the consumer's promise-free path
+  const handle = (next: Handler, message: Message, context: HandlerContext): unknown => {
     const topic = message.topic
-    const read = readerOf === undefined ? undefined : readers.has(topic) ? readers.get(topic)! : await reader(topic)
-    const value = values ? await decode(message.value, topic, read) : { value: message.value, schema: undefined }
-    const key = keys ? await decode(message.key, topic, undefined) : { value: message.key, schema: undefined }
-    const record = new DecodedRecord(message, key.value, value.value, key.schema, value.schema)
-    return next(record as unknown as Message, context)
+    if (readerOf !== undefined && !readers.has(topic)) return reader(topic).then(() => handle(next, message, context))
+    const read = readers.get(topic)
+    const value = values ? decode(message.value, topic, read) : { value: message.value, schema: undefined }
+    let key: Field | Promise<Field>
+    try {
+      key = keys ? decode(message.key, topic, undefined) : { value: message.key, schema: undefined }
+    } catch (error) {
+      // the value's fetch may still fail: its rejection is not this message's error any more
+      if (value instanceof Promise) value.catch(() => {})
+      throw error
+    }
+    if (value instanceof Promise || key instanceof Promise)
+      return Promise.all([value, key]).then(([v, k]) => next(record(message, k, v), context))
+    return next(record(message, key, value), context)
   }
+  return (next) => (message, context) => handle(next, message, context)
 }
