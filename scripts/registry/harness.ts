@@ -26,7 +26,7 @@ import {
 import { request } from 'node:http'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
-import { ensureCerts, KIT, STORE_PASSWORD, TLS_DIR } from '../kafka/harness.ts'
+import { ensureCerts, KIT, killMatching, logTail, pidOf, STORE_PASSWORD, stopDir, TLS_DIR } from '../kafka/harness.ts'
 
 const HERE = dirname(fileURLToPath(import.meta.url))
 
@@ -121,23 +121,9 @@ export function registryJava(): string {
 // ---------------------------------------------------------------------------------------------
 // Processes
 
-function pidOf(dir: string): number | undefined {
-  const file = join(dir, 'pid')
-  if (!existsSync(file)) return undefined
-  const pid = Number(readFileSync(file, 'utf8'))
-  try {
-    process.kill(pid, 0)
-    return pid
-  } catch {
-    return undefined
-  }
-}
-
 /** The last lines of an instance's log, for a failing start or test to print. */
 export function registryLogTail(port = REGISTRY_PORT, lines = 40): string {
-  const file = join(registryDir(port), 'registry.log')
-  if (!existsSync(file)) return `(no log at ${file})`
-  return readFileSync(file, 'utf8').split('\n').slice(-lines).join('\n')
+  return logTail(registryDir(port), lines)
 }
 
 /** The HTTP status of GET /subjects (401 counts: a secured instance is up too), or undefined. */
@@ -191,15 +177,7 @@ function instance(port: number, started: boolean, secured: boolean): RegistryIns
 
 /** Kills an instance at `port` left behind by an earlier run whose pid file was lost (it would hold the port). */
 function killStrays(port: number): void {
-  const found = spawnSync('pgrep', ['-f', `-Dquarkus.http.port=${port} .*${APP_JAR}`], { encoding: 'utf8' })
-  for (const line of (found.stdout ?? '').split('\n')) {
-    const pid = Number(line)
-    if (pid > 0) {
-      try {
-        process.kill(pid, 'SIGKILL')
-      } catch {}
-    }
-  }
+  killMatching(`-Dquarkus.http.port=${port} .*${APP_JAR}`)
 }
 
 /**
@@ -234,7 +212,7 @@ export async function startRegistry(options: { port?: number; secured?: boolean 
     '-Dapicurio.storage.sql.kind=h2',
     ...(secured ? secureProps(dir, port) : []),
   ]
-  const out = openSync(join(dir, 'registry.log'), 'w')
+  const out = openSync(join(dir, 'stdout.log'), 'w')
   const child = spawn(java, [...JVM_OPTS, ...props, '-jar', APP_JAR], {
     cwd: dir,
     detached: true,
@@ -270,29 +248,9 @@ export async function registryForRun(needed: boolean): Promise<{ env: NodeJS.Pro
   return { env: { REGISTRY_URL: registry.url }, done: () => (registry.started ? stopRegistry() : Promise.resolve()) }
 }
 
-/** Stops the instance at `port` (SIGTERM, then SIGKILL after 20 s); its state is in memory and gone. */
+/** Stops the instance at `port` (SIGTERM, then SIGKILL after 30 s); its state was in memory and is gone. */
 export async function stopRegistry(port = REGISTRY_PORT): Promise<void> {
-  const dir = registryDir(port)
-  const pid = pidOf(dir)
-  rmSync(join(dir, 'pid'), { force: true })
-  if (pid === undefined) return
-  try {
-    process.kill(pid, 'SIGTERM')
-  } catch {
-    return
-  }
-  const deadline = Date.now() + 20_000
-  while (Date.now() < deadline) {
-    try {
-      process.kill(pid, 0)
-    } catch {
-      return
-    }
-    await new Promise((r) => setTimeout(r, 100))
-  }
-  try {
-    process.kill(pid, 'SIGKILL')
-  } catch {}
+  await stopDir(registryDir(port))
 }
 
 /** The private key whose signatures a secured instance at `port` accepts in bearer tokens (RS256). */

@@ -25,7 +25,8 @@ const EXPECTED: Record<string, RegExp> = {
   'producer.ts': /records: 3/,
   'consumer.ts': /payment 5 .*\n[\s\S]*offsets committed: true/,
   'admin-and-config.ts': /partitions/,
-  'schema-registry.ts': /versions 1,2\nrefused: INCOMPATIBLE_SCHEMA\norder o-1: 12.5 via web .*\norder o-2: 9.9 via app/,
+  'schema-registry.ts':
+    /versions 1,2\nrefused: INCOMPATIBLE_SCHEMA\norder o-1: 12.5 via web .*\norder o-2: 9.9 via app/,
 }
 
 describe('examples and demo', () => {
