@@ -67,6 +67,8 @@ class RegistryProxy {
         return
       }
       setTimeout(() => {
+        // the client may have given up meanwhile (a timeout test): nothing to forward then
+        if (res.destroyed || req.destroyed) return
         const upstream = request(
           { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
           (answer) => {
@@ -75,6 +77,7 @@ class RegistryProxy {
           },
         )
         upstream.on('error', () => res.destroy())
+        res.on('close', () => upstream.destroy())
         req.pipe(upstream)
       }, this.delayMs)
     })
