@@ -7,8 +7,8 @@
 
 import type { Handler, HandlerContext, Message, Middleware } from '../consumer/message.ts'
 import type { RecordHeader } from '../protocol/records/index.ts'
-import type { SchemaRegistry } from './registry.ts'
 import type { ParsedSchema, RegisteredSchema, Schema } from './schema.ts'
+import type { SchemaSource } from './source.ts'
 import { schemaIdOf } from './wire.ts'
 
 export interface DeserializerOptions {
@@ -78,7 +78,7 @@ interface Field {
 const record = (message: Message, key: Field, value: Field) =>
   new DecodedRecord(message, key.value, value.value, key.schema, value.schema) as unknown as Message
 
-export function deserializer(registry: SchemaRegistry, options: DeserializerOptions): Middleware {
+export function deserializer(registry: SchemaSource, options: DeserializerOptions): Middleware {
   const values = options.value ?? true
   const keys = options.key ?? false
   const readerOf = options.readerSchema

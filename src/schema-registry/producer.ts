@@ -9,8 +9,8 @@ import { Deque } from '../client/deque.ts'
 import type { Producer } from '../producer/producer.ts'
 import type { Bytes, ProducerRecord, RecordMetadata } from '../producer/record.ts'
 import { ConfigError } from '../protocol/errors.ts'
-import type { SchemaRegistry } from './registry.ts'
 import { Serializer, type SerializerOptions } from './serializer.ts'
+import type { SchemaSource } from './source.ts'
 
 export interface TopicSerializers {
   value?: Serializer | SerializerOptions
@@ -67,7 +67,7 @@ export class SchemaProducer<V = unknown, K = unknown> {
   private draining: Promise<void> | undefined
 
   constructor(
-    private readonly registry: SchemaRegistry,
+    private readonly registry: SchemaSource,
     readonly producer: Producer,
     options: SchemaProducerOptions,
   ) {
@@ -80,7 +80,7 @@ export class SchemaProducer<V = unknown, K = unknown> {
 
   private serializers(given: TopicSerializers, fallback: Resolved): Resolved {
     const make = (s: Serializer | SerializerOptions | undefined, isKey: boolean) =>
-      s === undefined || s instanceof Serializer ? s : this.registry.serializer({ ...s, isKey })
+      s === undefined || s instanceof Serializer ? s : new Serializer(this.registry, { ...s, isKey })
     return { value: make(given.value, false) ?? fallback.value, key: make(given.key, true) ?? fallback.key }
   }
 

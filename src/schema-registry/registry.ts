@@ -24,6 +24,7 @@ import {
   schemaType,
 } from './schema.ts'
 import { Serializer, type SerializerOptions } from './serializer.ts'
+import type { SchemaSource } from './source.ts'
 import { HEADER_SIZE, schemaIdOf } from './wire.ts'
 
 export type CompatibilityLevel =
@@ -105,7 +106,7 @@ function body(schema: Schema) {
   }
 }
 
-export class SchemaRegistry {
+export class SchemaRegistry implements SchemaSource {
   /** How long latest versions are cached. */
   readonly latestCacheTtlMs: number
   private readonly http: RegistryHttp

@@ -4,8 +4,8 @@
 // encodes. Once a topic's id is known, serializing is synchronous: no promise per record.
 
 import { ConfigError } from '../protocol/errors.ts'
-import type { SchemaRegistry } from './registry.ts'
 import type { ParsedSchema, Schema } from './schema.ts'
+import type { SchemaSource } from './source.ts'
 import { checkStrategy, type SubjectNameStrategy, subjectName } from './subjects.ts'
 
 export interface SerializerOptions {
@@ -44,7 +44,7 @@ export class Serializer {
   private own: Promise<ParsedSchema> | undefined
 
   constructor(
-    private readonly registry: SchemaRegistry,
+    private readonly registry: SchemaSource,
     private readonly options: SerializerOptions,
   ) {
     if (options === null || typeof options !== 'object') throw new ConfigError('serializer options must be an object')
