@@ -1,9 +1,13 @@
 // npm test: typecheck, lint, a check that generated code is current and the public API documented, unit tests, then integration tests against a real Kafka broker
-// (started here once for the whole run and stopped at the end, unless KAFKA_BROKERS names one).
+// (started here once for the whole run and stopped at the end, unless KAFKA_BROKERS names one) and, when a selected
+// test uses it (imports test/helpers/registry.ts), a real schema registry (likewise, unless REGISTRY_URL names one).
 // `npm test -- unit` or `-- integration` runs one part; extra arguments after it filter test files.
 
 import { spawnSync } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { brokerForRun, ROOT } from './kafka/harness.ts'
+import { registryForRun } from './registry/harness.ts'
 import { testFiles } from './test-files.ts'
 
 const [part = 'all', ...filters] = process.argv.slice(2)
@@ -30,12 +34,18 @@ function runTests(name: string, dir: string, env: NodeJS.ProcessEnv, concurrency
 }
 
 async function integration(): Promise<void> {
-  const broker = await brokerForRun()
+  const usesRegistry = testFiles(ROOT, 'test/integration', filters).some((f) =>
+    readFileSync(join(ROOT, f), 'utf8').includes('helpers/registry.ts'),
+  )
+  // side by side: the registry starts while the broker does
+  const services = await Promise.allSettled([brokerForRun(), registryForRun(usesRegistry)])
   try {
+    for (const s of services) if (s.status === 'rejected') throw s.reason
+    const [broker, registry] = services.map((s) => (s as PromiseFulfilledResult<{ env: NodeJS.ProcessEnv }>).value)
     // one file at a time: they share one broker, and the cluster tests need the machine's cores
-    runTests('integration tests', 'test/integration', broker.env, 1)
+    runTests('integration tests', 'test/integration', { ...broker.env, ...registry.env }, 1)
   } finally {
-    await broker.done()
+    for (const s of services) if (s.status === 'fulfilled') await s.value.done()
   }
 }
 

@@ -344,7 +344,8 @@ function format(config: string, id: string, extra: string[]) {
   runTool('kafka.tools.StorageTool', ['format', '-t', id, '-c', config, ...extra])
 }
 
-function pidOf(dir: string): number | undefined {
+/** The pid in `dir`/pid when that process runs (the registry harness keeps its instances the same way). */
+export function pidOf(dir: string): number | undefined {
   const file = join(dir, 'pid')
   if (!existsSync(file)) return undefined
   const pid = Number(readFileSync(file, 'utf8'))
@@ -403,7 +404,8 @@ async function waitReady(dir: string, port: number, expectBrokers: number): Prom
   throw new Error(`Kafka in ${dir} not ready after ${START_TIMEOUT_MS} ms (${String(last)}):\n${logTail(dir)}`)
 }
 
-async function stopDir(dir: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+/** Signals the process of `dir` and waits until it is gone (SIGKILL after 30 s). */
+export async function stopDir(dir: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
   const pid = pidOf(dir)
   rmSync(join(dir, 'pid'), { force: true })
   if (pid === undefined) return
@@ -428,7 +430,12 @@ async function stopDir(dir: string, signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): 
 
 /** Kills a broker of `dir` left behind by an earlier run whose pid file was lost (it would hold our ports). */
 function killStrays(dir: string): void {
-  const found = spawnSync('pgrep', ['-f', `kafka.Kafka ${dir}/`], { encoding: 'utf8' })
+  killMatching(`kafka.Kafka ${dir}/`)
+}
+
+/** SIGKILLs the processes whose command line matches `pattern` (pgrep -f): strays of an earlier run. */
+export function killMatching(pattern: string): void {
+  const found = spawnSync('pgrep', ['-f', pattern], { encoding: 'utf8' })
   for (const line of (found.stdout ?? '').split('\n')) {
     const pid = Number(line)
     if (pid > 0) {

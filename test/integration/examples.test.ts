@@ -8,13 +8,14 @@ import { join } from 'node:path'
 import { describe, it } from 'node:test'
 import { ROOT } from '../../scripts/kafka/harness.ts'
 import { brokers } from '../helpers/kafka.ts'
+import { registryUrl } from '../helpers/registry.ts'
 
 function run(args: string[]) {
   const result = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 180_000,
-    env: { ...process.env, KAFKA_BROKERS: brokers().join(',') },
+    env: { ...process.env, KAFKA_BROKERS: brokers().join(','), REGISTRY_URL: registryUrl() },
   })
   assert.equal(result.status, 0, `${args.join(' ')} exited ${result.status}\n${result.stderr}\n${result.stdout}`)
   return result.stdout
@@ -24,6 +25,8 @@ const EXPECTED: Record<string, RegExp> = {
   'producer.ts': /records: 3/,
   'consumer.ts': /payment 5 .*\n[\s\S]*offsets committed: true/,
   'admin-and-config.ts': /partitions/,
+  'schema-registry.ts':
+    /versions 1,2\nrefused: INCOMPATIBLE_SCHEMA\norder o-1: 12.5 via web .*\norder o-2: 9.9 via app/,
 }
 
 describe('examples and demo', () => {
