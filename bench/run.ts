@@ -11,7 +11,7 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ROOT, release, startSingle } from '../scripts/kafka/harness.ts'
-import { Admin } from '../src/client/admin.ts'
+import { Admin } from '../src/admin/admin.ts'
 import { BATCH_BYTES, type BenchCase, buildCases, type CaseResult, estimate, LABELS } from './lib/cases.ts'
 import {
   type Figures,

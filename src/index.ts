@@ -11,41 +11,35 @@ export type { ProduceTrace } from './producer/channels.ts'
 /** Every tracing channel kafkax publishes (node:diagnostics_channel), by what it traces. */
 export const channels = { ...clientChannels, ...producerChannels, ...consumerChannels }
 
-export {
-  type Acl,
-  type AclFilter,
-  type AclOperation,
-  type AclPatternType,
-  type AclPermission,
-  type AclResourceType,
-  Admin,
-  type AdminError,
-  type AdminItemError,
-  type AlterConfigOp,
-  type AlterConfigsResource,
-  type BrokerApi,
-  type BrokerApiVersions,
-  type ClusterDescription,
-  type CommittedOffset,
-  type ConfigEntry,
-  type ConfigResource,
-  type ConfigResourceType,
-  type ConfigSource,
-  type CreatedTopic,
-  type FeatureDescription,
-  type GroupDescription,
-  type GroupMember,
-  type ListedGroup,
-  type NewPartitions,
-  type NewTopic,
-  type OffsetSpec,
-  type PartitionDescription,
-  type PartitionLag as GroupPartitionLag,
-  type PartitionOffset,
-  type ScramMechanism,
-  type ScramUpsertion,
-  type TopicDescription,
-} from './client/admin.ts'
+export type {
+  Acl,
+  AclFilter,
+  AclOperation,
+  AclPatternType,
+  AclPermission,
+  AclResourceType,
+} from './admin/acls.ts'
+export { Admin } from './admin/admin.ts'
+export type { BrokerApi, BrokerApiVersions, ClusterDescription, FeatureDescription } from './admin/cluster.ts'
+export type {
+  AlterConfigOp,
+  AlterConfigsResource,
+  ConfigEntry,
+  ConfigResource,
+  ConfigResourceType,
+  ConfigSource,
+} from './admin/configs.ts'
+export type { AdminError, AdminItemError } from './admin/engine.ts'
+export type {
+  GroupCommittedOffset as CommittedOffset,
+  GroupDescription,
+  GroupMemberDescription as GroupMember,
+  GroupPartitionLag,
+  ListedGroup,
+} from './admin/groups.ts'
+export type { OffsetSpec, PartitionOffset } from './admin/records.ts'
+export type { ScramMechanism, ScramUpsertion } from './admin/scram.ts'
+export type { CreatedTopic, NewPartitions, NewTopic, PartitionDescription, TopicDescription } from './admin/topics.ts'
 export type { Connector, ConnectTarget } from './client/connector.ts'
 export type { ClientOptions } from './client/options.ts'
 export { type RetryOptions, RetryPolicy, type RetryRun } from './client/retry.ts'

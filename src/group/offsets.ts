@@ -37,7 +37,7 @@ export interface CommitIdentity {
 }
 
 /** Groups items by topic, keeping the order topics first appear in. */
-function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
+export function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
   const topics = new Map<string, T[]>()
   for (const item of items) {
     const list = topics.get(item.topic)

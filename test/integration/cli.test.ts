@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, describe, it } from 'node:test'
 import { ROOT } from '../../scripts/kafka/harness.ts'
-import { Admin } from '../../src/client/admin.ts'
+import { Admin } from '../../src/admin/admin.ts'
 import { Consumer } from '../../src/consumer/consumer.ts'
 import { brokers, CA_FILE, kcat, SINGLE, USERS, uniqueTopic } from '../helpers/kafka.ts'
 

@@ -3,7 +3,7 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { Admin } from '../../src/client/admin.ts'
+import { Admin } from '../../src/admin/admin.ts'
 import { Cluster } from '../../src/client/cluster.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { Metadata } from '../../src/protocol/messages/index.ts'

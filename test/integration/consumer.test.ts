@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { Admin } from '../../src/client/admin.ts'
+import { Admin } from '../../src/admin/admin.ts'
 import { Consumer, type ConsumerOptions } from '../../src/consumer/consumer.ts'
 import { ConsumerManager } from '../../src/consumer/manager.ts'
 import type { Message, Middleware } from '../../src/consumer/message.ts'

@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { Admin } from '../../src/client/admin.ts'
+import { Admin } from '../../src/admin/admin.ts'
 import { Consumer } from '../../src/consumer/consumer.ts'
 import type { Message } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'

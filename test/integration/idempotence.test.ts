@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { Admin } from '../../src/client/admin.ts'
+import { Admin } from '../../src/admin/admin.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import type { RecordMetadata } from '../../src/producer/record.ts'
 import { KafkaxError, TimeoutError } from '../../src/protocol/errors.ts'

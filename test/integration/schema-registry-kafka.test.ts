@@ -5,7 +5,7 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { Admin } from '../../src/client/admin.ts'
+import { Admin } from '../../src/admin/admin.ts'
 import { Consumer, type ConsumerOptions } from '../../src/consumer/consumer.ts'
 import type { Handler, Message } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'

@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { Admin } from '../../../src/client/admin.ts'
+import { Admin } from '../../../src/admin/admin.ts'
 import { ConfigError } from '../../../src/protocol/errors.ts'
 
 describe('Admin option validation', () => {
