@@ -38,6 +38,7 @@ import {
 } from '../../../src/protocol/messages/index.ts'
 import { Reader, Writer } from '../../../src/protocol/primitives/index.ts'
 import { setTopic } from '../../helpers/metadata.ts'
+import { waitFor } from '../../helpers/wait.ts'
 
 const GROUP = 'g'
 const key = (p: TopicPartition) => `${p.topic}-${p.partition}`
@@ -376,15 +377,8 @@ function newMember(
   return { member, calls, errors }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function until(what: string, ok: () => boolean, deadlineMs = 2000): Promise<void> {
-  const deadline = Date.now() + deadlineMs
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`waited ${deadlineMs} ms for ${what}`)
-    await sleep(5)
-  }
-}
+/** The fake answers within milliseconds: a condition not met in 2 s will not be. */
+const until = (what: string, condition: () => boolean) => waitFor(what, condition, { timeoutMs: 2000, intervalMs: 5 })
 
 const ALL = ['orders-0', 'orders-1', 'orders-2', 'orders-3']
 
