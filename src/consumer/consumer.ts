@@ -10,7 +10,8 @@ import type { ClientOptions } from '../client/options.ts'
 import type { RetryOptions } from '../client/retry.ts'
 import { RetryPolicy, sleep } from '../client/retry.ts'
 import { type Assignor, assignorByName } from '../group/assignors.ts'
-import { GroupMember } from '../group/member.ts'
+import { ClassicGroupMember } from '../group/classic-member.ts'
+import type { GroupMembership } from '../group/membership.ts'
 import type { OffsetToCommit } from '../group/offsets.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { Summary } from '../observability/summary.ts'
@@ -143,7 +144,7 @@ export class Consumer extends EventEmitter {
   private readonly options: ConsumerOptions
   private readonly log: Logger
   private readonly fetcher: Fetcher
-  private readonly member: GroupMember | undefined
+  private readonly member: GroupMembership | undefined
   private readonly middlewares: Middleware[] = []
   private readonly partitions = new Map<string, PartitionState>()
   /** With orderBy 'key': the lanes (partition + key) with a handler running now. */
@@ -209,7 +210,7 @@ export class Consumer extends EventEmitter {
     this.fetcher.onData = () => this.pump()
     if (groupId && topics?.length) {
       const assignors: Assignor[] | undefined = options.assignors?.map((name) => assignorByName(name))
-      this.member = new GroupMember(
+      this.member = new ClassicGroupMember(
         this.cluster,
         {
           groupId,

@@ -1,13 +1,16 @@
-// OffsetCommit and OffsetFetch bodies for the classic group protocol, and their answers turned into
-// results or KafkaErrors. Pure: the member sends them to the coordinator.
+// OffsetCommit and OffsetFetch for a group member of either protocol: the bodies (pure), their
+// answers turned into results or KafkaErrors, and one round trip of each through the member's
+// coordinator connection (the member decides on retries).
 
+import type { CoordinatorConnection } from '../client/coordinator.ts'
 import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
-import type { KafkaError } from '../protocol/errors.ts'
+import { KafkaError } from '../protocol/errors.ts'
 import type { OffsetCommitRequest } from '../protocol/messages/generated/offset-commit-request.ts'
 import type { OffsetCommitResponse } from '../protocol/messages/generated/offset-commit-response.ts'
 import type { OffsetFetchRequest } from '../protocol/messages/generated/offset-fetch-request.ts'
 import type { OffsetFetchResponse } from '../protocol/messages/generated/offset-fetch-response.ts'
+import { OffsetCommit, OffsetFetch } from '../protocol/messages/index.ts'
 
 /**
  * v10 of both APIs names topics by id only (KIP-848); v9 is the newest that names them, so we stop
@@ -29,11 +32,25 @@ export interface CommittedOffset {
   leaderEpoch: number
 }
 
-export interface CommitIdentity {
+/**
+ * Who commits: a classic member by its generation, a consumer-protocol member (KIP-848) by its
+ * member epoch; both by member id (and instance id when static). Before a member joined: generation
+ * or epoch -1 and member id ''.
+ */
+export type CommitIdentity = GenerationIdentity | MemberEpochIdentity
+
+interface MemberIdentity {
   groupId: string
-  generationId: number
   memberId: string
   groupInstanceId: string | null
+}
+
+export interface GenerationIdentity extends MemberIdentity {
+  generationId: number
+}
+
+export interface MemberEpochIdentity extends MemberIdentity {
+  memberEpoch: number
 }
 
 /** Groups items by topic, keeping the order topics first appear in. */
@@ -54,7 +71,7 @@ export function offsetCommitRequest(
 ): OffsetCommitRequest {
   return {
     groupId: who.groupId,
-    generationIdOrMemberEpoch: who.generationId,
+    generationIdOrMemberEpoch: 'memberEpoch' in who ? who.memberEpoch : who.generationId,
     memberId: who.memberId,
     // only v7+ carries it; older versions cannot speak for static members anyway
     groupInstanceId: version >= 7 ? who.groupInstanceId : null,
@@ -78,19 +95,29 @@ export function offsetCommitError(response: OffsetCommitResponse): KafkaError | 
   return undefined
 }
 
-/** v8+ batches groups (KIP-709); older versions name one group at the top level. */
+/**
+ * v8+ batches groups (KIP-709); older versions name one group at the top level. A consumer-protocol
+ * member names itself and its epoch (v9+, KIP-848); a classic member fetches for the group alone,
+ * as the Java client's ConsumerCoordinator does.
+ */
 export function offsetFetchRequest(
   version: number,
-  groupId: string,
+  who: CommitIdentity,
   partitions: readonly TopicPartition[],
   requireStable: boolean,
 ): OffsetFetchRequest {
+  const { groupId } = who
   const topics = [...byTopic(partitions)].map(([name, list]) => ({
     name,
     partitionIndexes: list.map((p) => p.partition),
   }))
   // requireStable exists from v7 (KIP-447); before, the broker cannot hold back unstable offsets
   const stable = version >= 7 ? requireStable : false
+  if (version >= 9 && 'memberEpoch' in who)
+    return {
+      groups: [{ groupId, memberId: who.memberId, memberEpoch: who.memberEpoch, topics }],
+      requireStable: stable,
+    }
   if (version >= 8) return { groups: [{ groupId, topics }], requireStable: stable }
   return { groupId, topics, requireStable: stable }
 }
@@ -124,4 +151,43 @@ export function offsetFetchResult(
     }
   }
   return result
+}
+
+/**
+ * One OffsetCommit to the coordinator. The first partition error is thrown as KafkaError, after an
+ * error saying the coordinator moved made the connection look it up again.
+ */
+export async function sendOffsetCommit(
+  coordinator: CoordinatorConnection,
+  who: CommitIdentity,
+  offsets: readonly OffsetToCommit[],
+): Promise<void> {
+  const response = await coordinator.request(OffsetCommit, MAX_OFFSET_COMMIT_VERSION, (v) =>
+    offsetCommitRequest(v, who, offsets),
+  )
+  const error = offsetCommitError(response)
+  if (error) {
+    coordinator.checkError(error.code)
+    throw error
+  }
+}
+
+/** One OffsetFetch from the coordinator: committed offsets by tpKey (null: none); errors as in sendOffsetCommit. */
+export async function sendOffsetFetch(
+  coordinator: CoordinatorConnection,
+  who: CommitIdentity,
+  partitions: readonly TopicPartition[],
+  requireStable: boolean,
+): Promise<Map<string, CommittedOffset | null>> {
+  let version = 0
+  const response = await coordinator.request(OffsetFetch, MAX_OFFSET_FETCH_VERSION, (v) => {
+    version = v
+    return offsetFetchRequest(v, who, partitions, requireStable)
+  })
+  try {
+    return offsetFetchResult(version, who.groupId, response)
+  } catch (error) {
+    if (error instanceof KafkaError) coordinator.checkError(error.code)
+    throw error
+  }
 }

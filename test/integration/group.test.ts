@@ -16,7 +16,8 @@ import {
   rangeAssignor,
   roundRobinAssignor,
 } from '../../src/group/assignors.ts'
-import { type GroupListener, GroupMember, type GroupMemberOptions } from '../../src/group/member.ts'
+import { ClassicGroupMember, type ClassicGroupMemberOptions } from '../../src/group/classic-member.ts'
+import type { GroupListener } from '../../src/group/membership.ts'
 import { KafkaError } from '../../src/protocol/errors.ts'
 import { brokers, cli, uniqueTopic } from '../helpers/kafka.ts'
 
@@ -30,7 +31,7 @@ interface Call {
 }
 
 interface TestMember {
-  member: GroupMember
+  member: ClassicGroupMember
   cluster: Cluster
   calls: Call[]
   errors: Error[]
@@ -45,7 +46,7 @@ afterEach(async () => {
 function newMember(
   groupId: string,
   topic: string,
-  options: Partial<GroupMemberOptions> = {},
+  options: Partial<ClassicGroupMemberOptions> = {},
   hooks: Partial<GroupListener> = {},
 ): TestMember {
   const cluster = new Cluster({ brokers: brokers(), clientId: 'kafkax-group-test' })
@@ -55,7 +56,7 @@ function newMember(
     calls.push({ kind, partitions: keys(ps) })
     await hook?.(ps)
   }
-  const member = new GroupMember(
+  const member = new ClassicGroupMember(
     cluster,
     {
       groupId,
@@ -116,7 +117,7 @@ function groupTopic(): { groupId: string; topic: string } {
 
 const revokedOf = (m: TestMember) => new Set(m.calls.filter((c) => c.kind === 'revoked').flatMap((c) => c.partitions))
 
-describe('GroupMember (classic protocol)', () => {
+describe('ClassicGroupMember', () => {
   const assignors: Assignor[] = [rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor]
 
   for (const assignor of assignors) {

@@ -1,12 +1,14 @@
 // The pure parts of group membership: assignment diffs, the leader's partition-count watch, and
-// the OffsetCommit / OffsetFetch bodies and answers at old and new versions (checked through the
-// generated codecs, so a field a version cannot carry would fail here, not at the broker).
+// the OffsetCommit / OffsetFetch bodies and answers at old and new versions, for a classic member
+// (generation) and a consumer-protocol one (member epoch), checked through the generated codecs,
+// so a field a version cannot carry would fail here, not at the broker.
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ClusterMetadata } from '../../../src/client/metadata.ts'
 import { tpKey } from '../../../src/consumer/message.ts'
-import { diffAssignment, partitionCounts, sameCounts } from '../../../src/group/member.ts'
+import { diffAssignment } from '../../../src/group/membership.ts'
+import { partitionCounts, sameCounts } from '../../../src/group/metadata-watch.ts'
 import {
   offsetCommitError,
   offsetCommitRequest,
@@ -17,6 +19,7 @@ import { KafkaError } from '../../../src/protocol/errors.ts'
 import type { OffsetFetchResponse } from '../../../src/protocol/messages/generated/offset-fetch-response.ts'
 import { type MessageCodec, OffsetCommit, OffsetFetch } from '../../../src/protocol/messages/index.ts'
 import { Reader, Writer } from '../../../src/protocol/primitives/index.ts'
+import { setTopic } from '../../helpers/metadata.ts'
 
 /** Writes a body with a codec and reads it back: what the broker would see. */
 function roundTrip<T>(codec: MessageCodec<T>, version: number, body: T): T {
@@ -44,22 +47,7 @@ describe('diffAssignment', () => {
 
 describe('partition counts (the leader watch)', () => {
   const metadata = new ClusterMetadata()
-  const topic = (name: string, partitions: number, errorCode = 0) =>
-    metadata.topics.set(name, {
-      name,
-      topicId: '00000000-0000-0000-0000-000000000000',
-      isInternal: false,
-      errorCode,
-      partitions: Array.from({ length: partitions }, (_, partition) => ({
-        partition,
-        leader: 1,
-        leaderEpoch: 0,
-        replicas: [1],
-        isr: [1],
-        offlineReplicas: [],
-        errorCode: 0,
-      })),
-    })
+  const topic = (name: string, partitions: number, errorCode = 0) => setTopic(metadata, name, partitions, errorCode)
   topic('orders', 6)
   topic('audit', 2)
   topic('missing', 0, 3)
@@ -124,6 +112,14 @@ describe('OffsetCommit', () => {
     assert.equal(sent.topics.length, 2)
   })
 
+  it('a consumer-protocol member (KIP-848) commits with its member epoch in place of a generation', () => {
+    const member = { groupId: 'g', memberEpoch: 12, memberId: 'uuid-1', groupInstanceId: null }
+    const sent = roundTrip(OffsetCommit.request, 9, offsetCommitRequest(9, member, offsets))
+    assert.equal(sent.generationIdOrMemberEpoch, 12)
+    assert.equal(sent.memberId, 'uuid-1')
+    assert.equal(sent.groupInstanceId, null)
+  })
+
   it('turns the first partition error into a KafkaError', () => {
     const ok = {
       throttleTimeMs: 0,
@@ -152,9 +148,10 @@ describe('OffsetCommit', () => {
 
 describe('OffsetFetch', () => {
   const partitions = [tp('a', 0), tp('a', 1), tp('b', 0)]
+  const classic = { groupId: 'g', generationId: 7, memberId: 'm-1', groupInstanceId: null }
 
   it('v8+: the batched groups format, with requireStable', () => {
-    const sent = roundTrip(OffsetFetch.request, 9, offsetFetchRequest(9, 'g', partitions, true))
+    const sent = roundTrip(OffsetFetch.request, 9, offsetFetchRequest(9, classic, partitions, true))
     assert.equal(sent.requireStable, true)
     assert.deepEqual(
       sent.groups?.map((g) => [g.groupId, g.topics?.map((t) => [t.name, t.partitionIndexes])]),
@@ -170,8 +167,28 @@ describe('OffsetFetch', () => {
     )
   })
 
+  it('v9: a classic member fetches for the group alone; a consumer-protocol member names itself and its epoch', () => {
+    const asClassic = roundTrip(OffsetFetch.request, 9, offsetFetchRequest(9, classic, partitions, false))
+    assert.deepEqual(
+      asClassic.groups?.map((g) => [g.memberId, g.memberEpoch]),
+      [[null, -1]],
+    )
+    const member = { groupId: 'g', memberEpoch: 12, memberId: 'uuid-1', groupInstanceId: null }
+    const asMember = roundTrip(OffsetFetch.request, 9, offsetFetchRequest(9, member, partitions, false))
+    assert.deepEqual(
+      asMember.groups?.map((g) => [g.groupId, g.memberId, g.memberEpoch, g.topics?.length]),
+      [['g', 'uuid-1', 12, 2]],
+    )
+    // before v9 there is no field for them
+    const v8 = roundTrip(OffsetFetch.request, 8, offsetFetchRequest(8, member, partitions, false))
+    assert.deepEqual(
+      v8.groups?.map((g) => [g.groupId, g.memberId, g.memberEpoch]),
+      [['g', null, -1]],
+    )
+  })
+
   it('v7: one group at the top level; before v7 requireStable cannot be asked for', () => {
-    const v7 = roundTrip(OffsetFetch.request, 7, offsetFetchRequest(7, 'g', partitions, true))
+    const v7 = roundTrip(OffsetFetch.request, 7, offsetFetchRequest(7, classic, partitions, true))
     assert.equal(v7.groupId, 'g')
     assert.equal(v7.requireStable, true)
     assert.deepEqual(
@@ -181,7 +198,7 @@ describe('OffsetFetch', () => {
         ['b', [0]],
       ],
     )
-    const v5 = roundTrip(OffsetFetch.request, 5, offsetFetchRequest(5, 'g', partitions, true))
+    const v5 = roundTrip(OffsetFetch.request, 5, offsetFetchRequest(5, classic, partitions, true))
     assert.equal(v5.requireStable, false)
     assert.equal(v5.topics?.length, 2)
   })

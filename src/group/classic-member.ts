@@ -1,26 +1,17 @@
 // Consumer-group membership with the classic protocol, as the Java client's ConsumerCoordinator:
-// JoinGroup / SyncGroup (the leader runs the assignor the broker chose), heartbeats on their own
-// timer, eager or cooperative (KIP-429) revocation, static membership (KIP-345), LeaveGroup, and
-// offset commit/fetch with the member's generation.
+// JoinGroup (member ids from the broker, KIP-394) and SyncGroup (the leader runs the assignor the
+// broker chose), heartbeats, eager or cooperative (KIP-429) revocation, static membership (KIP-345),
+// LeaveGroup, and offset commit/fetch with the member's generation.
 
 import type { Cluster } from '../client/cluster.ts'
-import type { Connection } from '../client/connection.ts'
-import type { ClusterMetadata } from '../client/metadata.ts'
+import { CoordinatorConnection } from '../client/coordinator.ts'
 import { sleep } from '../client/retry.ts'
-import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
+import type { TopicPartition } from '../client/topic-partition.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
-import { ConnectionError, KafkaError, KafkaxError, TimeoutError } from '../protocol/errors.ts'
+import { KafkaError, KafkaxError } from '../protocol/errors.ts'
 import type { JoinGroupResponse } from '../protocol/messages/generated/join-group-response.ts'
 import type { SyncGroupRequestAssignment } from '../protocol/messages/generated/sync-group-request.ts'
-import {
-  type Api,
-  Heartbeat,
-  JoinGroup,
-  LeaveGroup,
-  OffsetCommit,
-  OffsetFetch,
-  SyncGroup,
-} from '../protocol/messages/index.ts'
+import { Heartbeat, JoinGroup, LeaveGroup, SyncGroup } from '../protocol/messages/index.ts'
 import {
   type Assignor,
   cooperativeStickyAssignor,
@@ -31,18 +22,18 @@ import {
   type MemberSubscription,
   rangeAssignor,
 } from './assignors.ts'
+import { HeartbeatTimer } from './heartbeat.ts'
+import { diffAssignment, type GroupListener, type GroupMembership, ListenerInvoker } from './membership.ts'
+import { MetadataWatch } from './metadata-watch.ts'
 import {
   type CommittedOffset,
-  MAX_OFFSET_COMMIT_VERSION,
-  MAX_OFFSET_FETCH_VERSION,
+  type GenerationIdentity,
   type OffsetToCommit,
-  offsetCommitError,
-  offsetCommitRequest,
-  offsetFetchRequest,
-  offsetFetchResult,
+  sendOffsetCommit,
+  sendOffsetFetch,
 } from './offsets.ts'
 
-export interface GroupMemberOptions {
+export interface ClassicGroupMemberOptions {
   groupId: string
   /** Static membership (KIP-345): the member keeps its slot across restarts within the session timeout. */
   groupInstanceId?: string
@@ -59,17 +50,6 @@ export interface GroupMemberOptions {
   rackId?: string
 }
 
-export interface GroupListener {
-  /** After a rebalance: partitions newly assigned. */
-  onAssigned(partitions: TopicPartition[]): Promise<void> | void
-  /** Before partitions leave: the consumer must finish/commit what was handled. Awaited. */
-  onRevoked(partitions: TopicPartition[]): Promise<void> | void
-  /** Partitions lost without a clean handover (fenced, session expired): must not commit them. */
-  onLost(partitions: TopicPartition[]): Promise<void> | void
-  /** Errors the member cannot recover from by itself (e.g. GROUP_AUTHORIZATION_FAILED). */
-  onError?(error: Error): void
-}
-
 /** Answers after which a rejoin is the way forward (the member itself is not broken). */
 const REJOIN_ERRORS = new Set<number>([
   ErrorCode.MEMBER_ID_REQUIRED,
@@ -77,8 +57,6 @@ const REJOIN_ERRORS = new Set<number>([
   ErrorCode.ILLEGAL_GENERATION,
   ErrorCode.REBALANCE_IN_PROGRESS,
 ])
-/** How often the leader refreshes the metadata of the group's topics to notice new partitions. */
-const METADATA_CHECK_MS = 30_000
 /** Java gives JoinGroup the rebalance timeout plus this, as the broker may hold it that long. */
 const JOIN_EXTRA_TIMEOUT_MS = 5000
 
@@ -88,44 +66,14 @@ interface Deferred {
   reject(error: unknown): void
 }
 
-/** Partitions of `owned` not in `assigned` (revoked) and of `assigned` not in `owned` (added). */
-export function diffAssignment(
-  owned: readonly TopicPartition[],
-  assigned: readonly TopicPartition[],
-): { revoked: TopicPartition[]; added: TopicPartition[] } {
-  const ownedKeys = new Set(owned.map((p) => tpKey(p.topic, p.partition)))
-  const assignedKeys = new Set(assigned.map((p) => tpKey(p.topic, p.partition)))
-  return {
-    revoked: owned.filter((p) => !assignedKeys.has(tpKey(p.topic, p.partition))),
-    added: assigned.filter((p) => !ownedKeys.has(tpKey(p.topic, p.partition))),
-  }
-}
-
-/** Partition counts of the topics that exist (no error, at least one partition) in the metadata. */
-export function partitionCounts(metadata: ClusterMetadata, topics: Iterable<string>): Map<string, number> {
-  const counts = new Map<string, number>()
-  for (const name of topics) {
-    const t = metadata.topics.get(name)
-    if (t && t.errorCode === 0 && t.partitions.length > 0) counts.set(name, t.partitions.length)
-  }
-  return counts
-}
-
-export function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string, number>): boolean {
-  if (a.size !== b.size) return false
-  for (const [topic, n] of a) if (b.get(topic) !== n) return false
-  return true
-}
-
-export class GroupMember {
+export class ClassicGroupMember implements GroupMembership {
   private readonly cluster: Cluster
-  private readonly listener: GroupListener
+  private readonly listener: ListenerInvoker
   private readonly groupId: string
   private readonly groupInstanceId: string | null
   private readonly topics: string[]
   private readonly sessionTimeoutMs: number
   private readonly rebalanceTimeoutMs: number
-  private readonly heartbeatIntervalMs: number
   private readonly assignors: Assignor[]
   private readonly rackId: string | null
 
@@ -144,25 +92,24 @@ export class GroupMember {
   private stopped: Promise<void> | undefined
   private loop: Promise<void> | undefined
   private wakeup: (() => void) | undefined
-  private heartbeatTimer: NodeJS.Timeout | undefined
-  private metadataTimer: NodeJS.Timeout | undefined
+  private readonly heartbeats: HeartbeatTimer
   /** The leader's view of the group's topics when it assigned them: a change means a rejoin. */
-  private watched: Map<string, number> | undefined
-  private watchedTopics: string[] = []
-  /** A connection of our own to the coordinator (as Java): JoinGroup may wait for minutes and must not hold up fetches. */
-  private coordinatorConnection: { nodeId: number; connection: Promise<Connection> } | undefined
+  private readonly watch: MetadataWatch
+  private readonly coordinator: CoordinatorConnection
 
-  constructor(cluster: Cluster, options: GroupMemberOptions, listener: GroupListener) {
+  constructor(cluster: Cluster, options: ClassicGroupMemberOptions, listener: GroupListener) {
     this.cluster = cluster
-    this.listener = listener
     this.groupId = options.groupId
     this.groupInstanceId = options.groupInstanceId ?? null
     this.topics = [...options.topics]
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? 45_000
     this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? 300_000
-    this.heartbeatIntervalMs = options.heartbeatIntervalMs ?? 3000
     this.assignors = options.assignors ?? [rangeAssignor, cooperativeStickyAssignor]
     this.rackId = options.rackId ?? null
+    this.listener = new ListenerInvoker(listener, this.groupId, this.rebalanceTimeoutMs)
+    this.heartbeats = new HeartbeatTimer(options.heartbeatIntervalMs ?? 3000, () => this.heartbeat())
+    this.watch = new MetadataWatch(cluster, () => this.checkWatched())
+    this.coordinator = new CoordinatorConnection(cluster, 'group', this.groupId)
   }
 
   get memberId(): string {
@@ -171,6 +118,15 @@ export class GroupMember {
 
   get generationId(): number {
     return this._generationId
+  }
+
+  commitIdentity(): GenerationIdentity {
+    return {
+      groupId: this.groupId,
+      generationId: this._generationId,
+      memberId: this._memberId,
+      groupInstanceId: this.groupInstanceId,
+    }
   }
 
   /** The partitions this member owns now. */
@@ -186,9 +142,8 @@ export class GroupMember {
       first = { resolve, reject }
     })
     this.loop = this.run(first)
-    this.scheduleHeartbeat()
-    this.metadataTimer = setInterval(() => this.refreshWatched(), METADATA_CHECK_MS)
-    this.metadataTimer.unref()
+    this.heartbeats.start()
+    this.watch.start()
     return joined
   }
 
@@ -210,19 +165,18 @@ export class GroupMember {
   private async shutdown(): Promise<void> {
     this.stopping = true
     // a JoinGroup may be held by the broker for the rebalance timeout: drop it, LeaveGroup follows
-    if (this.state === 'joining') this.closeCoordinatorConnection()
+    if (this.state === 'joining') this.coordinator.close()
     this.requestRejoin()
     await this.loop
-    clearInterval(this.metadataTimer)
+    this.watch.stop()
     // heartbeats go on while the consumer commits in onRevoked
     await this.release()
-    clearTimeout(this.heartbeatTimer)
-    this.heartbeatTimer = undefined
+    this.heartbeats.stop()
     if (this.groupInstanceId === null && this._memberId !== '') await this.leave()
     this._memberId = ''
     this._generationId = -1
     this.state = 'unjoined'
-    this.closeCoordinatorConnection()
+    this.coordinator.close()
   }
 
   /**
@@ -231,22 +185,8 @@ export class GroupMember {
    */
   async commit(offsets: OffsetToCommit[]): Promise<void> {
     if (offsets.length === 0) return
-    await this.cluster.retry.run(async () => {
-      const who = {
-        groupId: this.groupId,
-        generationId: this._generationId,
-        memberId: this._memberId,
-        groupInstanceId: this.groupInstanceId,
-      }
-      const response = await this.coordinatorRequest(OffsetCommit, MAX_OFFSET_COMMIT_VERSION, (v) =>
-        offsetCommitRequest(v, who, offsets),
-      )
-      const error = offsetCommitError(response)
-      if (error) {
-        this.checkCoordinatorError(error.code)
-        throw error
-      }
-    })
+    // each attempt commits as the member is then
+    await this.cluster.retry.run(() => sendOffsetCommit(this.coordinator, this.commitIdentity(), offsets))
   }
 
   /** Committed offsets by tpKey (null: none). `requireStable` waits out pending transactional commits (read_committed). */
@@ -255,19 +195,9 @@ export class GroupMember {
     requireStable = false,
   ): Promise<Map<string /* tpKey */, CommittedOffset | null>> {
     if (partitions.length === 0) return Promise.resolve(new Map())
-    return this.cluster.retry.run(async () => {
-      let version = 0
-      const response = await this.coordinatorRequest(OffsetFetch, MAX_OFFSET_FETCH_VERSION, (v) => {
-        version = v
-        return offsetFetchRequest(v, this.groupId, partitions, requireStable)
-      })
-      try {
-        return offsetFetchResult(version, this.groupId, response)
-      } catch (error) {
-        if (error instanceof KafkaError) this.checkCoordinatorError(error.code)
-        throw error
-      }
-    })
+    return this.cluster.retry.run(() =>
+      sendOffsetFetch(this.coordinator, this.commitIdentity(), partitions, requireStable),
+    )
   }
 
   // ------------------------------------------------------------------------------------------
@@ -294,7 +224,7 @@ export class GroupMember {
           // the consumer decides; owned partitions can no longer be committed safely
           this.lost = true
           this.state = 'unjoined'
-          if (joined) this.report(error)
+          if (joined) this.listener.report(error)
           else first.reject(error)
           return
         }
@@ -312,10 +242,10 @@ export class GroupMember {
     const { revoked, added } = diffAssignment(this.owned, assigned)
     this.state = 'stable'
     // cooperative: partitions that stay were never revoked; only those leaving are, now
-    await this.notify('onRevoked', revoked)
+    await this.listener.notify('onRevoked', revoked)
     this.owned = assigned
     this.ownedGeneration = this._generationId
-    await this.notify('onAssigned', added)
+    await this.listener.notify('onAssigned', added)
     if (revoked.length > 0 && this.protocol?.rebalanceProtocol === 'cooperative')
       this.requestRejoin('revoked partitions can now be given to their new owners')
   }
@@ -326,11 +256,11 @@ export class GroupMember {
       this.lost = false
       const lost = this.owned
       this.owned = []
-      await this.notify('onLost', lost)
+      await this.listener.notify('onLost', lost)
     } else if (this.protocol?.rebalanceProtocol !== 'cooperative') {
       const revoked = this.owned
       this.owned = []
-      await this.notify('onRevoked', revoked)
+      await this.listener.notify('onRevoked', revoked)
     }
   }
 
@@ -346,7 +276,7 @@ export class GroupMember {
         generationId: this.ownedGeneration,
         rackId: this.rackId,
       })
-      const response = await this.coordinatorRequest(
+      const response = await this.coordinator.request(
         JoinGroup,
         Number.POSITIVE_INFINITY,
         () => ({
@@ -385,8 +315,8 @@ export class GroupMember {
     const leader = join.leader === this._memberId
     let assignments: SyncGroupRequestAssignment[] = []
     if (leader && !join.skipAssignment) assignments = await this.assign(join)
-    else if (!leader) this.watched = undefined
-    const response = await this.coordinatorRequest(SyncGroup, Number.POSITIVE_INFINITY, () => ({
+    else if (!leader) this.watch.clear()
+    const response = await this.coordinator.request(SyncGroup, Number.POSITIVE_INFINITY, () => ({
       groupId: this.groupId,
       generationId: this._generationId,
       memberId: this._memberId,
@@ -416,9 +346,7 @@ export class GroupMember {
         rackId: s.rackId,
       }
     })
-    this.watchedTopics = [...new Set(members.flatMap((m) => m.topics))]
-    const counts = partitionCounts(await this.cluster.refreshMetadata(this.watchedTopics), this.watchedTopics)
-    this.watched = counts
+    const counts = await this.watch.snapshot([...new Set(members.flatMap((m) => m.topics))])
     const plan = this.protocol!.assign(members, counts)
     return members.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment(plan.get(m.memberId) ?? []) }))
   }
@@ -432,21 +360,21 @@ export class GroupMember {
       errorCode === ErrorCode.FENCED_INSTANCE_ID
     )
       this._generationId = -1
-    this.checkCoordinatorError(errorCode)
+    this.coordinator.checkError(errorCode)
   }
 
   /** Revokes (or, when the membership was lost, reports lost) every owned partition. */
   private async release(): Promise<void> {
     const owned = this.owned
     this.owned = []
-    await this.notify(this.lost || this._generationId < 0 ? 'onLost' : 'onRevoked', owned)
+    await this.listener.notify(this.lost || this._generationId < 0 ? 'onLost' : 'onRevoked', owned)
     this.lost = false
   }
 
   private async leave(): Promise<void> {
     const memberId = this._memberId
     try {
-      const response = await this.coordinatorRequest(LeaveGroup, Number.POSITIVE_INFINITY, (v) =>
+      const response = await this.coordinator.request(LeaveGroup, Number.POSITIVE_INFINITY, (v) =>
         v >= 3
           ? {
               groupId: this.groupId,
@@ -457,49 +385,15 @@ export class GroupMember {
       const errorCode = response.errorCode || (response.members.find((m) => m.errorCode !== 0)?.errorCode ?? 0)
       // ErrorCode.UNKNOWN_MEMBER_ID: the group already let us go
       if (errorCode !== 0 && errorCode !== ErrorCode.UNKNOWN_MEMBER_ID)
-        this.report(kafkaError(errorCode, `LeaveGroup ${this.groupId}`))
+        this.listener.report(kafkaError(errorCode, `LeaveGroup ${this.groupId}`))
     } catch (error) {
       // the session timeout removes us anyway
-      this.report(error)
-    }
-  }
-
-  /** Calls the listener, reporting (not waiting out) one that runs past the rebalance timeout. */
-  private async notify(kind: 'onAssigned' | 'onRevoked' | 'onLost', partitions: TopicPartition[]): Promise<void> {
-    if (partitions.length === 0) return
-    const slow = setTimeout(
-      () =>
-        this.report(
-          new TimeoutError(
-            `${kind} of group ${this.groupId} ran past the rebalance timeout (${this.rebalanceTimeoutMs} ms): the group may have moved on`,
-          ),
-        ),
-      this.rebalanceTimeoutMs,
-    )
-    try {
-      await this.listener[kind](partitions)
-    } catch (error) {
-      this.report(error)
-    } finally {
-      clearTimeout(slow)
-    }
-  }
-
-  private report(error: unknown): void {
-    try {
-      this.listener.onError?.(error instanceof Error ? error : new Error(String(error)))
-    } catch {
-      // a throwing error handler must not break the membership
+      this.listener.report(error)
     }
   }
 
   // ------------------------------------------------------------------------------------------
   // Heartbeats and the leader's metadata watch
-
-  private scheduleHeartbeat(): void {
-    this.heartbeatTimer = setTimeout(() => void this.heartbeat(), this.heartbeatIntervalMs)
-    this.heartbeatTimer.unref()
-  }
 
   private async heartbeat(): Promise<void> {
     // during JoinGroup the join itself keeps the session; without a generation there is nothing to keep
@@ -507,7 +401,7 @@ export class GroupMember {
     if ((state === 'stable' || state === 'syncing') && this._generationId >= 0) {
       const generationId = this._generationId
       try {
-        const response = await this.coordinatorRequest(Heartbeat, Number.POSITIVE_INFINITY, () => ({
+        const response = await this.coordinator.request(Heartbeat, Number.POSITIVE_INFINITY, () => ({
           groupId: this.groupId,
           generationId,
           memberId: this._memberId,
@@ -518,11 +412,10 @@ export class GroupMember {
           this.heartbeatAnswer(response.errorCode, state)
       } catch (error) {
         // connection trouble: the coordinator was forgotten, the next beat finds it again
-        if (!(error instanceof KafkaxError && error.retriable)) this.report(error)
+        if (!(error instanceof KafkaxError && error.retriable)) this.listener.report(error)
       }
       this.checkWatched()
     }
-    if (this.heartbeatTimer) this.scheduleHeartbeat()
   }
 
   private heartbeatAnswer(errorCode: number, sentIn: State): void {
@@ -539,87 +432,15 @@ export class GroupMember {
       // partitions already handed back (eager revocation under way) are not lost
       if (this.owned.length > 0) this.lost = true
       this.requestRejoin(`heartbeat: ${kafkaError(errorCode).type}`)
-    } else if (!this.checkCoordinatorError(errorCode)) {
-      this.report(kafkaError(errorCode, `Heartbeat ${this.groupId}`))
+    } else if (!this.coordinator.checkError(errorCode)) {
+      this.listener.report(kafkaError(errorCode, `Heartbeat ${this.groupId}`))
     }
   }
 
   /** The leader asks for a rejoin when a topic of the group gained partitions or appeared. */
   private checkWatched(): void {
-    if (!this.watched || this.state !== 'stable') return
-    if (!sameCounts(this.watched, partitionCounts(this.cluster.metadata, this.watchedTopics)))
+    if (this.state === 'stable' && this.watch.changed())
       this.requestRejoin('the partition count of a subscribed topic changed')
-  }
-
-  private refreshWatched(): void {
-    if (!this.watched) return
-    this.cluster.refreshMetadata(this.watchedTopics).then(
-      () => this.checkWatched(),
-      () => {}, // the next round tries again
-    )
-  }
-
-  // ------------------------------------------------------------------------------------------
-  // The coordinator
-
-  /** True for the errors meaning the coordinator moved: it is looked up again on the next request. */
-  private checkCoordinatorError(errorCode: number): boolean {
-    if (errorCode !== ErrorCode.NOT_COORDINATOR && errorCode !== ErrorCode.COORDINATOR_NOT_AVAILABLE) return false
-    this.cluster.invalidateCoordinator('group', this.groupId)
-    this.closeCoordinatorConnection()
-    return true
-  }
-
-  private closeCoordinatorConnection(): void {
-    const current = this.coordinatorConnection
-    this.coordinatorConnection = undefined
-    current?.connection.then(
-      (c) => c.close(),
-      () => {},
-    )
-  }
-
-  private async connection(): Promise<Connection> {
-    const nodeId = await this.cluster.coordinator('group', this.groupId)
-    const current = this.coordinatorConnection
-    if (current?.nodeId === nodeId) {
-      const c = await current.connection.catch(() => undefined)
-      if (c?.connected) return c
-      if (this.coordinatorConnection === current) this.coordinatorConnection = undefined
-    }
-    if (this.coordinatorConnection?.nodeId !== nodeId) {
-      this.closeCoordinatorConnection()
-      this.coordinatorConnection = { nodeId, connection: this.open(nodeId) }
-    }
-    return this.coordinatorConnection.connection
-  }
-
-  private async open(nodeId: number): Promise<Connection> {
-    const broker = this.cluster.metadata.brokers.get(nodeId)
-    if (!broker) throw new ConnectionError(`coordinator ${nodeId} is not in the metadata`, { retriable: true })
-    const connection = this.cluster.newConnection(broker)
-    await connection.connect()
-    return connection
-  }
-
-  /** One request to the coordinator at the highest version both sides (and `maxVersion`) allow. */
-  private async coordinatorRequest<Req, Res>(
-    api: Api<Req, Res>,
-    maxVersion: number,
-    body: (version: number) => Req,
-    timeoutMs?: number,
-  ): Promise<Res> {
-    try {
-      const connection = await this.connection()
-      const version = Math.min(connection.versionFor(api), maxVersion)
-      return await connection.request(api, body(version), { version, timeoutMs })
-    } catch (error) {
-      if (error instanceof ConnectionError || error instanceof TimeoutError) {
-        this.cluster.invalidateCoordinator('group', this.groupId)
-        this.closeCoordinatorConnection()
-      }
-      throw error
-    }
   }
 }
 
