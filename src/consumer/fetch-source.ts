@@ -64,13 +64,13 @@ export interface FetchHost {
 }
 
 /** One partition of a Fetch request: its cursor and what the session is asked for it. */
-export interface FetchPartition {
+export interface SourcePartition {
   cursor: PartitionCursor
   request: SessionPartition
 }
 
 /** A partition as sent: the answer counts only if its cursor has not moved since. */
-interface Sent extends FetchPartition {
+interface Sent extends SourcePartition {
   generation: number
 }
 
@@ -90,7 +90,7 @@ export class FetchSource {
   ) {}
 
   /** One Fetch of these partitions, at most `maxBytes` in the answer; settles once it is handled. */
-  fetch(partitions: readonly FetchPartition[], maxBytes: number): Promise<void> {
+  fetch(partitions: readonly SourcePartition[], maxBytes: number): Promise<void> {
     const next = new Map<string, SessionPartition>()
     const sent = new Map<string, Sent>()
     for (const p of partitions) {

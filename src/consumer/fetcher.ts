@@ -15,8 +15,8 @@ import {
   type FetchConfig,
   type FetchCounters,
   type FetchHost,
-  type FetchPartition,
   FetchSource,
+  type SourcePartition,
 } from './fetch-source.ts'
 import { type TopicPartition, tpKey } from './message.ts'
 import { OffsetReset, type ResetPolicy, type SeekTarget } from './offset-reset.ts'
@@ -303,7 +303,7 @@ export class Fetcher extends EventEmitter {
     const now = Date.now()
     let retryAt = Number.POSITIVE_INFINITY
     const unknown = new Set<string>()
-    const perSource = new Map<FetchSource, FetchPartition[]>()
+    const perSource = new Map<FetchSource, SourcePartition[]>()
     const room = this.buffer.room()
     for (const cursor of this.cursors.values()) {
       if (cursor.paused || cursor.inFlight || this.buffer.has(cursor)) continue
