@@ -5,6 +5,7 @@
 // offset out of range goes to the reset policy; a stale leader to the leader the answer names,
 // KIP-951, or to a metadata refresh; anything else to a backoff) so that one failing partition
 // never stops the others. A failed request backs the whole broker off and starts a new session.
+// Not read yet: the answer's preferred read replica (KIP-392) and diverging epoch (KIP-320).
 
 import type { Cluster } from '../client/cluster.ts'
 import { STALE_METADATA_ERRORS } from '../client/metadata.ts'

@@ -324,6 +324,7 @@ export class Fetcher extends EventEmitter {
         unknown.add(cursor.topic)
         continue
       }
+      // from the leader: a preferred read replica (KIP-392) would be chosen here, per cursor
       const source = this.source(info.leader)
       if (source.inFlight) continue
       if (source.retryAt > now) {

@@ -12,6 +12,7 @@ import type { ListOffsetsRequest } from '../../../src/protocol/messages/generate
 import type { ListOffsetsResponse } from '../../../src/protocol/messages/generated/list-offsets-response.ts'
 import { type Api, Fetch, ListOffsets } from '../../../src/protocol/messages/index.ts'
 import { RecordBatchBuilder } from '../../../src/protocol/records/index.ts'
+import { within } from '../../helpers/wait.ts'
 
 /** A request the fetcher sent and the test has yet to answer. */
 export interface Pending<Req, Res> {
@@ -45,21 +46,10 @@ class Queue<T> {
     else this.items.push(item)
   }
 
-  /** The next item, waiting for it at most `timeoutMs`. */
-  next(what: string, timeoutMs: number): Promise<T> {
+  next(): Promise<T> {
     const item = this.items.shift()
     if (item !== undefined) return Promise.resolve(item)
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.takers.splice(this.takers.indexOf(taker), 1)
-        reject(new Error(`waited ${timeoutMs} ms for ${what}`))
-      }, timeoutMs)
-      const taker = (item: T) => {
-        clearTimeout(timer)
-        resolve(item)
-      }
-      this.takers.push(taker)
-    })
+    return new Promise((resolve) => this.takers.push(resolve))
   }
 
   get size(): number {
@@ -101,11 +91,11 @@ export class FakeFetchCluster {
 
   /** The next Fetch request sent (to any broker). */
   nextFetch(timeoutMs = 2000): Promise<PendingFetch> {
-    return this.fetches.next('a Fetch request', timeoutMs)
+    return within('a Fetch request', this.fetches.next(), timeoutMs)
   }
 
   nextListOffsets(timeoutMs = 2000): Promise<PendingListOffsets> {
-    return this.lookups.next('a ListOffsets request', timeoutMs)
+    return within('a ListOffsets request', this.lookups.next(), timeoutMs)
   }
 
   /** Fetch requests sent and not yet taken by nextFetch(). */
