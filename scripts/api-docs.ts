@@ -23,8 +23,6 @@ const PENDING = [
   'ConsumerStats',
   'PartitionLag',
   'RunOptions',
-  'FetcherOptions',
-  'SeekTarget',
 ]
 
 const check = process.argv.includes('--check')

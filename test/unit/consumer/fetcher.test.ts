@@ -7,12 +7,8 @@ import { describe, it } from 'node:test'
 import { FetchSession, type SessionPartition } from '../../../src/consumer/fetch-session.ts'
 import { partitionRecords } from '../../../src/consumer/fetched-records.ts'
 import { ErrorCode } from '../../../src/protocol/error-codes.ts'
-import {
-  buildControlBatch,
-  decodeRecordBatches,
-  type RecordBatch,
-  RecordBatchBuilder,
-} from '../../../src/protocol/records/index.ts'
+import { buildControlBatch, decodeRecordBatches, type RecordBatch } from '../../../src/protocol/records/index.ts'
+import { batch } from './fake-fetch-cluster.ts'
 
 const ID_A = '11111111-1111-1111-1111-111111111111'
 const ID_B = '22222222-2222-2222-2222-222222222222'
@@ -136,25 +132,6 @@ describe('FetchSession', () => {
     assert.equal(s.build(partitions(part('a', 0, 0n)), true).sessionEpoch, 1)
   })
 })
-
-/** A v2 batch at `baseOffset` with these values (one record each). */
-async function batch(
-  baseOffset: bigint,
-  values: string[],
-  o: { producerId?: bigint; transactional?: boolean; leaderEpoch?: number } = {},
-): Promise<Buffer> {
-  const b = new RecordBatchBuilder({
-    producerId: o.producerId ?? -1n,
-    producerEpoch: 0,
-    baseSequence: 0,
-    transactional: o.transactional ?? false,
-    partitionLeaderEpoch: o.leaderEpoch ?? 0,
-  })
-  for (const v of values) b.append({ key: null, value: Buffer.from(v), timestamp: 1000 })
-  const buf = await b.build()
-  buf.writeBigInt64BE(baseOffset, 0) // not covered by the CRC
-  return buf
-}
 
 async function marker(offset: bigint, type: 'ABORT' | 'COMMIT', producerId: bigint): Promise<Buffer> {
   const buf = await buildControlBatch({ type, coordinatorEpoch: 0 }, { producerId, producerEpoch: 0, timestamp: 1000 })
