@@ -62,7 +62,10 @@ export {
 export type { FetcherOptions, SeekTarget } from './consumer/fetcher.ts'
 export { ConsumerManager, type Route } from './consumer/manager.ts'
 export type {
+  BatchContext,
   BatchHandler,
+  BatchMiddleware,
+  BatchResult,
   Handler,
   HandlerContext,
   Message,
@@ -70,11 +73,13 @@ export type {
   TopicPartition,
 } from './consumer/message.ts'
 export {
+  type BatchRetryOptions,
   compose,
   DeadLetterError,
   type DeadLetterOptions,
   type DeadLetterProducer,
   deadLetter,
+  deadLetterBatch,
   HandlerError,
   type Logger,
   type LoggingOptions,
@@ -82,6 +87,7 @@ export {
   type RetryMiddlewareOptions,
   recover,
   retry,
+  retryBatch,
   timeout,
 } from './consumer/middleware.ts'
 export { jsonLogger, type LogLevel, type LogMethod } from './observability/logger.ts'

@@ -17,7 +17,7 @@ import { Dispatcher } from './dispatcher.ts'
 import { Fetcher, type SeekTarget } from './fetcher.ts'
 import { deadLetterProducer, HandlerPipeline } from './handler-pipeline.ts'
 import { messagesOf } from './iterator.ts'
-import type { BatchHandler, Handler, Message, Middleware, TopicPartition } from './message.ts'
+import type { BatchHandler, BatchMiddleware, Handler, Message, Middleware, TopicPartition } from './message.ts'
 import { tpKey } from './message.ts'
 import { type ConsumerOptions, checkConsumerOptions, type RunOptions } from './options.ts'
 
@@ -136,6 +136,16 @@ export class Consumer extends EventEmitter {
     return this
   }
 
+  /**
+   * Adds a batch middleware (batch mode: the `batch` option), which wraps the batch handler as
+   * `use()` middleware wraps a message handler; the first added is the outermost.
+   */
+  useBatch(middleware: BatchMiddleware): this {
+    if (this.running) throw new ConfigError('add middleware before run()')
+    this.pipeline.batchMiddlewares.push(middleware)
+    return this
+  }
+
   /** Consumes until stop() (or the signal); resolves once stopped. */
   run(handler: Handler, options?: RunOptions): Promise<void>
   /** Batch mode (the `batch` option): the handler gets the messages of one partition at once. */
@@ -143,7 +153,9 @@ export class Consumer extends EventEmitter {
   run(handler: Handler | BatchHandler, options: RunOptions = {}): Promise<void> {
     if (this.running) throw new ConfigError('run() was already called')
     if (typeof handler !== 'function') throw new ConfigError('run() needs a handler function')
-    this.dispatcher.handleWith(this.pipeline.build(handler))
+    this.dispatcher.handleWith(
+      this.options.batch ? this.pipeline.buildBatch(handler as BatchHandler) : this.pipeline.build(handler as Handler),
+    )
     const { signal, handleSignals } = options
     const stop = () => void this.stop()
     signal?.addEventListener('abort', stop, { once: true })

@@ -11,9 +11,9 @@ import { Summary } from '../observability/summary.ts'
 import { KafkaxError } from '../protocol/errors.ts'
 import { consumerChannels as channels } from './channels.ts'
 import type { FetchedBatch, SeekTarget } from './fetcher.ts'
-import type { BatchHandler, Handler, HandlerContext, Message, TopicPartition } from './message.ts'
+import type { BatchContext, BatchHandler, Handler, HandlerContext, Message, TopicPartition } from './message.ts'
 import { tpKey } from './message.ts'
-import { HandlerError } from './middleware.ts'
+import { batchFailure, HandlerError } from './middleware.ts'
 import { OffsetTracker, type PendingOffset } from './offset-tracker.ts'
 
 /** The part of the fetcher the dispatcher uses. */
@@ -53,6 +53,8 @@ export class AssignedPartition {
   paused = false
   revoked = false
   batchTimer: NodeJS.Timeout | undefined
+  /** The head of the queue when the batch timer fired: a batch starting with it goes unfilled. */
+  batchDue: Message | undefined
   failures = 0
   readonly controller = new AbortController()
   /** Aborts when the partition is lost or the consumer stops: the handlers' context signal. */
@@ -67,8 +69,6 @@ export class AssignedPartition {
   }
 }
 
-/** The outcome of a handler that returned (anything else is what it threw). */
-const HANDLED = Symbol('handled')
 /**
  * Messages one partition may run through a synchronous handler before the next partition's turn,
  * and messages one pump may run before it yields to I/O: fairness without a promise per message.
@@ -270,25 +270,30 @@ export class Dispatcher {
     return started
   }
 
+  /**
+   * Starts a batch once `size` messages wait, or once the oldest waited `timeoutMs`: the timer only
+   * marks the batch due, and it starts on a pump's turn like any other, within `concurrency`.
+   */
   private dispatchBatch(s: AssignedPartition): number {
     if (s.running > 0) return 0
     const size = this.options.batch?.size ?? 100
     const waitMs = this.options.batch?.timeoutMs ?? 100
     while (s.queue.length < size && this.refill(s)) {}
     const oldest = s.queue.at(0)
-    const ready = s.queue.length >= size
+    const ready = s.queue.length >= size || (oldest !== undefined && oldest === s.batchDue)
     if (!ready) {
       if (!s.batchTimer) {
         s.batchTimer = setTimeout(() => {
           s.batchTimer = undefined
-          if (s.queue.length > 0 && s.queue.at(0) === oldest) this.launch(s, undefined, this.take(s, size))
-          else this.pump()
+          if (s.queue.length > 0 && s.queue.at(0) === oldest) s.batchDue = oldest
+          this.pump()
         }, waitMs)
       }
       return 0
     }
     clearTimeout(s.batchTimer)
     s.batchTimer = undefined
+    s.batchDue = undefined
     this.launch(s, undefined, this.take(s, size))
     return 1
   }
@@ -310,7 +315,9 @@ export class Dispatcher {
     if (keyLane !== undefined) this.busyKeys.add(keyLane)
     this.active++
     const started = performance.now()
-    const context: HandlerContext = { signal: s.signal, attempt: 1 }
+    const context: HandlerContext = this.batchHandler
+      ? this.batchContext(s, epoch, messages, entries)
+      : { signal: s.signal, attempt: 1 }
     let result: unknown
     try {
       result = channels.handler.hasSubscribers
@@ -323,46 +330,78 @@ export class Dispatcher {
           )
         : this.invoke(messages, context)
     } catch (error) {
-      this.settle(s, keyLane, messages, entries, epoch, started, error, true)
+      this.settle(s, keyLane, messages, entries, context, epoch, started, true, error, true)
       return
     }
     if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
       ;(result as PromiseLike<unknown>).then(
-        () => this.settle(s, keyLane, messages, entries, epoch, started, HANDLED, false),
-        (error) => this.settle(s, keyLane, messages, entries, epoch, started, error, false),
+        (value) => this.settle(s, keyLane, messages, entries, context, epoch, started, false, value, false),
+        (error) => this.settle(s, keyLane, messages, entries, context, epoch, started, true, error, false),
       )
-    } else this.settle(s, keyLane, messages, entries, epoch, started, HANDLED, true)
+    } else this.settle(s, keyLane, messages, entries, context, epoch, started, false, result, true)
+  }
+
+  /**
+   * A batch's context: resolve(offset) marks the batch's messages up to it handled at once (while
+   * the batch is current), so that they may be committed before the handler returns.
+   */
+  private batchContext(s: AssignedPartition, epoch: number, messages: Message[], entries: PendingOffset[]) {
+    let resolved: bigint | undefined
+    let next = 0
+    const context: BatchContext = {
+      signal: s.signal,
+      attempt: 1,
+      resolve: (offset) => {
+        if (typeof offset !== 'bigint') {
+          throw new HandlerError(`resolve() needs a bigint offset, got ${typeof offset} ${String(offset)}`)
+        }
+        if (resolved !== undefined && offset <= resolved) return
+        resolved = offset
+        while (next < messages.length && messages[next].offset <= offset) entries[next++].done = true
+        if (s.epoch === epoch) s.offsets.advance()
+      },
+      resolvedOffset: () => resolved,
+    }
+    return context
   }
 
   private invoke(messages: Message[], context: HandlerContext): unknown {
-    return this.batchHandler ? this.batchHandler(messages, context) : this.handler!(messages[0], context)
+    return this.batchHandler
+      ? this.batchHandler(messages, context as BatchContext)
+      : this.handler!(messages[0], context)
   }
 
   private async invokeAsync(messages: Message[], context: HandlerContext): Promise<unknown> {
     return this.invoke(messages, context)
   }
 
-  /** Records a handler's outcome; `sync` settles inside pump(), which goes on by itself. */
+  /**
+   * Records a handler's outcome (what it returned, or what it threw when `threw`); `sync` settles
+   * inside pump(), which goes on by itself.
+   */
   private settle(
     s: AssignedPartition,
     keyLane: string | undefined,
     messages: Message[],
     entries: PendingOffset[],
+    context: HandlerContext,
     epoch: number,
     started: number,
-    outcome: unknown,
+    threw: boolean,
+    value: unknown,
     sync: boolean,
   ): void {
-    if (outcome === HANDLED) {
+    if (this.batchHandler) this.settleBatch(s, messages, entries, context as BatchContext, epoch, threw, value)
+    else if (!threw) {
       if (s.epoch === epoch) {
-        for (const e of entries) e.done = true
+        entries[0].done = true
         s.failures = 0
-        this.counters.messages += messages.length
+        this.counters.messages++
         s.offsets.advance()
       }
     } else if (s.epoch === epoch && !s.revoked && !this.options.stop.aborted) {
       this.counters.handlerErrors++
-      this.fail(s, messages[0], outcome)
+      this.fail(s, messages[0], value)
     }
     const took = performance.now() - started
     this.handlerTime.add(took)
@@ -373,6 +412,37 @@ export class Dispatcher {
     // a batch settled synchronously leaves its partition with more to dispatch: look again soon
     if (!sync) this.pump()
     else if (this.batchHandler) queueMicrotask(() => this.pump())
+  }
+
+  /**
+   * A batch's outcome: every message not failed counts as handled (those resolved already do); the
+   * first failed one stops the partition, as a failed message does.
+   */
+  private settleBatch(
+    s: AssignedPartition,
+    messages: Message[],
+    entries: PendingOffset[],
+    context: BatchContext,
+    epoch: number,
+    threw: boolean,
+    value: unknown,
+  ): void {
+    if (s.epoch !== epoch) return
+    const failure = batchFailure(messages, context, threw, value)
+    // failure.failed is a subsequence of messages: walk both
+    let f = 0
+    for (let i = 0; i < messages.length; i++) {
+      if (failure && messages[i] === failure.failed[f]) f++
+      else if (!entries[i].done) entries[i].done = true
+    }
+    this.counters.messages += messages.length - f
+    if (!failure) {
+      s.failures = 0
+      s.offsets.advance()
+    } else if (!s.revoked && !this.options.stop.aborted) {
+      this.counters.handlerErrors++
+      this.fail(s, failure.failed[0], failure.error)
+    } else s.offsets.advance()
   }
 
   /**

@@ -1,10 +1,19 @@
-// The handler pipeline: the user's handler wrapped in the middleware added with use(), inside the
-// retry middleware of the `retry` option and, outermost, the dead-letter one of the `dlq` option,
-// whose producer the pipeline makes and closes.
+// The handler pipeline: the user's handler wrapped in the middleware added with use() (batch mode:
+// useBatch()), inside the retry middleware of the `retry` option and, outermost, the dead-letter
+// one of the `dlq` option, whose producer the pipeline makes and closes.
 
 import { Producer } from '../producer/producer.ts'
-import type { BatchHandler, Handler, Middleware } from './message.ts'
-import { compose, type DeadLetterProducer, deadLetter, retry } from './middleware.ts'
+import { ConfigError } from '../protocol/errors.ts'
+import type { BatchHandler, BatchMiddleware, Handler, Middleware } from './message.ts'
+import {
+  compose,
+  type DeadLetterOptions,
+  type DeadLetterProducer,
+  deadLetter,
+  deadLetterBatch,
+  retry,
+  retryBatch,
+} from './middleware.ts'
 import type { ConsumerOptions } from './options.ts'
 
 /** A dead-letter producer the pipeline closes when the consumer stops. */
@@ -27,8 +36,9 @@ export function deadLetterProducer(options: ConsumerOptions): Producer {
 
 /** The middleware of a consumer and the handler they wrap, composed once at run(). */
 export class HandlerPipeline {
-  /** Added with use(), the first one outermost. */
+  /** Added with use() and useBatch(), the first one outermost. */
   readonly middlewares: Middleware[] = []
+  readonly batchMiddlewares: BatchMiddleware[] = []
   private producer: ClosableDeadLetterProducer | undefined
 
   constructor(
@@ -37,20 +47,42 @@ export class HandlerPipeline {
   ) {}
 
   /** `handler` in the chain: [dead letters, retry, ...middleware], dead letters outermost. */
-  build(handler: Handler | BatchHandler): Handler | BatchHandler {
-    const chain: Middleware[] = [...this.middlewares]
-    const { dlq, retry: retryOptions } = this.options
-    if (dlq) {
-      this.producer = this.newProducer()
-      chain.unshift(deadLetter({ producer: this.producer, topic: dlq.topic }))
+  build(handler: Handler): Handler {
+    if (this.batchMiddlewares.length > 0) {
+      throw new ConfigError('useBatch() middleware wraps batch handlers, and this consumer has no batch option')
     }
-    if (retryOptions) chain.splice(dlq ? 1 : 0, 0, retry(retryOptions))
-    if (this.options.batch) return handler as BatchHandler
-    return compose(chain, handler as Handler)
+    return compose(this.chain(this.middlewares, deadLetter, retry), handler)
+  }
+
+  /** The same for a batch handler, with the batch middlewares. */
+  buildBatch(handler: BatchHandler): BatchHandler {
+    // middleware of single messages would be skipped without a word
+    if (this.middlewares.length > 0) {
+      throw new ConfigError(
+        'use() middleware wraps single messages, and this consumer runs in batch mode: use useBatch()',
+      )
+    }
+    return compose(this.chain(this.batchMiddlewares, deadLetterBatch, retryBatch), handler)
   }
 
   /** Closes the dead-letter producer, if there is one (after the last handler finished). */
   async close(): Promise<void> {
     await this.producer?.close()
+  }
+
+  /** The options' dead-letter and retry middleware (of one mode) before `middlewares`. */
+  private chain<M>(
+    middlewares: readonly M[],
+    deadLetters: (options: DeadLetterOptions) => M,
+    retries: (options: NonNullable<ConsumerOptions['retry']>) => M,
+  ): M[] {
+    const chain = [...middlewares]
+    const { dlq, retry: retryOptions } = this.options
+    if (dlq) {
+      this.producer ??= this.newProducer()
+      chain.unshift(deadLetters({ producer: this.producer, topic: dlq.topic }))
+    }
+    if (retryOptions) chain.splice(dlq ? 1 : 0, 0, retries(retryOptions))
+    return chain
   }
 }

@@ -24,7 +24,11 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   concurrency?: number
   /** What keeps its order under concurrency: the partition (default) or the key within it. */
   orderBy?: 'partition' | 'key'
-  /** Batch mode: the handler gets up to `size` messages of one partition, or what came within `timeoutMs`. */
+  /**
+   * Batch mode: the handler gets up to `size` messages of one partition (default 100), or what came
+   * within `timeoutMs` (default 100). Middleware then comes from `useBatch()`; `retry` and `dlq` apply
+   * to batches (see the README's batch mode).
+   */
   batch?: { size?: number; timeoutMs?: number }
   /** `auto` (default) commits every `intervalMs` (default 5000), `manual` only on `commit()`; both on revocation and stop. */
   commit?: { mode?: 'auto' | 'manual'; intervalMs?: number }
