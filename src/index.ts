@@ -56,7 +56,10 @@ export {
 export type { FetcherOptions, SeekTarget } from './consumer/fetcher.ts'
 export { ConsumerManager, type Route } from './consumer/manager.ts'
 export type {
+  BatchContext,
   BatchHandler,
+  BatchMiddleware,
+  BatchResult,
   Handler,
   HandlerContext,
   Message,
@@ -64,11 +67,13 @@ export type {
   TopicPartition,
 } from './consumer/message.ts'
 export {
+  type BatchRetryOptions,
   compose,
   DeadLetterError,
   type DeadLetterOptions,
   type DeadLetterProducer,
   deadLetter,
+  deadLetterBatch,
   HandlerError,
   type Logger,
   type LoggingOptions,
@@ -76,6 +81,7 @@ export {
   type RetryMiddlewareOptions,
   recover,
   retry,
+  retryBatch,
   timeout,
 } from './consumer/middleware.ts'
 export { jsonLogger, type LogLevel, type LogMethod } from './observability/logger.ts'

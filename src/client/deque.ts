@@ -43,6 +43,11 @@ export class Deque<T> {
     return this.items.splice(this.head + i, 1)[0] as T
   }
 
+  /** Puts `item` `i` places from the front (0: it leaves next). */
+  insertAt(i: number, item: T): void {
+    this.items.splice(this.head + i, 0, item)
+  }
+
   clear(): void {
     this.items = []
     this.head = 0

@@ -30,13 +30,42 @@ export interface HandlerContext {
   attempt: number
 }
 
+/** What a batch handler gets beside its messages: a handler's context, and a way to report progress. */
+export interface BatchContext extends HandlerContext {
+  /**
+   * Marks the batch's messages up to `offset` (inclusive) handled, as kafkajs's `resolveOffset`:
+   * they may be committed while the handler still runs, and a later failure in the batch neither
+   * retries nor dead-letters them. Lower offsets than one resolved before change nothing.
+   */
+  resolve(offset: bigint): void
+  /** The highest offset resolved so far (undefined: none). */
+  resolvedOffset(): bigint | undefined
+}
+
+/**
+ * A batch handler's partial failure, returned instead of throwing: the `failed` messages (of the
+ * batch it was given) are retried and dead-lettered as a thrown error would have the whole batch;
+ * every other message counts as handled.
+ */
+export interface BatchResult {
+  failed: readonly Message[]
+  /** Why they failed, e.g. for the dead-letter headers (default: a HandlerError saying so). */
+  error?: unknown
+}
+
 /** Handles one message; the consumer commits it once this returns (or its promise resolves). */
 export type Handler = (message: Message, context: HandlerContext) => unknown | Promise<unknown>
-/** Handles the messages of one partition at once (the consumer's `batch` option). */
-export type BatchHandler = (messages: Message[], context: HandlerContext) => unknown | Promise<unknown>
+/**
+ * Handles the messages of one partition at once (the consumer's `batch` option), in offset order.
+ * Returning (or resolving) handles them all, unless the result is a BatchResult; throwing fails
+ * those not resolved with `context.resolve()`.
+ */
+export type BatchHandler = (messages: Message[], context: BatchContext) => unknown | Promise<unknown>
 
 /** Wraps a handler: `(next) => (message, context) => ...`. The first middleware added is outermost. */
 export type Middleware = (next: Handler) => Handler
+/** Wraps a batch handler: `(next) => (messages, context) => ...` (`Consumer.useBatch()`). */
+export type BatchMiddleware = (next: BatchHandler) => BatchHandler
 
 /** The Message objects the fetcher hands out. */
 export class ConsumedMessage implements Message {

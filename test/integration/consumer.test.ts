@@ -5,36 +5,16 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { Admin } from '../../src/admin/admin.ts'
-import { Consumer, type ConsumerOptions } from '../../src/consumer/consumer.ts'
+import { Consumer } from '../../src/consumer/consumer.ts'
 import { ConsumerManager } from '../../src/consumer/manager.ts'
 import type { Message, Middleware } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'
-import { brokers, kcat, uniqueTopic } from '../helpers/kafka.ts'
+import { committedOffsets, groupConsumer as consumer, topicWith as createTopic } from '../helpers/consumers.ts'
+import { brokers, kcat } from '../helpers/kafka.ts'
 
 const admin = new Admin({ brokers: brokers() })
-
-async function topicWith(partitions: number, count: number, prefix = 'consumer'): Promise<string> {
-  const topic = uniqueTopic(prefix)
-  await admin.createTopics([{ topic, partitions, replicationFactor: 1 }])
-  if (count > 0) {
-    const producer = new Producer({ brokers: brokers() })
-    await producer.sendBatch(Array.from({ length: count }, (_, i) => ({ topic, key: `k${i % 13}`, value: String(i) })))
-    await producer.close()
-  }
-  return topic
-}
-
-function consumer(topic: string, options: Partial<ConsumerOptions> = {}): Consumer {
-  return new Consumer({
-    brokers: brokers(),
-    groupId: `group-${topic}`,
-    topics: [topic],
-    fromBeginning: true,
-    sessionTimeoutMs: 10_000,
-    heartbeatIntervalMs: 1000,
-    ...options,
-  })
-}
+const topicWith = (partitions: number, count: number, prefix?: string) => createTopic(admin, partitions, count, prefix)
+const committed = (groupId: string) => committedOffsets(admin, groupId)
 
 /** Runs a consumer until `done()` says so (or the deadline passes), then stops it. */
 async function consumeUntil(c: Consumer, handler: (m: Message) => unknown, done: () => boolean, ms = 60_000) {
@@ -44,11 +24,6 @@ async function consumeUntil(c: Consumer, handler: (m: Message) => unknown, done:
   while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
   await c.stop()
   await run
-}
-
-async function committed(groupId: string): Promise<Map<number, bigint>> {
-  const offsets = await admin.fetchCommittedOffsets(groupId)
-  return new Map(offsets.map((o: { partition: number; offset: bigint }) => [o.partition, o.offset]))
 }
 
 describe('Consumer', () => {

@@ -1,0 +1,56 @@
+// The offsets of one partition between "handed to a handler" and "committed". Handlers may finish
+// out of order (orderBy 'key', a batch's resolve()), so each offset is tracked until settled, and
+// the committable offset moves only past an unbroken run of handled ones at the head: a consumer
+// never commits past a message it has not handled (or dead-lettered).
+
+import { Deque } from '../client/deque.ts'
+import type { TopicPartition } from './message.ts'
+
+/** An offset handed to a handler; `done` once it was handled (or dead-lettered). */
+export interface PendingOffset {
+  readonly offset: bigint
+  done: boolean
+}
+
+/** One partition's handed-out offsets, in offset order, and what of them may be committed. */
+export class OffsetTracker {
+  private readonly pending = new Deque<PendingOffset>()
+  /** The next offset to commit (all before it handled), and the last one committed. */
+  committable: bigint | undefined
+  committed: bigint | undefined
+  /** The leader epoch of the last record fetched: committed with the offset. */
+  leaderEpoch = -1
+
+  constructor(readonly tp: TopicPartition) {}
+
+  /**
+   * Notes an offset handed to a handler: the caller marks the entry done once it is handled. With
+   * orderBy 'key' a later offset may start before an earlier one whose key is busy, so the entry
+   * goes in offset order, not start order: the head is always the lowest offset not yet settled.
+   */
+  track(offset: bigint): PendingOffset {
+    const entry = { offset, done: false }
+    let i = this.pending.length
+    while (i > 0 && this.pending.at(i - 1)!.offset > offset) i--
+    if (i === this.pending.length) this.pending.push(entry)
+    else this.pending.insertAt(i, entry)
+    return entry
+  }
+
+  /** Moves the committable offset past every handled offset at the head. */
+  advance(): void {
+    let next: bigint | undefined
+    while (this.pending.length > 0 && this.pending.at(0)!.done) next = this.pending.shift()!.offset + 1n
+    if (next !== undefined) this.committable = next
+  }
+
+  /** Forgets the offsets not settled (a seek, a failure): marking their entries changes nothing now. */
+  drop(): void {
+    this.pending.clear()
+  }
+
+  /** The offset to commit when it moved since the last commit, else undefined. */
+  toCommit(): bigint | undefined {
+    return this.committable === this.committed ? undefined : this.committable
+  }
+}

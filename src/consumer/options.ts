@@ -1,0 +1,84 @@
+// The Consumer's options and run options, and the checks its constructor makes of them before any
+// network work (the defaults are applied where each option is used).
+
+import type { ClientOptions } from '../client/options.ts'
+import type { RetryOptions } from '../client/retry.ts'
+import type { Logger } from '../observability/logger.ts'
+import type { ProducerOptions } from '../producer/producer.ts'
+import { ConfigError } from '../protocol/errors.ts'
+import type { FetcherOptions } from './fetcher.ts'
+
+/** Options of a Consumer: the client's connection options, the group or assignment, and how handlers run. */
+export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
+  /** The consumer group; without it, `assign` names the partitions to read (no group, no commits). */
+  groupId?: string
+  /** Static membership (KIP-345). */
+  groupInstanceId?: string
+  /** The subscription of a group member (exact topic names). */
+  topics?: string[]
+  /** Partitions to read without a group, each from `offset` (default: as `fromBeginning` says). */
+  assign?: { topic: string; partition: number; offset?: bigint }[]
+  /** Partitions without a committed offset start at the earliest record (default: the latest). */
+  fromBeginning?: boolean
+  /** Handlers running at once (default 1). */
+  concurrency?: number
+  /** What keeps its order under concurrency: the partition (default) or the key within it. */
+  orderBy?: 'partition' | 'key'
+  /**
+   * Batch mode: the handler gets up to `size` messages of one partition (default 100), or what came
+   * within `timeoutMs` (default 100). Middleware then comes from `useBatch()`; `retry` and `dlq` apply
+   * to batches (see the README's batch mode).
+   */
+  batch?: { size?: number; timeoutMs?: number }
+  /** `auto` (default) commits every `intervalMs` (default 5000), `manual` only on `commit()`; both on revocation and stop. */
+  commit?: { mode?: 'auto' | 'manual'; intervalMs?: number }
+  isolationLevel?: 'read_uncommitted' | 'read_committed'
+  /** Handler retries (the retry middleware, outermost after the dead-letter one). */
+  retry?: { maxRetries?: number; initialDelayMs?: number; maxDelayMs?: number; multiplier?: number; jitter?: number }
+  /** Request retries of the client (connections, metadata, coordinator). */
+  clientRetry?: RetryOptions
+  /**
+   * After the last retry, messages go to this topic, and are committed once it acknowledged them.
+   * The topic must exist (it is not auto-created); `producer` tunes the dead-letter producer.
+   */
+  dlq?: { topic: string; producer?: Partial<ProducerOptions> }
+  sessionTimeoutMs?: number
+  rebalanceTimeoutMs?: number
+  heartbeatIntervalMs?: number
+  assignors?: ('range' | 'roundrobin' | 'cooperative-sticky')[]
+  fetch?: Omit<FetcherOptions, 'isolationLevel' | 'resetPolicy' | 'logger'>
+  /** Errors outside handlers, and handler failures that stop a partition (default: the 'error' event). */
+  onError?: (error: Error) => void
+  /** A pino- or console-like logger for rebalances, lost connections and errors (default: silent, or KAFKAX_LOG_LEVEL). */
+  logger?: Logger
+}
+
+/** Options of `Consumer.run()`. */
+export interface RunOptions {
+  /** Stops the consumer when it aborts. */
+  signal?: AbortSignal
+  /** Stop cleanly on SIGTERM and SIGINT (default false). */
+  handleSignals?: boolean
+}
+
+/** Throws a ConfigError for options a consumer cannot start with. */
+export function checkConsumerOptions(options: ConsumerOptions): void {
+  const { groupId, topics, assign } = options
+  if (groupId !== undefined && (typeof groupId !== 'string' || groupId === '')) {
+    throw new ConfigError('groupId must be a non-empty string')
+  }
+  if (groupId && !topics?.length && !assign?.length) throw new ConfigError('a consumer needs topics (or assign)')
+  if (!groupId && !assign?.length) {
+    throw new ConfigError('without groupId, a consumer needs assign: [{ topic, partition, offset? }]')
+  }
+  if (groupId && topics?.length && assign?.length) throw new ConfigError('use either topics or assign, not both')
+  const { concurrency } = options
+  if (concurrency !== undefined && (!Number.isInteger(concurrency) || concurrency < 1)) {
+    throw new ConfigError(`concurrency must be an integer >= 1, got ${options.concurrency}`)
+  }
+  if (options.orderBy !== undefined && options.orderBy !== 'partition' && options.orderBy !== 'key') {
+    throw new ConfigError(`orderBy must be 'partition' or 'key', got ${JSON.stringify(options.orderBy)}`)
+  }
+  const mode = options.commit?.mode ?? 'auto'
+  if (mode !== 'auto' && mode !== 'manual') throw new ConfigError(`commit.mode must be 'auto' or 'manual', got ${mode}`)
+}
