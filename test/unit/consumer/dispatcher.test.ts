@@ -110,7 +110,9 @@ describe('Dispatcher', () => {
         if (m.partition === 1 && handled[1] === 50) deepAtShallowDone = handled[0]
       }
       const { stop } = dispatch(fetcher, handler === 'sync' ? count : async (m: Message) => count(m))
-      await waitFor(`the shallow partition drained (${handler} handler)`, () => deepAtShallowDone >= 0, { timeoutMs: 20_000 })
+      await waitFor(`the shallow partition drained (${handler} handler)`, () => deepAtShallowDone >= 0, {
+        timeoutMs: 20_000,
+      })
       await stop()
       // turns of at most 64 messages (a synchronous handler) or one message (an asynchronous one)
       const bound = handler === 'sync' ? 64 * 2 : 50 + 2
