@@ -3,9 +3,18 @@
 // decode (another format, an unknown schema id, a payload that does not match) throw a
 // SerializationError into the normal error path: the consumer's retry, then its dead-letter topic
 // (which gets the original bytes). Once a schema id is cached, decoding is synchronous, and so is
-// the middleware when the handler is.
+// the middleware when the handler is. In batch mode (batchDeserializer) the records that do not
+// decode are reported failed, so the same retry and dead-letter path takes them.
 
-import type { Handler, HandlerContext, Message, Middleware } from '../consumer/message.ts'
+import type {
+  BatchContext,
+  BatchMiddleware,
+  BatchResult,
+  Handler,
+  HandlerContext,
+  Message,
+  Middleware,
+} from '../consumer/message.ts'
 import type { RecordHeader } from '../protocol/records/index.ts'
 import type { ParsedSchema, RegisteredSchema, Schema } from './schema.ts'
 import type { SchemaSource } from './source.ts'
@@ -122,4 +131,38 @@ export function deserializer(registry: SchemaSource, options: DeserializerOption
     return next(record(message, key, value), context)
   }
   return (next) => (message, context) => handle(next, message, context)
+}
+
+/**
+ * deserializer() for batch mode (`consumer.useBatch(...)`): the handler gets the records that
+ * decoded; those that did not are returned failed (with the handler's own failures) as a
+ * BatchResult, for the batch retry and dead-letter middleware. The handler's `resolve()` is held
+ * below the first record that failed to decode, so nothing is committed past it.
+ */
+export function batchDeserializer(registry: SchemaSource, options: DeserializerOptions): BatchMiddleware {
+  const decodeOne = deserializer(registry, options)((message) => message)
+  return (next) => async (messages, context) => {
+    const decodedRecords: Message[] = []
+    const undecoded: Message[] = []
+    let decodeError: unknown
+    for (const message of messages) {
+      try {
+        decodedRecords.push((await decodeOne(message, context)) as Message)
+      } catch (error) {
+        undecoded.push(message)
+        decodeError ??= error
+      }
+    }
+    if (undecoded.length === 0) return next(decodedRecords, context)
+    const below = undecoded[0].offset - 1n
+    const held: BatchContext = { ...context, resolve: (offset) => context.resolve(offset < below ? offset : below) }
+    const value = decodedRecords.length > 0 ? await next(decodedRecords, held) : undefined
+    const result = value as BatchResult | undefined
+    const handlerFailed =
+      typeof result === 'object' && result !== null && Array.isArray(result.failed) ? result.failed : []
+    return {
+      failed: [...undecoded, ...handlerFailed],
+      error: handlerFailed.length > 0 ? (result?.error ?? decodeError) : decodeError,
+    } satisfies BatchResult
+  }
 }

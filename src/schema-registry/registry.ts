@@ -2,7 +2,7 @@
 // /apis/ccompat/v7, Redpanda's, Karapace) with caches, and the serdes of the Confluent wire format
 // on top: encode(id, value) and decode(bytes) for Avro, JSON Schema and Protobuf.
 
-import type { Middleware } from '../consumer/message.ts'
+import type { BatchMiddleware, Middleware } from '../consumer/message.ts'
 import type { Producer } from '../producer/producer.ts'
 import { ConfigError } from '../protocol/errors.ts'
 import { LoadingCache } from './cache.ts'
@@ -11,7 +11,7 @@ import { type AvroOptions, parseAvro } from './formats/avro.ts'
 import { type JsonSchemaOptions, parseJsonSchema } from './formats/json.ts'
 import { type ProtobufOptions, parseProtobuf } from './formats/protobuf.ts'
 import { RegistryHttp, type RegistryHttpOptions } from './http.ts'
-import { type DeserializerOptions, deserializer } from './middleware.ts'
+import { batchDeserializer, type DeserializerOptions, deserializer } from './middleware.ts'
 import { SchemaProducer, type SchemaProducerOptions } from './producer.ts'
 import {
   type ParsedSchema,
@@ -447,6 +447,11 @@ export class SchemaRegistry implements SchemaSource {
   /** A consumer middleware that decodes message values (and keys, if asked): see DecodedMessage. */
   deserializer(options: DeserializerOptions = {}): Middleware {
     return deserializer(this, options)
+  }
+
+  /** The deserializer for batch mode (`consumer.useBatch(...)`): records that do not decode are reported failed. */
+  batchDeserializer(options: DeserializerOptions = {}): BatchMiddleware {
+    return batchDeserializer(this, options)
   }
 
   /** Closes the keep-alive connections to the registry. */

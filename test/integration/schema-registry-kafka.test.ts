@@ -19,6 +19,7 @@ import {
 } from '../../src/schema-registry/index.ts'
 import { brokers, uniqueTopic } from '../helpers/kafka.ts'
 import { registryUrl } from '../helpers/registry.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const plain = (value: unknown) => JSON.parse(JSON.stringify(value))
 
@@ -252,5 +253,55 @@ describe('schema registry serdes through Kafka', () => {
     for (const m of dead) assert.equal(m.header('kafkax-dlq-error-name')?.toString(), 'SerializationError')
     const message = dead[1].header('kafkax-dlq-error-message')?.toString() ?? ''
     assert.match(message, new RegExp(`schema id ${unknownId.readInt32BE(1)} is unknown`))
+  })
+
+  it('batch mode: records that do not decode are dead-lettered, the rest handled in batches, the offsets committed', async () => {
+    const topic = uniqueTopic('sr-poison-batch')
+    const dlq = uniqueTopic('sr-poison-batch-dlq')
+    await admin.createTopics([
+      { topic, partitions: 1 },
+      { topic: dlq, partitions: 1 },
+    ])
+    const orders = sr.producer(producer, { value: { schema: { schema: orderV1 } } })
+    const garbage = Buffer.from('not the wire format')
+    for (const id of ['a', 'b']) await orders.send({ topic, value: { orderId: id, cents: 1 } })
+    await producer.send({ topic, value: garbage })
+    for (const id of ['c', 'd']) await orders.send({ topic, value: { orderId: id, cents: 1 } })
+
+    const handled: string[] = []
+    const batches: number[] = []
+    const c = consumer(topic, {
+      batch: { size: 5, timeoutMs: 200 },
+      retry: { maxRetries: 1, initialDelayMs: 10 },
+      dlq: { topic: dlq },
+    })
+    c.useBatch(sr.batchDeserializer())
+    const run = c.run(async (messages: Message[]) => {
+      batches.push(messages.length)
+      for (const m of messages) handled.push((m.value as unknown as { orderId: string }).orderId)
+    })
+    await waitFor('the four good records handled', () => handled.length === 4, {
+      timeoutMs: 60_000,
+      state: () => ({ handled, batches }),
+    })
+    await waitFor(
+      'the offsets committed past the poison record',
+      async () => (await admin.fetchCommittedOffsets(`group-${topic}`)).find((o) => o.partition === 0)?.offset === 5n,
+      { timeoutMs: 30_000 },
+    )
+    await c.stop()
+    await run
+    assert.deepEqual(handled, ['a', 'b', 'c', 'd'], 'each good record once: a retry re-decodes only the failed one')
+
+    const dead: Message[] = []
+    const reader = new Consumer({ brokers: brokers(), assign: [{ topic: dlq, partition: 0, offset: 0n }] })
+    await consumeUntil(
+      reader,
+      (m) => void dead.push(m),
+      () => dead.length === 1,
+      'the dead-lettered record',
+    )
+    assert.deepEqual(dead[0].value, garbage)
+    assert.equal(dead[0].header('kafkax-dlq-error-name')?.toString(), 'SerializationError')
   })
 })
