@@ -1,0 +1,103 @@
+// Leak checks for a test scenario: sockets and timers created while it ran must all be gone after
+// the clients closed (async_hooks sees unref'd handles too, which process.getActiveResourcesInfo()
+// leaves out), no rejection may go unhandled and no exception uncaught, and every promise the
+// scenario was handed must have settled.
+
+import { createHook } from 'node:async_hooks'
+
+/** The async resource types that outlive a closed client when something forgot to clean up. */
+const WATCHED = new Set(['TCPWRAP', 'TCPSERVERWRAP', 'Timeout'])
+
+export class LeakWatch {
+  /** Alive resources created since start(), with where they were created. */
+  private readonly live = new Map<number, { type: string; origin: Error }>()
+  /** Set while stop() arms its own wait timer, which is no leak. */
+  private ignoring = false
+  readonly unhandledRejections: unknown[] = []
+  readonly uncaughtExceptions: unknown[] = []
+  private readonly hook = createHook({
+    init: (id, type) => {
+      if (!WATCHED.has(type) || this.ignoring) return
+      // deep enough to get past node's own frames to whoever created the handle
+      const limit = Error.stackTraceLimit
+      Error.stackTraceLimit = 20
+      const origin = new Error(type)
+      Error.stackTraceLimit = limit
+      this.live.set(id, { type, origin })
+    },
+    destroy: (id) => {
+      this.live.delete(id)
+    },
+  })
+  private readonly onRejection = (reason: unknown) => this.unhandledRejections.push(reason)
+  private readonly onException = (error: unknown) => this.uncaughtExceptions.push(error)
+
+  start(): this {
+    process.on('unhandledRejection', this.onRejection)
+    process.on('uncaughtException', this.onException)
+    this.hook.enable()
+    return this
+  }
+
+  /** Stops watching; resolves with what is still alive after waiting up to `graceMs` for sockets to finish closing. */
+  async stop(graceMs = 5000): Promise<LeakReport> {
+    const deadline = Date.now() + graceMs
+    while (this.live.size > 0 && Date.now() < deadline) {
+      this.ignoring = true
+      const wait = new Promise((r) => setTimeout(r, 50))
+      this.ignoring = false
+      await wait
+    }
+    this.hook.disable()
+    process.off('unhandledRejection', this.onRejection)
+    process.off('uncaughtException', this.onException)
+    const leaked = [...this.live.values()].map(({ type, origin }) => `${type} created ${where(origin)}`)
+    return {
+      leaked,
+      unhandledRejections: this.unhandledRejections.map(String),
+      uncaughtExceptions: this.uncaughtExceptions.map(String),
+    }
+  }
+}
+
+export interface LeakReport {
+  leaked: string[]
+  unhandledRejections: string[]
+  uncaughtExceptions: string[]
+}
+
+/** The first stack frames outside node's internals: who created the resource. */
+function where(origin: Error): string {
+  const frames = (origin.stack ?? '')
+    .split('\n')
+    .slice(1)
+    .map((l) => l.trim())
+    .filter((l) => !l.includes('node:') && !l.includes('/leaks.ts'))
+  return frames.slice(0, 4).join(' < ') || '(inside node)'
+}
+
+/** Counts promises handed out and settled, so a check can say how many were left pending. */
+export class PromiseLedger {
+  handed = 0
+  settled = 0
+
+  get pending(): number {
+    return this.handed - this.settled
+  }
+
+  /** Tracks `promise`; the returned one never rejects unobserved (outcomes are read from `onSettled`). */
+  track<T>(promise: Promise<T>, onSettled?: (result: PromiseSettledResult<T>) => void): Promise<T> {
+    this.handed++
+    promise.then(
+      (value) => {
+        this.settled++
+        onSettled?.({ status: 'fulfilled', value })
+      },
+      (reason) => {
+        this.settled++
+        onSettled?.({ status: 'rejected', reason })
+      },
+    )
+    return promise
+  }
+}
