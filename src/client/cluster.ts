@@ -123,8 +123,13 @@ export class Cluster {
     }
     const candidates = shuffle<BrokerAddress>([...this.metadata.brokers.values()])
     candidates.push(...shuffle(this.options.brokers))
+    // a bootstrap address is often a broker's advertised one too: one attempt per address is enough
+    const tried = new Set<string>()
     let last: unknown
     for (const address of candidates) {
+      const key = `${address.host}:${address.port}`
+      if (tried.has(key)) continue
+      tried.add(key)
       try {
         return await this.connectionTo(address)
       } catch (error) {

@@ -1,5 +1,6 @@
 // The cluster's connection pool when a broker cannot be reached: callers sharing one connection
-// attempt fail with it, so each caller's retry policy (and its deadline) stays in charge.
+// attempt fail with it, so each caller's retry policy (and its deadline) stays in charge, and an
+// address is tried once per round however many ways it is known.
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -40,6 +41,24 @@ describe('Cluster connection pool', () => {
         assert.ok(error instanceof ConnectionError, `failed with ${error}`)
         assert.ok(ms <= bound, `a caller waited ${ms} ms (bound ${bound} ms)`)
       }
+    } finally {
+      await cluster.close()
+    }
+  })
+
+  it('tries an address once per anyConnection(), when it is both a bootstrap and a known broker', async () => {
+    const targets: string[] = []
+    const cluster = new Cluster({
+      brokers: ['127.0.0.1:9092'],
+      connect: async (target) => {
+        targets.push(`${target.host}:${target.port}`)
+        throw Object.assign(new Error('refused by test'), { code: 'ECONNREFUSED' })
+      },
+    })
+    cluster.metadata.brokers.set(1, { nodeId: 1, host: '127.0.0.1', port: 9092, rack: null })
+    try {
+      await assert.rejects(cluster.anyConnection(), ConnectionError)
+      assert.deepEqual(targets, ['127.0.0.1:9092'])
     } finally {
       await cluster.close()
     }
