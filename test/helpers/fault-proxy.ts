@@ -89,7 +89,8 @@ class Link {
       }
     }
     if (this.queued <= HIGH_WATER / 2 && this.from.isPaused()) this.from.resume()
-    if (this.ended && this.queue.length === 0 && !this.endSent) {
+    // the end (FIN) comes after the bytes before it, and a black hole holds it as well
+    if (this.ended && this.queue.length === 0 && mode !== 'hold' && !this.endSent) {
       this.endSent = true
       this.to.end()
     }
@@ -200,8 +201,11 @@ export class FaultProxy {
     for (const s of [pair.client, pair.broker]) {
       if (s.destroyed) continue
       open = true
-      // an RST, not a FIN (a socket still connecting sends it once connected)
-      s.resetAndDestroy()
+      // an RST, not a FIN (a socket still connecting sends it once connected); a socket we ended
+      // (its FIN queued) is destroyed instead: Node's reset then fails (EINVAL while the shutdown is
+      // pending) and drops the handle without closing it, a socket leaked for good
+      if (s.writableEnded) s.destroy()
+      else s.resetAndDestroy()
     }
     if (counted && open) this.stats.resets++
   }

@@ -10,20 +10,21 @@ const WATCHED = new Set(['TCPWRAP', 'TCPSERVERWRAP', 'Timeout'])
 
 export class LeakWatch {
   /** Alive resources created since start(), with where they were created. */
-  private readonly live = new Map<number, { type: string; origin: Error }>()
+  private readonly live = new Map<number, { type: string; origin: Error; at: number; handle: WeakRef<object> }>()
+  private started = 0
   /** Set while stop() arms its own wait timer, which is no leak. */
   private ignoring = false
   readonly unhandledRejections: unknown[] = []
   readonly uncaughtExceptions: unknown[] = []
   private readonly hook = createHook({
-    init: (id, type) => {
+    init: (id, type, _trigger, resource) => {
       if (!WATCHED.has(type) || this.ignoring) return
       // deep enough to get past node's own frames to whoever created the handle
       const limit = Error.stackTraceLimit
       Error.stackTraceLimit = 20
       const origin = new Error(type)
       Error.stackTraceLimit = limit
-      this.live.set(id, { type, origin })
+      this.live.set(id, { type, origin, at: Date.now(), handle: new WeakRef(resource) })
     },
     destroy: (id) => {
       this.live.delete(id)
@@ -33,13 +34,17 @@ export class LeakWatch {
   private readonly onException = (error: unknown) => this.uncaughtExceptions.push(error)
 
   start(): this {
+    this.started = Date.now()
     process.on('unhandledRejection', this.onRejection)
     process.on('uncaughtException', this.onException)
     this.hook.enable()
     return this
   }
 
-  /** Stops watching; resolves with what is still alive after waiting up to `graceMs` for sockets to finish closing. */
+  /**
+   * Stops watching; resolves with what is still alive after waiting up to `graceMs` for sockets to
+   * finish closing, and closes what it reports.
+   */
   async stop(graceMs = 5000): Promise<LeakReport> {
     const deadline = Date.now() + graceMs
     while (this.live.size > 0 && Date.now() < deadline) {
@@ -51,7 +56,15 @@ export class LeakWatch {
     this.hook.disable()
     process.off('unhandledRejection', this.onRejection)
     process.off('uncaughtException', this.onException)
-    const leaked = [...this.live.values()].map(({ type, origin }) => `${type} created ${where(origin)}`)
+    const leaked = [...this.live.values()].map(
+      ({ type, origin, at }) => `${type} created ${at - this.started} ms in, ${where(origin)}`,
+    )
+    // reported, then closed: a leaked socket or timer would keep the test process from ever exiting
+    for (const { type, handle } of this.live.values()) {
+      const resource = handle.deref() as { close?: () => void } | undefined
+      if (type === 'Timeout') clearTimeout(resource as NodeJS.Timeout)
+      else resource?.close?.()
+    }
     return {
       leaked,
       unhandledRejections: this.unhandledRejections.map(String),

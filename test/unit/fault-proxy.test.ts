@@ -87,10 +87,23 @@ describe('FaultProxy', () => {
     assert.equal(c.received.length, 0)
     c.socket.end()
     await sleep(50)
-    proxy.setMode('pass')
     const index = echo.reads.indexOf(reads)
+    assert.equal(echo.ended[index], false, 'not even the end passed the black hole')
+    proxy.setMode('pass')
     await until(() => echo.ended[index], 2000, 'the held bytes and the end to reach the server')
     assert.equal(Buffer.concat(reads).toString(), 'one,two')
+  })
+
+  it('holds a bare end in a black hole too', async () => {
+    const c = await client(proxy.port)
+    await until(() => echo.reads.length === proxy.stats.connections, 2000, 'the upstream connection')
+    const index = echo.reads.length - 1
+    proxy.setMode('hold')
+    c.socket.end()
+    await sleep(100)
+    assert.equal(echo.ended[index], false, 'the end passed the black hole')
+    proxy.setMode('pass')
+    await until(() => echo.ended[index], 2000, 'the end to reach the server')
   })
 
   it('trickles bytes in fragments of 1 to 7 bytes', async () => {
@@ -176,7 +189,20 @@ describe('LeakWatch', () => {
     const report = await watch.stop(100)
     clearTimeout(timer)
     assert.equal(report.leaked.length, 1)
-    assert.match(report.leaked[0], /^Timeout created .*fault-proxy\.test\.ts/)
+    assert.match(report.leaked[0], /^Timeout created \d+ ms in, .*fault-proxy\.test\.ts/)
+  })
+
+  it('closes the sockets it reports, so a leak cannot keep the test process alive', async () => {
+    const watch = new LeakWatch().start()
+    const server = createServer().listen(0, '127.0.0.1')
+    await once(server, 'listening')
+    const { port } = server.address() as { port: number }
+    const report = await watch.stop(100)
+    assert.equal(report.leaked.length, 1)
+    assert.match(report.leaked[0], /^TCPSERVERWRAP created/)
+    const refused = connect(port, '127.0.0.1')
+    const [error] = (await once(refused, 'error')) as [NodeJS.ErrnoException]
+    assert.equal(error.code, 'ECONNREFUSED')
   })
 })
 
