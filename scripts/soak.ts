@@ -5,13 +5,7 @@
 // promises. Starts the single node unless KAFKA_BROKERS names a running one; exits 1 if a round failed.
 
 import { parseArgs } from 'node:util'
-import {
-  adminScenario,
-  consumerScenario,
-  format,
-  producerScenario,
-  type ScenarioOptions,
-} from '../test/helpers/fault-scenarios.ts'
+import { format, type ScenarioOptions, scenarios } from '../test/helpers/fault-scenarios.ts'
 import { FAULT_KINDS, type FaultCounts, faultSeed, noFaults } from '../test/helpers/fault-schedule.ts'
 import { startSingle, stopAll } from './kafka/harness.ts'
 
@@ -69,34 +63,17 @@ async function scenario<F extends { faults: FaultCounts }>(name: string, seed: n
 async function round(seed: number): Promise<void> {
   // black holes up to 15 s: past the consumer's session timeout (10 s), so members are evicted too
   const o: ScenarioOptions = { seed, log, faultMs, restarts, blackholeMs: [1000, 15_000] }
-  const long = await scenario('producer, long delivery timeout', seed, () =>
-    producerScenario({
-      ...o,
-      requestTimeoutMs: 3000,
-      deliveryTimeoutMs: 120_000,
-      recordsPerSecond: 800,
-      partitions: 6,
-      deliverAll: true,
-    }),
-  )
-  const short = await scenario('producer, short delivery timeout', seed, () =>
-    producerScenario({
-      ...o,
-      faultMs: faultMs / 2,
-      first: [{ afterMs: 2000, kind: 'blackhole', durationMs: 5000, ending: seed % 2 === 0 ? 'resume' : 'reset' }],
-      requestTimeoutMs: 3000,
-      deliveryTimeoutMs: 4000,
-      recordsPerSecond: 1000,
-      partitions: 6,
-      deliverAll: false,
-    }),
-  )
-  for (const f of [long, short]) if (f) add(totals.producer, f as unknown as Record<string, number>)
-  const group = await scenario('consumer group', seed, () =>
-    consumerScenario({ ...o, partitions: 6, concurrency: 4, initialRecords: 5000, recordsPerSecond: 400 }),
-  )
+  const producers = [
+    ['producer, long delivery timeout', scenarios.producerLongTimeout],
+    ['producer, short delivery timeout', scenarios.producerShortTimeout],
+  ] as const
+  for (const [name, run] of producers) {
+    const figures = await scenario(name, seed, () => run(o))
+    if (figures) add(totals.producer, figures as unknown as Record<string, number>)
+  }
+  const group = await scenario('consumer group', seed, () => scenarios.group(o))
   if (group) add(totals.consumer, group as unknown as Record<string, number>)
-  const admin = await scenario('admin', seed, () => adminScenario({ ...o, faultMs: faultMs / 2, workers: 3 }))
+  const admin = await scenario('admin', seed, () => scenarios.admin({ ...o, faultMs: faultMs / 2 }))
   if (admin) {
     totals.admin.calls += admin.calls
     totals.admin.results += admin.results

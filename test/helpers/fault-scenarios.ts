@@ -22,11 +22,11 @@ import {
   type FaultKind,
   noFaults,
   planFaults,
-  prng,
   runFaults,
 } from './fault-schedule.ts'
 import { brokers, readWithKcat, restartSingle, SINGLE, uniqueTopic } from './kafka.ts'
 import { type LeakReport, LeakWatch, PromiseLedger } from './leaks.ts'
+import { prng } from './prng.ts'
 
 export interface ScenarioOptions {
   seed: number
@@ -720,4 +720,37 @@ export async function adminScenario(o: ScenarioOptions & { workers: number }): P
   problems.check(calls_ > results, `no call failed, not even in the ${hole.durationMs} ms black hole`)
   problems.verdict('admin calls and metadata refresh through faults', figures)
   return figures
+}
+
+// ---------------------------------------------------------------------------------------------
+// The scenarios as the suite and the soak run them (the soak with longer schedules)
+
+export const scenarios = {
+  /** Every record must be delivered: the delivery timeout (120 s) outlasts every fault. */
+  producerLongTimeout: (o: ScenarioOptions) =>
+    producerScenario({
+      ...o,
+      requestTimeoutMs: 3000,
+      deliveryTimeoutMs: 120_000,
+      recordsPerSecond: 800,
+      partitions: 6,
+      deliverAll: true,
+    }),
+  /**
+   * How the epoch-bump hang was found: requests time out inside a 5 s black hole, batches expire
+   * with sequences the broker may have written, the epoch is bumped, and the producer must go on.
+   */
+  producerShortTimeout: (o: ScenarioOptions) =>
+    producerScenario({
+      ...o,
+      first: [{ afterMs: 2000, kind: 'blackhole', durationMs: 5000, ending: o.seed % 2 === 0 ? 'resume' : 'reset' }],
+      requestTimeoutMs: 3000,
+      deliveryTimeoutMs: 4000,
+      recordsPerSecond: 1000,
+      partitions: 6,
+      deliverAll: false,
+    }),
+  group: (o: ScenarioOptions) =>
+    consumerScenario({ ...o, partitions: 6, concurrency: 4, initialRecords: 3000, recordsPerSecond: 400 }),
+  admin: (o: ScenarioOptions) => adminScenario({ ...o, workers: 3 }),
 }

@@ -23,18 +23,6 @@ export interface Fault {
 
 export type FaultCounts = Record<FaultKind, number>
 
-/** mulberry32: a small, fast 32-bit PRNG; the same seed gives the same sequence on every machine. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
-
 /** FAULT_SEED when set (to replay a run), else a fresh random seed. */
 export function faultSeed(env: NodeJS.ProcessEnv = process.env): number {
   if (env.FAULT_SEED === undefined || env.FAULT_SEED === '') return randomInt(2 ** 31)

@@ -6,8 +6,9 @@ import { once } from 'node:events'
 import { connect, createServer, type Server, type Socket } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { FaultProxy } from '../helpers/fault-proxy.ts'
-import { describeFaults, FAULT_KINDS, planFaults, prng, runFaults } from '../helpers/fault-schedule.ts'
+import { describeFaults, FAULT_KINDS, planFaults, runFaults } from '../helpers/fault-schedule.ts'
 import { LeakWatch } from '../helpers/leaks.ts'
+import { prng } from '../helpers/prng.ts'
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
