@@ -61,8 +61,9 @@ async function scenario<F extends { faults: FaultCounts }>(name: string, seed: n
 }
 
 async function round(seed: number): Promise<void> {
-  // black holes up to 15 s: past the consumer's session timeout (10 s), so members are evicted too
-  const o: ScenarioOptions = { seed, log, faultMs, restarts, blackholeMs: [1000, 15_000] }
+  // every kind of fault each round, and black holes up to 15 s: past the group's session timeout
+  // (10 s), so members are evicted too
+  const o: ScenarioOptions = { seed, log, faultMs, restarts, include: [...FAULT_KINDS], blackholeMs: [1000, 15_000] }
   const producers = [
     ['producer, long delivery timeout', scenarios.producerLongTimeout],
     ['producer, short delivery timeout', scenarios.producerShortTimeout],

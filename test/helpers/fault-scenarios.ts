@@ -20,7 +20,6 @@ import {
   type Fault,
   type FaultCounts,
   type FaultKind,
-  noFaults,
   planFaults,
   runFaults,
 } from './fault-schedule.ts'
@@ -56,7 +55,7 @@ const THROUGH_PROXY = () => [`127.0.0.1:${SINGLE.proxy}`]
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /** `promise`, or a rejection naming `what` once `ms` passed; a later rejection of `promise` is ignored. */
-export async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
+async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
   promise.catch(() => {})
   let timer: NodeJS.Timeout | undefined
   const timeout = new Promise<never>((_, reject) => {
@@ -99,10 +98,11 @@ class Problems {
     for (const e of report.uncaughtExceptions) this.add(`uncaught exception: ${e}`)
   }
 
-  verdict(name: string, figures: Common): void {
+  verdict(name: string, seed: number, figures: object | undefined): void {
     if (this.list.length === 0) return
+    const and = figures ? `\nfigures: ${format(figures)}` : ''
     throw new assert.AssertionError({
-      message: `${name} (replay with FAULT_SEED=${figures.seed}):\n  - ${this.list.join('\n  - ')}\nfigures: ${format(figures)}`,
+      message: `${name} (replay with FAULT_SEED=${seed}):\n  - ${this.list.join('\n  - ')}${and}`,
     })
   }
 }
@@ -112,8 +112,62 @@ export function format(figures: object): string {
   return JSON.stringify(figures, (_, v) => (typeof v === 'bigint' ? Number(v) : v))
 }
 
+/** What a scenario opened, to be closed whatever happens: clients left open would outlive it. */
+class Closer {
+  private readonly open: { what: string; close: () => Promise<unknown>; force?: () => Promise<unknown> }[] = []
+
+  /** Registers how to close `thing` (and to force it when close() does not settle); returns it. */
+  add<T>(thing: T, what: string, close: (t: T) => Promise<unknown>, force?: (t: T) => Promise<unknown>): T {
+    this.open.push({ what, close: () => close(thing), force: force && (() => force(thing)) })
+    return thing
+  }
+
+  /** Closes, last first, what is still open (closing twice is harmless): each within 30 s, or forced. */
+  async closeAll(problems: Problems): Promise<void> {
+    for (const { what, close, force } of this.open.splice(0).reverse()) {
+      try {
+        await within(close(), 30_000, what)
+      } catch (error) {
+        problems.add(`closing ${what}: ${error}`)
+        await force?.().catch(() => {})
+      }
+    }
+  }
+}
+
+/**
+ * Runs a scenario's body under a LeakWatch; then, whatever happened, closes what it opened, checks
+ * that nothing it created is left alive, and throws every problem found (a body that threw, too).
+ */
+async function runScenario<F extends Common>(
+  name: string,
+  seed: number,
+  body: (problems: Problems, closer: Closer) => Promise<F>,
+): Promise<F> {
+  const problems = new Problems()
+  const closer = new Closer()
+  const watch = new LeakWatch().start()
+  let figures: F | undefined
+  try {
+    figures = await body(problems, closer)
+  } catch (error) {
+    problems.add(`the scenario stopped: ${(error as Error)?.stack ?? error}`)
+  }
+  await closer.closeAll(problems)
+  problems.leaks(await watch.stop())
+  problems.verdict(name, seed, figures)
+  return figures!
+}
+
+const closeAdmin = (a: Admin) => a.close()
+const closeCluster = (c: Cluster) => c.close()
+const closeProducer = (p: Producer) => p.close()
+const closeConsumer = (c: Consumer) => c.stop()
+/** Drops a client's connections when close() or stop() hangs. */
+const dropConnections = (client: { cluster: Cluster }) => client.cluster.close()
+
 /** The seeded schedule (after the `first` faults, if any), printed; the proxy's own randomness is seeded too. */
-async function faultyNetwork(o: ScenarioOptions, first: Fault[] = []) {
+async function faultyNetwork(o: ScenarioOptions, closer: Closer, first: Fault[] = []) {
   const faults = [
     ...first,
     ...planFaults(prng(o.seed), {
@@ -125,11 +179,11 @@ async function faultyNetwork(o: ScenarioOptions, first: Fault[] = []) {
     }),
   ]
   o.log(describeFaults(o.seed, faults))
-  const proxy = await FaultProxy.start({
-    listenPort: SINGLE.proxy,
-    targetPort: SINGLE.proxied,
-    random: prng(o.seed + 1),
-  })
+  const proxy = closer.add(
+    await FaultProxy.start({ listenPort: SINGLE.proxy, targetPort: SINGLE.proxied, random: prng(o.seed + 1) }),
+    'the fault proxy',
+    (p) => p.close(),
+  )
   const run = () => runFaults(proxy, faults, { restart: () => restartSingle(), log: o.log })
   return { proxy, run }
 }
@@ -180,59 +234,65 @@ const PADDING = 'x'.repeat(90)
 /** Quiet network after the faults: records sent in its second half must all be acknowledged. */
 const TAIL_MS = 4000
 
-export async function producerScenario(o: ProducerScenarioOptions): Promise<ProducerFigures> {
-  const problems = new Problems()
-  const watch = new LeakWatch().start()
-  const topic = uniqueTopic('faults-producer')
-  const admin = new Admin({ brokers: brokers() })
-  await within(admin.createTopics([{ topic, partitions: o.partitions, replicationFactor: 1 }]), 30_000, 'createTopics')
-  const { proxy, run } = await faultyNetwork(o, o.first)
-  const producer = new Producer({
-    brokers: THROUGH_PROXY(),
-    acks: 'all',
-    idempotent: true,
-    requestTimeoutMs: o.requestTimeoutMs,
-    deliveryTimeoutMs: o.deliveryTimeoutMs,
-    connectTimeoutMs: 2000,
-    retry: { initialDelayMs: 50, maxDelayMs: 500 },
-    // the Java client's batch.size: batches fill and queue up behind one another during a fault
-    batch: { lingerMs: 5, maxBytes: 16_384 },
-  })
-  const ledger = new PromiseLedger()
-  const outcomes: (RecordMetadata | Error | undefined)[] = []
-  const sentAt: number[] = []
-  // the delivery timeout counts from the batch's first record; a request under way then gets its own timeout
-  const settleBoundMs = o.deliveryTimeoutMs + o.requestTimeoutMs + 1000
-  let settledLate = 0
-  const send = () => {
-    const i = outcomes.length
-    outcomes.push(undefined)
-    sentAt.push(Date.now())
-    ledger.track(producer.send({ topic, key: `k${i % 64}`, value: `${i} ${PADDING}` }), (r) => {
-      outcomes[i] = r.status === 'fulfilled' ? r.value : (r.reason as Error)
-      if (Date.now() - sentAt[i] > settleBoundMs) settledLate++
-    })
-  }
-  /** Sends at the scenario's rate until `done()`. */
-  const pace = async (done: () => boolean) => {
-    const perTick = Math.max(1, Math.round(o.recordsPerSecond / 50))
-    while (!done()) {
-      for (let j = 0; j < perTick; j++) send()
-      await sleep(20)
+export function producerScenario(o: ProducerScenarioOptions): Promise<ProducerFigures> {
+  const name = `idempotent producer through faults (delivery timeout ${o.deliveryTimeoutMs} ms)`
+  return runScenario(name, o.seed, async (problems, closer) => {
+    const topic = uniqueTopic('faults-producer')
+    const admin = closer.add(new Admin({ brokers: brokers() }), 'the admin client', closeAdmin)
+    await within(
+      admin.createTopics([{ topic, partitions: o.partitions, replicationFactor: 1 }]),
+      30_000,
+      'createTopics',
+    )
+    const { proxy, run } = await faultyNetwork(o, closer, o.first)
+    const producer = closer.add(
+      new Producer({
+        brokers: THROUGH_PROXY(),
+        acks: 'all',
+        idempotent: true,
+        requestTimeoutMs: o.requestTimeoutMs,
+        deliveryTimeoutMs: o.deliveryTimeoutMs,
+        connectTimeoutMs: 2000,
+        retry: { initialDelayMs: 50, maxDelayMs: 500 },
+        // the Java client's batch.size: batches fill and queue up behind one another during a fault
+        batch: { lingerMs: 5, maxBytes: 16_384 },
+      }),
+      'the producer',
+      closeProducer,
+      dropConnections,
+    )
+    const ledger = new PromiseLedger()
+    const outcomes: (RecordMetadata | Error | undefined)[] = []
+    const sentAt: number[] = []
+    // the delivery timeout counts from the batch's first record; a request under way then gets its own timeout
+    const settleBoundMs = o.deliveryTimeoutMs + o.requestTimeoutMs + 1000
+    let settledLate = 0
+    const send = () => {
+      const i = outcomes.length
+      outcomes.push(undefined)
+      sentAt.push(Date.now())
+      ledger.track(producer.send({ topic, key: `k${i % 64}`, value: `${i} ${PADDING}` }), (r) => {
+        outcomes[i] = r.status === 'fulfilled' ? r.value : (r.reason as Error)
+        if (Date.now() - sentAt[i] > settleBoundMs) settledLate++
+      })
     }
-  }
-  let faults = noFaults()
-  let quietSince = Number.POSITIVE_INFINITY
-  let closed = false
-  try {
+    /** Sends at the scenario's rate until `done()`. */
+    const pace = async (done: () => boolean) => {
+      const perTick = Math.max(1, Math.round(o.recordsPerSecond / 50))
+      while (!done()) {
+        for (let j = 0; j < perTick; j++) send()
+        await sleep(20)
+      }
+    }
+
     await within(producer.connect(), 20_000, 'producer.connect() through the proxy')
     let faulting = true
     const running = run().finally(() => {
       faulting = false
     })
     await pace(() => !faulting)
-    faults = await running
-    quietSince = Date.now()
+    const faults = await running
+    const quietSince = Date.now()
     await pace(() => Date.now() - quietSince >= TAIL_MS)
     // every send() settles within the delivery timeout, plus a request timeout in flight and backoff
     const settleMs = Math.min(o.deliveryTimeoutMs + o.requestTimeoutMs + 10_000, 60_000)
@@ -242,112 +302,96 @@ export async function producerScenario(o: ProducerScenarioOptions): Promise<Prod
       `${ledger.pending} of ${ledger.handed} send() promises still pending ${settleMs} ms after the last send`,
     )
     // close() flushes: with sends left pending it cannot settle either, so it gets less time
-    await within(producer.close(), ledger.pending === 0 ? 15_000 : 5000, 'producer.close()').then(
-      () => {
-        closed = true
-      },
-      (error) => problems.add(String(error)),
-    )
-  } finally {
-    // a producer that hangs must not keep its sockets past the scenario
-    if (!closed) await producer.cluster.close()
-    await proxy.close()
-  }
-  const retries = producer.stats().retries
+    await within(producer.close(), ledger.pending === 0 ? 15_000 : 5000, 'producer.close()').catch(async (error) => {
+      problems.add(String(error))
+      await dropConnections(producer)
+    })
+    const retries = producer.stats().retries
 
-  const read = readWithKcat(topic)
-  await admin.close()
-  problems.leaks(await watch.stop())
-
-  const copies = new Map<number, { partition: number; offset: bigint }[]>()
-  const byPartition = new Map<number, number[]>()
-  for (const r of read) {
-    const i = Number(r.value.split(' ')[0])
-    if (
-      !Number.isInteger(i) ||
-      i < 0 ||
-      i >= outcomes.length ||
-      r.key !== `k${i % 64}` ||
-      r.value !== `${i} ${PADDING}`
-    ) {
-      problems.add(`a record never sent in the log: ${r.partition}/${r.offset} ${r.key}=${r.value}`)
-      continue
+    const copies = new Map<number, { partition: number; offset: bigint }[]>()
+    const byPartition = new Map<number, number[]>()
+    for (const r of readWithKcat(topic)) {
+      const i = Number(r.value.split(' ')[0])
+      if (!(i >= 0 && i < outcomes.length && r.key === `k${i % 64}` && r.value === `${i} ${PADDING}`)) {
+        problems.add(`a record never sent in the log: ${r.partition}/${r.offset} ${r.key}=${r.value}`)
+        continue
+      }
+      const at = { partition: r.partition, offset: r.offset }
+      copies.get(i)?.push(at) ?? copies.set(i, [at])
+      byPartition.get(r.partition)?.push(i) ?? byPartition.set(r.partition, [i])
     }
-    copies.set(i, [...(copies.get(i) ?? []), { partition: r.partition, offset: r.offset }])
-    byPartition.set(r.partition, [...(byPartition.get(r.partition) ?? []), i])
-  }
-  let duplicated = 0
-  for (const [i, c] of copies) {
-    if (c.length > 1) {
+    let duplicated = 0
+    for (const [i, c] of copies) {
+      if (c.length === 1) continue
       duplicated += c.length - 1
       problems.add(
         `record ${i} is in the log ${c.length} times: ${c.map((x) => `${x.partition}/${x.offset}`).join(', ')}`,
       )
     }
-  }
-  let reordered = 0
-  for (const [partition, values] of byPartition) {
-    for (let j = 1; j < values.length; j++) {
-      if (values[j] < values[j - 1]) {
+    let reordered = 0
+    for (const [partition, values] of byPartition) {
+      for (let j = 1; j < values.length; j++) {
+        if (values[j] >= values[j - 1]) continue // an equal one is a duplicate, counted above
         reordered++
         problems.add(`partition ${partition}: record ${values[j]} follows record ${values[j - 1]}`)
       }
     }
-  }
-  let acked = 0
-  let rejected = 0
-  let lost = 0
-  let misplaced = 0
-  let rejectedPresent = 0
-  const rejectedBy: Record<string, number> = {}
-  const lateFrom = quietSince + TAIL_MS / 2
-  outcomes.forEach((outcome, i) => {
-    const found = copies.get(i)
-    if (outcome === undefined) return
-    if (outcome instanceof Error) {
-      rejected++
-      countError(rejectedBy, outcome)
-      if (found) rejectedPresent++
-      if (!(outcome instanceof KafkaxError)) problems.add(`record ${i} rejected with an untyped error: ${outcome}`)
-      if (o.deliverAll)
-        problems.add(`record ${i} rejected although the delivery timeout outlasts the faults: ${outcome}`)
-      else if (sentAt[i] >= lateFrom)
-        problems.add(`record ${i} sent ${sentAt[i] - quietSince} ms after the faults ended was rejected: ${outcome}`)
-      return
-    }
-    acked++
-    if (!found) {
-      lost++
-      problems.add(`record ${i} acknowledged at ${outcome.partition}/${outcome.offset} is not in the log`)
-    } else if (found[0].partition !== outcome.partition || found[0].offset !== outcome.offset) {
-      misplaced++
-      problems.add(
-        `record ${i} acknowledged at ${outcome.partition}/${outcome.offset}, in the log at ${found[0].partition}/${found[0].offset}`,
-      )
+    let acked = 0
+    let rejected = 0
+    let lost = 0
+    let misplaced = 0
+    let rejectedPresent = 0
+    const rejectedBy: Record<string, number> = {}
+    const lateFrom = quietSince + TAIL_MS / 2
+    outcomes.forEach((outcome, i) => {
+      const found = copies.get(i)
+      if (outcome === undefined) return
+      if (outcome instanceof Error) {
+        rejected++
+        countError(rejectedBy, outcome)
+        if (found) rejectedPresent++
+        if (!(outcome instanceof KafkaxError)) problems.add(`record ${i} rejected with an untyped error: ${outcome}`)
+        if (o.deliverAll)
+          problems.add(`record ${i} rejected although the delivery timeout outlasts the faults: ${outcome}`)
+        else if (sentAt[i] >= lateFrom)
+          problems.add(`record ${i} sent ${sentAt[i] - quietSince} ms after the faults ended was rejected: ${outcome}`)
+        return
+      }
+      acked++
+      if (!found) {
+        lost++
+        problems.add(`record ${i} acknowledged at ${outcome.partition}/${outcome.offset} is not in the log`)
+      } else if (found[0].partition !== outcome.partition || found[0].offset !== outcome.offset) {
+        misplaced++
+        problems.add(
+          `record ${i} acknowledged at ${outcome.partition}/${outcome.offset}, in the log at ${found[0].partition}/${found[0].offset}`,
+        )
+      }
+    })
+    problems.check(acked > 0, 'nothing was acknowledged')
+    problems.check(
+      settledLate === 0,
+      `${settledLate} send() promises settled more than ${settleBoundMs} ms after send()`,
+    )
+    return {
+      seed: o.seed,
+      topic,
+      sent: outcomes.length,
+      acked,
+      rejected,
+      rejectedBy,
+      pending: ledger.pending,
+      settledLate,
+      lost,
+      duplicated,
+      reordered,
+      misplaced,
+      rejectedPresent,
+      retries,
+      faults,
+      proxy: proxy.stats,
     }
   })
-  const figures: ProducerFigures = {
-    seed: o.seed,
-    topic,
-    sent: outcomes.length,
-    acked,
-    rejected,
-    rejectedBy,
-    pending: ledger.pending,
-    settledLate,
-    lost,
-    duplicated,
-    reordered,
-    misplaced,
-    rejectedPresent,
-    retries,
-    faults,
-    proxy: { ...proxy.stats },
-  }
-  problems.check(acked > 0, 'nothing was acknowledged')
-  problems.check(settledLate === 0, `${settledLate} send() promises settled more than ${settleBoundMs} ms after send()`)
-  problems.verdict(`idempotent producer through faults (delivery timeout ${o.deliveryTimeoutMs} ms)`, figures)
-  return figures
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -378,111 +422,123 @@ export interface ConsumerFigures extends Common {
   consumerErrors: Record<string, number>
 }
 
-export async function consumerScenario(o: ConsumerScenarioOptions): Promise<ConsumerFigures> {
-  const problems = new Problems()
-  const watch = new LeakWatch().start()
-  const topic = uniqueTopic('faults-group')
-  const groupId = `faults-${topic}`
-  const admin = new Admin({ brokers: brokers(), requestTimeoutMs: 5000 })
-  await within(admin.createTopics([{ topic, partitions: o.partitions, replicationFactor: 1 }]), 30_000, 'createTopics')
-  // the records come straight from the broker's own listener: only the consumer is behind the proxy
-  const producer = new Producer({ brokers: brokers(), batch: { lingerMs: 5 } })
-  const ledger = new PromiseLedger()
-  let produced = 0
-  let produceFailures = 0
-  const produce = (n: number) => {
-    for (let j = 0; j < n; j++, produced++) {
-      ledger.track(producer.send({ topic, key: `k${produced % 64}`, value: String(produced) }), (r) => {
-        if (r.status === 'rejected') produceFailures++
-      })
-    }
-  }
-  produce(o.initialRecords)
-
-  const handled = Array.from({ length: o.partitions }, () => new Map<number, number>())
-  /** Per partition, the first offset not handled yet: a commit may go up to it, never past it. */
-  const handledUpTo = new Array<number>(o.partitions).fill(0)
-  const committedOk = new Array<number>(o.partitions).fill(0)
-  let deliveries = 0
-  let redelivered = 0
-  let commitsChecked = 0
-  let committedPolls = 0
-  const pause = prng(o.seed + 2)
-  const handle = async (m: Message) => {
-    // some handlers yield, so that several run at once
-    if (pause() < 0.2) await sleep(1)
-    const p = m.partition
-    const offset = Number(m.offset)
-    const times = (handled[p].get(offset) ?? 0) + 1
-    handled[p].set(offset, times)
-    deliveries++
-    if (times > 1) {
-      redelivered++
-      if (offset < committedOk[p])
-        problems.add(`${topic}-${p} offset ${offset} handled again after ${committedOk[p]} was committed`)
-    }
-    while (handled[p].has(handledUpTo[p])) handledUpTo[p]++
-  }
-  const commitChecks = {
-    start: (ctx: CommitTrace) => {
-      if (ctx.groupId !== groupId) return
-      commitsChecked++
-      for (const c of ctx.offsets) {
-        if (Number(c.offset) > handledUpTo[c.partition])
-          problems.add(
-            `commit of ${topic}-${c.partition} at ${c.offset}, offsets from ${handledUpTo[c.partition]} not handled`,
-          )
+export function consumerScenario(o: ConsumerScenarioOptions): Promise<ConsumerFigures> {
+  return runScenario('consumer group through faults', o.seed, async (problems, closer) => {
+    const topic = uniqueTopic('faults-group')
+    const groupId = `faults-${topic}`
+    // the checks and the records use the broker's own listener: only the consumer is behind the proxy
+    const admin = closer.add(new Admin({ brokers: brokers(), requestTimeoutMs: 5000 }), 'the admin client', closeAdmin)
+    await within(
+      admin.createTopics([{ topic, partitions: o.partitions, replicationFactor: 1 }]),
+      30_000,
+      'createTopics',
+    )
+    const producer = closer.add(
+      new Producer({ brokers: brokers(), batch: { lingerMs: 5 } }),
+      'the producer writing the records',
+      closeProducer,
+      dropConnections,
+    )
+    const ledger = new PromiseLedger()
+    let produced = 0
+    let produceFailures = 0
+    const produce = (n: number) => {
+      for (let j = 0; j < n; j++, produced++) {
+        ledger.track(producer.send({ topic, key: `k${produced % 64}`, value: String(produced) }), (r) => {
+          if (r.status === 'rejected') produceFailures++
+        })
       }
-    },
-    end: () => {},
-    asyncStart: () => {},
-    asyncEnd: (ctx: CommitTrace & { error?: unknown }) => {
-      if (ctx.groupId !== groupId || ctx.error !== undefined) return
-      for (const c of ctx.offsets) committedOk[c.partition] = Math.max(committedOk[c.partition], Number(c.offset))
-    },
-    error: () => {},
-  }
-  channels.commit.subscribe(commitChecks)
-
-  const consumerErrors: Record<string, number> = {}
-  const consumer = new Consumer({
-    brokers: THROUGH_PROXY(),
-    groupId,
-    topics: [topic],
-    fromBeginning: true,
-    concurrency: o.concurrency,
-    commit: { mode: 'auto', intervalMs: 500 },
-    sessionTimeoutMs: 10_000,
-    heartbeatIntervalMs: 1000,
-    rebalanceTimeoutMs: 10_000,
-    requestTimeoutMs: 5000,
-    connectTimeoutMs: 2000,
-    onError: (error) => {
-      countError(consumerErrors, error)
-      if (!(error instanceof KafkaxError)) problems.add(`the consumer reported an untyped error: ${error}`)
-    },
-  })
-  const { proxy, run } = await faultyNetwork(o)
-  let faults = noFaults()
-  let second = 0
-  let stopped = false
-  let polling = true
-  // the committed offsets as the broker has them, polled on the broker's own listener while the faults run
-  const poll = (async () => {
-    while (polling) {
-      const committed = await admin.fetchCommittedOffsets(groupId, [topic]).catch(() => [])
-      committedPolls++
-      for (const c of committed) {
-        if (Number(c.offset) > handledUpTo[c.partition])
-          problems.add(
-            `committed ${topic}-${c.partition} at ${c.offset}, offsets from ${handledUpTo[c.partition]} not handled`,
-          )
-      }
-      await sleep(300)
     }
-  })()
-  const running = ledger.track(consumer.run(handle))
-  try {
+    produce(o.initialRecords)
+
+    const handled = Array.from({ length: o.partitions }, () => new Map<number, number>())
+    /** Per partition, the first offset not handled yet: a commit may go up to it, never past it. */
+    const handledUpTo = new Array<number>(o.partitions).fill(0)
+    /** Per partition, the highest offset a commit of this consumer is known to have stored. */
+    const committedOk = new Array<number>(o.partitions).fill(0)
+    let deliveries = 0
+    let redelivered = 0
+    let commitsChecked = 0
+    let committedPolls = 0
+    const checkCommitted = (partition: number, offset: bigint, what: string) => {
+      if (Number(offset) > handledUpTo[partition])
+        problems.add(`${what} ${topic}-${partition} at ${offset}, offsets from ${handledUpTo[partition]} not handled`)
+    }
+    const pause = prng(o.seed + 2)
+    const handle = async (m: Message) => {
+      // some handlers yield, so that several run at once
+      if (pause() < 0.2) await sleep(1)
+      const p = m.partition
+      const offset = Number(m.offset)
+      const times = (handled[p].get(offset) ?? 0) + 1
+      handled[p].set(offset, times)
+      deliveries++
+      if (times > 1) {
+        redelivered++
+        if (offset < committedOk[p])
+          problems.add(`${topic}-${p} offset ${offset} handled again after ${committedOk[p]} was committed`)
+      }
+      while (handled[p].has(handledUpTo[p])) handledUpTo[p]++
+    }
+    // every commit the consumer starts is checked against what was handled at that moment
+    const commits = {
+      start: (ctx: CommitTrace) => {
+        if (ctx.groupId !== groupId) return
+        commitsChecked++
+        for (const c of ctx.offsets) checkCommitted(c.partition, c.offset, 'commit of')
+      },
+      end: () => {},
+      asyncStart: () => {},
+      asyncEnd: (ctx: CommitTrace & { error?: unknown }) => {
+        if (ctx.groupId !== groupId || ctx.error !== undefined) return
+        for (const c of ctx.offsets) committedOk[c.partition] = Math.max(committedOk[c.partition], Number(c.offset))
+      },
+      error: () => {},
+    }
+    channels.commit.subscribe(commits)
+    closer.add(commits, 'the commit checks', async (c) => channels.commit.unsubscribe(c))
+
+    const { proxy, run } = await faultyNetwork(o, closer)
+    const consumerErrors: Record<string, number> = {}
+    const consumer = closer.add(
+      new Consumer({
+        brokers: THROUGH_PROXY(),
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        concurrency: o.concurrency,
+        commit: { mode: 'auto', intervalMs: 500 },
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 1000,
+        rebalanceTimeoutMs: 10_000,
+        requestTimeoutMs: 5000,
+        connectTimeoutMs: 2000,
+        onError: (error) => {
+          countError(consumerErrors, error)
+          if (!(error instanceof KafkaxError)) problems.add(`the consumer reported an untyped error: ${error}`)
+        },
+      }),
+      'the consumer',
+      closeConsumer,
+      dropConnections,
+    )
+    // and the committed offsets as the broker has them, polled while the faults run
+    let polling = true
+    const poll = (async () => {
+      while (polling) {
+        for (const c of await admin.fetchCommittedOffsets(groupId, [topic]).catch(() => [])) {
+          checkCommitted(c.partition, c.offset, 'committed')
+        }
+        committedPolls++
+        await sleep(300)
+      }
+    })()
+    closer.add(poll, 'the committed-offset poll', (p) => {
+      polling = false
+      return p
+    })
+    const running = ledger.track(consumer.run(handle))
+
     let faulting = true
     const injecting = run().finally(() => {
       faulting = false
@@ -492,12 +548,11 @@ export async function consumerScenario(o: ConsumerScenarioOptions): Promise<Cons
       produce(perTick)
       await sleep(100)
     }
-    faults = await injecting
+    const faults = await injecting
     await within(producer.flush(), 60_000, 'flush() of the producer writing the records')
     problems.check(produceFailures === 0, `${produceFailures} records could not be written for the consumer to read`)
-    const end = (await within(admin.listOffsets({ topic, at: 'latest' }), 30_000, 'listOffsets')).map((p) =>
-      Number(p.offset),
-    )
+    const ends = await within(admin.listOffsets({ topic, at: 'latest' }), 30_000, 'listOffsets')
+    const end = ends.map((p) => Number(p.offset))
     const all = await until(() => end.every((e, p) => handledUpTo[p] >= e), 60_000)
     problems.check(
       all,
@@ -505,7 +560,6 @@ export async function consumerScenario(o: ConsumerScenarioOptions): Promise<Cons
     )
     await within(consumer.stop(), 30_000, 'consumer.stop()')
     await within(running, 5000, 'consumer.run() after stop()')
-    stopped = true
     polling = false
     await poll
     const committed = await within(admin.fetchCommittedOffsets(groupId, [topic]), 30_000, 'fetchCommittedOffsets')
@@ -516,15 +570,21 @@ export async function consumerScenario(o: ConsumerScenarioOptions): Promise<Cons
     )
 
     // a second member of the group, after the first left: everything was committed, nothing comes
-    const next = new Consumer({
-      brokers: brokers(),
-      groupId,
-      topics: [topic],
-      fromBeginning: true,
-      sessionTimeoutMs: 10_000,
-      heartbeatIntervalMs: 500,
-      rebalanceTimeoutMs: 10_000,
-    })
+    let second = 0
+    const next = closer.add(
+      new Consumer({
+        brokers: brokers(),
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 500,
+        rebalanceTimeoutMs: 10_000,
+      }),
+      'the second member',
+      closeConsumer,
+      dropConnections,
+    )
     const nextRun = ledger.track(
       next.run(() => {
         second++
@@ -539,37 +599,25 @@ export async function consumerScenario(o: ConsumerScenarioOptions): Promise<Cons
     await within(next.stop(), 30_000, 'stop() of the second member')
     await within(nextRun, 5000, 'run() of the second member')
     problems.check(second === 0, `the second member got ${second} records after everything was committed`)
-  } finally {
-    polling = false
-    if (!stopped) await consumer.stop().catch(() => {})
-    await poll
-    await proxy.close()
-    channels.commit.unsubscribe(commitChecks)
-    await within(producer.close(), 30_000, 'close() of the producer writing the records').catch((e) =>
-      problems.add(String(e)),
-    )
-    await admin.close()
-  }
-  problems.check(ledger.pending === 0, `${ledger.pending} promises (run, send) never settled`)
-  problems.leaks(await watch.stop())
-  const figures: ConsumerFigures = {
-    seed: o.seed,
-    topic,
-    groupId,
-    produced,
-    handled: handled.reduce((n, m) => n + m.size, 0),
-    deliveries,
-    redelivered,
-    commitsChecked,
-    committedPolls,
-    secondMember: second,
-    consumerErrors,
-    faults,
-    proxy: { ...proxy.stats },
-  }
-  problems.check(commitsChecked > 0, 'no commit was seen')
-  problems.verdict('consumer group through faults', figures)
-  return figures
+    await within(producer.close(), 30_000, 'close() of the producer writing the records')
+    problems.check(ledger.pending === 0, `${ledger.pending} promises (run, send) never settled`)
+    problems.check(commitsChecked > 0, 'no commit was seen')
+    return {
+      seed: o.seed,
+      topic,
+      groupId,
+      produced,
+      handled: handled.reduce((n, m) => n + m.size, 0),
+      deliveries,
+      redelivered,
+      commitsChecked,
+      committedPolls,
+      secondMember: second,
+      consumerErrors,
+      faults,
+      proxy: proxy.stats,
+    }
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -590,98 +638,89 @@ const ADMIN_CONNECT_TIMEOUT_MS = 2000
 const CALL_PHASE_MS = ADMIN_RETRY_DEADLINE_MS + ADMIN_REQUEST_TIMEOUT_MS + ADMIN_CONNECT_TIMEOUT_MS
 const CALL_BOUND_MS = 2 * CALL_PHASE_MS + 2000
 
-export async function adminScenario(o: ScenarioOptions & { workers: number }): Promise<AdminFigures> {
-  const problems = new Problems()
-  const watch = new LeakWatch().start()
-  const topic = uniqueTopic('faults-admin')
-  const groupId = `faults-${topic}`
-  const direct = new Admin({ brokers: brokers() })
-  await within(direct.createTopics([{ topic, partitions: 3, replicationFactor: 1 }]), 30_000, 'createTopics')
-  const writer = new Producer({ brokers: brokers() })
-  await within(
-    writer.sendBatch(Array.from({ length: 30 }, (_, i) => ({ topic, partition: i % 3, value: String(i) }))),
-    30_000,
-    'writing 30 records',
-  )
-  await writer.close()
-  const committed = [
-    { topic, partition: 0, offset: 3n },
-    { topic, partition: 1, offset: 5n },
-    { topic, partition: 2, offset: 7n },
-  ]
-  await within(direct.alterCommittedOffsets(groupId, committed), 30_000, 'alterCommittedOffsets')
+export function adminScenario(o: ScenarioOptions & { workers: number }): Promise<AdminFigures> {
+  return runScenario('admin calls and metadata refresh through faults', o.seed, async (problems, closer) => {
+    const topic = uniqueTopic('faults-admin')
+    const groupId = `faults-${topic}`
+    const direct = closer.add(new Admin({ brokers: brokers() }), 'the direct admin client', closeAdmin)
+    await within(direct.createTopics([{ topic, partitions: 3, replicationFactor: 1 }]), 30_000, 'createTopics')
+    const writer = closer.add(new Producer({ brokers: brokers() }), 'the producer', closeProducer, dropConnections)
+    const records = Array.from({ length: 30 }, (_, i) => ({ topic, partition: i % 3, value: String(i) }))
+    await within(writer.sendBatch(records), 30_000, 'writing 30 records')
+    await writer.close()
+    const offsets = [3n, 5n, 7n].map((offset, partition) => ({ topic, partition, offset }))
+    await within(direct.alterCommittedOffsets(groupId, offsets), 30_000, 'alterCommittedOffsets')
 
-  // first a black hole outlasting every call's retry deadline: the calls in it must fail, typed and in time
-  const hole: Fault = { afterMs: 1000, kind: 'blackhole', durationMs: CALL_PHASE_MS, ending: 'resume' }
-  const { proxy, run } = await faultyNetwork(o, [hole])
-  const options = {
-    brokers: THROUGH_PROXY(),
-    requestTimeoutMs: ADMIN_REQUEST_TIMEOUT_MS,
-    connectTimeoutMs: ADMIN_CONNECT_TIMEOUT_MS,
-    retry: { deadlineMs: ADMIN_RETRY_DEADLINE_MS },
-  }
-  const admin = new Admin(options)
-  const cluster = new Cluster(options)
-  const created: string[] = []
-  /** Each call and how to tell its result is right (a message when it is not). */
-  const calls: Record<string, () => Promise<string | undefined>> = {
-    listTopics: async () => ((await admin.listTopics()).includes(topic) ? undefined : `${topic} not listed`),
-    describeTopics: async () => {
-      const [d] = await admin.describeTopics([topic])
-      return d.partitions.length === 3 ? undefined : `${d.partitions.length} partitions`
-    },
-    createTopics: async () => {
-      const name = uniqueTopic('faults-admin-new')
-      try {
-        await admin.createTopics([{ topic: name, partitions: 1, replicationFactor: 1 }])
-      } catch (error) {
-        // the first attempt created it and its answer was lost: the retry finds it there
-        if (!(error instanceof KafkaError && error.type === 'TOPIC_ALREADY_EXISTS')) throw error
-      }
-      created.push(name)
-      return undefined
-    },
-    listOffsets: async () => {
-      const ends = (await admin.listOffsets({ topic, at: 'latest' })).map((p) => Number(p.offset))
-      return ends.join() === '10,10,10' ? undefined : `end offsets ${ends.join()}`
-    },
-    describeCluster: async () => {
-      const { brokers: list } = await admin.describeCluster()
-      return list.length === 1 && list[0].port === SINGLE.proxy ? undefined : `brokers ${JSON.stringify(list)}`
-    },
-    fetchCommittedOffsets: async () => {
-      const got = (await admin.fetchCommittedOffsets(groupId)).map((c) => Number(c.offset))
-      return got.join() === '3,5,7' ? undefined : `committed ${got.join()}`
-    },
-    refreshMetadata: async () => {
-      const t = (await cluster.refreshMetadata([topic])).topics.get(topic)
-      const leaders = t?.partitions.map((p) => p.leader).join()
-      return leaders === '1,1,1' ? undefined : `leaders ${leaders}`
-    },
-  }
-  const names = Object.keys(calls)
-  const pick = prng(o.seed + 3)
-  const errors: Record<string, number> = {}
-  let calls_ = 0
-  let results = 0
-  let slowestMs = 0
-  const call = async (name: string, mustSucceed: boolean) => {
-    calls_++
-    const started = Date.now()
-    try {
-      const wrong = await within(calls[name](), CALL_BOUND_MS, name)
-      results++
-      if (wrong) problems.add(`${name} answered wrongly: ${wrong}`)
-    } catch (error) {
-      if (!(error instanceof KafkaxError)) problems.add(`${name} failed untyped or hung: ${error}`)
-      else if (mustSucceed) problems.add(`${name} failed after the faults ended: ${error}`)
-      countError(errors, error)
-    } finally {
-      slowestMs = Math.max(slowestMs, Date.now() - started)
+    // first a black hole outlasting every call's retry deadline: the calls in it must fail, typed and in time
+    const hole: Fault = { afterMs: 1000, kind: 'blackhole', durationMs: CALL_PHASE_MS, ending: 'resume' }
+    const { proxy, run } = await faultyNetwork(o, closer, [hole])
+    const options = {
+      brokers: THROUGH_PROXY(),
+      requestTimeoutMs: ADMIN_REQUEST_TIMEOUT_MS,
+      connectTimeoutMs: ADMIN_CONNECT_TIMEOUT_MS,
+      retry: { deadlineMs: ADMIN_RETRY_DEADLINE_MS },
     }
-  }
-  let faults = noFaults()
-  try {
+    const admin = closer.add(new Admin(options), 'the admin client', closeAdmin)
+    const cluster = closer.add(new Cluster(options), 'the cluster', closeCluster)
+    const created: string[] = []
+    /** Each call and how to tell its result is right (a message when it is not). */
+    const calls: Record<string, () => Promise<string | undefined>> = {
+      listTopics: async () => ((await admin.listTopics()).includes(topic) ? undefined : `${topic} not listed`),
+      describeTopics: async () => {
+        const [d] = await admin.describeTopics([topic])
+        return d.partitions.length === 3 ? undefined : `${d.partitions.length} partitions`
+      },
+      createTopics: async () => {
+        const name = uniqueTopic('faults-admin-new')
+        try {
+          await admin.createTopics([{ topic: name, partitions: 1, replicationFactor: 1 }])
+        } catch (error) {
+          // the first attempt created it and its answer was lost: the retry finds it there
+          if (!(error instanceof KafkaError && error.type === 'TOPIC_ALREADY_EXISTS')) throw error
+        }
+        created.push(name)
+        return undefined
+      },
+      listOffsets: async () => {
+        const ends = (await admin.listOffsets({ topic, at: 'latest' })).map((p) => Number(p.offset))
+        return ends.join() === '10,10,10' ? undefined : `end offsets ${ends.join()}`
+      },
+      describeCluster: async () => {
+        const { brokers: list } = await admin.describeCluster()
+        return list.length === 1 && list[0].port === SINGLE.proxy ? undefined : `brokers ${JSON.stringify(list)}`
+      },
+      fetchCommittedOffsets: async () => {
+        const got = (await admin.fetchCommittedOffsets(groupId)).map((c) => Number(c.offset))
+        return got.join() === '3,5,7' ? undefined : `committed ${got.join()}`
+      },
+      refreshMetadata: async () => {
+        const t = (await cluster.refreshMetadata([topic])).topics.get(topic)
+        const leaders = t?.partitions.map((p) => p.leader).join()
+        return leaders === '1,1,1' ? undefined : `leaders ${leaders}`
+      },
+    }
+    const names = Object.keys(calls)
+    const pick = prng(o.seed + 3)
+    const errors: Record<string, number> = {}
+    let made = 0
+    let results = 0
+    let slowestMs = 0
+    const call = async (name: string, mustSucceed: boolean) => {
+      made++
+      const started = Date.now()
+      try {
+        const wrong = await within(calls[name](), CALL_BOUND_MS, name)
+        results++
+        if (wrong) problems.add(`${name} answered wrongly: ${wrong}`)
+      } catch (error) {
+        if (!(error instanceof KafkaxError)) problems.add(`${name} failed untyped or hung: ${error}`)
+        else if (mustSucceed) problems.add(`${name} failed after the faults ended: ${error}`)
+        countError(errors, error)
+      } finally {
+        slowestMs = Math.max(slowestMs, Date.now() - started)
+      }
+    }
+
     await within(admin.connect(), 20_000, 'admin.connect() through the proxy')
     let faulting = true
     const injecting = run().finally(() => {
@@ -692,7 +731,7 @@ export async function adminScenario(o: ScenarioOptions & { workers: number }): P
         while (faulting) await call(names[Math.floor(pick() * names.length)], false)
       }),
     )
-    faults = await injecting
+    const faults = await injecting
     // the network is healthy again: every call must now give its right result
     for (const name of names) await call(name, true)
     if (created.length > 0) {
@@ -700,26 +739,9 @@ export async function adminScenario(o: ScenarioOptions & { workers: number }): P
       const missing = described.filter((d) => d.partitions.length !== 1).map((d) => d.topic)
       problems.check(missing.length === 0, `topics createTopics reported without their partition: ${missing.join()}`)
     }
-  } finally {
-    await admin.close()
-    await cluster.close()
-    await proxy.close()
-    await direct.close()
-  }
-  problems.leaks(await watch.stop())
-  const figures: AdminFigures = {
-    seed: o.seed,
-    topic,
-    calls: calls_,
-    results,
-    errors,
-    slowestMs,
-    faults,
-    proxy: { ...proxy.stats },
-  }
-  problems.check(calls_ > results, `no call failed, not even in the ${hole.durationMs} ms black hole`)
-  problems.verdict('admin calls and metadata refresh through faults', figures)
-  return figures
+    problems.check(made > results, `no call failed, not even in the ${hole.durationMs} ms black hole`)
+    return { seed: o.seed, topic, calls: made, results, errors, slowestMs, faults, proxy: proxy.stats }
+  })
 }
 
 // ---------------------------------------------------------------------------------------------
