@@ -7,7 +7,7 @@
 import { parseArgs } from 'node:util'
 import { format, type ScenarioOptions, scenarios } from '../test/helpers/fault-scenarios.ts'
 import { FAULT_KINDS, type FaultCounts, faultSeed, noFaults } from '../test/helpers/fault-schedule.ts'
-import { startSingle, stopAll } from './kafka/harness.ts'
+import { brokerForRun } from './kafka/harness.ts'
 
 const { values } = parseArgs({
   options: {
@@ -82,13 +82,9 @@ async function round(seed: number): Promise<void> {
   }
 }
 
-let started = false
+const broker = await brokerForRun()
+process.env.KAFKA_BROKERS = broker.env.KAFKA_BROKERS
 try {
-  if (!process.env.KAFKA_BROKERS) {
-    const broker = await startSingle()
-    started = broker.started
-    process.env.KAFKA_BROKERS = broker.bootstrap
-  }
   const soakStart = Date.now()
   while (Date.now() - soakStart < budgetMs) {
     totals.rounds++
@@ -106,5 +102,5 @@ try {
   log(`admin: ${format(totals.admin)}`)
   for (const f of totals.failed) log(`failed: ${f}`)
   if (totals.failed.length > 0) process.exitCode = 1
-  if (started) await stopAll()
+  await broker.done()
 }

@@ -8,11 +8,12 @@
 import assert from 'node:assert/strict'
 import { Admin } from '../../src/admin/admin.ts'
 import { Cluster } from '../../src/client/cluster.ts'
+import { type CommitTrace, consumerChannels } from '../../src/consumer/channels.ts'
 import { Consumer } from '../../src/consumer/consumer.ts'
 import type { Message } from '../../src/consumer/message.ts'
-import { type CommitTrace, channels } from '../../src/observability/channels.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import type { RecordMetadata } from '../../src/producer/record.ts'
+import { ErrorCode } from '../../src/protocol/error-codes.ts'
 import { KafkaError, KafkaxError } from '../../src/protocol/errors.ts'
 import { FaultProxy, type FaultProxyStats } from './fault-proxy.ts'
 import {
@@ -26,6 +27,7 @@ import {
 import { brokers, readWithKcat, restartSingle, SINGLE, uniqueTopic } from './kafka.ts'
 import { type LeakReport, LeakWatch, PromiseLedger } from './leaks.ts'
 import { prng } from './prng.ts'
+import { sleep, waitFor, within } from './wait.ts'
 
 export interface ScenarioOptions {
   seed: number
@@ -51,32 +53,6 @@ interface Common {
 const WEIGHTS = { reset: 3, blackhole: 3, latency: 2, trickle: 2, refuse: 2, restart: 2 }
 /** Clients reach the broker only through the proxy: bootstrap and the advertised PROXIED listener. */
 const THROUGH_PROXY = () => [`127.0.0.1:${SINGLE.proxy}`]
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
-/** `promise`, or a rejection naming `what` once `ms` passed; a later rejection of `promise` is ignored. */
-async function within<T>(promise: Promise<T>, ms: number, what: string): Promise<T> {
-  promise.catch(() => {})
-  let timer: NodeJS.Timeout | undefined
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what}: not settled after ${ms} ms`)), ms)
-  })
-  try {
-    return await Promise.race([promise, timeout])
-  } finally {
-    clearTimeout(timer)
-  }
-}
-
-/** Polls `condition` until it holds (true) or `ms` passed (false). */
-async function until(condition: () => boolean | Promise<boolean>, ms: number): Promise<boolean> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    if (await condition()) return true
-    if (Date.now() > deadline) return false
-    await sleep(50)
-  }
-}
 
 /** The problems a scenario found; `verdict` throws them all at once, with the figures and the seed. */
 class Problems {
@@ -126,7 +102,7 @@ class Closer {
   async closeAll(problems: Problems): Promise<void> {
     for (const { what, close, force } of this.open.splice(0).reverse()) {
       try {
-        await within(close(), 30_000, what)
+        await within(what, close(), 30_000)
       } catch (error) {
         problems.add(`closing ${what}: ${error}`)
         await force?.().catch(() => {})
@@ -240,9 +216,9 @@ export function producerScenario(o: ProducerScenarioOptions): Promise<ProducerFi
     const topic = uniqueTopic('faults-producer')
     const admin = closer.add(new Admin({ brokers: brokers() }), 'the admin client', closeAdmin)
     await within(
+      'createTopics',
       admin.createTopics([{ topic, partitions: o.partitions, replicationFactor: 1 }]),
       30_000,
-      'createTopics',
     )
     const { proxy, run } = await faultyNetwork(o, closer, o.first)
     const producer = closer.add(
@@ -285,7 +261,7 @@ export function producerScenario(o: ProducerScenarioOptions): Promise<ProducerFi
       }
     }
 
-    await within(producer.connect(), 20_000, 'producer.connect() through the proxy')
+    await within('producer.connect() through the proxy', producer.connect(), 20_000)
     let faulting = true
     const running = run().finally(() => {
       faulting = false
@@ -296,13 +272,12 @@ export function producerScenario(o: ProducerScenarioOptions): Promise<ProducerFi
     await pace(() => Date.now() - quietSince >= TAIL_MS)
     // every send() settles within the delivery timeout, plus a request timeout in flight and backoff
     const settleMs = Math.min(o.deliveryTimeoutMs + o.requestTimeoutMs + 10_000, 60_000)
-    await until(() => ledger.pending === 0, settleMs)
-    problems.check(
-      ledger.pending === 0,
-      `${ledger.pending} of ${ledger.handed} send() promises still pending ${settleMs} ms after the last send`,
-    )
+    await waitFor('every send() to settle after the last one', () => ledger.pending === 0, {
+      timeoutMs: settleMs,
+      state: () => ({ pending: ledger.pending, of: ledger.handed }),
+    }).catch((error) => problems.add(String(error)))
     // close() flushes: with sends left pending it cannot settle either, so it gets less time
-    await within(producer.close(), ledger.pending === 0 ? 15_000 : 5000, 'producer.close()').catch(async (error) => {
+    await within('producer.close()', producer.close(), ledger.pending === 0 ? 15_000 : 5000).catch(async (error) => {
       problems.add(String(error))
       await dropConnections(producer)
     })
@@ -429,9 +404,9 @@ export function consumerScenario(o: ConsumerScenarioOptions): Promise<ConsumerFi
     // the checks and the records use the broker's own listener: only the consumer is behind the proxy
     const admin = closer.add(new Admin({ brokers: brokers(), requestTimeoutMs: 5000 }), 'the admin client', closeAdmin)
     await within(
+      'createTopics',
       admin.createTopics([{ topic, partitions: o.partitions, replicationFactor: 1 }]),
       30_000,
-      'createTopics',
     )
     const producer = closer.add(
       new Producer({ brokers: brokers(), batch: { lingerMs: 5 } }),
@@ -495,8 +470,8 @@ export function consumerScenario(o: ConsumerScenarioOptions): Promise<ConsumerFi
       },
       error: () => {},
     }
-    channels.commit.subscribe(commits)
-    closer.add(commits, 'the commit checks', async (c) => channels.commit.unsubscribe(c))
+    consumerChannels.commit.subscribe(commits)
+    closer.add(commits, 'the commit checks', async (c) => consumerChannels.commit.unsubscribe(c))
 
     const { proxy, run } = await faultyNetwork(o, closer)
     const consumerErrors: Record<string, number> = {}
@@ -549,20 +524,19 @@ export function consumerScenario(o: ConsumerScenarioOptions): Promise<ConsumerFi
       await sleep(100)
     }
     const faults = await injecting
-    await within(producer.flush(), 60_000, 'flush() of the producer writing the records')
+    await within('flush() of the producer writing the records', producer.flush(), 60_000)
     problems.check(produceFailures === 0, `${produceFailures} records could not be written for the consumer to read`)
-    const ends = await within(admin.listOffsets({ topic, at: 'latest' }), 30_000, 'listOffsets')
+    const ends = await within('listOffsets', admin.listOffsets({ topic, at: 'latest' }), 30_000)
     const end = ends.map((p) => Number(p.offset))
-    const all = await until(() => end.every((e, p) => handledUpTo[p] >= e), 60_000)
-    problems.check(
-      all,
-      `not every record handled 60 s after the faults: ${end.map((e, p) => `${p}: ${handledUpTo[p]}/${e}`).join(', ')}`,
-    )
-    await within(consumer.stop(), 30_000, 'consumer.stop()')
-    await within(running, 5000, 'consumer.run() after stop()')
+    await waitFor('every record to be handled after the faults', () => end.every((e, p) => handledUpTo[p] >= e), {
+      timeoutMs: 60_000,
+      state: () => ({ handledUpTo, end }),
+    }).catch((error) => problems.add(String(error)))
+    await within('consumer.stop()', consumer.stop(), 30_000)
+    await within('consumer.run() after stop()', running, 5000)
     polling = false
     await poll
-    const committed = await within(admin.fetchCommittedOffsets(groupId, [topic]), 30_000, 'fetchCommittedOffsets')
+    const committed = await within('fetchCommittedOffsets', admin.fetchCommittedOffsets(groupId, [topic]), 30_000)
     const at = end.map((_, p) => Number(committed.find((c) => c.partition === p)?.offset ?? -1))
     problems.check(
       at.every((c, p) => c === end[p]),
@@ -590,16 +564,15 @@ export function consumerScenario(o: ConsumerScenarioOptions): Promise<ConsumerFi
         second++
       }),
     )
-    const positioned = await until(async () => {
+    await waitFor('the second member to be assigned every partition at its end offset', async () => {
       if (next.assignment().length < o.partitions) return false
       const lag = await next.lag()
       return lag.every((l) => l.position !== undefined && Number(l.position) >= end[l.partition])
-    }, 30_000)
-    problems.check(positioned, 'the second member did not reach the end offsets within 30 s')
-    await within(next.stop(), 30_000, 'stop() of the second member')
-    await within(nextRun, 5000, 'run() of the second member')
+    }).catch((error) => problems.add(String(error)))
+    await within('stop() of the second member', next.stop(), 30_000)
+    await within('run() of the second member', nextRun, 5000)
     problems.check(second === 0, `the second member got ${second} records after everything was committed`)
-    await within(producer.close(), 30_000, 'close() of the producer writing the records')
+    await within('close() of the producer writing the records', producer.close(), 30_000)
     problems.check(ledger.pending === 0, `${ledger.pending} promises (run, send) never settled`)
     problems.check(commitsChecked > 0, 'no commit was seen')
     return {
@@ -643,13 +616,13 @@ export function adminScenario(o: ScenarioOptions & { workers: number }): Promise
     const topic = uniqueTopic('faults-admin')
     const groupId = `faults-${topic}`
     const direct = closer.add(new Admin({ brokers: brokers() }), 'the direct admin client', closeAdmin)
-    await within(direct.createTopics([{ topic, partitions: 3, replicationFactor: 1 }]), 30_000, 'createTopics')
+    await within('createTopics', direct.createTopics([{ topic, partitions: 3, replicationFactor: 1 }]), 30_000)
     const writer = closer.add(new Producer({ brokers: brokers() }), 'the producer', closeProducer, dropConnections)
     const records = Array.from({ length: 30 }, (_, i) => ({ topic, partition: i % 3, value: String(i) }))
-    await within(writer.sendBatch(records), 30_000, 'writing 30 records')
+    await within('writing 30 records', writer.sendBatch(records), 30_000)
     await writer.close()
     const offsets = [3n, 5n, 7n].map((offset, partition) => ({ topic, partition, offset }))
-    await within(direct.alterCommittedOffsets(groupId, offsets), 30_000, 'alterCommittedOffsets')
+    await within('alterCommittedOffsets', direct.alterCommittedOffsets(groupId, offsets), 30_000)
 
     // first a black hole outlasting every call's retry deadline: the calls in it must fail, typed and in time
     const hole: Fault = { afterMs: 1000, kind: 'blackhole', durationMs: CALL_PHASE_MS, ending: 'resume' }
@@ -676,7 +649,7 @@ export function adminScenario(o: ScenarioOptions & { workers: number }): Promise
           await admin.createTopics([{ topic: name, partitions: 1, replicationFactor: 1 }])
         } catch (error) {
           // the first attempt created it and its answer was lost: the retry finds it there
-          if (!(error instanceof KafkaError && error.type === 'TOPIC_ALREADY_EXISTS')) throw error
+          if (!(error instanceof KafkaError && error.code === ErrorCode.TOPIC_ALREADY_EXISTS)) throw error
         }
         created.push(name)
         return undefined
@@ -709,7 +682,7 @@ export function adminScenario(o: ScenarioOptions & { workers: number }): Promise
       made++
       const started = Date.now()
       try {
-        const wrong = await within(calls[name](), CALL_BOUND_MS, name)
+        const wrong = await within(name, calls[name](), CALL_BOUND_MS)
         results++
         if (wrong) problems.add(`${name} answered wrongly: ${wrong}`)
       } catch (error) {
@@ -721,7 +694,7 @@ export function adminScenario(o: ScenarioOptions & { workers: number }): Promise
       }
     }
 
-    await within(admin.connect(), 20_000, 'admin.connect() through the proxy')
+    await within('admin.connect() through the proxy', admin.connect(), 20_000)
     let faulting = true
     const injecting = run().finally(() => {
       faulting = false
@@ -735,7 +708,7 @@ export function adminScenario(o: ScenarioOptions & { workers: number }): Promise
     // the network is healthy again: every call must now give its right result
     for (const name of names) await call(name, true)
     if (created.length > 0) {
-      const described = await within(direct.describeTopics(created), 30_000, 'describeTopics of the created topics')
+      const described = await within('describeTopics of the created topics', direct.describeTopics(created), 30_000)
       const missing = described.filter((d) => d.partitions.length !== 1).map((d) => d.topic)
       problems.check(missing.length === 0, `topics createTopics reported without their partition: ${missing.join()}`)
     }

@@ -5,6 +5,7 @@
 
 import { randomInt } from 'node:crypto'
 import type { FaultProxy } from './fault-proxy.ts'
+import { sleep } from './wait.ts'
 
 export type FaultKind = 'reset' | 'blackhole' | 'latency' | 'trickle' | 'refuse' | 'restart'
 export const FAULT_KINDS: readonly FaultKind[] = ['reset', 'blackhole', 'latency', 'trickle', 'refuse', 'restart']
@@ -116,8 +117,6 @@ export function describeFaults(seed: number, faults: readonly Fault[]): string {
 }
 
 export const noFaults = (): FaultCounts => ({ reset: 0, blackhole: 0, latency: 0, trickle: 0, refuse: 0, restart: 0 })
-
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
 
 /**
  * Applies `faults` to the proxy one after the other; `restart` restarts the broker. Resolves with
