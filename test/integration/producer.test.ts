@@ -13,6 +13,7 @@ import { Producer, type ProducerOptions } from '../../src/producer/producer.ts'
 import { KafkaError, TimeoutError } from '../../src/protocol/errors.ts'
 import { FaultProxy } from '../helpers/fault-proxy.ts'
 import { brokers, cli, readWithKcat, SINGLE, uniqueTopic } from '../helpers/kafka.ts'
+import { waitFor, within } from '../helpers/wait.ts'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 
@@ -261,6 +262,44 @@ describe('Producer', () => {
         assert.equal(keys.length, delivered)
         assert.equal(new Set(keys).size, delivered)
       } finally {
+        await producer.close()
+      }
+    })
+
+    it('close() settles within the delivery timeout in a black hole, every send rejected with a TimeoutError', async () => {
+      const topic = await topicWith(3, 'close-blackhole')
+      const requestTimeoutMs = 2000
+      const deliveryTimeoutMs = 3000
+      const producer = new Producer({
+        brokers: [`127.0.0.1:${SINGLE.proxy}`],
+        acks: 'all',
+        idempotent: true,
+        requestTimeoutMs,
+        deliveryTimeoutMs,
+        connectTimeoutMs: 1000,
+        retry: { initialDelayMs: 50, maxDelayMs: 200 },
+      })
+      try {
+        await producer.send({ topic, value: 'first' })
+        proxy!.setMode('hold')
+        const outcomes: unknown[] = []
+        for (let i = 0; i < 500; i++) {
+          producer.send({ topic, key: `k${i}`, value: String(i) }).then(
+            (metadata) => outcomes.push(metadata),
+            (error: unknown) => outcomes.push(error),
+          )
+        }
+        const started = Date.now()
+        // a request already written when its batch expires gets its own timeout; then close() drops the connections
+        const bound = deliveryTimeoutMs + requestTimeoutMs + 1000
+        await within('close() in a black hole', producer.close(), bound + 5000)
+        const took = Date.now() - started
+        assert.ok(took <= bound, `close() took ${took} ms (bound ${bound} ms)`)
+        await waitFor('every send() to settle', () => outcomes.length === 500, { timeoutMs: 1000 })
+        const untimely = outcomes.filter((o) => !(o instanceof TimeoutError))
+        assert.deepEqual(untimely, [], 'every send in the black hole failed with a TimeoutError')
+      } finally {
+        proxy!.setMode('pass')
         await producer.close()
       }
     })
