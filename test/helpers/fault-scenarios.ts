@@ -172,7 +172,7 @@ function countError(into: Record<string, number>, error: unknown): void {
 // ---------------------------------------------------------------------------------------------
 // Idempotent producer
 
-export interface ProducerScenarioOptions extends ScenarioOptions {
+interface ProducerScenarioOptions extends ScenarioOptions {
   requestTimeoutMs: number
   deliveryTimeoutMs: number
   recordsPerSecond: number
@@ -210,7 +210,7 @@ const PADDING = 'x'.repeat(90)
 /** Quiet network after the faults: records sent in its second half must all be acknowledged. */
 const TAIL_MS = 4000
 
-export function producerScenario(o: ProducerScenarioOptions): Promise<ProducerFigures> {
+function producerScenario(o: ProducerScenarioOptions): Promise<ProducerFigures> {
   const name = `idempotent producer through faults (delivery timeout ${o.deliveryTimeoutMs} ms)`
   return runScenario(name, o.seed, async (problems, closer) => {
     const topic = uniqueTopic('faults-producer')
@@ -372,7 +372,7 @@ export function producerScenario(o: ProducerScenarioOptions): Promise<ProducerFi
 // ---------------------------------------------------------------------------------------------
 // Consumer group
 
-export interface ConsumerScenarioOptions extends ScenarioOptions {
+interface ConsumerScenarioOptions extends ScenarioOptions {
   partitions: number
   concurrency: number
   /** Records written before the consumer starts, then more at `recordsPerSecond` while the faults run. */
@@ -397,7 +397,7 @@ export interface ConsumerFigures extends Common {
   consumerErrors: Record<string, number>
 }
 
-export function consumerScenario(o: ConsumerScenarioOptions): Promise<ConsumerFigures> {
+function consumerScenario(o: ConsumerScenarioOptions): Promise<ConsumerFigures> {
   return runScenario('consumer group through faults', o.seed, async (problems, closer) => {
     const topic = uniqueTopic('faults-group')
     const groupId = `faults-${topic}`
@@ -611,7 +611,7 @@ const ADMIN_CONNECT_TIMEOUT_MS = 2000
 const CALL_PHASE_MS = ADMIN_RETRY_DEADLINE_MS + ADMIN_REQUEST_TIMEOUT_MS + ADMIN_CONNECT_TIMEOUT_MS
 const CALL_BOUND_MS = 2 * CALL_PHASE_MS + 2000
 
-export function adminScenario(o: ScenarioOptions & { workers: number }): Promise<AdminFigures> {
+function adminScenario(o: ScenarioOptions & { workers: number }): Promise<AdminFigures> {
   return runScenario('admin calls and metadata refresh through faults', o.seed, async (problems, closer) => {
     const topic = uniqueTopic('faults-admin')
     const groupId = `faults-${topic}`

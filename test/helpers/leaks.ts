@@ -98,7 +98,7 @@ export class PromiseLedger {
     return this.handed - this.settled
   }
 
-  /** Tracks `promise`; the returned one never rejects unobserved (outcomes are read from `onSettled`). */
+  /** Tracks `promise` and returns it, its rejection observed here (never unhandled); outcomes go to `onSettled`. */
   track<T>(promise: Promise<T>, onSettled?: (result: PromiseSettledResult<T>) => void): Promise<T> {
     this.handed++
     promise.then(
