@@ -15,6 +15,7 @@ import { Producer } from '../../src/producer/producer.ts'
 import type { RecordMetadata } from '../../src/producer/record.ts'
 import { ErrorCode } from '../../src/protocol/error-codes.ts'
 import { KafkaError, KafkaxError } from '../../src/protocol/errors.ts'
+import { groupConsumer } from './consumers.ts'
 import { FaultProxy, type FaultProxyStats } from './fault-proxy.ts'
 import {
   describeFaults,
@@ -400,7 +401,7 @@ export interface ConsumerFigures extends Common {
 function consumerScenario(o: ConsumerScenarioOptions): Promise<ConsumerFigures> {
   return runScenario('consumer group through faults', o.seed, async (problems, closer) => {
     const topic = uniqueTopic('faults-group')
-    const groupId = `faults-${topic}`
+    const groupId = `group-${topic}` // as groupConsumer() names it, for the second member
     // the checks and the records use the broker's own listener: only the consumer is behind the proxy
     const admin = closer.add(new Admin({ brokers: brokers(), requestTimeoutMs: 5000 }), 'the admin client', closeAdmin)
     await within(
@@ -546,15 +547,7 @@ function consumerScenario(o: ConsumerScenarioOptions): Promise<ConsumerFigures> 
     // a second member of the group, after the first left: everything was committed, nothing comes
     let second = 0
     const next = closer.add(
-      new Consumer({
-        brokers: brokers(),
-        groupId,
-        topics: [topic],
-        fromBeginning: true,
-        sessionTimeoutMs: 10_000,
-        heartbeatIntervalMs: 500,
-        rebalanceTimeoutMs: 10_000,
-      }),
+      groupConsumer(topic, { rebalanceTimeoutMs: 10_000 }),
       'the second member',
       closeConsumer,
       dropConnections,
