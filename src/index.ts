@@ -52,6 +52,7 @@ export {
   type ConsumerStats,
   type PartitionLag,
   type RunOptions,
+  type StopOptions,
 } from './consumer/consumer.ts'
 export type { FetcherOptions, SeekTarget } from './consumer/fetcher.ts'
 export { ConsumerManager, type Route } from './consumer/manager.ts'

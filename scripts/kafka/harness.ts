@@ -357,9 +357,10 @@ export function pidOf(dir: string): number | undefined {
   }
 }
 
-function startProcess(rel: KafkaRelease, dir: string): void {
+/** Starts a node's JVM on its config; a restart (`append`) keeps the log of the run before. */
+function startProcess(rel: KafkaRelease, dir: string, append = false): void {
   mkdirSync(join(dir, 'logs'), { recursive: true })
-  const out = openSync(join(dir, 'stdout.log'), 'w')
+  const out = openSync(join(dir, 'stdout.log'), append ? 'a' : 'w')
   const child = spawn(
     'java',
     [
@@ -493,6 +494,20 @@ export async function stopSingle(): Promise<void> {
   await stopDir(SINGLE_DIR)
 }
 
+/**
+ * Stops the running single node (SIGTERM: a clean shutdown; SIGKILL: a crash) and starts it again
+ * on its existing data and config (never reformatted); resolves once it serves requests again.
+ */
+export async function restartSingle(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): Promise<void> {
+  if (pidOf(SINGLE_DIR) === undefined) throw new Error(`no single node runs in ${SINGLE_DIR}`)
+  const rel = release()
+  const running = readFileSync(join(SINGLE_DIR, 'version'), 'utf8')
+  if (running !== rel.version) throw new Error(`Kafka ${running} runs, not ${rel.version}: cannot restart it as that`)
+  await stopDir(SINGLE_DIR, signal)
+  startProcess(rel, SINGLE_DIR, true)
+  await waitReady(SINGLE_DIR, SINGLE.plaintext, 1)
+}
+
 // ---------------------------------------------------------------------------------------------
 // Three-node cluster
 
@@ -534,7 +549,7 @@ export async function stopNode(node: number): Promise<void> {
 export async function restartNode(node: number): Promise<void> {
   const dir = clusterDir(node)
   if (pidOf(dir) !== undefined) return
-  startProcess(release(), dir)
+  startProcess(release(), dir, true)
   await waitReady(dir, clusterBrokerPort(node), 1)
 }
 

@@ -152,7 +152,7 @@ async function consumeWith(args: Parsed, plan: Plan): Promise<number> {
     if (finished) return
     finished = true
     clearInterval(watch)
-    void consumer.stop()
+    consumer.stop().catch((error: Error) => process.stderr.write(`kafkax consume: ${error.message}\n`))
   }
   // --exit: done once every partition this consumer reads is at the end it had at the start
   const atEnd = () => {

@@ -53,12 +53,13 @@ export class Cluster {
       entry = { failures: 0, retryAt: 0 }
       this.pool.set(key, entry)
     }
-    const existing = entry.connection
-    if (existing) {
-      const c = await existing.catch(() => undefined)
-      if (c?.connected) return c
-      if (entry.connection === existing) entry.connection = undefined
-      else return this.connectionTo(address)
+    for (let existing = entry.connection; existing; existing = entry.connection) {
+      // an attempt that fails fails every caller waiting for it: following the next caller's attempt,
+      // and the next, would keep a caller past its retry deadline for as long as the broker is down
+      const c = await existing
+      if (c.connected) return c
+      if (entry.connection !== existing) continue // closed and replaced meanwhile: use the new one
+      entry.connection = undefined
     }
     entry.connection = this.open(address, entry)
     return entry.connection
@@ -122,8 +123,13 @@ export class Cluster {
     }
     const candidates = shuffle<BrokerAddress>([...this.metadata.brokers.values()])
     candidates.push(...shuffle(this.options.brokers))
+    // a bootstrap address is often a broker's advertised one too: one attempt per address is enough
+    const tried = new Set<string>()
     let last: unknown
     for (const address of candidates) {
+      const key = `${address.host}:${address.port}`
+      if (tried.has(key)) continue
+      tried.add(key)
       try {
         return await this.connectionTo(address)
       } catch (error) {

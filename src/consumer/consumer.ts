@@ -11,7 +11,7 @@ import { ClassicGroupMember } from '../group/classic-member.ts'
 import type { GroupMembership } from '../group/membership.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { traced } from '../observability/tracing.ts'
-import { ConfigError } from '../protocol/errors.ts'
+import { ConfigError, TimeoutError } from '../protocol/errors.ts'
 import { consumerChannels as channels } from './channels.ts'
 import { Committer } from './committer.ts'
 import { Dispatcher } from './dispatcher.ts'
@@ -20,9 +20,12 @@ import { deadLetterProducer, HandlerPipeline } from './handler-pipeline.ts'
 import { messagesOf } from './iterator.ts'
 import type { BatchHandler, BatchMiddleware, Handler, Message, Middleware, TopicPartition } from './message.ts'
 import { tpKey } from './message.ts'
-import { type ConsumerOptions, checkConsumerOptions, type RunOptions } from './options.ts'
+import { type ConsumerOptions, checkConsumerOptions, type RunOptions, type StopOptions } from './options.ts'
 
-export type { ConsumerOptions, RunOptions } from './options.ts'
+export type { ConsumerOptions, RunOptions, StopOptions } from './options.ts'
+
+/** The default of StopOptions.timeoutMs, as the Java client's KafkaConsumer.close(). */
+const STOP_TIMEOUT_MS = 30_000
 
 /** Where one assigned partition stands: what the group committed, where the consumer reads, how far behind it is. */
 export interface PartitionLag {
@@ -158,7 +161,7 @@ export class Consumer extends EventEmitter {
       this.options.batch ? this.pipeline.buildBatch(handler as BatchHandler) : this.pipeline.build(handler as Handler),
     )
     const { signal, handleSignals } = options
-    const stop = () => void this.stop()
+    const stop = () => void this.stop().catch((e) => this.report(e))
     signal?.addEventListener('abort', stop, { once: true })
     if (handleSignals) {
       process.once('SIGTERM', stop)
@@ -170,7 +173,7 @@ export class Consumer extends EventEmitter {
       .then(
         () => this.stopped,
         async (error) => {
-          await this.stop()
+          await this.stop().catch((e) => this.report(e))
           throw error
         },
       )
@@ -251,19 +254,34 @@ export class Consumer extends EventEmitter {
   // ------------------------------------------------------------------------------------------
   // Control
 
-  /** Stops fetching, lets running handlers finish, commits, leaves the group; resolves when done. */
-  stop(): Promise<void> {
+  /**
+   * Stops fetching, lets running handlers finish (their signal aborts) for up to `timeoutMs`,
+   * commits what was handled, leaves the group; resolves when done, or rejects with a TimeoutError
+   * if handlers were still running at the timeout. A second call returns the first one's promise.
+   */
+  stop(options: StopOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      return Promise.reject(new ConfigError(`stop() timeoutMs must be a number >= 0, got ${options.timeoutMs}`))
+    }
     this.stopping ??= (async () => {
       this.stopController.abort()
       this.committer?.stop()
       await this.started?.catch(() => {})
-      await this.dispatcher.drain()
+      const unfinished = await this.dispatcher.drain(timeoutMs)
       await this.commitHandled().catch((e) => this.report(e))
       // leaving the group revokes (nothing left to run) before the LeaveGroup
       await this.member?.stop().catch((e) => this.report(e))
       await this.fetcher.close()
       await this.pipeline.close().catch((e) => this.report(e))
       await this.cluster.close()
+      if (unfinished.length > 0) {
+        const partitions = unfinished.map((tp) => `${tp.topic}-${tp.partition}`).join(', ')
+        throw new TimeoutError(
+          `stop() waited ${timeoutMs} ms for handlers still running on ${partitions}; committed only what was handled before them`,
+          { retriable: false },
+        )
+      }
     })().finally(() => this.markStopped())
     return this.stopping
   }

@@ -93,6 +93,8 @@ export class Dispatcher {
   private pumpAgain = false
   private active = 0
   private idle: (() => void)[] = []
+  /** Set when drain() gave up waiting for handlers: nothing waits for them any more. */
+  private abandoned = false
 
   constructor(
     private readonly source: RecordSource,
@@ -139,9 +141,9 @@ export class Dispatcher {
     return states
   }
 
-  /** Resolves once no handler runs on these partitions. */
+  /** Resolves once no handler runs on these partitions (or drain() abandoned them). */
   async settled(states: AssignedPartition[]): Promise<void> {
-    while (states.some((s) => s.running > 0)) await this.waitIdle()
+    while (!this.abandoned && states.some((s) => s.running > 0)) await this.waitIdle()
   }
 
   /** Forgets revoked partitions. */
@@ -150,10 +152,31 @@ export class Dispatcher {
     this.order = this.order.filter((s) => !s.revoked)
   }
 
-  /** Clears the batch timers and resolves once no handler runs (the consumer stops). */
-  async drain(): Promise<void> {
+  /**
+   * Clears the batch timers and waits, up to `timeoutMs` (unbounded without it), until no handler
+   * runs (the consumer stops). Handlers still running then are abandoned: what they do later moves
+   * no offset (their partition's epoch moves on) and settled() no longer waits for them. Resolves
+   * with the partitions they run on.
+   */
+  async drain(timeoutMs = Number.POSITIVE_INFINITY): Promise<TopicPartition[]> {
     for (const s of this.partitions.values()) clearTimeout(s.batchTimer)
-    while (this.active > 0) await this.waitIdle()
+    if (this.active === 0) return []
+    let timer: NodeJS.Timeout | undefined
+    const expired = new Promise<'expired'>((resolve) => {
+      // a timer cannot wait longer than 2^31-1 ms (it would fire at once): longer is unbounded
+      if (timeoutMs < 2 ** 31) timer = setTimeout(() => resolve('expired'), timeoutMs)
+    })
+    try {
+      while (this.active > 0) if ((await Promise.race([this.waitIdle(), expired])) === 'expired') break
+    } finally {
+      clearTimeout(timer)
+    }
+    if (this.active === 0) return []
+    const running = [...this.partitions.values()].filter((s) => s.running > 0)
+    for (const s of running) s.epoch++
+    this.abandoned = true
+    for (const wake of this.idle.splice(0)) wake()
+    return running.map((s) => s.tp)
   }
 
   // ------------------------------------------------------------------------------------------

@@ -2,7 +2,7 @@
 // run as one unit: started together, stopped together (one line for SIGTERM), errors in one place.
 
 import { ConfigError } from '../protocol/errors.ts'
-import { Consumer, type ConsumerOptions, type RunOptions } from './consumer.ts'
+import { Consumer, type ConsumerOptions, type RunOptions, type StopOptions } from './consumer.ts'
 import type { Handler, Middleware } from './message.ts'
 
 /** Topics and the handler (with its own middleware and options) that handles them. */
@@ -59,7 +59,7 @@ export class ConsumerManager {
     })
     const assigned = this.consumers.map((c) => new Promise((resolve) => c.once('assigned', resolve)))
     this.runs = this.consumers.map((c, i) => c.run(this.routes[i].handler))
-    const stop = () => void this.stop()
+    const stop = () => void this.stop().catch((e) => this.options.onError?.(e))
     options.signal?.addEventListener('abort', stop, { once: true })
     if (options.handleSignals) {
       process.once('SIGTERM', stop)
@@ -67,15 +67,20 @@ export class ConsumerManager {
     }
     // a consumer that fails to start fails start() (and the others are stopped)
     await Promise.race([Promise.all(assigned), Promise.all(this.runs)]).catch(async (error) => {
-      await this.stop()
+      await this.stop().catch((e) => this.options.onError?.(e))
       throw error
     })
   }
 
-  /** Stops every consumer (each finishes its handlers, commits and leaves its group). */
-  async stop(): Promise<void> {
-    await Promise.all(this.consumers.map((c) => c.stop()))
+  /**
+   * Stops every consumer (each finishes its handlers within `timeoutMs`, commits and leaves its
+   * group); rejects with the first consumer's error once all of them stopped.
+   */
+  async stop(options?: StopOptions): Promise<void> {
+    const stopped = await Promise.allSettled(this.consumers.map((c) => c.stop(options)))
     await Promise.allSettled(this.runs)
+    const failed = stopped.find((s) => s.status === 'rejected')
+    if (failed) throw failed.reason
   }
 
   /** The consumer of each route, in the order routes were added (for stats and lag). */

@@ -61,6 +61,18 @@ export interface RunOptions {
   handleSignals?: boolean
 }
 
+/** Options of `Consumer.stop()` and `ConsumerManager.stop()`. */
+export interface StopOptions {
+  /**
+   * How long stop() waits for running handlers (default 30 s, the Java client's close timeout).
+   * Past it, stop() commits only what was handled (never past a message whose handler still runs),
+   * leaves the group, and rejects with a TimeoutError naming the partitions with handlers running;
+   * what those handlers do afterwards counts for nothing. Committing and leaving are bounded by the
+   * request timeout and the client's retry deadline.
+   */
+  timeoutMs?: number
+}
+
 /** Throws a ConfigError for options a consumer cannot start with. */
 export function checkConsumerOptions(options: ConsumerOptions): void {
   const { groupId, topics, assign } = options

@@ -13,6 +13,7 @@ export {
   killNode,
   logTail,
   restartNode,
+  restartSingle,
   SINGLE,
   startCluster,
   stopCluster,
@@ -134,4 +135,16 @@ export function kcat(args: string[], input?: string): string {
   if (result.error) throw result.error
   if (result.status !== 0) throw new Error(`kcat ${args.join(' ')} exited ${result.status}: ${result.stderr}`)
   return result.stdout
+}
+
+/** Every record of a topic as kcat reads it (to the end, then it exits): partition, offset, key, value. */
+export function readWithKcat(topic: string, bootstrap = brokers()[0]) {
+  const out = kcat(['-b', bootstrap, '-C', '-t', topic, '-e', '-q', '-f', '%p\t%o\t%k\t%s\n'])
+  return out
+    .split('\n')
+    .filter(Boolean)
+    .map((line) => {
+      const [partition, offset, key, value] = line.split('\t')
+      return { partition: Number(partition), offset: BigInt(offset), key, value }
+    })
 }

@@ -1,36 +1,25 @@
 // The kafkax Producer against the real broker: what it writes is read back by kcat (librdkafka) and
 // the Java console consumer, with every codec; order per partition under concurrency; acks levels;
 // a record over the limit fails alone; back-pressure and retries while the broker is unreachable
-// (a proxy in front of the broker's PROXIED listener is closed and reopened), with idempotence
-// keeping every record exactly once.
+// (the fault proxy in front of the broker's PROXIED listener resets every connection and refuses
+// new ones for a while), with idempotence keeping every record exactly once.
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import zlib from 'node:zlib'
-import { startRecordingProxy } from '../../scripts/record/proxy.ts'
 import { Admin } from '../../src/admin/admin.ts'
 import { fnv1a32 } from '../../src/producer/partitioners.ts'
 import { Producer, type ProducerOptions } from '../../src/producer/producer.ts'
 import { KafkaError, TimeoutError } from '../../src/protocol/errors.ts'
-import { brokers, cli, kcat, SINGLE, uniqueTopic } from '../helpers/kafka.ts'
+import { FaultProxy } from '../helpers/fault-proxy.ts'
+import { brokers, cli, readWithKcat, SINGLE, uniqueTopic } from '../helpers/kafka.ts'
+import { waitFor, within } from '../helpers/wait.ts'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 
 /** Sarama's and kafka-go's hash partitioner: int32(FNV-1a) % n, negated when negative. */
 function hashPartition(key: string, n: number): number {
   return Math.abs((fnv1a32(Buffer.from(key)) | 0) % n)
-}
-
-/** Every record of a topic as kcat reads it: partition, offset, key, value. */
-function readWithKcat(topic: string, bootstrap = brokers()[0]) {
-  const out = kcat(['-b', bootstrap, '-C', '-t', topic, '-e', '-q', '-f', '%p\t%o\t%k\t%s\n'])
-  return out
-    .split('\n')
-    .filter(Boolean)
-    .map((line) => {
-      const [partition, offset, key, value] = line.split('\t')
-      return { partition: Number(partition), offset: BigInt(offset), key, value }
-    })
 }
 
 describe('Producer', () => {
@@ -224,12 +213,15 @@ describe('Producer', () => {
   })
 
   describe('while the broker is unreachable', () => {
-    let proxy: Awaited<ReturnType<typeof startRecordingProxy>> | undefined
-    const open = async () => {
-      proxy = await startRecordingProxy({ listenPort: SINGLE.proxy, targetPort: SINGLE.proxied })
-    }
-    before(open)
+    let proxy: FaultProxy | undefined
+    before(async () => {
+      proxy = await FaultProxy.start({ listenPort: SINGLE.proxy, targetPort: SINGLE.proxied })
+    })
     after(() => proxy?.close())
+    const unreachable = () => {
+      proxy!.resetAll()
+      proxy!.refuse()
+    }
 
     it('keeps memory bounded, blocks then times out, and delivers everything accepted once it is back', async () => {
       const topic = await topicWith(2, 'backpressure')
@@ -242,7 +234,7 @@ describe('Producer', () => {
       })
       try {
         await producer.send({ topic, value: 'first' })
-        await proxy!.close()
+        unreachable()
         const accepted: Promise<unknown>[] = []
         let timedOut = 0
         let peak = 0
@@ -258,7 +250,7 @@ describe('Producer', () => {
         peak = Math.max(peak, producer.stats().bufferUsed)
         assert.ok(peak <= 64 * 1024 + 1024, `buffer grew to ${peak} bytes`)
         assert.ok(timedOut > 0, 'sends beyond the buffer waited and then failed with TimeoutError')
-        await open()
+        await proxy!.accept()
         const settled = await Promise.allSettled(accepted)
         const delivered = settled.filter((s) => s.status === 'fulfilled').length
         assert.ok(delivered > 0, 'nothing delivered after the broker came back')
@@ -270,6 +262,44 @@ describe('Producer', () => {
         assert.equal(keys.length, delivered)
         assert.equal(new Set(keys).size, delivered)
       } finally {
+        await producer.close()
+      }
+    })
+
+    it('close() settles within the delivery timeout in a black hole, every send rejected with a TimeoutError', async () => {
+      const topic = await topicWith(3, 'close-blackhole')
+      const requestTimeoutMs = 2000
+      const deliveryTimeoutMs = 3000
+      const producer = new Producer({
+        brokers: [`127.0.0.1:${SINGLE.proxy}`],
+        acks: 'all',
+        idempotent: true,
+        requestTimeoutMs,
+        deliveryTimeoutMs,
+        connectTimeoutMs: 1000,
+        retry: { initialDelayMs: 50, maxDelayMs: 200 },
+      })
+      try {
+        await producer.send({ topic, value: 'first' })
+        proxy!.setMode('hold')
+        const outcomes: unknown[] = []
+        for (let i = 0; i < 500; i++) {
+          producer.send({ topic, key: `k${i}`, value: String(i) }).then(
+            (metadata) => outcomes.push(metadata),
+            (error: unknown) => outcomes.push(error),
+          )
+        }
+        const started = Date.now()
+        // a request already written when its batch expires gets its own timeout; then close() drops the connections
+        const bound = deliveryTimeoutMs + requestTimeoutMs + 1000
+        await within('close() in a black hole', producer.close(), bound + 5000)
+        const took = Date.now() - started
+        assert.ok(took <= bound, `close() took ${took} ms (bound ${bound} ms)`)
+        await waitFor('every send() to settle', () => outcomes.length === 500, { timeoutMs: 1000 })
+        const untimely = outcomes.filter((o) => !(o instanceof TimeoutError))
+        assert.deepEqual(untimely, [], 'every send in the black hole failed with a TimeoutError')
+      } finally {
+        proxy!.setMode('pass')
         await producer.close()
       }
     })
@@ -291,9 +321,9 @@ describe('Producer', () => {
           }
           // once the first acks arrive, the rest is in flight or queued: drop every connection
           await sends[first]
-          await proxy!.close()
+          unreachable()
           await new Promise((r) => setTimeout(r, 100))
-          await open()
+          await proxy!.accept()
         }
         await Promise.all(sends)
         const read = readWithKcat(topic)

@@ -20,22 +20,11 @@ import { KafkaError } from '../../../src/protocol/errors.ts'
 import { JoinGroup, loadApi } from '../../../src/protocol/messages/index.ts'
 import type { MessageCodec } from '../../../src/protocol/messages/runtime.ts'
 import { Reader, Writer } from '../../../src/protocol/primitives/index.ts'
+import { prng } from '../../helpers/prng.ts'
 
 const rel = release('4.3')
 fetchLibs(rel)
 const specs = loadDefinitions(clientsJar(rel)).filter((s) => s.type !== 'header' && s.validVersions !== 'none')
-
-/** A small seeded PRNG (mulberry32), so a failing case can be replayed from its seed. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = a
-    t = Math.imul(t ^ (t >>> 15), t | 1)
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61)
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 const inVersions = (s: string | undefined, v: number) => {
   const r = parseRange(s, 'test')
