@@ -1,0 +1,104 @@
+// The fake cluster (kafkax/testing) as a process of its own: the test runner's fake target
+// (KAFKAX_TARGET=fake), the conformance tests (the Java tools and kcat run synchronously, so the
+// fake must not share their event loop) and `npm run kafka -- fake`. With --harness it takes the
+// single node's layout: PLAINTEXT, SASL_PLAINTEXT (sessions of 15 s), SSL and SASL_SSL (the
+// harness's test certificate), and PROXIED advertised at the recording proxy's port, the same
+// users and the broker settings the tests rely on.
+//
+//   node --import tsx scripts/kafka/fake.ts [--brokers N] [--harness] [--topic name[:partitions]]...
+// prints one JSON line {"bootstrap": [...]} once listening; stops on SIGTERM, SIGINT or stdin closing.
+
+import { spawn } from 'node:child_process'
+import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
+import { createInterface } from 'node:readline'
+import { fileURLToPath } from 'node:url'
+import { parseArgs } from 'node:util'
+import { FakeCluster, type FakeClusterOptions } from '../../src/testing/index.ts'
+import { ensureCerts, ROOT, SINGLE, STORE_PASSWORD, TLS_DIR, USERS } from './harness.ts'
+
+/** The single node's listeners, users and settings (harness.ts singleNodeProperties), served by the fake. */
+export function harnessOptions(): FakeClusterOptions {
+  ensureCerts()
+  const tls = { pfx: readFileSync(join(TLS_DIR, 'broker.p12')), passphrase: STORE_PASSWORD }
+  return {
+    brokers: 1,
+    users: USERS,
+    listeners: () => [
+      { name: 'PLAINTEXT', port: SINGLE.plaintext },
+      { name: 'SASL_PLAINTEXT', port: SINGLE.saslPlaintext, sasl: true, reauthenticationMs: 15_000 },
+      { name: 'SSL', port: SINGLE.ssl, tls },
+      { name: 'SASL_SSL', port: SINGLE.saslSsl, tls, sasl: true },
+      { name: 'PROXIED', port: SINGLE.proxied, advertisedPort: SINGLE.proxy },
+    ],
+    defaultReplicationFactor: 1,
+    brokerConfigs: { 'num.io.threads': '4', 'num.network.threads': '2' },
+  }
+}
+
+export interface FakeProcess {
+  bootstrap: string[]
+  stop(): Promise<void>
+}
+
+/** Starts the fake cluster in a child process and resolves once it listens. */
+export function startFakeProcess(args: string[] = []): Promise<FakeProcess> {
+  const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), ...args], {
+    cwd: ROOT,
+    stdio: ['pipe', 'pipe', 'inherit'],
+  })
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      child.kill('SIGKILL')
+      reject(new Error('the fake cluster did not start within 30 s'))
+    }, 30_000)
+    child.once('exit', (code) => {
+      clearTimeout(timer)
+      reject(new Error(`the fake cluster exited with ${code} before it listened`))
+    })
+    createInterface({ input: child.stdout! }).once('line', (line) => {
+      clearTimeout(timer)
+      const { bootstrap } = JSON.parse(line) as { bootstrap: string[] }
+      resolve({
+        bootstrap,
+        stop: async () => {
+          child.kill('SIGTERM')
+          await exited
+        },
+      })
+    })
+  })
+}
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      brokers: { type: 'string', default: '1' },
+      harness: { type: 'boolean', default: false },
+      topic: { type: 'string', multiple: true, default: [] },
+    },
+  })
+  const topics = values.topic.map((t) => {
+    const [name, partitions] = t.split(':')
+    return { name, partitions: partitions ? Number(partitions) : undefined }
+  })
+  const options = values.harness ? harnessOptions() : { brokers: Number(values.brokers) }
+  const cluster = await FakeCluster.start({
+    ...options,
+    topics,
+    log: (line) => process.stderr.write(`[fake] ${line}\n`),
+  })
+  const stop = async () => {
+    await cluster.stop()
+    process.exit(0)
+  }
+  process.once('SIGTERM', stop)
+  process.once('SIGINT', stop)
+  // a parent that goes away takes the fake with it
+  process.stdin.on('end', stop)
+  process.stdin.resume()
+  process.stdout.write(`${JSON.stringify({ bootstrap: cluster.bootstrap })}\n`)
+}
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) await main()

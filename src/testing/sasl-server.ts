@@ -1,0 +1,284 @@
+// SASL on the broker side of a connection (KIP-43 SaslHandshake v1 then SaslAuthenticate round trips,
+// KIP-152; re-authentication, KIP-368). Mechanisms:
+//   PLAIN (RFC 4616): one message  authzid NUL authcid NUL password
+//   SCRAM-SHA-256/512 (RFC 5802, RFC 7677; Kafka's KIP-84):
+//     client-first  n,,n=<user>,r=<client nonce>      server-first  r=<nonce>,s=<salt>,i=<iterations>
+//     client-final  c=biws,r=<nonce>,p=<proof>         server-final  v=<server signature>
+// The server keeps, per user and hash, the salt, StoredKey and ServerKey (never the password), as
+// Kafka's ScramCredential. Failures answer SASL_AUTHENTICATION_FAILED and close the connection.
+
+import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto'
+import type { Clock } from './clock.ts'
+import { ERR } from './error-codes.ts'
+
+/** User names and their passwords, accepted by every enabled mechanism. */
+export type SaslUsers = Readonly<Record<string, string>>
+
+export const SCRAM_ITERATIONS = 4096
+export const ALL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const
+
+const API_VERSIONS = 18
+const SASL_HANDSHAKE = 17
+const SASL_AUTHENTICATE = 36
+
+type Hash = 'sha256' | 'sha512'
+const hashOf = (mechanism: string): Hash | undefined =>
+  mechanism === 'SCRAM-SHA-256' ? 'sha256' : mechanism === 'SCRAM-SHA-512' ? 'sha512' : undefined
+
+export interface ScramCredential {
+  salt: Buffer
+  iterations: number
+  storedKey: Buffer
+  serverKey: Buffer
+}
+
+/** SCRAM credentials from a password (RFC 5802 §3). */
+export function scramCredential(
+  hash: Hash,
+  password: string,
+  salt = randomBytes(32),
+  iterations = SCRAM_ITERATIONS,
+): ScramCredential {
+  const salted = pbkdf2Sync(Buffer.from(password, 'utf8'), salt, iterations, createHash(hash).digest().length, hash)
+  return scramCredentialFromSalted(hash, salted, salt, iterations)
+}
+
+/** SCRAM credentials from a salted password (as AlterUserScramCredentials sends them). */
+export function scramCredentialFromSalted(
+  hash: Hash,
+  salted: Buffer,
+  salt: Buffer,
+  iterations: number,
+): ScramCredential {
+  const clientKey = createHmac(hash, salted).update('Client Key').digest()
+  return {
+    salt,
+    iterations,
+    storedKey: createHash(hash).update(clientKey).digest(),
+    serverKey: createHmac(hash, salted).update('Server Key').digest(),
+  }
+}
+
+/** The cluster's users: passwords for PLAIN, SCRAM credentials per mechanism (also set by the admin API). */
+export class Credentials {
+  private readonly passwords = new Map<string, string>()
+  private readonly scram = new Map<string, ScramCredential>()
+  /** SCRAM credentials deleted through the admin API: the password no longer yields them. */
+  private readonly deleted = new Set<string>()
+
+  constructor(users: SaslUsers = {}) {
+    for (const [user, password] of Object.entries(users)) this.passwords.set(user, password)
+  }
+
+  checkPassword(user: string, password: string): boolean {
+    const known = this.passwords.get(user)
+    if (known === undefined) return false
+    const a = Buffer.from(known)
+    const b = Buffer.from(password)
+    return a.length === b.length && timingSafeEqual(a, b)
+  }
+
+  scramFor(mechanism: string, user: string): ScramCredential | undefined {
+    const hash = hashOf(mechanism)
+    if (!hash) return undefined
+    const key = `${mechanism}\0${user}`
+    let credential = this.scram.get(key)
+    const password = this.passwords.get(user)
+    if (!credential && password !== undefined && !this.deleted.has(key)) {
+      credential = scramCredential(hash, password)
+      this.scram.set(key, credential)
+    }
+    return credential
+  }
+
+  setScram(mechanism: string, user: string, credential: ScramCredential): void {
+    const key = `${mechanism}\0${user}`
+    this.scram.set(key, credential)
+    this.deleted.delete(key)
+  }
+
+  /** Deletes a SCRAM credential; false when there was none. */
+  deleteScram(mechanism: string, user: string): boolean {
+    const existed = this.scramFor(mechanism, user) !== undefined
+    const key = `${mechanism}\0${user}`
+    this.scram.delete(key)
+    this.deleted.add(key)
+    return existed
+  }
+
+  /** Every SCRAM credential (DescribeUserScramCredentials), those of password users included. */
+  scramUsers(): { user: string; mechanism: string; iterations: number }[] {
+    for (const user of this.passwords.keys()) for (const m of ['SCRAM-SHA-256', 'SCRAM-SHA-512']) this.scramFor(m, user)
+    return [...this.scram].map(([key, c]) => {
+      const [mechanism, user] = key.split('\0')
+      return { user, mechanism, iterations: c.iterations }
+    })
+  }
+}
+
+export interface SaslStep {
+  errorCode: number
+  errorMessage: string | null
+  authBytes: Buffer
+  sessionLifetimeMs: number
+}
+
+type State = 'handshake' | 'authenticate' | 'authenticated' | 'failed'
+
+/** The SASL state of one connection. */
+export class SaslSession {
+  private state: State = 'handshake'
+  private mechanism = ''
+  private scram:
+    | { user: string; credential: ScramCredential; nonce: string; clientFirstBare: string; serverFirst: string }
+    | undefined
+  private expiresAt = Number.POSITIVE_INFINITY
+  /** Set once a failure was answered: the connection closes after the response. */
+  mustClose = false
+  principal: string | undefined
+
+  constructor(
+    private readonly credentials: Credentials,
+    readonly mechanisms: readonly string[],
+    private readonly reauthenticationMs: number,
+    private readonly clock: Clock,
+  ) {}
+
+  /** Whether a request of `apiKey` may be handled now (anything else closes the connection). */
+  allows(apiKey: number): boolean {
+    switch (this.state) {
+      case 'handshake':
+        return apiKey === API_VERSIONS || apiKey === SASL_HANDSHAKE
+      case 'authenticate':
+        return apiKey === SASL_AUTHENTICATE
+      case 'authenticated':
+        // an expired session may only start re-authenticating
+        return apiKey === SASL_HANDSHAKE || this.clock.now() < this.expiresAt
+      default:
+        return false
+    }
+  }
+
+  /** SaslHandshake: picks the mechanism; an unknown one answers UNSUPPORTED_SASL_MECHANISM. */
+  handshake(mechanism: string): number {
+    if (!this.mechanisms.includes(mechanism)) {
+      this.mustClose = true
+      return ERR.UNSUPPORTED_SASL_MECHANISM
+    }
+    if (this.state === 'authenticated') {
+      // KIP-368: the same mechanism again, to re-authenticate
+      if (mechanism !== this.mechanism) {
+        this.mustClose = true
+        return ERR.ILLEGAL_SASL_STATE
+      }
+    } else if (this.state !== 'handshake') {
+      this.mustClose = true
+      return ERR.ILLEGAL_SASL_STATE
+    }
+    this.mechanism = mechanism
+    this.scram = undefined
+    this.state = 'authenticate'
+    return ERR.NONE
+  }
+
+  /** One SaslAuthenticate round trip. */
+  authenticate(clientBytes: Buffer): SaslStep {
+    if (this.state !== 'authenticate') return this.fail(ERR.ILLEGAL_SASL_STATE, 'SaslAuthenticate before SaslHandshake')
+    if (this.mechanism === 'PLAIN') return this.plain(clientBytes)
+    return this.scram ? this.scramFinal(clientBytes) : this.scramFirst(clientBytes)
+  }
+
+  private plain(bytes: Buffer): SaslStep {
+    const parts = bytes.toString('utf8').split('\0')
+    if (parts.length !== 3)
+      return this.fail(ERR.SASL_AUTHENTICATION_FAILED, 'Invalid SASL/PLAIN response: expected 3 tokens')
+    const [authzid, user, password] = parts
+    if (authzid !== '' && authzid !== user)
+      return this.fail(
+        ERR.SASL_AUTHENTICATION_FAILED,
+        'Authentication failed: Client requested an authorization id that is different from username',
+      )
+    if (!this.credentials.checkPassword(user, password))
+      return this.fail(ERR.SASL_AUTHENTICATION_FAILED, 'Authentication failed: Invalid username or password')
+    return this.succeed(user, Buffer.alloc(0))
+  }
+
+  private scramFirst(bytes: Buffer): SaslStep {
+    const message = bytes.toString('utf8')
+    // gs2 header: no channel binding ("n,,"), or client supports it but we do not ("y,,"); an authzid may follow a=
+    const match = /^([ny]),(a=[^,]*)?,(n=[^,]*,r=[^,]+.*)$/s.exec(message)
+    if (!match) return this.fail(ERR.SASL_AUTHENTICATION_FAILED, 'Invalid SCRAM client first message')
+    const clientFirstBare = match[3]
+    const attributes = parseAttributes(clientFirstBare)
+    const user = unescapeSaslName(attributes.get('n') ?? '')
+    const clientNonce = attributes.get('r') ?? ''
+    const credential = this.credentials.scramFor(this.mechanism, user)
+    if (!credential)
+      return this.fail(
+        ERR.SASL_AUTHENTICATION_FAILED,
+        `Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`,
+      )
+    const nonce = clientNonce + randomBytes(18).toString('base64')
+    const serverFirst = `r=${nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`
+    this.scram = { user, credential, nonce, clientFirstBare, serverFirst }
+    return {
+      errorCode: ERR.NONE,
+      errorMessage: null,
+      authBytes: Buffer.from(serverFirst, 'utf8'),
+      sessionLifetimeMs: 0,
+    }
+  }
+
+  private scramFinal(bytes: Buffer): SaslStep {
+    const { user, credential, nonce, clientFirstBare, serverFirst } = this.scram!
+    const hash = hashOf(this.mechanism)!
+    const message = bytes.toString('utf8')
+    const proofAt = message.lastIndexOf(',p=')
+    const attributes = parseAttributes(message)
+    const fail = () =>
+      this.fail(
+        ERR.SASL_AUTHENTICATION_FAILED,
+        `Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`,
+      )
+    if (proofAt < 0 || attributes.get('r') !== nonce) return fail()
+    const clientFinalWithoutProof = message.slice(0, proofAt)
+    const authMessage = `${clientFirstBare},${serverFirst},${clientFinalWithoutProof}`
+    const proof = Buffer.from(attributes.get('p') ?? '', 'base64')
+    const signature = createHmac(hash, credential.storedKey).update(authMessage).digest()
+    if (proof.length !== signature.length) return fail()
+    const clientKey = Buffer.alloc(proof.length)
+    for (let i = 0; i < proof.length; i++) clientKey[i] = proof[i] ^ signature[i]
+    if (!timingSafeEqual(createHash(hash).update(clientKey).digest(), credential.storedKey)) return fail()
+    const serverSignature = createHmac(hash, credential.serverKey).update(authMessage).digest()
+    return this.succeed(user, Buffer.from(`v=${serverSignature.toString('base64')}`, 'utf8'))
+  }
+
+  private succeed(user: string, authBytes: Buffer): SaslStep {
+    this.state = 'authenticated'
+    this.principal = user
+    this.scram = undefined
+    const lifetime = this.reauthenticationMs
+    this.expiresAt = lifetime > 0 ? this.clock.now() + lifetime : Number.POSITIVE_INFINITY
+    return { errorCode: ERR.NONE, errorMessage: null, authBytes, sessionLifetimeMs: lifetime }
+  }
+
+  private fail(errorCode: number, errorMessage: string): SaslStep {
+    this.state = 'failed'
+    this.mustClose = true
+    return { errorCode, errorMessage, authBytes: Buffer.alloc(0), sessionLifetimeMs: 0 }
+  }
+}
+
+function parseAttributes(message: string): Map<string, string> {
+  const map = new Map<string, string>()
+  for (const part of message.split(',')) {
+    const eq = part.indexOf('=')
+    if (eq === 1 && !map.has(part[0])) map.set(part[0], part.slice(2))
+  }
+  return map
+}
+
+/** saslname: =2C is ',' and =3D is '=' (RFC 5802 §5.1). */
+function unescapeSaslName(name: string): string {
+  return name.replace(/=2C/g, ',').replace(/=3D/g, '=')
+}
