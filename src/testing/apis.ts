@@ -3,9 +3,11 @@
 // API it does not enable.
 
 import type { ApiHandler } from './api-handler.ts'
+import { createAcls, deleteAcls, describeAcls } from './handlers/acls.ts'
 import { apiVersions } from './handlers/api-versions.ts'
 import { alterConfigs, describeConfigs, incrementalAlterConfigs } from './handlers/configs.ts'
 import { consumerGroupDescribe, consumerGroupHeartbeat } from './handlers/consumer-groups.ts'
+import { describeProducers, describeTransactions, listTransactions } from './handlers/describe-producers.ts'
 import { fetch } from './handlers/fetch.ts'
 import { deleteGroups, describeGroups, listGroups } from './handlers/group-admin.ts'
 import { findCoordinator, heartbeat, joinGroup, leaveGroup, syncGroup } from './handlers/groups.ts'
@@ -14,6 +16,7 @@ import { offsetCommit, offsetDelete, offsetFetch, txnOffsetCommit } from './hand
 import { deleteRecords, listOffsets, offsetForLeaderEpoch } from './handlers/offsets.ts'
 import { produce } from './handlers/produce.ts'
 import { saslAuthenticate, saslHandshake } from './handlers/sasl.ts'
+import { alterUserScramCredentials, describeUserScramCredentials } from './handlers/scram-credentials.ts'
 import { createPartitions, createTopics, deleteTopics } from './handlers/topics.ts'
 import { addOffsetsToTxn, addPartitionsToTxn, endTxn, initProducerId } from './handlers/transactions.ts'
 
@@ -42,6 +45,9 @@ export const HANDLERS: readonly ApiHandler[] = [
   addOffsetsToTxn,
   endTxn,
   txnOffsetCommit,
+  describeAcls,
+  createAcls,
+  deleteAcls,
   describeConfigs,
   alterConfigs,
   saslAuthenticate,
@@ -49,7 +55,12 @@ export const HANDLERS: readonly ApiHandler[] = [
   deleteGroups,
   incrementalAlterConfigs,
   offsetDelete,
+  describeUserScramCredentials,
+  alterUserScramCredentials,
   describeCluster,
+  describeProducers,
+  describeTransactions,
+  listTransactions,
   consumerGroupHeartbeat,
   consumerGroupDescribe,
 ]

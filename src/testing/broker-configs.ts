@@ -22,10 +22,14 @@ const KAFKA_DEFAULTS: Record<string, string> = {
   'transaction.state.log.num.partitions': '50',
 }
 
+/** Broker configs a broker may update at run time (DynamicBrokerConfig); the others are read-only. */
+const DYNAMIC = new Set(['log.retention.bytes', 'message.max.bytes', 'num.io.threads', 'num.network.threads'])
+
 export interface BrokerConfig {
   name: string
   value: string
   isDefault: boolean
+  readOnly: boolean
 }
 
 export function brokerConfigs(
@@ -55,5 +59,5 @@ export function brokerConfigs(
   }
   return Object.entries(values)
     .sort(([a], [b]) => (a < b ? -1 : 1))
-    .map(([name, value]) => ({ name, value, isDefault: KAFKA_DEFAULTS[name] === value }))
+    .map(([name, value]) => ({ name, value, isDefault: KAFKA_DEFAULTS[name] === value, readOnly: !DYNAMIC.has(name) }))
 }

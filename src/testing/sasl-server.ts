@@ -4,6 +4,10 @@
 //   SCRAM-SHA-256/512 (RFC 5802, RFC 7677; Kafka's KIP-84):
 //     client-first  n,,n=<user>,r=<client nonce>      server-first  r=<nonce>,s=<salt>,i=<iterations>
 //     client-final  c=biws,r=<nonce>,p=<proof>         server-final  v=<server signature>
+//   OAUTHBEARER (RFC 7628; KIP-255): n,,\x01auth=Bearer <token>\x01\x01, validated as Kafka's default
+//     unsecured validator does (OAuthBearerUnsecuredValidatorCallbackHandler): a JWS with alg none,
+//     a `sub` (the principal) and an `exp` in the future; a failure answers {"status":"invalid_token"}
+//     and, after the client's \x01, SASL_AUTHENTICATION_FAILED.
 // The server keeps, per user and hash, the salt, StoredKey and ServerKey (never the password), as
 // Kafka's ScramCredential. Failures answer SASL_AUTHENTICATION_FAILED and close the connection.
 
@@ -15,7 +19,7 @@ import { ERR } from './error-codes.ts'
 export type SaslUsers = Readonly<Record<string, string>>
 
 export const SCRAM_ITERATIONS = 4096
-export const ALL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512'] as const
+export const ALL_MECHANISMS = ['PLAIN', 'SCRAM-SHA-256', 'SCRAM-SHA-512', 'OAUTHBEARER'] as const
 
 const API_VERSIONS = 18
 const SASL_HANDSHAKE = 17
@@ -123,7 +127,7 @@ export interface SaslStep {
   sessionLifetimeMs: number
 }
 
-type State = 'handshake' | 'authenticate' | 'authenticated' | 'failed'
+type State = 'handshake' | 'authenticate' | 'oauth-error-sent' | 'authenticated' | 'failed'
 
 /** The SASL state of one connection. */
 export class SaslSession {
@@ -150,6 +154,7 @@ export class SaslSession {
       case 'handshake':
         return apiKey === API_VERSIONS || apiKey === SASL_HANDSHAKE
       case 'authenticate':
+      case 'oauth-error-sent':
         return apiKey === SASL_AUTHENTICATE
       case 'authenticated':
         // an expired session may only start re-authenticating
@@ -183,8 +188,11 @@ export class SaslSession {
 
   /** One SaslAuthenticate round trip. */
   authenticate(clientBytes: Buffer): SaslStep {
+    if (this.state === 'oauth-error-sent')
+      return this.fail(ERR.SASL_AUTHENTICATION_FAILED, 'Authentication failed: invalid OAUTHBEARER token')
     if (this.state !== 'authenticate') return this.fail(ERR.ILLEGAL_SASL_STATE, 'SaslAuthenticate before SaslHandshake')
     if (this.mechanism === 'PLAIN') return this.plain(clientBytes)
+    if (this.mechanism === 'OAUTHBEARER') return this.oauthBearer(clientBytes)
     return this.scram ? this.scramFinal(clientBytes) : this.scramFirst(clientBytes)
   }
 
@@ -253,11 +261,27 @@ export class SaslSession {
     return this.succeed(user, Buffer.from(`v=${serverSignature.toString('base64')}`, 'utf8'))
   }
 
-  private succeed(user: string, authBytes: Buffer): SaslStep {
+  private oauthBearer(bytes: Buffer): SaslStep {
+    const principal = unsecuredTokenSubject(bytes.toString('utf8'), this.clock.now())
+    if (!principal) {
+      this.state = 'oauth-error-sent'
+      return {
+        errorCode: ERR.NONE,
+        errorMessage: null,
+        authBytes: Buffer.from('{"status":"invalid_token"}'),
+        sessionLifetimeMs: 0,
+      }
+    }
+    return this.succeed(principal.sub, Buffer.alloc(0), principal.expiresAt)
+  }
+
+  private succeed(user: string, authBytes: Buffer, credentialExpiresAt = Number.POSITIVE_INFINITY): SaslStep {
     this.state = 'authenticated'
     this.principal = user
     this.scram = undefined
-    const lifetime = this.reauthenticationMs
+    // KIP-368: the session lasts connections.max.reauth.ms, or less if the credential expires first
+    const lifetime =
+      this.reauthenticationMs > 0 ? Math.min(this.reauthenticationMs, credentialExpiresAt - this.clock.now()) : 0
     this.expiresAt = lifetime > 0 ? this.clock.now() + lifetime : Number.POSITIVE_INFINITY
     return { errorCode: ERR.NONE, errorMessage: null, authBytes, sessionLifetimeMs: lifetime }
   }
@@ -281,4 +305,24 @@ function parseAttributes(message: string): Map<string, string> {
 /** saslname: =2C is ',' and =3D is '=' (RFC 5802 §5.1). */
 function unescapeSaslName(name: string): string {
   return name.replace(/=2C/g, ',').replace(/=3D/g, '=')
+}
+
+/** The subject and expiry of an unsecured OAUTHBEARER client message's token, or undefined if it is not valid. */
+function unsecuredTokenSubject(message: string, now: number): { sub: string; expiresAt: number } | undefined {
+  const [gs2, ...pairs] = message.split('\x01')
+  if (!/^n,(a=[^,]*)?,$/.test(gs2)) return undefined
+  const auth = pairs.find((p) => p.startsWith('auth='))
+  const match = auth ? /^auth=Bearer ([A-Za-z0-9\-._~+/]+=*)$/.exec(auth) : null
+  if (!match) return undefined
+  const [header, payload] = match[1].split('.')
+  try {
+    const h = JSON.parse(Buffer.from(header, 'base64url').toString('utf8'))
+    const claims = JSON.parse(Buffer.from(payload ?? '', 'base64url').toString('utf8'))
+    if (h?.alg !== 'none' || typeof claims?.sub !== 'string' || claims.sub === '' || typeof claims.exp !== 'number')
+      return undefined
+    const expiresAt = claims.exp * 1000
+    return expiresAt > now ? { sub: claims.sub, expiresAt } : undefined
+  } catch {
+    return undefined
+  }
 }

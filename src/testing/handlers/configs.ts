@@ -89,7 +89,7 @@ export const describeConfigs: ApiHandler<DescribeConfigsRequest, DescribeConfigs
               return {
                 name: c.name,
                 value: c.value,
-                readOnly: true,
+                readOnly: c.readOnly,
                 configSource,
                 isSensitive: false,
                 synonyms: [{ name: c.name, value: c.value, source: configSource }],
