@@ -1,10 +1,12 @@
 // Helpers for integration tests: the broker this run uses, unique topics, and the real Kafka CLI
 // tools and kcat as reference clients. The broker itself is started once per run by scripts/test.ts.
 
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { logTail, release, runTool, SINGLE_DIR, TLS_DIR } from '../../scripts/kafka/harness.ts'
+import { logTail, release, runTool, SINGLE_DIR, TLS_DIR, toolArgs } from '../../scripts/kafka/harness.ts'
+
+export { type FakeProcess, startFakeProcess } from '../../scripts/kafka/fake.ts'
 
 export {
   CLUSTER_BOOTSTRAP,
@@ -147,4 +149,57 @@ export function readWithKcat(topic: string, bootstrap = brokers()[0]) {
       const [partition, offset, key, value] = line.split('\t')
       return { partition: Number(partition), offset: BigInt(offset), key, value }
     })
+}
+
+/** Runs a command without blocking this process (so that several run at once); rejects on a non-zero exit. */
+function run(
+  command: string,
+  args: string[],
+  timeoutMs: number,
+  input?: string,
+): Promise<{ stdout: string; stderr: string }> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] })
+    let stdout = ''
+    let stderr = ''
+    child.stdout.on('data', (d) => {
+      stdout += d
+    })
+    child.stderr.on('data', (d) => {
+      stderr += d
+    })
+    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
+    child.once('exit', (code, signal) => {
+      clearTimeout(timer)
+      if (code === 0) resolve({ stdout, stderr })
+      else reject(new Error(`${command} ${args.slice(-6).join(' ')} exited ${code ?? signal}:\n${stderr}\n${stdout}`))
+    })
+    child.stdin.end(input)
+  })
+}
+
+/** runTool, without blocking: for Java clients running side by side (members of one group). */
+export function runToolAsync(mainClass: string, args: string[], timeoutMs = 120_000) {
+  return run('java', toolArgs(mainClass, args), timeoutMs)
+}
+
+/** kcat, without blocking. */
+export async function kcatAsync(args: string[], input?: string, timeoutMs = 60_000): Promise<string> {
+  return (await run('kcat', args, timeoutMs, input)).stdout
+}
+
+/** Polls `read` until `done` holds; fails naming `what` after `ms`. */
+export async function eventually<T>(
+  read: () => Promise<T> | T,
+  done: (value: T) => boolean,
+  what: string,
+  ms = 30_000,
+): Promise<T> {
+  const deadline = Date.now() + ms
+  for (;;) {
+    const value = await read()
+    if (done(value)) return value
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
+    await new Promise((r) => setTimeout(r, 200))
+  }
 }

@@ -1,0 +1,174 @@
+// Conformance of the fake cluster (kafkax/testing) with the Java client, through Kafka's own tools
+// against a 3-broker fake in its own process: the console producer and consumer with every codec,
+// two Java consumers sharing one group (classic protocol and KIP-848), idempotent and transactional
+// ProducerPerformance with read_committed consumers, and the admin tools reading the groups and
+// transactions back.
+
+import assert from 'node:assert/strict'
+import { after, before, describe, it } from 'node:test'
+import { runTool } from '../../scripts/kafka/harness.ts'
+import { producerPerformance } from '../../scripts/kafka/perf.ts'
+import { Admin } from '../../src/client/admin.ts'
+import { cli, eventually, type FakeProcess, runToolAsync, startFakeProcess, uniqueTopic } from '../helpers/kafka.ts'
+
+const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
+
+describe('the Java client against the fake cluster', () => {
+  let fake: FakeProcess
+  let bootstrap: string
+  let admin: Admin
+  before(async () => {
+    fake = await startFakeProcess(['--brokers', '3'])
+    bootstrap = fake.bootstrap.join(',')
+    admin = new Admin({ brokers: fake.bootstrap })
+  })
+  after(async () => {
+    await admin.close()
+    await fake.stop()
+  })
+
+  /** Records in a topic: the sum of its partitions' end offsets. */
+  const endOffsets = async (topic: string) =>
+    (await admin.listOffsets({ topic, at: 'latest' })).reduce((n, p) => n + p.offset, 0n)
+
+  it('the console producer and consumer round-trip every codec; TopicCommand creates and describes', async () => {
+    const topic = uniqueTopic('fake-java')
+    cli.createTopic(topic, { bootstrap, partitions: 3, replicationFactor: 3 })
+    assert.match(cli.describeTopic(topic, bootstrap), /PartitionCount: 3\s+ReplicationFactor: 3/)
+    const expected: string[] = []
+    for (const codec of CODECS) {
+      const lines = Array.from({ length: 20 }, (_, i) => `${codec}-k${i}:${codec}-v${i}`)
+      cli.produce(topic, lines, { bootstrap, compression: codec === 'none' ? undefined : codec })
+      expected.push(...lines)
+    }
+    const read = cli.consume(topic, expected.length, { bootstrap })
+    assert.deepEqual(new Set(read), new Set(expected))
+  })
+
+  for (const protocol of ['classic', 'consumer'] as const) {
+    it(`two Java consumers share a group (${protocol} protocol): each gets partitions, together every record`, async () => {
+      const topic = uniqueTopic(`fake-java-${protocol}`)
+      const group = `${topic}-g`
+      await admin.createTopics([{ topic, partitions: 6, replicationFactor: 2 }])
+      const consumer = () =>
+        runToolAsync('org.apache.kafka.tools.consumer.ConsoleConsumer', [
+          '--bootstrap-server',
+          bootstrap,
+          '--topic',
+          topic,
+          '--group',
+          group,
+          '--timeout-ms',
+          '20000',
+          '--formatter-property',
+          'print.partition=true',
+          '--command-property',
+          `group.protocol=${protocol}`,
+          '--command-property',
+          'auto.offset.reset=earliest',
+        ])
+      const members = [consumer(), consumer()]
+      await eventually(
+        () => admin.describeGroups([group]).catch(() => []),
+        ([g]) => g !== undefined && g.members.length === 2 && (g.state === 'Stable' || g.state === 'stable'),
+        'both Java consumers in a stable group',
+        60_000,
+      )
+      const values = Array.from({ length: 300 }, (_, i) => `k${i}:v${i}`)
+      cli.produce(topic, values, { bootstrap })
+      const outputs = await Promise.all(
+        members.map((m) => m.then((r) => r.stdout.split('\n').filter((l) => l.startsWith('Partition:')))),
+      )
+      const partitions = outputs.map((lines) => new Set(lines.map((l) => l.split('\t')[0])))
+      assert.ok(
+        partitions.every((p) => p.size > 0),
+        'both consumers consumed',
+      )
+      assert.deepEqual(
+        [...partitions[0]].filter((p) => partitions[1].has(p)),
+        [],
+        'no partition read by both',
+      )
+      assert.deepEqual(
+        new Set(outputs.flat().map((l) => l.split('\t')[1])),
+        new Set(values.map((v) => v.split(':')[1])),
+      )
+      const offsets = await admin.fetchCommittedOffsets(group)
+      assert.equal(
+        offsets.reduce((n, o) => n + o.offset, 0n),
+        300n,
+        'the group committed every record',
+      )
+      const described = runTool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [
+        '--bootstrap-server',
+        bootstrap,
+        '--describe',
+        '--group',
+        group,
+      ]).stdout
+      assert.equal(described.split('\n').filter((l) => l.startsWith(group)).length, 6, described)
+    })
+  }
+
+  it('idempotent ProducerPerformance writes every record exactly once', async () => {
+    const topic = uniqueTopic('fake-java-idempotent')
+    await admin.createTopics([{ topic, partitions: 3, replicationFactor: 3 }])
+    const result = producerPerformance({
+      bootstrap,
+      topic,
+      records: 100_000,
+      recordSize: 100,
+      props: { acks: 'all', 'enable.idempotence': 'true', 'linger.ms': 5, 'compression.type': 'lz4' },
+    })
+    assert.equal(result.records, 100_000)
+    assert.equal(await endOffsets(topic), 100_000n)
+    const producers = runTool('org.apache.kafka.tools.TransactionsCommand', [
+      '--bootstrap-server',
+      bootstrap,
+      'describe-producers',
+      '--topic',
+      topic,
+      '--partition',
+      '0',
+    ]).stdout
+    assert.match(producers, /ProducerId/, 'DescribeProducers shows the idempotent producer')
+  })
+
+  it('transactional ProducerPerformance commits; read_committed consumers see every record; the transaction tools see it complete', async () => {
+    const topic = uniqueTopic('fake-java-transactional')
+    await admin.createTopics([{ topic, partitions: 2, replicationFactor: 3 }])
+    const transactionalId = `${topic}-tx`
+    const result = producerPerformance({
+      bootstrap,
+      topic,
+      records: 20_000,
+      recordSize: 100,
+      props: { 'transactional.id': transactionalId, 'linger.ms': 5 },
+    })
+    assert.equal(result.records, 20_000)
+    const latest = await admin.listOffsets({ topic, at: 'latest' })
+    assert.ok(latest.reduce((n, p) => n + p.offset, 0n) > 20_000n, 'the commit markers take offsets of their own')
+    const { stdout } = runTool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
+      '--bootstrap-server',
+      bootstrap,
+      '--topic',
+      topic,
+      '--from-beginning',
+      '--max-messages',
+      '20000',
+      '--timeout-ms',
+      '30000',
+      '--command-property',
+      'isolation.level=read_committed',
+    ])
+    assert.equal(stdout.split('\n').filter((l) => l.length > 0 && !l.startsWith('Option')).length, 20_000)
+    const described = runTool('org.apache.kafka.tools.TransactionsCommand', [
+      '--bootstrap-server',
+      bootstrap,
+      'describe',
+      '--transactional-id',
+      transactionalId,
+    ]).stdout
+    assert.match(described, /CompleteCommit/)
+  })
+})
