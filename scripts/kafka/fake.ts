@@ -5,7 +5,8 @@
 // harness's test certificate), and PROXIED advertised at the recording proxy's port, the same
 // users and the broker settings the tests rely on.
 //
-//   node --import tsx scripts/kafka/fake.ts [--brokers N] [--harness] [--topic name[:partitions]]...
+//   node --import tsx scripts/kafka/fake.ts [--brokers N] [--harness] [--topic name[:partitions]]... [--dist]
+//   npm run kafka -- fake [same options]
 // prints one JSON line {"bootstrap": [...]} once listening; stops on SIGTERM, SIGINT or stdin closing.
 
 import { spawn } from 'node:child_process'
@@ -38,6 +39,7 @@ export function harnessOptions(): FakeClusterOptions {
 
 export interface FakeProcess {
   bootstrap: string[]
+  pid: number
   stop(): Promise<void>
 }
 
@@ -62,6 +64,7 @@ export function startFakeProcess(args: string[] = []): Promise<FakeProcess> {
       const { bootstrap } = JSON.parse(line) as { bootstrap: string[] }
       resolve({
         bootstrap,
+        pid: child.pid!,
         stop: async () => {
           child.kill('SIGTERM')
           await exited
@@ -71,12 +74,16 @@ export function startFakeProcess(args: string[] = []): Promise<FakeProcess> {
   })
 }
 
-async function main(): Promise<void> {
+/** Runs the fake cluster in this process until SIGTERM, SIGINT or stdin closing; `argv` as the usage above. */
+export async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({
+    args: argv,
     options: {
       brokers: { type: 'string', default: '1' },
       harness: { type: 'boolean', default: false },
       topic: { type: 'string', multiple: true, default: [] },
+      // the compiled package (npm run build), as users run it: for the benchmark
+      dist: { type: 'boolean', default: false },
     },
   })
   const topics = values.topic.map((t) => {
@@ -84,7 +91,12 @@ async function main(): Promise<void> {
     return { name, partitions: partitions ? Number(partitions) : undefined }
   })
   const options = values.harness ? harnessOptions() : { brokers: Number(values.brokers) }
-  const cluster = await FakeCluster.start({
+  const { FakeCluster: Fake } = values.dist
+    ? ((await import(
+        new URL('../../dist/testing/index.js', import.meta.url).href
+      )) as typeof import('../../src/testing/index.ts'))
+    : { FakeCluster }
+  const cluster = await Fake.start({
     ...options,
     topics,
     log: (line) => process.stderr.write(`[fake] ${line}\n`),
@@ -101,4 +113,4 @@ async function main(): Promise<void> {
   process.stdout.write(`${JSON.stringify({ bootstrap: cluster.bootstrap })}\n`)
 }
 
-if (process.argv[1] === fileURLToPath(import.meta.url)) await main()
+if (process.argv[1] === fileURLToPath(import.meta.url)) await serve(process.argv.slice(2))

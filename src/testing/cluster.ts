@@ -193,17 +193,23 @@ export class FakeCluster {
   // -- control ---------------------------------------------------------------------------------
 
   /**
-   * Intercepts requests of one API (by key or by its codec handle, e.g. `Produce` from
-   * kafkax's protocol module): see Interception for what the function may decide.
+   * Intercepts requests of one API, by name ('Produce'), key (0) or codec handle: see Interception
+   * for what the function may decide.
    */
   intercept<Req = any, Res = any>(
-    api: number | Api<Req, Res>,
+    api: string | number | Api<Req, Res>,
     fn: Interceptor<Req, Res>,
     options?: InterceptOptions,
   ): InterceptHandle {
-    const apiKey = typeof api === 'number' ? api : api.apiKey
-    if (!this.apis.has(apiKey)) throw new ConfigError(`API key ${apiKey} is not served by the fake cluster`)
-    return this.interceptors.add(apiKey, fn, options)
+    const handler =
+      typeof api === 'string'
+        ? [...this.apis.values()].find((h) => h.api.name === api)
+        : this.apis.get(typeof api === 'number' ? api : api.apiKey)
+    if (!handler)
+      throw new ConfigError(
+        `the fake cluster serves no API ${JSON.stringify(typeof api === 'object' ? api.name : api)}`,
+      )
+    return this.interceptors.add(handler.api.apiKey, fn, options)
   }
 
   /** Removes every interceptor. */

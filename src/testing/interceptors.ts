@@ -2,6 +2,8 @@
 // API key that sees every request of that API (decoded, with the broker it came to) and may answer
 // it itself, fail it with an error code, drop it unanswered, cut the connection, or delay it.
 
+import { errorCodeOf } from '../protocol/error-codes.ts'
+import { ConfigError } from '../protocol/errors.ts'
 import type { ApiHandler, RequestContext } from './api-handler.ts'
 
 export interface InterceptedRequest<Req = any> {
@@ -28,8 +30,8 @@ export type Interception<Res = any> =
   | {
       /** Answer with this response body. */
       response?: Res
-      /** Answer with the API's error response for this code (every partition or member failing alike). */
-      errorCode?: number
+      /** Answer with the API's error response for this code or Kafka error name (every partition or member failing alike). */
+      errorCode?: number | string
       /** Never answer (the connection stays open: the client's request times out). */
       drop?: boolean
       /** Close the connection without answering. */
@@ -112,9 +114,19 @@ export class Interceptors {
       if (decision.disconnect) return { kind: 'disconnect' }
       if (decision.drop) return { kind: 'drop' }
       if (decision.response !== undefined) return { kind: 'response', response: decision.response }
-      if (decision.errorCode !== undefined) return { kind: 'error', errorCode: decision.errorCode }
+      if (decision.errorCode !== undefined) return { kind: 'error', errorCode: codeOf(decision.errorCode) }
       return SERVE
     }
     return SERVE
+  }
+}
+
+/** A Kafka error code from its number or name (ConfigError for a name Kafka does not have). */
+function codeOf(error: number | string): number {
+  if (typeof error === 'number') return error
+  try {
+    return errorCodeOf(error)
+  } catch {
+    throw new ConfigError(`interceptor answered errorCode ${JSON.stringify(error)}, which is no Kafka error name`)
   }
 }

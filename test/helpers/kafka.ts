@@ -183,11 +183,6 @@ export function runToolAsync(mainClass: string, args: string[], timeoutMs = 120_
   return run('java', toolArgs(mainClass, args), timeoutMs)
 }
 
-/** kcat, without blocking. */
-export async function kcatAsync(args: string[], input?: string, timeoutMs = 60_000): Promise<string> {
-  return (await run('kcat', args, timeoutMs, input)).stdout
-}
-
 /** Polls `read` until `done` holds; fails naming `what` after `ms`. */
 export async function eventually<T>(
   read: () => Promise<T> | T,

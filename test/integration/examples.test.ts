@@ -27,6 +27,7 @@ const EXPECTED: Record<string, RegExp> = {
   'admin-and-config.ts': /partitions/,
   'schema-registry.ts':
     /versions 1,2\nrefused: INCOMPATIBLE_SCHEMA\norder o-1: 12.5 via web .*\norder o-2: 9.9 via app/,
+  'fake-cluster.test.ts': /# pass 1\n# fail 0/,
 }
 
 describe('examples and demo', () => {
@@ -44,6 +45,18 @@ describe('examples and demo', () => {
     const out = run(['scripts/demo.ts', '--events', '3000'])
     assert.match(out, /every order was handled or dead-lettered exactly as expected/)
     assert.match(out, /dead-lettered 3 poison orders/)
+  })
+
+  it('npm run demo with KAFKAX_DEMO_BROKER=fake runs on the fake cluster and says so', () => {
+    const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--events', '3000'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 180_000,
+      env: { ...process.env, KAFKA_BROKERS: '', KAFKAX_DEMO_BROKER: 'fake' },
+    })
+    assert.equal(result.status, 0, result.stderr)
+    assert.match(result.stdout, /KAFKAX_DEMO_BROKER=fake: running on the fake cluster of kafkax\/testing/)
+    assert.match(result.stdout, /every order was handled or dead-lettered exactly as expected/)
   })
 
   it('npm run demo stops cleanly on Ctrl-C: commits, leaves, prints its summary', async () => {

@@ -9,7 +9,6 @@ import { Consumer } from '../../../src/consumer/consumer.ts'
 import { Producer } from '../../../src/producer/producer.ts'
 import { KafkaError } from '../../../src/protocol/errors.ts'
 import { Metadata, Produce } from '../../../src/protocol/messages/index.ts'
-import { ERR } from '../../../src/testing/error-codes.ts'
 import { FakeCluster } from '../../../src/testing/index.ts'
 import { waitFor } from './helpers.ts'
 
@@ -60,8 +59,8 @@ describe('FakeCluster in process', () => {
 
   it('intercepts requests: an injected error is retried by the producer; a delay holds the answer', async () => {
     let failed = 0
-    const handle = cluster.intercept(Produce, () =>
-      failed++ < 2 ? { errorCode: ERR.NOT_LEADER_OR_FOLLOWER } : undefined,
+    const handle = cluster.intercept('Produce', () =>
+      failed++ < 2 ? { errorCode: 'NOT_LEADER_OR_FOLLOWER' } : undefined,
     )
     const producer = new Producer(client())
     const delivered = await producer.send({ topic: 'orders', partition: 1, value: 'after two failures' })
@@ -69,6 +68,7 @@ describe('FakeCluster in process', () => {
     assert.equal(handle.handled, 2)
     handle.remove()
     const delay = cluster.intercept(Produce, () => ({ delayMs: 300 }), { times: 1 })
+    assert.throws(() => cluster.intercept('ShareFetch', () => undefined), /serves no API "ShareFetch"/)
     const started = Date.now()
     await producer.send({ topic: 'orders', partition: 1, value: 'late' })
     assert.ok(Date.now() - started >= 290, 'the delayed request took its time')
