@@ -25,9 +25,6 @@ const NOT_FOR_THE_FAKE: Record<string, string> = {
   'test/integration/fake-cluster-kcat.test.ts': 'starts fake clusters of its own: the default target runs it',
 }
 
-/** Files that start fake clusters of their own whatever the target: the default target runs them. */
-const OWN_FAKE_CLUSTER = ['test/integration/fake-cluster-java.test.ts', 'test/integration/fake-cluster-kcat.test.ts']
-
 function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
   process.stdout.write(`\n=== ${name}\n`)
   const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', env })

@@ -74,6 +74,12 @@ export function startFakeProcess(args: string[] = []): Promise<FakeProcess> {
   })
 }
 
+/** The fake cluster for a test run (scripts/test.ts's fake target), as brokerForRun gives the real broker. */
+export async function fakeClusterForRun(): Promise<{ env: NodeJS.ProcessEnv; done: () => Promise<void> }> {
+  const fake = await startFakeProcess(['--harness'])
+  return { env: { ...process.env, KAFKA_BROKERS: fake.bootstrap.join(',') }, done: () => fake.stop() }
+}
+
 /** Runs the fake cluster in this process until SIGTERM, SIGINT or stdin closing; `argv` as the usage above. */
 export async function serve(argv: string[]): Promise<void> {
   const { values } = parseArgs({

@@ -1,18 +1,28 @@
 // What serves one API on a fake broker: the versions it answers and the handler of a decoded request.
 
+import { ErrorCode } from '../protocol/error-codes.ts'
 import type { RequestHeader } from '../protocol/headers.ts'
 import type { Api } from '../protocol/messages/index.ts'
-import type { BrokerServer, ClientConnection, Listener } from './broker-server.ts'
-import type { FakeCluster } from './cluster.ts'
-import { ERR } from './error-codes.ts'
+import type { ClusterState } from './cluster-state.ts'
+import type { FetchSessionCache } from './fetch-sessions.ts'
+import type { SaslSession } from './sasl-server.ts'
 import type { Partition } from './topics.ts'
 
 /** What a handler knows about the request it serves. */
 export interface RequestContext {
-  cluster: FakeCluster
-  broker: BrokerServer
-  listener: Listener
-  connection: ClientConnection
+  cluster: ClusterState
+  /** Every API served (ApiVersions lists them). */
+  apis: ReadonlyMap<number, ApiHandler>
+  broker: { readonly nodeId: number; readonly alive: boolean; readonly fetchSessions: FetchSessionCache }
+  /** The listener the request came in on: Metadata and FindCoordinator answer with its addresses. */
+  listener: { readonly name: string }
+  connection: {
+    /** The client's address as Kafka reports it ("/127.0.0.1"). */
+    readonly clientHost: string
+    readonly sasl: SaslSession | undefined
+    readonly isClosed: boolean
+    destroy(): void
+  }
   header: RequestHeader
   version: number
 }
@@ -45,9 +55,11 @@ export function ledPartition(
   currentLeaderEpoch = -1,
 ): { partition: Partition } | { errorCode: number } {
   const p = ctx.cluster.partition(topic, partition)
-  if (!p) return { errorCode: ERR.UNKNOWN_TOPIC_OR_PARTITION }
-  if (p.leader !== ctx.broker.nodeId) return { errorCode: ERR.NOT_LEADER_OR_FOLLOWER }
+  if (!p) return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
+  if (p.leader !== ctx.broker.nodeId) return { errorCode: ErrorCode.NOT_LEADER_OR_FOLLOWER }
   if (currentLeaderEpoch >= 0 && currentLeaderEpoch !== p.leaderEpoch)
-    return { errorCode: currentLeaderEpoch < p.leaderEpoch ? ERR.FENCED_LEADER_EPOCH : ERR.UNKNOWN_LEADER_EPOCH }
+    return {
+      errorCode: currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH,
+    }
   return { partition: p }
 }

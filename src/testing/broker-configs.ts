@@ -2,7 +2,7 @@
 // stand for, beside the options' Kafka defaults (equal: DEFAULT_CONFIG, else STATIC_BROKER_CONFIG,
 // as a broker reports what its server.properties set), plus any the cluster was given as static.
 
-import type { FakeCluster } from './cluster.ts'
+import type { ClusterState } from './cluster-state.ts'
 
 /** Kafka 4.x defaults of the broker configs the fake cluster has options for. */
 const KAFKA_DEFAULTS: Record<string, string> = {
@@ -33,7 +33,7 @@ export interface BrokerConfig {
 }
 
 export function brokerConfigs(
-  cluster: FakeCluster,
+  cluster: ClusterState,
   nodeId: number,
   extra: Readonly<Record<string, string>>,
 ): BrokerConfig[] {

@@ -9,12 +9,13 @@
 import { createServer as createTcpServer, type Server, type Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
+import { ErrorCode } from '../protocol/error-codes.ts'
 import { decodeRequestFrame, encodeResponseFrame, FrameReader } from '../protocol/framing.ts'
 import { API_VERSIONS_KEY, type RequestHeader } from '../protocol/headers.ts'
-import { NO_RESPONSE, type RequestContext } from './api-handler.ts'
-import type { FakeCluster } from './cluster.ts'
-import { ERR } from './error-codes.ts'
+import { type ApiHandler, NO_RESPONSE, type RequestContext } from './api-handler.ts'
+import type { ClusterState } from './cluster-state.ts'
 import { FetchSessionCache } from './fetch-sessions.ts'
+import type { Interceptors } from './interceptors.ts'
 import { ALL_MECHANISMS, SaslSession } from './sasl-server.ts'
 
 /** Kafka's socket.request.max.bytes default: a larger frame closes the connection. */
@@ -38,6 +39,13 @@ export interface ListenerOptions {
   sasl?: boolean | { mechanisms: readonly string[] }
   /** Sessions expire after this and must re-authenticate (KIP-368, connections.max.reauth.ms); 0: never. */
   reauthenticationMs?: number
+}
+
+/** What the brokers of one cluster share: its state, the APIs served, the interceptors of the test. */
+export interface SharedByBrokers {
+  cluster: ClusterState
+  apis: ReadonlyMap<number, ApiHandler>
+  interceptors: Interceptors
 }
 
 export class Listener {
@@ -102,7 +110,7 @@ export class BrokerServer {
   private readonly connections = new Set<ClientConnection>()
 
   constructor(
-    readonly cluster: FakeCluster,
+    readonly shared: SharedByBrokers,
     readonly nodeId: number,
     listeners: ListenerOptions[],
     readonly rack: string | null,
@@ -174,7 +182,12 @@ export class ClientConnection {
     const { sasl, reauthenticationMs } = listener.options
     if (sasl) {
       const mechanisms = sasl === true ? ALL_MECHANISMS : sasl.mechanisms
-      this.sasl = new SaslSession(broker.cluster.credentials, mechanisms, reauthenticationMs ?? 0, broker.cluster.clock)
+      this.sasl = new SaslSession(
+        broker.shared.cluster.credentials,
+        mechanisms,
+        reauthenticationMs ?? 0,
+        broker.shared.cluster.clock,
+      )
     }
     stream.on('data', (chunk: Buffer) => this.onData(chunk))
     stream.on('error', () => this.destroy())
@@ -191,7 +204,9 @@ export class ClientConnection {
         return true
       })
     } catch (error) {
-      this.broker.cluster.log(`broker ${this.broker.nodeId}: ${(error as Error).message}; closing the connection`)
+      this.broker.shared.cluster.log(
+        `broker ${this.broker.nodeId}: ${(error as Error).message}; closing the connection`,
+      )
       this.destroy()
       return
     }
@@ -227,16 +242,18 @@ export class ClientConnection {
   }
 
   private refuse(reason: string): void {
-    this.broker.cluster.log(`broker ${this.broker.nodeId} (${this.listener.name}): ${reason}; closing the connection`)
+    this.broker.shared.cluster.log(
+      `broker ${this.broker.nodeId} (${this.listener.name}): ${reason}; closing the connection`,
+    )
     this.destroy()
   }
 
   private async process(frame: Buffer): Promise<void> {
-    const cluster = this.broker.cluster
+    const { cluster, apis, interceptors } = this.broker.shared
     if (frame.length < 8) return this.refuse(`a request frame of ${frame.length} bytes`)
     const apiKey = frame.readInt16BE(0)
     const version = frame.readInt16BE(2)
-    const handler = cluster.apis.get(apiKey)
+    const handler = apis.get(apiKey)
     if (!handler) return this.refuse(`API key ${apiKey} is not served`)
     const supported = version >= handler.minVersion && version <= handler.maxVersion
     if (!supported && handler.api.apiKey !== API_VERSIONS_KEY)
@@ -254,6 +271,7 @@ export class ClientConnection {
     }
     const ctx: RequestContext = {
       cluster,
+      apis,
       broker: this.broker,
       listener: this.listener,
       connection: this,
@@ -267,7 +285,7 @@ export class ClientConnection {
           handler.api.response,
           0,
           header.correlationId,
-          handler.errorResponse(undefined, ERR.UNSUPPORTED_VERSION, ctx),
+          handler.errorResponse(undefined, ErrorCode.UNSUPPORTED_VERSION, ctx),
         ),
       )
       return
@@ -277,7 +295,7 @@ export class ClientConnection {
 
     let response: unknown
     try {
-      const intercepted = await cluster.interceptors.run(handler, request, ctx)
+      const intercepted = await interceptors.run(handler, request, ctx)
       if (intercepted.kind === 'drop') return
       if (intercepted.kind === 'disconnect') return this.destroy()
       if (this.closed) return
@@ -289,7 +307,7 @@ export class ClientConnection {
       }
     } catch (error) {
       cluster.log(`broker ${this.broker.nodeId}: ${handler.api.name} failed: ${(error as Error).stack}`)
-      response = handler.errorResponse(request, ERR.UNKNOWN_SERVER_ERROR, ctx)
+      response = handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, ctx)
     }
     this.write(encodeResponseFrame(handler.api.response, version, header.correlationId, response))
     if (this.sasl?.mustClose) this.destroy()

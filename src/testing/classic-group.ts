@@ -9,9 +9,9 @@
 // is removed; members awaiting a join or sync response do not expire.
 
 import { randomUUID } from 'node:crypto'
+import { ErrorCode } from '../protocol/error-codes.ts'
 import type { Clock, Timer } from './clock.ts'
 import { CommittedOffsets } from './committed-offsets.ts'
-import { ERR } from './error-codes.ts'
 
 export type ClassicState = 'Empty' | 'PreparingRebalance' | 'CompletingRebalance' | 'Stable' | 'Dead'
 
@@ -111,10 +111,10 @@ export class ClassicGroup {
       request.sessionTimeoutMs < settings.minSessionTimeoutMs ||
       request.sessionTimeoutMs > settings.maxSessionTimeoutMs
     )
-      return this.joinError(request.memberId, ERR.INVALID_SESSION_TIMEOUT)
+      return this.joinError(request.memberId, ErrorCode.INVALID_SESSION_TIMEOUT)
     if (!this.supportsProtocols(request.protocolType, request.protocols))
-      return this.joinError(request.memberId, ERR.INCONSISTENT_GROUP_PROTOCOL)
-    if (this.state === 'Dead') return this.joinError(request.memberId, ERR.COORDINATOR_NOT_AVAILABLE)
+      return this.joinError(request.memberId, ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
+    if (this.state === 'Dead') return this.joinError(request.memberId, ErrorCode.COORDINATOR_NOT_AVAILABLE)
     if (request.memberId === '') return this.joinUnknown(request)
     return this.joinKnown(request)
   }
@@ -135,7 +135,7 @@ export class ClassicGroup {
           if (this.state === 'PreparingRebalance') this.maybeCompleteJoin()
         }),
       )
-      return this.joinError(newMemberId, ERR.MEMBER_ID_REQUIRED)
+      return this.joinError(newMemberId, ErrorCode.MEMBER_ID_REQUIRED)
     }
     return this.addMemberAndRebalance(newMemberId, request)
   }
@@ -150,8 +150,8 @@ export class ClassicGroup {
     }
     const member = this.members.get(memberId)
     const invalid = this.validateMember(memberId, request.groupInstanceId)
-    if (invalid !== ERR.NONE || !member)
-      return this.joinError(memberId, invalid === ERR.NONE ? ERR.UNKNOWN_MEMBER_ID : invalid)
+    if (invalid !== ErrorCode.NONE || !member)
+      return this.joinError(memberId, invalid === ErrorCode.NONE ? ErrorCode.UNKNOWN_MEMBER_ID : invalid)
     switch (this.state) {
       case 'PreparingRebalance':
         this.updateMember(member, request)
@@ -169,7 +169,7 @@ export class ClassicGroup {
         this.touch(member)
         return this.currentJoinResult(member)
       default:
-        return this.joinError(memberId, ERR.UNKNOWN_MEMBER_ID)
+        return this.joinError(memberId, ErrorCode.UNKNOWN_MEMBER_ID)
     }
   }
 
@@ -177,9 +177,14 @@ export class ClassicGroup {
     const old = this.members.get(oldId)!
     const protocolsChanged = !sameProtocols(old.protocols, request.protocols)
     // the old incarnation is fenced: whatever it awaits fails
-    old.awaitingJoin?.(this.result(oldId, ERR.FENCED_INSTANCE_ID))
+    old.awaitingJoin?.(this.result(oldId, ErrorCode.FENCED_INSTANCE_ID))
     old.awaitingJoin = undefined
-    old.awaitingSync?.({ errorCode: ERR.FENCED_INSTANCE_ID, protocolType: null, protocolName: null, assignment: EMPTY })
+    old.awaitingSync?.({
+      errorCode: ErrorCode.FENCED_INSTANCE_ID,
+      protocolType: null,
+      protocolName: null,
+      assignment: EMPTY,
+    })
     old.awaitingSync = undefined
     old.heartbeat?.cancel()
     this.members.delete(oldId)
@@ -239,7 +244,7 @@ export class ClassicGroup {
 
   private awaitJoin(member: ClassicMember): Promise<JoinResult> {
     // a previous join of the same member still waiting is answered as superseded
-    member.awaitingJoin?.(this.result(member.memberId, ERR.UNKNOWN_MEMBER_ID))
+    member.awaitingJoin?.(this.result(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID))
     member.heartbeat?.cancel()
     const promise = new Promise<JoinResult>((resolve) => {
       member.awaitingJoin = resolve
@@ -254,7 +259,7 @@ export class ClassicGroup {
       for (const m of this.members.values()) {
         m.assignment = EMPTY
         m.awaitingSync?.({
-          errorCode: ERR.REBALANCE_IN_PROGRESS,
+          errorCode: ErrorCode.REBALANCE_IN_PROGRESS,
           protocolType: null,
           protocolName: null,
           assignment: EMPTY,
@@ -344,7 +349,7 @@ export class ClassicGroup {
 
   private currentJoinResult(member: ClassicMember): JoinResult {
     return {
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
       generationId: this.generationId,
       protocolType: this.protocolType,
       protocolName: this.protocolName,
@@ -378,10 +383,10 @@ export class ClassicGroup {
   validateMember(memberId: string, groupInstanceId: string | null | undefined): number {
     if (groupInstanceId) {
       const current = this.staticMembers.get(groupInstanceId)
-      if (current === undefined) return ERR.UNKNOWN_MEMBER_ID
-      if (current !== memberId) return ERR.FENCED_INSTANCE_ID
+      if (current === undefined) return ErrorCode.UNKNOWN_MEMBER_ID
+      if (current !== memberId) return ErrorCode.FENCED_INSTANCE_ID
     }
-    return this.members.has(memberId) ? ERR.NONE : ERR.UNKNOWN_MEMBER_ID
+    return this.members.has(memberId) ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID
   }
 
   sync(
@@ -398,26 +403,26 @@ export class ClassicGroup {
       protocolName: null,
       assignment: EMPTY,
     })
-    if (this.state === 'Dead') return fail(ERR.COORDINATOR_NOT_AVAILABLE)
+    if (this.state === 'Dead') return fail(ErrorCode.COORDINATOR_NOT_AVAILABLE)
     const invalid = this.validateMember(memberId, groupInstanceId)
-    if (invalid !== ERR.NONE) return fail(invalid)
-    if (generationId !== this.generationId) return fail(ERR.ILLEGAL_GENERATION)
+    if (invalid !== ErrorCode.NONE) return fail(invalid)
+    if (generationId !== this.generationId) return fail(ErrorCode.ILLEGAL_GENERATION)
     if (
       (protocolType !== null && protocolType !== this.protocolType) ||
       (protocolName !== null && protocolName !== this.protocolName)
     )
-      return fail(ERR.INCONSISTENT_GROUP_PROTOCOL)
+      return fail(ErrorCode.INCONSISTENT_GROUP_PROTOCOL)
     const member = this.members.get(memberId)!
     switch (this.state) {
       case 'Empty':
-        return fail(ERR.UNKNOWN_MEMBER_ID)
+        return fail(ErrorCode.UNKNOWN_MEMBER_ID)
       case 'PreparingRebalance':
-        return fail(ERR.REBALANCE_IN_PROGRESS)
+        return fail(ErrorCode.REBALANCE_IN_PROGRESS)
       case 'Stable':
         this.touch(member)
         return this.syncResult(member)
       default: {
-        member.awaitingSync?.(fail(ERR.REBALANCE_IN_PROGRESS))
+        member.awaitingSync?.(fail(ErrorCode.REBALANCE_IN_PROGRESS))
         const promise = new Promise<SyncResult>((resolve) => {
           member.awaitingSync = resolve
         })
@@ -439,7 +444,7 @@ export class ClassicGroup {
 
   private syncResult(member: ClassicMember): SyncResult {
     return {
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
       protocolType: this.protocolType,
       protocolName: this.protocolName,
       assignment: member.assignment,
@@ -447,20 +452,20 @@ export class ClassicGroup {
   }
 
   heartbeat(memberId: string, groupInstanceId: string | null, generationId: number): number {
-    if (this.state === 'Dead') return ERR.COORDINATOR_NOT_AVAILABLE
+    if (this.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE
     const invalid = this.validateMember(memberId, groupInstanceId)
-    if (invalid !== ERR.NONE) return invalid
-    if (generationId !== this.generationId) return ERR.ILLEGAL_GENERATION
+    if (invalid !== ErrorCode.NONE) return invalid
+    if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION
     const member = this.members.get(memberId)!
     switch (this.state) {
       case 'Empty':
-        return ERR.UNKNOWN_MEMBER_ID
+        return ErrorCode.UNKNOWN_MEMBER_ID
       case 'PreparingRebalance':
         this.touch(member)
-        return ERR.REBALANCE_IN_PROGRESS
+        return ErrorCode.REBALANCE_IN_PROGRESS
       default:
         this.touch(member)
-        return ERR.NONE
+        return ErrorCode.NONE
     }
   }
 
@@ -469,8 +474,8 @@ export class ClassicGroup {
     let id = memberId
     if (groupInstanceId) {
       const current = this.staticMembers.get(groupInstanceId)
-      if (current === undefined) return { memberId, errorCode: ERR.UNKNOWN_MEMBER_ID }
-      if (memberId !== '' && current !== memberId) return { memberId, errorCode: ERR.FENCED_INSTANCE_ID }
+      if (current === undefined) return { memberId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID }
+      if (memberId !== '' && current !== memberId) return { memberId, errorCode: ErrorCode.FENCED_INSTANCE_ID }
       id = current
     }
     const pendingTimer = this.pending.get(id)
@@ -478,20 +483,20 @@ export class ClassicGroup {
       pendingTimer.cancel()
       this.pending.delete(id)
       if (this.state === 'PreparingRebalance') this.maybeCompleteJoin()
-      return { memberId: id, errorCode: ERR.NONE }
+      return { memberId: id, errorCode: ErrorCode.NONE }
     }
     const member = this.members.get(id)
-    if (!member) return { memberId: id, errorCode: ERR.UNKNOWN_MEMBER_ID }
+    if (!member) return { memberId: id, errorCode: ErrorCode.UNKNOWN_MEMBER_ID }
     this.removeMemberAndUpdateGroup(member)
-    return { memberId: id, errorCode: ERR.NONE }
+    return { memberId: id, errorCode: ErrorCode.NONE }
   }
 
   /** A member leaves or expires: the others rebalance (or the join phase may now complete). */
   private removeMemberAndUpdateGroup(member: ClassicMember): void {
-    member.awaitingJoin?.(this.result(member.memberId, ERR.UNKNOWN_MEMBER_ID))
+    member.awaitingJoin?.(this.result(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID))
     member.awaitingJoin = undefined
     member.awaitingSync?.({
-      errorCode: ERR.UNKNOWN_MEMBER_ID,
+      errorCode: ErrorCode.UNKNOWN_MEMBER_ID,
       protocolType: null,
       protocolName: null,
       assignment: EMPTY,
@@ -526,17 +531,17 @@ export class ClassicGroup {
    * the group is completing a rebalance.
    */
   validateOffsetCommit(memberId: string, groupInstanceId: string | null, generationId: number): number {
-    if (this.state === 'Dead') return ERR.COORDINATOR_NOT_AVAILABLE
-    if (generationId < 0 && this.state === 'Empty') return ERR.NONE
+    if (this.state === 'Dead') return ErrorCode.COORDINATOR_NOT_AVAILABLE
+    if (generationId < 0 && this.state === 'Empty') return ErrorCode.NONE
     if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
       const invalid = this.validateMember(memberId, groupInstanceId)
-      if (invalid !== ERR.NONE) return invalid
-      if (generationId !== this.generationId) return ERR.ILLEGAL_GENERATION
-    } else if (this.state !== 'Empty') return ERR.UNKNOWN_MEMBER_ID
-    if (this.state === 'CompletingRebalance') return ERR.REBALANCE_IN_PROGRESS
+      if (invalid !== ErrorCode.NONE) return invalid
+      if (generationId !== this.generationId) return ErrorCode.ILLEGAL_GENERATION
+    } else if (this.state !== 'Empty') return ErrorCode.UNKNOWN_MEMBER_ID
+    if (this.state === 'CompletingRebalance') return ErrorCode.REBALANCE_IN_PROGRESS
     const member = this.members.get(memberId)
     if (member && this.state === 'Stable') this.touch(member)
-    return ERR.NONE
+    return ErrorCode.NONE
   }
 
   /** Cancels every timer (the cluster stops). */

@@ -1,26 +1,23 @@
-// FakeCluster: an in-process Kafka cluster that speaks the real wire protocol, for tests. It owns the
-// brokers (their listeners and connections), the topics and their logs, the group and transaction
-// coordinators and the producer id allocator, and offers the control a test needs: fault injection
-// per request, leader moves, killing and restarting brokers, a clock it can advance, and inspection
-// of logs, committed offsets and group members.
+// FakeCluster: an in-process Kafka cluster that speaks the real wire protocol, for tests. It runs the
+// brokers (their listeners and connections, broker-server.ts) on the shared cluster state (topics,
+// coordinators: cluster-state.ts) and offers the control a test needs: fault injection per request,
+// leader moves, killing and restarting brokers, a clock it can advance, and inspection of logs,
+// committed offsets and group members.
 
-import { randomBytes } from 'node:crypto'
 import type { Connector } from '../client/connector.ts'
 import { ConfigError, ConnectionError } from '../protocol/errors.ts'
 import { type Api, loadApi } from '../protocol/messages/index.ts'
 import type { KafkaRecord } from '../protocol/records/index.ts'
 import type { ApiHandler } from './api-handler.ts'
 import { HANDLERS } from './apis.ts'
-import { BrokerServer, type ListenerOptions } from './broker-server.ts'
+import { BrokerServer, type ListenerOptions, type SharedByBrokers } from './broker-server.ts'
 import { type Clock, systemClock } from './clock.ts'
-import { ERR } from './error-codes.ts'
-import { GroupCoordinator, type GroupSettings } from './group-coordinator.ts'
+import { ClusterState } from './cluster-state.ts'
+import type { GroupSettings } from './group-coordinator.ts'
 import { duplexPair } from './in-process.ts'
 import { type InterceptHandle, type InterceptOptions, type Interceptor, Interceptors } from './interceptors.ts'
 import { Credentials, type SaslUsers } from './sasl-server.ts'
-import { invalidTopicConfig } from './topic-configs.ts'
-import { type Partition, type Topic, TopicRegistry } from './topics.ts'
-import { TransactionCoordinator } from './transaction-coordinator.ts'
+import type { Partition, Topic, TopicRegistry } from './topics.ts'
 
 export interface TopicSpec {
   name: string
@@ -70,66 +67,49 @@ export interface FakeClusterOptions {
   log?: (line: string) => void
 }
 
-const INTERNAL_PARTITIONS = 50
-export const OFFSETS_TOPIC = '__consumer_offsets'
-export const TRANSACTION_STATE_TOPIC = '__transaction_state'
-
-/** Coordinator key types of FindCoordinator. */
-export const GROUP_KEY = 0
-export const TRANSACTION_KEY = 1
-
 export class FakeCluster {
-  readonly clusterId: string
-  readonly clock: Clock
-  readonly topics: TopicRegistry
+  /** The cluster's shared state (topics, coordinators, brokers' liveness) the brokers serve. */
+  readonly state: ClusterState
   readonly brokers = new Map<number, BrokerServer>()
-  readonly interceptors = new Interceptors()
-  readonly credentials: Credentials
   readonly apis = new Map<number, ApiHandler>()
-  readonly groups: GroupCoordinator
-  readonly transactions: TransactionCoordinator
-  readonly autoCreateTopics: boolean
-  readonly defaultPartitions: number
-  readonly defaultReplicationFactor: number
-  readonly transactionMaxTimeoutMs: number
-  readonly staticBrokerConfigs: Readonly<Record<string, string>>
-  private readonly logger: ((line: string) => void) | undefined
-  private readonly inProcess: boolean
-  private nextProducerIdValue = 1000n
-  private stopped = false
+  private readonly interceptors = new Interceptors()
 
   private constructor(options: FakeClusterOptions) {
     const count = options.brokers ?? 1
     if (!Number.isInteger(count) || count < 1) throw new ConfigError(`brokers must be a positive integer, not ${count}`)
-    this.clusterId = options.clusterId ?? randomBytes(16).toString('base64url').slice(0, 22)
-    this.clock = options.clock ?? systemClock
-    this.credentials = new Credentials(options.users)
-    this.autoCreateTopics = options.autoCreateTopics ?? true
-    this.defaultPartitions = options.defaultPartitions ?? 1
-    this.defaultReplicationFactor = options.defaultReplicationFactor ?? Math.min(3, count)
-    this.transactionMaxTimeoutMs = options.transactionMaxTimeoutMs ?? 900_000
-    this.staticBrokerConfigs = { ...options.brokerConfigs }
-    this.logger = options.log
-    this.inProcess = options.listen === false
-    this.topics = new TopicRegistry({
-      retentionBytes: options.retentionBytes ?? 64 * 1024 * 1024,
-      maxSegmentBytes: options.maxSegmentBytes ?? 1024 * 1024,
+    this.state = new ClusterState({
+      clusterId: options.clusterId,
+      clock: options.clock ?? systemClock,
+      credentials: new Credentials(options.users),
+      limits: {
+        retentionBytes: options.retentionBytes ?? 64 * 1024 * 1024,
+        maxSegmentBytes: options.maxSegmentBytes ?? 1024 * 1024,
+      },
+      autoCreateTopics: options.autoCreateTopics ?? true,
+      defaultPartitions: options.defaultPartitions ?? 1,
+      defaultReplicationFactor: options.defaultReplicationFactor ?? Math.min(3, count),
+      transactionMaxTimeoutMs: options.transactionMaxTimeoutMs ?? 900_000,
+      staticBrokerConfigs: { ...options.brokerConfigs },
+      groups: options.groups,
+      log: options.log,
     })
-    this.groups = new GroupCoordinator(this, options.groups)
-    this.transactions = new TransactionCoordinator(this)
+    const shared: SharedByBrokers = { cluster: this.state, apis: this.apis, interceptors: this.interceptors }
+    const inProcess = options.listen === false
     const listeners = options.listeners
     if (Array.isArray(listeners) && count > 1 && listeners.some((l) => l.port))
       throw new ConfigError('fixed listener ports with several brokers: pass listeners as a function of the node id')
     for (let id = 1; id <= count; id++) {
       const own = typeof listeners === 'function' ? listeners(id) : (listeners ?? [{}])
-      const ls = this.inProcess
+      const ls = inProcess
         ? own.map((l, i) => ({
             ...l,
             advertisedHost: l.advertisedHost ?? `broker-${id}.fake.kafkax`,
             port: l.port || 9092 + i,
           }))
         : own
-      this.brokers.set(id, new BrokerServer(this, id, ls, options.rack?.(id) ?? null, this.inProcess))
+      const broker = new BrokerServer(shared, id, ls, options.rack?.(id) ?? null, inProcess)
+      this.brokers.set(id, broker)
+      this.state.nodes.set(id, broker)
     }
   }
 
@@ -152,15 +132,30 @@ export class FakeCluster {
 
   /** Stops every broker; the cluster cannot be used afterwards. */
   async stop(): Promise<void> {
-    this.stopped = true
-    this.groups.shutdown()
-    this.transactions.shutdown()
+    this.state.groups.shutdown()
+    this.state.transactions.shutdown()
     await Promise.all([...this.brokers.values()].map((b) => b.kill()))
+  }
+
+  get clusterId(): string {
+    return this.state.clusterId
+  }
+
+  get clock(): Clock {
+    return this.state.clock
+  }
+
+  get topics(): TopicRegistry {
+    return this.state.topics
+  }
+
+  get groups() {
+    return this.state.groups
   }
 
   /** host:port of the first listener of every alive broker: the bootstrap list for clients. */
   get bootstrap(): string[] {
-    return this.aliveBrokers().map((b) => b.listeners[0].address)
+    return [...this.brokers.values()].filter((b) => b.alive).map((b) => b.listeners[0].address)
   }
 
   /**
@@ -184,10 +179,6 @@ export class FakeCluster {
         code: 'ECONNREFUSED',
       },
     )
-  }
-
-  log(line: string): void {
-    this.logger?.(line)
   }
 
   // -- control ---------------------------------------------------------------------------------
@@ -220,10 +211,9 @@ export class FakeCluster {
   /** Moves a partition's leadership to `broker` (added to its replicas if needed); the leader epoch goes up. */
   moveLeader(topic: string, partition: number, broker: number): void {
     const p = this.partitionOrThrow(topic, partition)
-    const target = this.brokerOrThrow(broker)
-    if (!target.alive) throw new ConfigError(`broker ${broker} is not running`)
+    if (!this.brokerOrThrow(broker).alive) throw new ConfigError(`broker ${broker} is not running`)
     if (!p.replicas.includes(broker)) p.replicas = [...p.replicas, broker]
-    this.electLeader(p, broker)
+    this.state.electLeader(p, broker)
   }
 
   /** Kills a broker: listeners close, connections drop, its partitions move to other alive replicas. */
@@ -231,11 +221,7 @@ export class FakeCluster {
     const broker = this.brokerOrThrow(nodeId)
     if (!broker.alive) return
     await broker.kill()
-    for (const topic of this.topics.all()) {
-      for (const p of topic.partitions) {
-        if (p.leader === nodeId) this.electLeader(p, p.replicas.find((r) => this.brokers.get(r)?.alive) ?? -1)
-      }
-    }
+    this.state.brokerDown(nodeId)
   }
 
   /** Restarts a killed broker on the same ports; leaderless partitions it hosts elect it. */
@@ -243,21 +229,13 @@ export class FakeCluster {
     const broker = this.brokerOrThrow(nodeId)
     if (broker.alive) return
     await broker.start()
-    for (const topic of this.topics.all()) {
-      for (const p of topic.partitions) if (p.leader === -1 && p.replicas.includes(nodeId)) this.electLeader(p, nodeId)
-    }
-  }
-
-  private electLeader(p: Partition, leader: number): void {
-    p.leader = leader
-    p.leaderEpoch++
-    p.log.notify()
+    this.state.brokerUp(nodeId)
   }
 
   /** Creates a topic (as CreateTopics would); throws ConfigError for what the broker refuses. */
   createTopic(spec: string | TopicSpec): Topic {
     const s = typeof spec === 'string' ? { name: spec } : spec
-    const result = this.createTopicChecked(
+    const result = this.state.createTopicChecked(
       s.name,
       s.partitions ?? -1,
       s.replicationFactor ?? -1,
@@ -290,118 +268,16 @@ export class FakeCluster {
 
   /** Committed offsets of a group (transactional offsets once committed), by topic and partition. */
   committedOffsets(groupId: string): { topic: string; partition: number; offset: bigint; metadata: string | null }[] {
-    return this.groups.committedOffsets(groupId)
+    return this.state.groups.committedOffsets(groupId)
   }
 
   /** Members of a group with what each is assigned (classic or consumer protocol). */
   groupMembers(groupId: string) {
-    return this.groups.describeMembers(groupId)
-  }
-
-  // -- for the handlers ------------------------------------------------------------------------
-
-  aliveBrokers(): BrokerServer[] {
-    return [...this.brokers.values()].filter((b) => b.alive)
-  }
-
-  isAlive(nodeId: number): boolean {
-    return this.brokers.get(nodeId)?.alive ?? false
-  }
-
-  partition(topic: string, partition: number): Partition | undefined {
-    return this.topics.get(topic)?.partitions[partition]
-  }
-
-  nextProducerId(): bigint {
-    return this.nextProducerIdValue++
-  }
-
-  /** Replicas of the partitions `from..count-1` (round robin over all brokers, leader first). */
-  placement(replicationFactor: number, offset = Math.floor(Math.random() * 1000)): (partition: number) => number[] {
-    const ids = [...this.brokers.keys()].sort((a, b) => a - b)
-    return (partition) =>
-      Array.from({ length: replicationFactor }, (_, i) => ids[(partition + offset + i) % ids.length])
-  }
-
-  /** Creates a topic as CreateTopics or auto-creation does, or says why not. */
-  createTopicChecked(
-    name: string,
-    partitions: number,
-    replicationFactor: number,
-    configs: [string, string | null][],
-    validateOnly = false,
-    internal = false,
-  ): { topic: Topic } | { errorCode: number; errorMessage: string } {
-    const invalidName = invalidTopicName(name)
-    if (invalidName) return { errorCode: ERR.INVALID_TOPIC_EXCEPTION, errorMessage: invalidName }
-    if (this.topics.get(name))
-      return { errorCode: ERR.TOPIC_ALREADY_EXISTS, errorMessage: `Topic '${name}' already exists.` }
-    const count = partitions === -1 ? this.defaultPartitions : partitions
-    if (!(count >= 1))
-      return {
-        errorCode: ERR.INVALID_PARTITIONS,
-        errorMessage: 'Number of partitions was set to an invalid non-positive value.',
-      }
-    const rf = replicationFactor === -1 ? this.defaultReplicationFactor : replicationFactor
-    if (!(rf >= 1))
-      return {
-        errorCode: ERR.INVALID_REPLICATION_FACTOR,
-        errorMessage: 'Replication factor must be larger than 0, or -1 to use the default value.',
-      }
-    if (rf > this.brokers.size)
-      return {
-        errorCode: ERR.INVALID_REPLICATION_FACTOR,
-        errorMessage: `Unable to replicate the partition ${rf} time(s): The target replication factor of ${rf} cannot be reached because only ${this.brokers.size} broker(s) are registered.`,
-      }
-    for (const [k, v] of configs) {
-      const problem = invalidTopicConfig(k, v)
-      if (problem) return { errorCode: ERR.INVALID_CONFIG, errorMessage: problem }
-    }
-    if (validateOnly) return { topic: undefined as never }
-    const set = configs.filter((c): c is [string, string] => c[1] !== null)
-    const topic = this.topics.create(name, count, this.placement(rf), set, internal)
-    // a replica on a dead broker cannot lead: pick an alive one, as the controller would
-    for (const p of topic.partitions)
-      if (!this.isAlive(p.leader)) p.leader = p.replicas.find((r) => this.isAlive(r)) ?? -1
-    return { topic }
-  }
-
-  /** The broker coordinating a group or transactional id: the leader of its internal partition. */
-  coordinatorFor(keyType: number, key: string): number {
-    const name = keyType === TRANSACTION_KEY ? TRANSACTION_STATE_TOPIC : OFFSETS_TOPIC
-    let topic = this.topics.get(name)
-    if (!topic) {
-      const rf = Math.min(3, this.brokers.size)
-      const created = this.createTopicChecked(
-        name,
-        INTERNAL_PARTITIONS,
-        rf,
-        [['cleanup.policy', 'compact']],
-        false,
-        true,
-      )
-      if ('errorCode' in created) return -1
-      topic = created.topic
-    }
-    return topic.partitions[javaStringHash(key) % INTERNAL_PARTITIONS].leader
-  }
-
-  /** The listener of `nodeId` with the same name as `listenerName`, if that broker is alive. */
-  endpoint(
-    nodeId: number,
-    listenerName: string,
-  ): { nodeId: number; host: string; port: number; rack: string | null } | undefined {
-    const broker = this.brokers.get(nodeId)
-    const l = broker?.alive ? broker.listener(listenerName) : undefined
-    return l && broker ? { nodeId, host: l.advertisedHost, port: l.advertisedPort, rack: broker.rack } : undefined
-  }
-
-  get isStopped(): boolean {
-    return this.stopped
+    return this.state.groups.describeMembers(groupId)
   }
 
   private partitionOrThrow(topic: string, partition: number): Partition {
-    const p = this.partition(topic, partition)
+    const p = this.state.partition(topic, partition)
     if (!p) throw new ConfigError(`no partition ${topic}-${partition} in the fake cluster`)
     return p
   }
@@ -411,21 +287,4 @@ export class FakeCluster {
     if (!b) throw new ConfigError(`no broker ${nodeId} in the fake cluster`)
     return b
   }
-}
-
-/** Kafka's Topic.validate: 1-249 characters of [a-zA-Z0-9._-], not "." or "..". */
-export function invalidTopicName(name: string): string | undefined {
-  if (name.length === 0) return "Topic name is illegal, it can't be empty"
-  if (name === '.' || name === '..') return 'Topic name cannot be "." or ".."'
-  if (name.length > 249) return `Topic name is illegal, it can't be longer than 249 characters, topic name: ${name}`
-  if (!/^[a-zA-Z0-9._-]+$/.test(name))
-    return `Topic name "${name}" is illegal, it contains a character other than ASCII alphanumerics, '.', '_' and '-'`
-  return undefined
-}
-
-/** Java's String.hashCode made non-negative as Kafka's Utils.abs does (the partition of a group or transactional id). */
-export function javaStringHash(s: string): number {
-  let h = 0
-  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0
-  return h & 0x7fffffff
 }

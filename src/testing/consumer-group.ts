@@ -9,9 +9,9 @@
 // rebalance timeout, is fenced: removed, its partitions freed.
 
 import { randomUUID } from 'node:crypto'
+import { ErrorCode } from '../protocol/error-codes.ts'
 import type { Clock, Timer } from './clock.ts'
 import { CommittedOffsets } from './committed-offsets.ts'
-import { ERR } from './error-codes.ts'
 import { SERVER_ASSIGNORS, type TopicAssignment } from './server-assignors.ts'
 import type { TopicRegistry } from './topics.ts'
 
@@ -115,7 +115,7 @@ export class ConsumerGroup {
     const assignor = request.serverAssignor
     if (assignor !== null && !this.settings.assignors.includes(assignor))
       return fail(
-        ERR.UNSUPPORTED_ASSIGNOR,
+        ErrorCode.UNSUPPORTED_ASSIGNOR,
         `ServerAssignor ${assignor} is not supported. Supported assignors: ${this.settings.assignors.join(', ')}.`,
       )
     if (request.subscribedTopicRegex !== null && request.subscribedTopicRegex !== '') {
@@ -123,7 +123,7 @@ export class ConsumerGroup {
         new RegExp(request.subscribedTopicRegex)
       } catch {
         return fail(
-          ERR.INVALID_REGULAR_EXPRESSION,
+          ErrorCode.INVALID_REGULAR_EXPRESSION,
           `SubscribedTopicRegex \`${request.subscribedTopicRegex}\` is not a valid regular expression.`,
         )
       }
@@ -137,7 +137,7 @@ export class ConsumerGroup {
       if (existingStatic && existingStatic.memberId !== memberId) {
         if (existingStatic.memberEpoch !== STATIC_LEAVE_EPOCH)
           return fail(
-            ERR.UNRELEASED_INSTANCE_ID,
+            ErrorCode.UNRELEASED_INSTANCE_ID,
             `Static member ${memberId} with instance id ${request.instanceId} cannot join the group because the instance id is owned by ${existingStatic.memberId} member.`,
           )
         // the static member comes back: the new incarnation takes over its assignment
@@ -152,7 +152,8 @@ export class ConsumerGroup {
       }
     } else {
       const known = this.members.get(memberId)
-      if (!known) return fail(ERR.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${this.groupId}.`)
+      if (!known)
+        return fail(ErrorCode.UNKNOWN_MEMBER_ID, `Member ${memberId} is not a member of group ${this.groupId}.`)
       if (
         request.memberEpoch > known.memberEpoch ||
         (request.memberEpoch < known.memberEpoch &&
@@ -160,7 +161,7 @@ export class ConsumerGroup {
             !isSubset(request.ownedTopicPartitions, known.assigned)))
       )
         return fail(
-          ERR.FENCED_MEMBER_EPOCH,
+          ErrorCode.FENCED_MEMBER_EPOCH,
           `The consumer group member has an epoch (${request.memberEpoch}) other than the one known by the group coordinator (${known.memberEpoch}). The member must abandon all its partitions and rejoin.`,
         )
       member = known
@@ -202,7 +203,7 @@ export class ConsumerGroup {
       request.ownedTopicPartitions !== null
     const changed = before !== assignmentKey(member.assigned)
     return {
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
       errorMessage: null,
       memberId: member.memberId,
       memberEpoch: member.memberEpoch,
@@ -222,15 +223,15 @@ export class ConsumerGroup {
       heartbeatIntervalMs: 0,
       assignment: null,
     })
-    if (!member) return answer(ERR.UNKNOWN_MEMBER_ID)
+    if (!member) return answer(ErrorCode.UNKNOWN_MEMBER_ID)
     if (request.memberEpoch === STATIC_LEAVE_EPOCH && member.instanceId !== null) {
       // a static member leaving temporarily keeps its assignment until its session times out
       member.memberEpoch = STATIC_LEAVE_EPOCH
       this.scheduleSession(member)
-      return answer(ERR.NONE)
+      return answer(ErrorCode.NONE)
     }
     this.fence(member)
-    return answer(ERR.NONE)
+    return answer(ErrorCode.NONE)
   }
 
   private staticMember(instanceId: string): ConsumerMember | undefined {
@@ -414,9 +415,9 @@ export class ConsumerGroup {
   /** OffsetCommit / OffsetFetch with a member (v9+): the member must exist with this epoch. */
   validateMemberEpoch(memberId: string, memberEpoch: number): number {
     const member = this.members.get(memberId)
-    if (!member) return ERR.UNKNOWN_MEMBER_ID
-    if (memberEpoch !== member.memberEpoch) return ERR.STALE_MEMBER_EPOCH
-    return ERR.NONE
+    if (!member) return ErrorCode.UNKNOWN_MEMBER_ID
+    if (memberEpoch !== member.memberEpoch) return ErrorCode.STALE_MEMBER_EPOCH
+    return ErrorCode.NONE
   }
 
   targetOf(memberId: string): TopicAssignment {

@@ -5,7 +5,7 @@
 // error). Epoch -1 closes a session (a sessionless fetch). A partition that returned records goes to
 // the end of the session's order, so that every partition gets its turn under maxBytes.
 
-import { ERR } from './error-codes.ts'
+import { ErrorCode } from '../protocol/error-codes.ts'
 
 const INITIAL_EPOCH = 0
 const FINAL_EPOCH = -1
@@ -73,8 +73,8 @@ export class FetchSessionCache {
       return { kind: epoch === FINAL_EPOCH ? 'sessionless' : 'full', partitions: partitions.map(fresh) }
     }
     const session = this.sessions.get(sessionId)
-    if (!session) return { errorCode: ERR.FETCH_SESSION_ID_NOT_FOUND }
-    if (session.epoch !== epoch) return { errorCode: ERR.INVALID_FETCH_SESSION_EPOCH }
+    if (!session) return { errorCode: ErrorCode.FETCH_SESSION_ID_NOT_FOUND }
+    if (session.epoch !== epoch) return { errorCode: ErrorCode.INVALID_FETCH_SESSION_EPOCH }
     for (const p of partitions) {
       const key = partitionKey(p.topic, p.topicId, p.partition)
       const known = session.partitions.get(key)

@@ -5,13 +5,14 @@
 // the other protocol. A group without members and without offsets does not exist for listing or
 // describing, as Kafka deletes such groups.
 
+import { ErrorCode } from '../protocol/error-codes.ts'
 import { ConsumerProtocolAssignment } from '../protocol/messages/generated/consumer-protocol-assignment.ts'
 import { Reader } from '../protocol/primitives/index.ts'
 import { ClassicGroup, type ClassicSettings } from './classic-group.ts'
-import type { FakeCluster } from './cluster.ts'
+import type { Clock } from './clock.ts'
 import type { CommittedOffset } from './committed-offsets.ts'
 import { ConsumerGroup, type ConsumerSettings } from './consumer-group.ts'
-import { ERR } from './error-codes.ts'
+import type { TopicRegistry } from './topics.ts'
 
 export interface GroupSettings extends ClassicSettings {
   /** group.consumer.session.timeout.ms (default 45000). */
@@ -39,7 +40,8 @@ export class GroupCoordinator {
   private readonly groups = new Map<string, Group>()
 
   constructor(
-    private readonly cluster: FakeCluster,
+    private readonly clock: Clock,
+    private readonly topics: TopicRegistry,
     settings: Partial<GroupSettings> = {},
   ) {
     this.settings = {
@@ -73,7 +75,7 @@ export class GroupCoordinator {
     const g = this.groups.get(groupId)
     if (g?.type === 'classic') return g
     if (g && !g.isEmpty) return undefined
-    const group = new ClassicGroup(groupId, this.cluster.clock, this.settings, g?.offsets)
+    const group = new ClassicGroup(groupId, this.clock, this.settings, g?.offsets)
     g?.shutdown()
     this.groups.set(groupId, group)
     return group
@@ -84,14 +86,14 @@ export class GroupCoordinator {
     const g = this.groups.get(groupId)
     if (g?.type === 'consumer') return g
     if (g && !g.isEmpty)
-      return { errorCode: ERR.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a consumer group.` }
-    if (!create) return { errorCode: ERR.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` }
+      return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} is not a consumer group.` }
+    if (!create) return { errorCode: ErrorCode.GROUP_ID_NOT_FOUND, errorMessage: `Group ${groupId} not found.` }
     const consumerSettings: ConsumerSettings = {
       sessionTimeoutMs: this.settings.consumerSessionTimeoutMs,
       heartbeatIntervalMs: this.settings.consumerHeartbeatIntervalMs,
       assignors: this.settings.consumerAssignors,
     }
-    const group = new ConsumerGroup(groupId, this.cluster.clock, consumerSettings, this.cluster.topics, g?.offsets)
+    const group = new ConsumerGroup(groupId, this.clock, consumerSettings, this.topics, g?.offsets)
     g?.shutdown()
     this.groups.set(groupId, group)
     return group
@@ -104,11 +106,11 @@ export class GroupCoordinator {
 
   delete(groupId: string): number {
     const g = this.visible(groupId)
-    if (!g) return ERR.GROUP_ID_NOT_FOUND
-    if (!g.isEmpty) return ERR.NON_EMPTY_GROUP
+    if (!g) return ErrorCode.GROUP_ID_NOT_FOUND
+    if (!g.isEmpty) return ErrorCode.NON_EMPTY_GROUP
     g.shutdown()
     this.groups.delete(groupId)
-    return ERR.NONE
+    return ErrorCode.NONE
   }
 
   /** A transaction ended: the offsets it committed for this group become visible, or are dropped. */
@@ -125,12 +127,12 @@ export class GroupCoordinator {
   }
 
   now(): number {
-    return this.cluster.clock.now()
+    return this.clock.now()
   }
 
   /** An offset as stored from a commit request. */
   offset(offset: bigint, leaderEpoch: number, metadata: string | null): CommittedOffset {
-    return { offset, leaderEpoch, metadata, commitTimestamp: this.cluster.clock.now() }
+    return { offset, leaderEpoch, metadata, commitTimestamp: this.clock.now() }
   }
 
   committedOffsets(groupId: string) {
@@ -152,7 +154,7 @@ export class GroupCoordinator {
         groupInstanceId: m.instanceId,
         clientId: m.clientId,
         assignment: [...m.assigned].map(([topicId, ps]) => ({
-          topic: this.cluster.topics.getById(topicId)?.name ?? topicId,
+          topic: this.topics.getById(topicId)?.name ?? topicId,
           partitions: [...ps].sort((a, b) => a - b),
         })),
       }))

@@ -2,7 +2,7 @@
 // API key that sees every request of that API (decoded, with the broker it came to) and may answer
 // it itself, fail it with an error code, drop it unanswered, cut the connection, or delay it.
 
-import { errorCodeOf } from '../protocol/error-codes.ts'
+import { ErrorCode, type ErrorName } from '../protocol/error-codes.ts'
 import { ConfigError } from '../protocol/errors.ts'
 import type { ApiHandler, RequestContext } from './api-handler.ts'
 
@@ -31,7 +31,7 @@ export type Interception<Res = any> =
       /** Answer with this response body. */
       response?: Res
       /** Answer with the API's error response for this code or Kafka error name (every partition or member failing alike). */
-      errorCode?: number | string
+      errorCode?: number | ErrorName
       /** Never answer (the connection stays open: the client's request times out). */
       drop?: boolean
       /** Close the connection without answering. */
@@ -122,11 +122,10 @@ export class Interceptors {
 }
 
 /** A Kafka error code from its number or name (ConfigError for a name Kafka does not have). */
-function codeOf(error: number | string): number {
+function codeOf(error: number | ErrorName): number {
   if (typeof error === 'number') return error
-  try {
-    return errorCodeOf(error)
-  } catch {
+  const code = ErrorCode[error as ErrorName]
+  if (code === undefined)
     throw new ConfigError(`interceptor answered errorCode ${JSON.stringify(error)}, which is no Kafka error name`)
-  }
+  return code
 }

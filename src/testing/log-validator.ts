@@ -5,8 +5,8 @@
 // stored as sent.
 
 import { crc32c } from '../protocol/crc32c.ts'
+import { ErrorCode } from '../protocol/error-codes.ts'
 import { HEADER_SIZE } from '../protocol/records/record-batch.ts'
-import { ERR } from './error-codes.ts'
 
 const ATTRIBUTES_AT = 21
 const TRANSACTIONAL = 0x10
@@ -31,28 +31,29 @@ function invalid(errorCode: number, errorMessage: string): Validated {
 /** The one batch of a partition's `records`, validated, or the partition's error. */
 export function validateRecords(records: Buffer | null, maxMessageBytes: number): Validated {
   if (records === null || records.length < HEADER_SIZE)
-    return invalid(ERR.INVALID_RECORD, 'produce requests v3+ must have one record batch per partition')
+    return invalid(ErrorCode.INVALID_RECORD, 'produce requests v3+ must have one record batch per partition')
   const length = records.readInt32BE(8) + 12
   const magic = records.readInt8(16)
-  if (magic !== 2) return invalid(ERR.INVALID_RECORD, `record batch magic ${magic}: produce v3+ takes magic 2 only`)
+  if (magic !== 2)
+    return invalid(ErrorCode.INVALID_RECORD, `record batch magic ${magic}: produce v3+ takes magic 2 only`)
   if (length < HEADER_SIZE || length > records.length)
-    return invalid(ERR.CORRUPT_MESSAGE, `record batch of ${length} bytes does not fit the request`)
+    return invalid(ErrorCode.CORRUPT_MESSAGE, `record batch of ${length} bytes does not fit the request`)
   if (length < records.length)
-    return invalid(ERR.INVALID_RECORD, 'produce requests v3+ may hold exactly one record batch per partition')
+    return invalid(ErrorCode.INVALID_RECORD, 'produce requests v3+ may hold exactly one record batch per partition')
   if (length > maxMessageBytes)
     return invalid(
-      ERR.MESSAGE_TOO_LARGE,
+      ErrorCode.MESSAGE_TOO_LARGE,
       `batch of ${length} bytes is larger than max.message.bytes ${maxMessageBytes}`,
     )
   if (crc32c(records, ATTRIBUTES_AT) !== records.readUInt32BE(17))
-    return invalid(ERR.CORRUPT_MESSAGE, 'record batch CRC mismatch')
+    return invalid(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC mismatch')
   const attributes = records.readInt16BE(ATTRIBUTES_AT)
-  if (attributes & CONTROL) return invalid(ERR.INVALID_RECORD, 'clients may not write control batches')
+  if (attributes & CONTROL) return invalid(ErrorCode.INVALID_RECORD, 'clients may not write control batches')
   const lastOffsetDelta = records.readInt32BE(23)
   const recordCount = records.readInt32BE(57)
   if (recordCount < 1 || lastOffsetDelta !== recordCount - 1)
     return invalid(
-      ERR.INVALID_RECORD,
+      ErrorCode.INVALID_RECORD,
       `batch header says ${recordCount} records but last offset delta ${lastOffsetDelta}`,
     )
   return {

@@ -3,7 +3,7 @@
 // answer a retried batch with its original offset instead of writing it twice), and the first offset
 // of its open transaction, from which the last stable offset follows.
 
-import { ERR } from './error-codes.ts'
+import { ErrorCode } from '../protocol/error-codes.ts'
 
 /** The broker remembers this many batches per producer (Kafka's NUM_BATCHES_TO_RETAIN). */
 const BATCHES_TO_RETAIN = 5
@@ -66,7 +66,7 @@ export class ProducerStateManager {
     const epoch = entry?.epoch ?? NO_EPOCH
     if (batch.producerEpoch < epoch)
       return error(
-        ERR.INVALID_PRODUCER_EPOCH,
+        ErrorCode.INVALID_PRODUCER_EPOCH,
         `epoch ${batch.producerEpoch} of producer ${batch.producerId} is older than its current epoch ${epoch}`,
       )
     if (entry && batch.producerEpoch === entry.epoch) {
@@ -79,21 +79,21 @@ export class ProducerStateManager {
         // a new epoch starts at sequence 0; a producer the partition does not know may start anywhere
         if (batch.baseSequence !== 0 && entry !== undefined && entry.epoch !== NO_EPOCH)
           return error(
-            ERR.OUT_OF_ORDER_SEQUENCE_NUMBER,
+            ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
             `producer ${batch.producerId}: sequence ${batch.baseSequence} for new epoch ${batch.producerEpoch}, expected 0`,
           )
       } else {
         const lastSeq = entry.batches.at(-1)?.lastSeq
         if (lastSeq !== undefined && !inSequence(lastSeq, batch.baseSequence))
           return error(
-            ERR.OUT_OF_ORDER_SEQUENCE_NUMBER,
+            ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER,
             `producer ${batch.producerId}: sequence ${batch.baseSequence} after ${lastSeq}`,
           )
       }
     }
     if (!batch.transactional && entry !== undefined && entry.txnFirstOffset >= 0)
       return error(
-        ERR.INVALID_TXN_STATE,
+        ErrorCode.INVALID_TXN_STATE,
         `producer ${batch.producerId} wrote a non-transactional batch inside a transaction`,
       )
     return { kind: 'append' }
@@ -132,10 +132,10 @@ export class ProducerStateManager {
    */
   checkMarker(producerId: bigint, producerEpoch: number, coordinatorEpoch: number): number {
     const entry = this.producers.get(producerId)
-    if (!entry) return ERR.NONE
-    if (producerEpoch < entry.epoch) return ERR.INVALID_PRODUCER_EPOCH
-    if (coordinatorEpoch < entry.coordinatorEpoch) return ERR.TRANSACTION_COORDINATOR_FENCED
-    return ERR.NONE
+    if (!entry) return ErrorCode.NONE
+    if (producerEpoch < entry.epoch) return ErrorCode.INVALID_PRODUCER_EPOCH
+    if (coordinatorEpoch < entry.coordinatorEpoch) return ErrorCode.TRANSACTION_COORDINATOR_FENCED
+    return ErrorCode.NONE
   }
 
   /** Records an appended marker; returns the transaction it completes, if one was open here. */

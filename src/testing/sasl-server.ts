@@ -12,8 +12,8 @@
 // Kafka's ScramCredential. Failures answer SASL_AUTHENTICATION_FAILED and close the connection.
 
 import { createHash, createHmac, pbkdf2Sync, randomBytes, timingSafeEqual } from 'node:crypto'
+import { ErrorCode } from '../protocol/error-codes.ts'
 import type { Clock } from './clock.ts'
-import { ERR } from './error-codes.ts'
 
 /** User names and their passwords, accepted by every enabled mechanism. */
 export type SaslUsers = Readonly<Record<string, string>>
@@ -168,29 +168,30 @@ export class SaslSession {
   handshake(mechanism: string): number {
     if (!this.mechanisms.includes(mechanism)) {
       this.mustClose = true
-      return ERR.UNSUPPORTED_SASL_MECHANISM
+      return ErrorCode.UNSUPPORTED_SASL_MECHANISM
     }
     if (this.state === 'authenticated') {
       // KIP-368: the same mechanism again, to re-authenticate
       if (mechanism !== this.mechanism) {
         this.mustClose = true
-        return ERR.ILLEGAL_SASL_STATE
+        return ErrorCode.ILLEGAL_SASL_STATE
       }
     } else if (this.state !== 'handshake') {
       this.mustClose = true
-      return ERR.ILLEGAL_SASL_STATE
+      return ErrorCode.ILLEGAL_SASL_STATE
     }
     this.mechanism = mechanism
     this.scram = undefined
     this.state = 'authenticate'
-    return ERR.NONE
+    return ErrorCode.NONE
   }
 
   /** One SaslAuthenticate round trip. */
   authenticate(clientBytes: Buffer): SaslStep {
     if (this.state === 'oauth-error-sent')
-      return this.fail(ERR.SASL_AUTHENTICATION_FAILED, 'Authentication failed: invalid OAUTHBEARER token')
-    if (this.state !== 'authenticate') return this.fail(ERR.ILLEGAL_SASL_STATE, 'SaslAuthenticate before SaslHandshake')
+      return this.fail(ErrorCode.SASL_AUTHENTICATION_FAILED, 'Authentication failed: invalid OAUTHBEARER token')
+    if (this.state !== 'authenticate')
+      return this.fail(ErrorCode.ILLEGAL_SASL_STATE, 'SaslAuthenticate before SaslHandshake')
     if (this.mechanism === 'PLAIN') return this.plain(clientBytes)
     if (this.mechanism === 'OAUTHBEARER') return this.oauthBearer(clientBytes)
     return this.scram ? this.scramFinal(clientBytes) : this.scramFirst(clientBytes)
@@ -199,15 +200,15 @@ export class SaslSession {
   private plain(bytes: Buffer): SaslStep {
     const parts = bytes.toString('utf8').split('\0')
     if (parts.length !== 3)
-      return this.fail(ERR.SASL_AUTHENTICATION_FAILED, 'Invalid SASL/PLAIN response: expected 3 tokens')
+      return this.fail(ErrorCode.SASL_AUTHENTICATION_FAILED, 'Invalid SASL/PLAIN response: expected 3 tokens')
     const [authzid, user, password] = parts
     if (authzid !== '' && authzid !== user)
       return this.fail(
-        ERR.SASL_AUTHENTICATION_FAILED,
+        ErrorCode.SASL_AUTHENTICATION_FAILED,
         'Authentication failed: Client requested an authorization id that is different from username',
       )
     if (!this.credentials.checkPassword(user, password))
-      return this.fail(ERR.SASL_AUTHENTICATION_FAILED, 'Authentication failed: Invalid username or password')
+      return this.fail(ErrorCode.SASL_AUTHENTICATION_FAILED, 'Authentication failed: Invalid username or password')
     return this.succeed(user, Buffer.alloc(0))
   }
 
@@ -215,7 +216,7 @@ export class SaslSession {
     const message = bytes.toString('utf8')
     // gs2 header: no channel binding ("n,,"), or client supports it but we do not ("y,,"); an authzid may follow a=
     const match = /^([ny]),(a=[^,]*)?,(n=[^,]*,r=[^,]+.*)$/s.exec(message)
-    if (!match) return this.fail(ERR.SASL_AUTHENTICATION_FAILED, 'Invalid SCRAM client first message')
+    if (!match) return this.fail(ErrorCode.SASL_AUTHENTICATION_FAILED, 'Invalid SCRAM client first message')
     const clientFirstBare = match[3]
     const attributes = parseAttributes(clientFirstBare)
     const user = unescapeSaslName(attributes.get('n') ?? '')
@@ -223,14 +224,14 @@ export class SaslSession {
     const credential = this.credentials.scramFor(this.mechanism, user)
     if (!credential)
       return this.fail(
-        ERR.SASL_AUTHENTICATION_FAILED,
+        ErrorCode.SASL_AUTHENTICATION_FAILED,
         `Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`,
       )
     const nonce = clientNonce + randomBytes(18).toString('base64')
     const serverFirst = `r=${nonce},s=${credential.salt.toString('base64')},i=${credential.iterations}`
     this.scram = { user, credential, nonce, clientFirstBare, serverFirst }
     return {
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
       errorMessage: null,
       authBytes: Buffer.from(serverFirst, 'utf8'),
       sessionLifetimeMs: 0,
@@ -245,7 +246,7 @@ export class SaslSession {
     const attributes = parseAttributes(message)
     const fail = () =>
       this.fail(
-        ERR.SASL_AUTHENTICATION_FAILED,
+        ErrorCode.SASL_AUTHENTICATION_FAILED,
         `Authentication failed during authentication due to invalid credentials with SASL mechanism ${this.mechanism}`,
       )
     if (proofAt < 0 || attributes.get('r') !== nonce) return fail()
@@ -266,7 +267,7 @@ export class SaslSession {
     if (!principal) {
       this.state = 'oauth-error-sent'
       return {
-        errorCode: ERR.NONE,
+        errorCode: ErrorCode.NONE,
         errorMessage: null,
         authBytes: Buffer.from('{"status":"invalid_token"}'),
         sessionLifetimeMs: 0,
@@ -283,7 +284,7 @@ export class SaslSession {
     const lifetime =
       this.reauthenticationMs > 0 ? Math.min(this.reauthenticationMs, credentialExpiresAt - this.clock.now()) : 0
     this.expiresAt = lifetime > 0 ? this.clock.now() + lifetime : Number.POSITIVE_INFINITY
-    return { errorCode: ERR.NONE, errorMessage: null, authBytes, sessionLifetimeMs: lifetime }
+    return { errorCode: ErrorCode.NONE, errorMessage: null, authBytes, sessionLifetimeMs: lifetime }
   }
 
   private fail(errorCode: number, errorMessage: string): SaslStep {

@@ -8,11 +8,24 @@
 // part 2, EndTxn v5) is not offered; verification of transactional produces (part 1) is, and
 // Produce v12+ / TxnOffsetCommit v5 add their partition or group implicitly.
 
+import { ErrorCode } from '../protocol/error-codes.ts'
 import { buildControlBatch } from '../protocol/records/index.ts'
-import type { Timer } from './clock.ts'
-import { type FakeCluster, javaStringHash, TRANSACTION_KEY, TRANSACTION_STATE_TOPIC } from './cluster.ts'
-import { ERR } from './error-codes.ts'
-import type { Partition } from './topics.ts'
+import type { Clock, Timer } from './clock.ts'
+import type { GroupCoordinator } from './group-coordinator.ts'
+import { internalPartitionOf, TRANSACTION_STATE_TOPIC } from './internal-topics.ts'
+import type { Partition, TopicRegistry } from './topics.ts'
+
+/** What the coordinator works with. */
+export interface TransactionDeps {
+  clock: Clock
+  topics: TopicRegistry
+  groups: GroupCoordinator
+  /** transaction.max.timeout.ms */
+  maxTimeoutMs: number
+  /** The broker coordinating a transactional id. */
+  coordinatorOf(transactionalId: string): number
+  nextProducerId(): bigint
+}
 
 export type TransactionState = 'Empty' | 'Ongoing' | 'CompleteCommit' | 'CompleteAbort'
 
@@ -45,7 +58,7 @@ export interface ProducerIdAndEpoch {
 export class TransactionCoordinator {
   private readonly transactions = new Map<string, TransactionMetadata>()
 
-  constructor(private readonly cluster: FakeCluster) {}
+  constructor(private readonly deps: TransactionDeps) {}
 
   shutdown(): void {
     for (const t of this.transactions.values()) t.timer?.cancel()
@@ -61,13 +74,14 @@ export class TransactionCoordinator {
 
   /** The epoch of the __transaction_state partition of an id: the coordinator epoch of its markers. */
   private coordinatorEpoch(transactionalId: string): number {
-    const topic = this.cluster.topics.get(TRANSACTION_STATE_TOPIC)
-    return topic ? topic.partitions[javaStringHash(transactionalId) % topic.partitions.length].leaderEpoch : 0
+    return (
+      this.deps.topics.get(TRANSACTION_STATE_TOPIC)?.partitions[internalPartitionOf(transactionalId)].leaderEpoch ?? 0
+    )
   }
 
   /** Whether `nodeId` coordinates `transactionalId` (else the request gets NOT_COORDINATOR). */
   isCoordinator(nodeId: number, transactionalId: string): boolean {
-    return this.cluster.coordinatorFor(TRANSACTION_KEY, transactionalId) === nodeId
+    return this.deps.coordinatorOf(transactionalId) === nodeId
   }
 
   async initProducerId(
@@ -79,14 +93,14 @@ export class TransactionCoordinator {
     const fail = (errorCode: number) => ({ errorCode, producerId: -1n, producerEpoch: -1 })
     // an idempotent producer always gets a fresh producer id
     if (transactionalId === null)
-      return { errorCode: ERR.NONE, producerId: this.cluster.nextProducerId(), producerEpoch: 0 }
-    if (transactionalId === '') return fail(ERR.INVALID_REQUEST)
-    if (timeoutMs <= 0 || timeoutMs > this.cluster.transactionMaxTimeoutMs) return fail(ERR.INVALID_TRANSACTION_TIMEOUT)
+      return { errorCode: ErrorCode.NONE, producerId: this.deps.nextProducerId(), producerEpoch: 0 }
+    if (transactionalId === '') return fail(ErrorCode.INVALID_REQUEST)
+    if (timeoutMs <= 0 || timeoutMs > this.deps.maxTimeoutMs) return fail(ErrorCode.INVALID_TRANSACTION_TIMEOUT)
     let txn = this.transactions.get(transactionalId)
     if (!txn) {
       txn = {
         transactionalId,
-        producerId: this.cluster.nextProducerId(),
+        producerId: this.deps.nextProducerId(),
         producerEpoch: 0,
         lastProducerId: -1n,
         lastProducerEpoch: -1,
@@ -98,26 +112,26 @@ export class TransactionCoordinator {
         timer: undefined,
       }
       this.transactions.set(transactionalId, txn)
-      return { errorCode: ERR.NONE, producerId: txn.producerId, producerEpoch: 0 }
+      return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: 0 }
     }
     if (producerId >= 0n) {
       // KIP-360: a producer names itself; a retry of a bump it already got is answered again
       const retried = producerId === txn.lastProducerId && producerEpoch === txn.lastProducerEpoch
-      if (producerId === txn.producerId && producerEpoch !== txn.producerEpoch) return fail(ERR.PRODUCER_FENCED)
-      if (producerId !== txn.producerId && !retried) return fail(ERR.INVALID_PRODUCER_ID_MAPPING)
+      if (producerId === txn.producerId && producerEpoch !== txn.producerEpoch) return fail(ErrorCode.PRODUCER_FENCED)
+      if (producerId !== txn.producerId && !retried) return fail(ErrorCode.INVALID_PRODUCER_ID_MAPPING)
       if (retried && txn.state === 'Empty')
-        return { errorCode: ERR.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch }
+        return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch }
     }
     if (txn.state === 'Ongoing') await this.abortFenced(txn)
     txn.lastProducerId = txn.producerId
     txn.lastProducerEpoch = txn.producerEpoch
     if (txn.producerEpoch >= MAX_EPOCH) {
-      txn.producerId = this.cluster.nextProducerId()
+      txn.producerId = this.deps.nextProducerId()
       txn.producerEpoch = 0
     } else txn.producerEpoch++
     txn.timeoutMs = timeoutMs
     txn.state = 'Empty'
-    return { errorCode: ERR.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch }
+    return { errorCode: ErrorCode.NONE, producerId: txn.producerId, producerEpoch: txn.producerEpoch }
   }
 
   /** The checks every transactional request makes: known id, same producer id, same epoch. */
@@ -127,8 +141,8 @@ export class TransactionCoordinator {
     producerEpoch: number,
   ): { txn: TransactionMetadata } | { errorCode: number } {
     const txn = this.transactions.get(transactionalId)
-    if (!txn || txn.producerId !== producerId) return { errorCode: ERR.INVALID_PRODUCER_ID_MAPPING }
-    if (txn.producerEpoch !== producerEpoch) return { errorCode: ERR.PRODUCER_FENCED }
+    if (!txn || txn.producerId !== producerId) return { errorCode: ErrorCode.INVALID_PRODUCER_ID_MAPPING }
+    if (txn.producerEpoch !== producerEpoch) return { errorCode: ErrorCode.PRODUCER_FENCED }
     return { txn }
   }
 
@@ -138,13 +152,16 @@ export class TransactionCoordinator {
     topics: { name: string; partitions: number[] }[],
   ): Map<string, Map<number, number>> {
     const results = new Map<string, Map<number, number>>()
-    const unknown = topics.some((t) => t.partitions.some((p) => !this.cluster.partition(t.name, p)))
+    const unknown = topics.some((t) => t.partitions.some((p) => !this.deps.topics.get(t.name)?.partitions[p]))
     for (const t of topics) {
       const byPartition = new Map<number, number>()
       for (const p of t.partitions) {
         // as the broker: if any partition is unknown, the others are not attempted
-        const known = this.cluster.partition(t.name, p) !== undefined
-        byPartition.set(p, !known ? ERR.UNKNOWN_TOPIC_OR_PARTITION : unknown ? ERR.OPERATION_NOT_ATTEMPTED : ERR.NONE)
+        const known = this.deps.topics.get(t.name)?.partitions[p] !== undefined
+        byPartition.set(
+          p,
+          !known ? ErrorCode.UNKNOWN_TOPIC_OR_PARTITION : unknown ? ErrorCode.OPERATION_NOT_ATTEMPTED : ErrorCode.NONE,
+        )
       }
       results.set(t.name, byPartition)
     }
@@ -171,9 +188,9 @@ export class TransactionCoordinator {
   private begin(txn: TransactionMetadata): void {
     if (txn.state === 'Ongoing') return
     txn.state = 'Ongoing'
-    txn.startedAt = this.cluster.clock.now()
+    txn.startedAt = this.deps.clock.now()
     txn.timer?.cancel()
-    txn.timer = this.cluster.clock.schedule(txn.timeoutMs, () => {
+    txn.timer = this.deps.clock.schedule(txn.timeoutMs, () => {
       if (txn.state === 'Ongoing') void this.abortFenced(txn)
     })
   }
@@ -190,26 +207,26 @@ export class TransactionCoordinator {
     partition: number,
     implicitAdd: boolean,
   ): number {
-    if (transactionalId === null) return ERR.INVALID_RECORD
+    if (transactionalId === null) return ErrorCode.INVALID_RECORD
     const txn = this.transactions.get(transactionalId)
-    if (!txn || txn.producerId !== batch.producerId) return ERR.INVALID_PRODUCER_ID_MAPPING
-    if (batch.producerEpoch < txn.producerEpoch) return ERR.INVALID_PRODUCER_EPOCH
-    if (txn.partitions.get(topic)?.has(partition)) return ERR.NONE
+    if (!txn || txn.producerId !== batch.producerId) return ErrorCode.INVALID_PRODUCER_ID_MAPPING
+    if (batch.producerEpoch < txn.producerEpoch) return ErrorCode.INVALID_PRODUCER_EPOCH
+    if (txn.partitions.get(topic)?.has(partition)) return ErrorCode.NONE
     if (implicitAdd && batch.producerEpoch === txn.producerEpoch) {
       this.addPartition(txn, topic, partition)
-      return ERR.NONE
+      return ErrorCode.NONE
     }
-    return ERR.INVALID_TXN_STATE
+    return ErrorCode.INVALID_TXN_STATE
   }
 
   /** EndTxn: commits or aborts; a retried end in the state it led to succeeds again. */
   async end(txn: TransactionMetadata, commit: boolean): Promise<number> {
     if (txn.state === 'CompleteCommit' || txn.state === 'CompleteAbort') {
-      return (txn.state === 'CompleteCommit') === commit ? ERR.NONE : ERR.INVALID_TXN_STATE
+      return (txn.state === 'CompleteCommit') === commit ? ErrorCode.NONE : ErrorCode.INVALID_TXN_STATE
     }
-    if (txn.state !== 'Ongoing') return ERR.INVALID_TXN_STATE
+    if (txn.state !== 'Ongoing') return ErrorCode.INVALID_TXN_STATE
     await this.complete(txn, commit, txn.producerEpoch)
-    return ERR.NONE
+    return ErrorCode.NONE
   }
 
   /** Aborts an open transaction with the epoch bumped first, fencing the producer that opened it. */
@@ -231,14 +248,14 @@ export class TransactionCoordinator {
     txn.state = commit ? 'CompleteCommit' : 'CompleteAbort'
     const coordinatorEpoch = this.coordinatorEpoch(txn.transactionalId)
     for (const [topicName, indexes] of partitions) {
-      const topic = this.cluster.topics.get(topicName)
+      const topic = this.deps.topics.get(topicName)
       if (!topic) continue
       for (const index of indexes) {
         const p = topic.partitions[index]
         if (p) await this.writeMarker(p, txn.producerId, markerEpoch, coordinatorEpoch, commit)
       }
     }
-    for (const groupId of groups) this.cluster.groups.completeTransaction(groupId, txn.producerId, commit)
+    for (const groupId of groups) this.deps.groups.completeTransaction(groupId, txn.producerId, commit)
   }
 
   private async writeMarker(
@@ -248,8 +265,8 @@ export class TransactionCoordinator {
     coordinatorEpoch: number,
     commit: boolean,
   ): Promise<void> {
-    if (p.producers.checkMarker(producerId, epoch, coordinatorEpoch) !== ERR.NONE) return
-    const now = this.cluster.clock.now()
+    if (p.producers.checkMarker(producerId, epoch, coordinatorEpoch) !== ErrorCode.NONE) return
+    const now = this.deps.clock.now()
     const batch = await buildControlBatch(
       { type: commit ? 'COMMIT' : 'ABORT', coordinatorEpoch },
       { producerId, producerEpoch: epoch, timestamp: now },

@@ -1,6 +1,7 @@
 // DescribeAcls, CreateAcls, DeleteAcls (v1-3): the fake cluster has no authorizer, so it answers
 // them as a broker without authorizer.class.name does: SECURITY_DISABLED.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { CreateAclsRequest } from '../../protocol/messages/generated/create-acls-request.ts'
 import { CreateAclsResponse } from '../../protocol/messages/generated/create-acls-response.ts'
 import { DeleteAclsRequest } from '../../protocol/messages/generated/delete-acls-request.ts'
@@ -9,7 +10,6 @@ import { DescribeAclsRequest } from '../../protocol/messages/generated/describe-
 import { DescribeAclsResponse } from '../../protocol/messages/generated/describe-acls-response.ts'
 import { api } from '../../protocol/messages/index.ts'
 import type { ApiHandler } from '../api-handler.ts'
-import { ERR } from '../error-codes.ts'
 
 const NO_AUTHORIZER = 'No Authorizer is configured.'
 
@@ -18,7 +18,7 @@ export const describeAcls: ApiHandler<DescribeAclsRequest, DescribeAclsResponse>
   minVersion: 1,
   maxVersion: 3,
   handle(request, ctx) {
-    return { ...this.errorResponse(request, ERR.SECURITY_DISABLED, ctx), errorMessage: NO_AUTHORIZER }
+    return { ...this.errorResponse(request, ErrorCode.SECURITY_DISABLED, ctx), errorMessage: NO_AUTHORIZER }
   },
   errorResponse(_request, errorCode) {
     return { throttleTimeMs: 0, errorCode, errorMessage: null, resources: [] }
@@ -32,7 +32,7 @@ export const createAcls: ApiHandler<CreateAclsRequest, CreateAclsResponse> = {
   handle(request) {
     return {
       throttleTimeMs: 0,
-      results: request.creations.map(() => ({ errorCode: ERR.SECURITY_DISABLED, errorMessage: NO_AUTHORIZER })),
+      results: request.creations.map(() => ({ errorCode: ErrorCode.SECURITY_DISABLED, errorMessage: NO_AUTHORIZER })),
     }
   },
   errorResponse(request, errorCode) {
@@ -48,7 +48,7 @@ export const deleteAcls: ApiHandler<DeleteAclsRequest, DeleteAclsResponse> = {
     return {
       throttleTimeMs: 0,
       filterResults: request.filters.map(() => ({
-        errorCode: ERR.SECURITY_DISABLED,
+        errorCode: ErrorCode.SECURITY_DISABLED,
         errorMessage: NO_AUTHORIZER,
         matchingAcls: [],
       })),

@@ -2,6 +2,7 @@
 // DescribeConfigs for brokers. Config sources follow Kafka's ConfigSource ids; a changed
 // retention or segment size applies to the partitions' logs at once.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { AlterConfigsRequest } from '../../protocol/messages/generated/alter-configs-request.ts'
 import { AlterConfigsResponse } from '../../protocol/messages/generated/alter-configs-response.ts'
 import { DescribeConfigsRequest } from '../../protocol/messages/generated/describe-configs-request.ts'
@@ -14,7 +15,6 @@ import { IncrementalAlterConfigsResponse } from '../../protocol/messages/generat
 import { api } from '../../protocol/messages/index.ts'
 import type { ApiHandler, RequestContext } from '../api-handler.ts'
 import { brokerConfigs } from '../broker-configs.ts'
-import { ERR } from '../error-codes.ts'
 import { CONFIG_TYPE_IDS, invalidTopicConfig, TOPIC_CONFIGS } from '../topic-configs.ts'
 import type { Topic } from '../topics.ts'
 
@@ -74,13 +74,14 @@ export const describeConfigs: ApiHandler<DescribeConfigsRequest, DescribeConfigs
         })
         if (r.resourceType === TOPIC) {
           const topic = cluster.topics.get(r.resourceName)
-          if (!topic) return answer(ERR.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${r.resourceName}' does not exist.`)
-          return answer(ERR.NONE, null, describeTopicConfigs(topic, r.configurationKeys))
+          if (!topic)
+            return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${r.resourceName}' does not exist.`)
+          return answer(ErrorCode.NONE, null, describeTopicConfigs(topic, r.configurationKeys))
         }
         if (r.resourceType === BROKER) {
           const nodeId = r.resourceName === '' ? ctx.broker.nodeId : Number(r.resourceName)
-          if (!cluster.brokers.has(nodeId))
-            return answer(ERR.INVALID_REQUEST, `Unexpected broker id, expected ${ctx.broker.nodeId}`)
+          if (!cluster.nodes.has(nodeId))
+            return answer(ErrorCode.INVALID_REQUEST, `Unexpected broker id, expected ${ctx.broker.nodeId}`)
           const keys = r.configurationKeys
           const configs = brokerConfigs(cluster, nodeId, cluster.staticBrokerConfigs)
             .filter((c) => keys === null || keys.length === 0 || keys.includes(c.name))
@@ -97,9 +98,9 @@ export const describeConfigs: ApiHandler<DescribeConfigsRequest, DescribeConfigs
                 documentation: null,
               }
             })
-          return answer(ERR.NONE, null, configs)
+          return answer(ErrorCode.NONE, null, configs)
         }
-        return answer(ERR.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`)
+        return answer(ErrorCode.INVALID_REQUEST, `Unsupported resource type ${r.resourceType}`)
       }),
     }
   },
@@ -134,16 +135,17 @@ function alterTopic(
   change: (configs: Map<string, string>) => string | undefined,
 ): { errorCode: number; errorMessage: string | null } {
   if (resourceType === BROKER)
-    return { errorCode: ERR.INVALID_REQUEST, errorMessage: 'The fake cluster has no dynamic broker configs' }
+    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'The fake cluster has no dynamic broker configs' }
   if (resourceType !== TOPIC)
-    return { errorCode: ERR.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resourceType}` }
+    return { errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported resource type ${resourceType}` }
   const topic = ctx.cluster.topics.get(name)
-  if (!topic) return { errorCode: ERR.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The topic '${name}' does not exist.` }
+  if (!topic)
+    return { errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, errorMessage: `The topic '${name}' does not exist.` }
   const configs = new Map(topic.configs)
   const problem = change(configs)
-  if (problem) return { errorCode: ERR.INVALID_CONFIG, errorMessage: problem }
+  if (problem) return { errorCode: ErrorCode.INVALID_CONFIG, errorMessage: problem }
   if (!validateOnly) apply(ctx, topic, configs)
-  return { errorCode: ERR.NONE, errorMessage: null }
+  return { errorCode: ErrorCode.NONE, errorMessage: null }
 }
 
 export const alterConfigs: ApiHandler<AlterConfigsRequest, AlterConfigsResponse> = {

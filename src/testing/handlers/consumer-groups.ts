@@ -3,13 +3,13 @@
 // throwIfConsumerGroupHeartbeatRequestIsInvalid: v1 members bring their own id (KIP-1082), a
 // joining member (epoch 0) gives its rebalance timeout and subscription and owns nothing yet.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { ConsumerGroupDescribeRequest } from '../../protocol/messages/generated/consumer-group-describe-request.ts'
 import { ConsumerGroupDescribeResponse } from '../../protocol/messages/generated/consumer-group-describe-response.ts'
 import { ConsumerGroupHeartbeatRequest } from '../../protocol/messages/generated/consumer-group-heartbeat-request.ts'
 import { ConsumerGroupHeartbeatResponse } from '../../protocol/messages/generated/consumer-group-heartbeat-response.ts'
 import { api } from '../../protocol/messages/index.ts'
 import type { ApiHandler } from '../api-handler.ts'
-import { ERR } from '../error-codes.ts'
 import type { TopicAssignment } from '../server-assignors.ts'
 import type { TopicRegistry } from '../topics.ts'
 import { groupRequestError } from './groups.ts'
@@ -39,13 +39,13 @@ export const consumerGroupHeartbeat: ApiHandler<ConsumerGroupHeartbeatRequest, C
   maxVersion: 1,
   handle(request, ctx) {
     const invalid = invalidRequest(request, ctx.version)
-    if (invalid) return { ...this.errorResponse(request, ERR.INVALID_REQUEST, ctx), errorMessage: invalid }
+    if (invalid) return { ...this.errorResponse(request, ErrorCode.INVALID_REQUEST, ctx), errorMessage: invalid }
     const error = groupRequestError(ctx, request.groupId)
-    if (error !== ERR.NONE) return this.errorResponse(request, error, ctx)
+    if (error !== ErrorCode.NONE) return this.errorResponse(request, error, ctx)
     const group = ctx.cluster.groups.consumer(request.groupId, request.memberEpoch === 0)
     if ('errorCode' in group) {
       // a member of a group that is gone (or is a classic group) is unknown to it
-      const errorCode = request.memberEpoch === 0 ? group.errorCode : ERR.UNKNOWN_MEMBER_ID
+      const errorCode = request.memberEpoch === 0 ? group.errorCode : ErrorCode.UNKNOWN_MEMBER_ID
       return { ...this.errorResponse(request, errorCode, ctx), errorMessage: group.errorMessage }
     }
     return {
@@ -108,16 +108,16 @@ export const consumerGroupDescribe: ApiHandler<ConsumerGroupDescribeRequest, Con
           authorizedOperations: OPERATIONS_OMITTED,
         }
         const error = groupRequestError(ctx, groupId)
-        if (error !== ERR.NONE) return { ...empty, errorCode: error }
+        if (error !== ErrorCode.NONE) return { ...empty, errorCode: error }
         const group = cluster.groups.visible(groupId)
         if (group?.type !== 'consumer')
           return {
             ...empty,
-            errorCode: ERR.GROUP_ID_NOT_FOUND,
+            errorCode: ErrorCode.GROUP_ID_NOT_FOUND,
             errorMessage: group ? `Group ${groupId} is not a consumer group.` : `Group ${groupId} not found.`,
           }
         return {
-          errorCode: ERR.NONE,
+          errorCode: ErrorCode.NONE,
           errorMessage: null,
           groupId,
           groupState: group.state,

@@ -2,6 +2,7 @@
 // producers a partition knows and the transactions a coordinator holds, for the admin client and
 // kafka-transactions.sh.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { DescribeProducersRequest } from '../../protocol/messages/generated/describe-producers-request.ts'
 import { DescribeProducersResponse } from '../../protocol/messages/generated/describe-producers-response.ts'
 import { DescribeTransactionsRequest } from '../../protocol/messages/generated/describe-transactions-request.ts'
@@ -10,7 +11,6 @@ import { ListTransactionsRequest } from '../../protocol/messages/generated/list-
 import { ListTransactionsResponse } from '../../protocol/messages/generated/list-transactions-response.ts'
 import { api } from '../../protocol/messages/index.ts'
 import { type ApiHandler, ledPartition } from '../api-handler.ts'
-import { ERR } from '../error-codes.ts'
 import type { TransactionMetadata } from '../transaction-coordinator.ts'
 
 const STATES = [
@@ -39,7 +39,7 @@ export const describeProducers: ApiHandler<DescribeProducersRequest, DescribePro
             return { partitionIndex, errorCode: led.errorCode, errorMessage: null, activeProducers: [] }
           return {
             partitionIndex,
-            errorCode: ERR.NONE,
+            errorCode: ErrorCode.NONE,
             errorMessage: null,
             activeProducers: [...led.partition.producers.entries()].map((p) => ({
               producerId: p.producerId,
@@ -93,11 +93,11 @@ export const describeTransactions: ApiHandler<DescribeTransactionsRequest, Descr
           topics: [],
         }
         if (!transactions.isCoordinator(ctx.broker.nodeId, transactionalId))
-          return { ...empty, errorCode: ERR.NOT_COORDINATOR }
+          return { ...empty, errorCode: ErrorCode.NOT_COORDINATOR }
         const txn = transactions.get(transactionalId)
-        if (!txn) return { ...empty, errorCode: ERR.TRANSACTIONAL_ID_NOT_FOUND }
+        if (!txn) return { ...empty, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND }
         return {
-          errorCode: ERR.NONE,
+          errorCode: ErrorCode.NONE,
           transactionalId,
           transactionState: txn.state,
           transactionTimeoutMs: txn.timeoutMs,
@@ -140,7 +140,7 @@ export const listTransactions: ApiHandler<ListTransactionsRequest, ListTransacti
       try {
         pattern = new RegExp(request.transactionalIdPattern)
       } catch {
-        return { ...this.errorResponse(request, ERR.INVALID_REGULAR_EXPRESSION, ctx) }
+        return { ...this.errorResponse(request, ErrorCode.INVALID_REGULAR_EXPRESSION, ctx) }
       }
     }
     const now = cluster.clock.now()
@@ -153,7 +153,7 @@ export const listTransactions: ApiHandler<ListTransactionsRequest, ListTransacti
       .map((t) => ({ transactionalId: t.transactionalId, producerId: t.producerId, transactionState: t.state }))
     return {
       throttleTimeMs: 0,
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
       unknownStateFilters: request.stateFilters.filter((s) => !STATES.includes(s)),
       transactionStates,
     }

@@ -6,12 +6,12 @@
 // Leader epochs: an older currentLeaderEpoch is FENCED_LEADER_EPOCH, a newer UNKNOWN_LEADER_EPOCH;
 // lastFetchedEpoch (v12+) is checked for divergence as the leader does.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import type { FetchRequest } from '../../protocol/messages/generated/fetch-request.ts'
 import type { FetchResponse, NodeEndpoint, PartitionData } from '../../protocol/messages/generated/fetch-response.ts'
 import { Fetch } from '../../protocol/messages/index.ts'
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts'
 import { type ApiHandler, NO_LEADER, type RequestContext } from '../api-handler.ts'
-import { ERR } from '../error-codes.ts'
 import type { FetchContext, FetchRequestPartition, SessionPartition } from '../fetch-sessions.ts'
 import type { Partition } from '../topics.ts'
 
@@ -62,10 +62,10 @@ function readPartition(
   const fail = (errorCode: number): Read => ({ sp, data: emptyData(sp.partition, errorCode), notable: true })
   if (!p) {
     const topicKnown = sp.topicId ? cluster.topics.getById(sp.topicId) : cluster.topics.get(sp.topic)
-    return fail(sp.topicId && !topicKnown ? ERR.UNKNOWN_TOPIC_ID : ERR.UNKNOWN_TOPIC_OR_PARTITION)
+    return fail(sp.topicId && !topicKnown ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   }
   if (p.leader !== broker.nodeId) {
-    const read = fail(ERR.NOT_LEADER_OR_FOLLOWER)
+    const read = fail(ErrorCode.NOT_LEADER_OR_FOLLOWER)
     if (version >= 12 && p.leader >= 0) {
       read.data.currentLeader = { leaderId: p.leader, leaderEpoch: p.leaderEpoch }
       const endpoint = cluster.endpoint(p.leader, ctx.listener.name)
@@ -74,9 +74,9 @@ function readPartition(
     return read
   }
   if (sp.currentLeaderEpoch >= 0 && sp.currentLeaderEpoch !== p.leaderEpoch)
-    return fail(sp.currentLeaderEpoch < p.leaderEpoch ? ERR.FENCED_LEADER_EPOCH : ERR.UNKNOWN_LEADER_EPOCH)
+    return fail(sp.currentLeaderEpoch < p.leaderEpoch ? ErrorCode.FENCED_LEADER_EPOCH : ErrorCode.UNKNOWN_LEADER_EPOCH)
   const { log } = p
-  const data = emptyData(sp.partition, ERR.NONE)
+  const data = emptyData(sp.partition, ErrorCode.NONE)
   data.highWatermark = BigInt(p.highWatermark)
   data.lastStableOffset = BigInt(p.lastStableOffset)
   data.logStartOffset = BigInt(log.logStartOffset)
@@ -88,7 +88,7 @@ function readPartition(
     }
   }
   if (sp.fetchOffset < log.logStartOffset || sp.fetchOffset > log.logEndOffset) {
-    const read = fail(ERR.OFFSET_OUT_OF_RANGE)
+    const read = fail(ErrorCode.OFFSET_OUT_OF_RANGE)
     read.data.highWatermark = data.highWatermark
     read.data.lastStableOffset = data.lastStableOffset
     read.data.logStartOffset = data.logStartOffset
@@ -230,21 +230,21 @@ export const fetch: ApiHandler<FetchRequest, FetchResponse> = {
           const session = context.session!
           const included = reads.filter(hasNews)
           for (const read of included) {
-            read.sp.highWatermark = read.data.errorCode === ERR.NONE ? Number(read.data.highWatermark) : -1
+            read.sp.highWatermark = read.data.errorCode === ErrorCode.NONE ? Number(read.data.highWatermark) : -1
             read.sp.logStartOffset = Number(read.data.logStartOffset)
             if ((read.data.records?.length ?? 0) > 0) broker.fetchSessions.rotate(session, read.sp)
           }
-          return response(ERR.NONE, session.id, included, endpoints)
+          return response(ErrorCode.NONE, session.id, included, endpoints)
         }
         let sessionId = 0
         if (context.kind === 'full') {
           for (const read of reads) {
-            read.sp.highWatermark = read.data.errorCode === ERR.NONE ? Number(read.data.highWatermark) : -1
+            read.sp.highWatermark = read.data.errorCode === ErrorCode.NONE ? Number(read.data.highWatermark) : -1
             read.sp.logStartOffset = Number(read.data.logStartOffset)
           }
           sessionId = broker.fetchSessions.create(context.partitions, cluster.clock.now())
         }
-        return response(ERR.NONE, sessionId, reads, endpoints)
+        return response(ErrorCode.NONE, sessionId, reads, endpoints)
       }
       await waitForChange(context, ctx, remaining)
     }
@@ -255,6 +255,6 @@ export const fetch: ApiHandler<FetchRequest, FetchResponse> = {
       data: emptyData(p.partition, errorCode),
       notable: true,
     }))
-    return response(ERR.NONE, 0, reads, new Map())
+    return response(ErrorCode.NONE, 0, reads, new Map())
   },
 }

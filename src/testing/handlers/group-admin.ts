@@ -1,6 +1,7 @@
 // Groups as the admin client sees them: DescribeGroups (v0-6, classic groups), ListGroups (v0-5,
 // with the state and type filters of v4 and v5) and DeleteGroups (v0-2).
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { DeleteGroupsRequest } from '../../protocol/messages/generated/delete-groups-request.ts'
 import { DeleteGroupsResponse } from '../../protocol/messages/generated/delete-groups-response.ts'
 import { DescribeGroupsRequest } from '../../protocol/messages/generated/describe-groups-request.ts'
@@ -9,8 +10,7 @@ import { ListGroupsRequest } from '../../protocol/messages/generated/list-groups
 import { ListGroupsResponse } from '../../protocol/messages/generated/list-groups-response.ts'
 import { api } from '../../protocol/messages/index.ts'
 import type { ApiHandler } from '../api-handler.ts'
-import { GROUP_KEY } from '../cluster.ts'
-import { ERR } from '../error-codes.ts'
+import { GROUP_KEY } from '../internal-topics.ts'
 import { groupRequestError } from './groups.ts'
 
 const OPERATIONS_OMITTED = -2147483648
@@ -33,14 +33,14 @@ export const describeGroups: ApiHandler<DescribeGroupsRequest, DescribeGroupsRes
           authorizedOperations: OPERATIONS_OMITTED,
         }
         const error = groupRequestError(ctx, groupId)
-        if (error !== ERR.NONE) return { ...dead, errorCode: error }
+        if (error !== ErrorCode.NONE) return { ...dead, errorCode: error }
         const group = ctx.cluster.groups.visible(groupId)
         // v6 says a missing (or non-classic) group is not found; older versions describe it as Dead
         if (group?.type !== 'classic')
-          return { ...dead, errorCode: ctx.version >= 6 ? ERR.GROUP_ID_NOT_FOUND : ERR.NONE }
+          return { ...dead, errorCode: ctx.version >= 6 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.NONE }
         const d = group.describe()
         return {
-          errorCode: ERR.NONE,
+          errorCode: ErrorCode.NONE,
           errorMessage: null,
           groupId,
           groupState: d.state,
@@ -90,7 +90,7 @@ export const listGroups: ApiHandler<ListGroupsRequest, ListGroupsResponse> = {
         (g) =>
           (states.size === 0 || states.has(g.groupState.toLowerCase())) && (types.size === 0 || types.has(g.groupType)),
       )
-    return { throttleTimeMs: 0, errorCode: ERR.NONE, groups }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, groups }
   },
   errorResponse(_request, errorCode) {
     return { throttleTimeMs: 0, errorCode, groups: [] }
@@ -106,7 +106,7 @@ export const deleteGroups: ApiHandler<DeleteGroupsRequest, DeleteGroupsResponse>
       throttleTimeMs: 0,
       results: request.groupsNames.map((groupId) => {
         const error = groupRequestError(ctx, groupId)
-        return { groupId, errorCode: error !== ERR.NONE ? error : ctx.cluster.groups.delete(groupId) }
+        return { groupId, errorCode: error !== ErrorCode.NONE ? error : ctx.cluster.groups.delete(groupId) }
       }),
     }
   },

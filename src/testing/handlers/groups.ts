@@ -3,6 +3,7 @@
 // every coordinator request makes first (is this broker the group's coordinator, a valid group id)
 // and the mapping to and from the wire.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import type { FindCoordinatorRequest } from '../../protocol/messages/generated/find-coordinator-request.ts'
 import type { FindCoordinatorResponse } from '../../protocol/messages/generated/find-coordinator-response.ts'
 import type { HeartbeatRequest } from '../../protocol/messages/generated/heartbeat-request.ts'
@@ -15,28 +16,31 @@ import type { SyncGroupRequest } from '../../protocol/messages/generated/sync-gr
 import type { SyncGroupResponse } from '../../protocol/messages/generated/sync-group-response.ts'
 import { FindCoordinator, Heartbeat, JoinGroup, LeaveGroup, SyncGroup } from '../../protocol/messages/index.ts'
 import type { ApiHandler, RequestContext } from '../api-handler.ts'
-import { GROUP_KEY, TRANSACTION_KEY } from '../cluster.ts'
-import { ERR } from '../error-codes.ts'
+import { GROUP_KEY, TRANSACTION_KEY } from '../internal-topics.ts'
 
 /** The error a coordinator request for `groupId` gets before anything else, or NONE. */
 export function groupRequestError(ctx: RequestContext, groupId: string): number {
-  if (groupId === '') return ERR.INVALID_GROUP_ID
+  if (groupId === '') return ErrorCode.INVALID_GROUP_ID
   const coordinator = ctx.cluster.coordinatorFor(GROUP_KEY, groupId)
-  if (coordinator === -1) return ERR.COORDINATOR_NOT_AVAILABLE
-  return coordinator === ctx.broker.nodeId ? ERR.NONE : ERR.NOT_COORDINATOR
+  if (coordinator === -1) return ErrorCode.COORDINATOR_NOT_AVAILABLE
+  return coordinator === ctx.broker.nodeId ? ErrorCode.NONE : ErrorCode.NOT_COORDINATOR
 }
 
 function findOne(ctx: RequestContext, key: string, keyType: number) {
   const none = { nodeId: -1, host: '', port: -1 }
   if (keyType !== GROUP_KEY && keyType !== TRANSACTION_KEY)
-    return { ...none, errorCode: ERR.INVALID_REQUEST, errorMessage: `Unsupported key type ${keyType}` }
+    return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: `Unsupported key type ${keyType}` }
   if (key === '' && keyType === GROUP_KEY)
-    return { ...none, errorCode: ERR.INVALID_REQUEST, errorMessage: 'Invalid group id' }
+    return { ...none, errorCode: ErrorCode.INVALID_REQUEST, errorMessage: 'Invalid group id' }
   const nodeId = ctx.cluster.coordinatorFor(keyType, key)
   const endpoint = nodeId >= 0 ? ctx.cluster.endpoint(nodeId, ctx.listener.name) : undefined
   if (!endpoint)
-    return { ...none, errorCode: ERR.COORDINATOR_NOT_AVAILABLE, errorMessage: 'The coordinator is not available.' }
-  return { nodeId, host: endpoint.host, port: endpoint.port, errorCode: ERR.NONE, errorMessage: null }
+    return {
+      ...none,
+      errorCode: ErrorCode.COORDINATOR_NOT_AVAILABLE,
+      errorMessage: 'The coordinator is not available.',
+    }
+  return { nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null }
 }
 
 export const findCoordinator: ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> = {
@@ -47,7 +51,15 @@ export const findCoordinator: ApiHandler<FindCoordinatorRequest, FindCoordinator
     const keyType = request.keyType ?? GROUP_KEY
     if (ctx.version >= 4) {
       const coordinators = (request.coordinatorKeys ?? []).map((key) => ({ key, ...findOne(ctx, key, keyType) }))
-      return { throttleTimeMs: 0, errorCode: ERR.NONE, errorMessage: null, nodeId: 0, host: '', port: 0, coordinators }
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        nodeId: 0,
+        host: '',
+        port: 0,
+        coordinators,
+      }
     }
     const found = findOne(ctx, request.key ?? '', keyType)
     return { throttleTimeMs: 0, ...found, coordinators: [] }
@@ -62,7 +74,15 @@ export const findCoordinator: ApiHandler<FindCoordinatorRequest, FindCoordinator
         errorCode,
         errorMessage: null,
       }))
-      return { throttleTimeMs: 0, errorCode: ERR.NONE, errorMessage: null, nodeId: 0, host: '', port: 0, coordinators }
+      return {
+        throttleTimeMs: 0,
+        errorCode: ErrorCode.NONE,
+        errorMessage: null,
+        nodeId: 0,
+        host: '',
+        port: 0,
+        coordinators,
+      }
     }
     return { throttleTimeMs: 0, errorCode, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: [] }
   },
@@ -74,9 +94,9 @@ export const joinGroup: ApiHandler<JoinGroupRequest, JoinGroupResponse> = {
   maxVersion: 9,
   async handle(request, ctx) {
     const error = groupRequestError(ctx, request.groupId)
-    if (error !== ERR.NONE) return this.errorResponse(request, error, ctx)
+    if (error !== ErrorCode.NONE) return this.errorResponse(request, error, ctx)
     const group = ctx.cluster.groups.classic(request.groupId)
-    if (!group) return this.errorResponse(request, ERR.INCONSISTENT_GROUP_PROTOCOL, ctx)
+    if (!group) return this.errorResponse(request, ErrorCode.INCONSISTENT_GROUP_PROTOCOL, ctx)
     const result = await group.join({
       memberId: request.memberId,
       groupInstanceId: request.groupInstanceId ?? null,
@@ -121,9 +141,9 @@ export const syncGroup: ApiHandler<SyncGroupRequest, SyncGroupResponse> = {
   maxVersion: 5,
   async handle(request, ctx) {
     const error = groupRequestError(ctx, request.groupId)
-    if (error !== ERR.NONE) return this.errorResponse(request, error, ctx)
+    if (error !== ErrorCode.NONE) return this.errorResponse(request, error, ctx)
     const group = ctx.cluster.groups.get(request.groupId)
-    if (group?.type !== 'classic') return this.errorResponse(request, ERR.UNKNOWN_MEMBER_ID, ctx)
+    if (group?.type !== 'classic') return this.errorResponse(request, ErrorCode.UNKNOWN_MEMBER_ID, ctx)
     const result = await group.sync(
       request.memberId,
       request.groupInstanceId ?? null,
@@ -150,9 +170,9 @@ export const heartbeat: ApiHandler<HeartbeatRequest, HeartbeatResponse> = {
   maxVersion: 4,
   handle(request, ctx) {
     const error = groupRequestError(ctx, request.groupId)
-    if (error !== ERR.NONE) return this.errorResponse(request, error, ctx)
+    if (error !== ErrorCode.NONE) return this.errorResponse(request, error, ctx)
     const group = ctx.cluster.groups.get(request.groupId)
-    if (group?.type !== 'classic') return this.errorResponse(request, ERR.UNKNOWN_MEMBER_ID, ctx)
+    if (group?.type !== 'classic') return this.errorResponse(request, ErrorCode.UNKNOWN_MEMBER_ID, ctx)
     return {
       throttleTimeMs: 0,
       errorCode: group.heartbeat(request.memberId, request.groupInstanceId ?? null, request.generationId),
@@ -169,20 +189,20 @@ export const leaveGroup: ApiHandler<LeaveGroupRequest, LeaveGroupResponse> = {
   maxVersion: 5,
   handle(request, ctx) {
     const error = groupRequestError(ctx, request.groupId)
-    if (error !== ERR.NONE) return this.errorResponse(request, error, ctx)
+    if (error !== ErrorCode.NONE) return this.errorResponse(request, error, ctx)
     const group = ctx.cluster.groups.get(request.groupId)
     if (ctx.version < 3) {
-      if (group?.type !== 'classic') return this.errorResponse(request, ERR.UNKNOWN_MEMBER_ID, ctx)
+      if (group?.type !== 'classic') return this.errorResponse(request, ErrorCode.UNKNOWN_MEMBER_ID, ctx)
       return { throttleTimeMs: 0, errorCode: group.leave(request.memberId ?? '', null).errorCode, members: [] }
     }
     const members = (request.members ?? []).map((m) => {
       const left =
         group?.type === 'classic'
           ? group.leave(m.memberId, m.groupInstanceId ?? null)
-          : { memberId: m.memberId, errorCode: ERR.UNKNOWN_MEMBER_ID }
+          : { memberId: m.memberId, errorCode: ErrorCode.UNKNOWN_MEMBER_ID }
       return { memberId: left.memberId, groupInstanceId: m.groupInstanceId ?? null, errorCode: left.errorCode }
     })
-    return { throttleTimeMs: 0, errorCode: ERR.NONE, members }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE, members }
   },
   errorResponse(_request, errorCode) {
     return { throttleTimeMs: 0, errorCode, members: [] }

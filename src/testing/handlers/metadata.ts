@@ -3,6 +3,7 @@
 // topics asked by name are created when auto-creation is on and the client allows it, and answered
 // LEADER_NOT_AVAILABLE that time, as a broker does while the controller creates them.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { DescribeClusterRequest } from '../../protocol/messages/generated/describe-cluster-request.ts'
 import { DescribeClusterResponse } from '../../protocol/messages/generated/describe-cluster-response.ts'
 import type { MetadataRequest } from '../../protocol/messages/generated/metadata-request.ts'
@@ -10,35 +11,34 @@ import type { MetadataResponse, MetadataResponseTopic } from '../../protocol/mes
 import { api, Metadata } from '../../protocol/messages/index.ts'
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts'
 import type { ApiHandler, RequestContext } from '../api-handler.ts'
-import type { FakeCluster } from '../cluster.ts'
-import { ERR } from '../error-codes.ts'
+import type { ClusterState } from '../cluster-state.ts'
 import type { Topic } from '../topics.ts'
 
 /** "Not asked for" in the authorized-operations fields. */
 const OPERATIONS_OMITTED = -2147483648
 
 /** Brokers as a client on `listener` reaches them (brokers without that listener are left out). */
-export function brokerEndpoints(cluster: FakeCluster, listener: string) {
+export function brokerEndpoints(cluster: ClusterState, listener: string) {
   return cluster
-    .aliveBrokers()
+    .aliveNodes()
     .map((b) => cluster.endpoint(b.nodeId, listener))
     .filter((e) => e !== undefined)
 }
 
 /** KRaft brokers name a random alive broker as controller; the fake takes the lowest id. */
-export function controllerId(cluster: FakeCluster): number {
-  return cluster.aliveBrokers()[0]?.nodeId ?? -1
+export function controllerId(cluster: ClusterState): number {
+  return cluster.aliveNodes()[0]?.nodeId ?? -1
 }
 
-export function describeTopic(cluster: FakeCluster, topic: Topic): MetadataResponseTopic {
+export function describeTopic(cluster: ClusterState, topic: Topic): MetadataResponseTopic {
   return {
-    errorCode: ERR.NONE,
+    errorCode: ErrorCode.NONE,
     name: topic.name,
     topicId: topic.id,
     isInternal: topic.internal,
     topicAuthorizedOperations: OPERATIONS_OMITTED,
     partitions: topic.partitions.map((p) => ({
-      errorCode: p.leader === -1 ? ERR.LEADER_NOT_AVAILABLE : ERR.NONE,
+      errorCode: p.leader === -1 ? ErrorCode.LEADER_NOT_AVAILABLE : ErrorCode.NONE,
       partitionIndex: p.index,
       leaderId: p.leader,
       leaderEpoch: p.leaderEpoch,
@@ -67,14 +67,14 @@ function topicsFor(request: MetadataRequest, ctx: RequestContext): MetadataRespo
   return request.topics.map((asked) => {
     if (asked.name === null) {
       const topic = cluster.topics.getById(asked.topicId ?? ZERO_UUID)
-      return topic ? describeTopic(cluster, topic) : topicError(ERR.UNKNOWN_TOPIC_ID, null, asked.topicId)
+      return topic ? describeTopic(cluster, topic) : topicError(ErrorCode.UNKNOWN_TOPIC_ID, null, asked.topicId)
     }
     const topic = cluster.topics.get(asked.name)
     if (topic) return describeTopic(cluster, topic)
-    if (!allowCreate || !cluster.autoCreateTopics) return topicError(ERR.UNKNOWN_TOPIC_OR_PARTITION, asked.name)
+    if (!allowCreate || !cluster.autoCreateTopics) return topicError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, asked.name)
     const created = cluster.createTopicChecked(asked.name, -1, -1, [])
     if ('errorCode' in created) return topicError(created.errorCode, asked.name)
-    return topicError(ERR.LEADER_NOT_AVAILABLE, asked.name)
+    return topicError(ErrorCode.LEADER_NOT_AVAILABLE, asked.name)
   })
 }
 
@@ -90,7 +90,7 @@ export const metadata: ApiHandler<MetadataRequest, MetadataResponse> = {
       controllerId: controllerId(ctx.cluster),
       topics: topicsFor(request, ctx),
       clusterAuthorizedOperations: OPERATIONS_OMITTED,
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
     }
   },
   errorResponse(request, errorCode, ctx) {
@@ -101,7 +101,7 @@ export const metadata: ApiHandler<MetadataRequest, MetadataResponse> = {
       controllerId: controllerId(ctx.cluster),
       topics: (request.topics ?? []).map((t) => topicError(errorCode, t.name, t.topicId)),
       clusterAuthorizedOperations: OPERATIONS_OMITTED,
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
     }
   },
 }
@@ -113,10 +113,10 @@ export const describeCluster: ApiHandler<DescribeClusterRequest, DescribeCluster
   handle(request, ctx) {
     const { cluster } = ctx
     // endpoint type 2 (controllers) is answered by controllers only
-    if ((request.endpointType ?? 1) !== 1) return this.errorResponse(request, ERR.UNSUPPORTED_VERSION, ctx)
+    if ((request.endpointType ?? 1) !== 1) return this.errorResponse(request, ErrorCode.UNSUPPORTED_VERSION, ctx)
     return {
       throttleTimeMs: 0,
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
       errorMessage: null,
       endpointType: 1,
       clusterId: cluster.clusterId,

@@ -4,6 +4,7 @@
 // (generation -1, no member) goes to an empty group or creates one. OffsetFetch with requireStable
 // answers UNSTABLE_OFFSET_COMMIT for a partition an open transaction committed to.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import type { OffsetCommitRequest } from '../../protocol/messages/generated/offset-commit-request.ts'
 import type { OffsetCommitResponse } from '../../protocol/messages/generated/offset-commit-response.ts'
 import { OffsetDeleteRequest } from '../../protocol/messages/generated/offset-delete-request.ts'
@@ -19,7 +20,6 @@ import { TxnOffsetCommitResponse } from '../../protocol/messages/generated/txn-o
 import { api, OffsetCommit, OffsetFetch } from '../../protocol/messages/index.ts'
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts'
 import type { ApiHandler, RequestContext } from '../api-handler.ts'
-import { ERR } from '../error-codes.ts'
 import type { Group } from '../group-coordinator.ts'
 import { groupRequestError } from './groups.ts'
 
@@ -33,8 +33,8 @@ function validateCommit(
 ): number {
   if (group.type === 'classic') return group.validateOffsetCommit(memberId, instanceId, generationOrEpoch)
   // a simple commit to an empty consumer group is allowed; members commit with their epoch (v9+)
-  if (generationOrEpoch < 0 && memberId === '') return group.isEmpty ? ERR.NONE : ERR.UNKNOWN_MEMBER_ID
-  if (version < 9) return ERR.UNSUPPORTED_VERSION
+  if (generationOrEpoch < 0 && memberId === '') return group.isEmpty ? ErrorCode.NONE : ErrorCode.UNKNOWN_MEMBER_ID
+  if (version < 9) return ErrorCode.UNSUPPORTED_VERSION
   return group.validateMemberEpoch(memberId, generationOrEpoch)
 }
 
@@ -51,16 +51,20 @@ export const offsetCommit: ApiHandler<OffsetCommitRequest, OffsetCommitResponse>
   handle(request, ctx) {
     const { cluster, version } = ctx
     const error = groupRequestError(ctx, request.groupId)
-    if (error !== ERR.NONE) return this.errorResponse(request, error, ctx)
+    if (error !== ErrorCode.NONE) return this.errorResponse(request, error, ctx)
     const generation = request.generationIdOrMemberEpoch ?? -1
     let group = cluster.groups.get(request.groupId)
     if (!group) {
       if (generation >= 0 || request.memberId !== '')
-        return this.errorResponse(request, version >= 9 ? ERR.GROUP_ID_NOT_FOUND : ERR.ILLEGAL_GENERATION, ctx)
+        return this.errorResponse(
+          request,
+          version >= 9 ? ErrorCode.GROUP_ID_NOT_FOUND : ErrorCode.ILLEGAL_GENERATION,
+          ctx,
+        )
       group = cluster.groups.forOffsets(request.groupId)
     }
     const invalid = validateCommit(group, request.memberId, request.groupInstanceId ?? null, generation, version)
-    if (invalid !== ERR.NONE) return this.errorResponse(request, invalid, ctx)
+    if (invalid !== ErrorCode.NONE) return this.errorResponse(request, invalid, ctx)
     const offsets = group.offsets
     return {
       throttleTimeMs: 0,
@@ -71,11 +75,11 @@ export const offsetCommit: ApiHandler<OffsetCommitRequest, OffsetCommitResponse>
           name: t.name ?? '',
           topicId: t.topicId ?? ZERO_UUID,
           partitions: t.partitions.map((p) => {
-            let errorCode: number = ERR.NONE
+            let errorCode: number = ErrorCode.NONE
             if (!topic?.partitions[p.partitionIndex])
-              errorCode = version >= 10 && !topic ? ERR.UNKNOWN_TOPIC_ID : ERR.UNKNOWN_TOPIC_OR_PARTITION
+              errorCode = version >= 10 && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION
             else if ((p.committedMetadata?.length ?? 0) > cluster.groups.settings.offsetMetadataMaxBytes)
-              errorCode = ERR.OFFSET_METADATA_TOO_LARGE
+              errorCode = ErrorCode.OFFSET_METADATA_TOO_LARGE
             else
               offsets.commit(
                 topic.name,
@@ -100,7 +104,7 @@ export const offsetCommit: ApiHandler<OffsetCommitRequest, OffsetCommitResponse>
   },
 }
 
-const NO_OFFSET = { committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ERR.NONE }
+const NO_OFFSET = { committedOffset: -1n, committedLeaderEpoch: -1, metadata: '', errorCode: ErrorCode.NONE }
 
 /** One group of an OffsetFetch. `topics` null: every partition with an offset. */
 function fetchGroup(
@@ -114,16 +118,16 @@ function fetchGroup(
   const { cluster, version } = ctx
   const fail = (errorCode: number): OffsetFetchResponseGroup => ({ groupId, topics: [], errorCode })
   const error = groupRequestError(ctx, groupId)
-  if (error !== ERR.NONE) return fail(error)
+  if (error !== ErrorCode.NONE) return fail(error)
   const group = cluster.groups.get(groupId)
   if (group?.type === 'consumer' && memberId !== null && memberId !== '') {
     const invalid = group.validateMemberEpoch(memberId, memberEpoch)
-    if (invalid !== ERR.NONE) return fail(invalid)
+    if (invalid !== ErrorCode.NONE) return fail(invalid)
   }
   const offsets = group?.offsets
   const partition = (topic: string, index: number): OffsetFetchResponsePartitions => {
     if (requireStable && offsets?.hasPending(topic, index))
-      return { partitionIndex: index, ...NO_OFFSET, errorCode: ERR.UNSTABLE_OFFSET_COMMIT }
+      return { partitionIndex: index, ...NO_OFFSET, errorCode: ErrorCode.UNSTABLE_OFFSET_COMMIT }
     const o = offsets?.get(topic, index)
     if (!o) return { partitionIndex: index, ...NO_OFFSET }
     return {
@@ -131,7 +135,7 @@ function fetchGroup(
       committedOffset: o.offset,
       committedLeaderEpoch: o.leaderEpoch,
       metadata: o.metadata ?? '',
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
     }
   }
   const asked =
@@ -143,7 +147,7 @@ function fetchGroup(
     }))
   return {
     groupId,
-    errorCode: ERR.NONE,
+    errorCode: ErrorCode.NONE,
     topics: asked.map((t) => {
       const name = version >= 10 ? cluster.topics.getById(t.topicId ?? ZERO_UUID)?.name : t.name
       return {
@@ -151,7 +155,7 @@ function fetchGroup(
         topicId: t.topicId ?? ZERO_UUID,
         partitions: t.partitionIndexes.map((i) =>
           name === undefined
-            ? { partitionIndex: i, ...NO_OFFSET, errorCode: ERR.UNKNOWN_TOPIC_ID }
+            ? { partitionIndex: i, ...NO_OFFSET, errorCode: ErrorCode.UNKNOWN_TOPIC_ID }
             : partition(name, i),
         ),
       }
@@ -169,12 +173,12 @@ export const offsetFetch: ApiHandler<OffsetFetchRequest, OffsetFetchResponse> = 
       const groups = (request.groups ?? []).map((g) =>
         fetchGroup(ctx, g.groupId, g.memberId ?? null, g.memberEpoch ?? -1, g.topics, requireStable),
       )
-      return { throttleTimeMs: 0, topics: [], errorCode: ERR.NONE, groups }
+      return { throttleTimeMs: 0, topics: [], errorCode: ErrorCode.NONE, groups }
     }
     const one = fetchGroup(ctx, request.groupId ?? '', null, -1, request.topics ?? null, requireStable)
     return {
       throttleTimeMs: 0,
-      errorCode: ctx.version >= 2 ? one.errorCode : ERR.NONE,
+      errorCode: ctx.version >= 2 ? one.errorCode : ErrorCode.NONE,
       topics: one.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => ({
@@ -190,7 +194,7 @@ export const offsetFetch: ApiHandler<OffsetFetchRequest, OffsetFetchResponse> = 
       return {
         throttleTimeMs: 0,
         topics: [],
-        errorCode: ERR.NONE,
+        errorCode: ErrorCode.NONE,
         groups: (request.groups ?? []).map((g) => ({ groupId: g.groupId, topics: [], errorCode })),
       }
     return { throttleTimeMs: 0, topics: [], errorCode, groups: [] }
@@ -203,20 +207,20 @@ export const offsetDelete: ApiHandler<OffsetDeleteRequest, OffsetDeleteResponse>
   maxVersion: 0,
   handle(request, ctx) {
     const error = groupRequestError(ctx, request.groupId)
-    if (error !== ERR.NONE) return this.errorResponse(request, error, ctx)
+    if (error !== ErrorCode.NONE) return this.errorResponse(request, error, ctx)
     const group = ctx.cluster.groups.visible(request.groupId)
-    if (!group) return this.errorResponse(request, ERR.GROUP_ID_NOT_FOUND, ctx)
+    if (!group) return this.errorResponse(request, ErrorCode.GROUP_ID_NOT_FOUND, ctx)
     const subscribed = subscribedTopics(group, ctx)
     return {
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
       throttleTimeMs: 0,
       topics: request.topics.map((t) => ({
         name: t.name,
         partitions: t.partitions.map((p) => {
           if (subscribed.has(t.name))
-            return { partitionIndex: p.partitionIndex, errorCode: ERR.GROUP_SUBSCRIBED_TO_TOPIC }
+            return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.GROUP_SUBSCRIBED_TO_TOPIC }
           group.offsets.delete(t.name, p.partitionIndex)
-          return { partitionIndex: p.partitionIndex, errorCode: ERR.NONE }
+          return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE }
         }),
       })),
     }
@@ -244,18 +248,18 @@ export const txnOffsetCommit: ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommit
   handle(request, ctx) {
     const { cluster, version } = ctx
     const error = groupRequestError(ctx, request.groupId)
-    if (error !== ERR.NONE) return this.errorResponse(request, error, ctx)
+    if (error !== ErrorCode.NONE) return this.errorResponse(request, error, ctx)
     // the transaction must have added the group (AddOffsetsToTxn), or TV2 (v5) adds it here
     const checked = cluster.transactions.check(request.transactionalId, request.producerId, request.producerEpoch)
     if ('errorCode' in checked)
       return this.errorResponse(
         request,
-        checked.errorCode === ERR.PRODUCER_FENCED ? ERR.INVALID_PRODUCER_EPOCH : checked.errorCode,
+        checked.errorCode === ErrorCode.PRODUCER_FENCED ? ErrorCode.INVALID_PRODUCER_EPOCH : checked.errorCode,
         ctx,
       )
     const { txn } = checked
     if (!txn.groups.has(request.groupId)) {
-      if (version < 5) return this.errorResponse(request, ERR.INVALID_TXN_STATE, ctx)
+      if (version < 5) return this.errorResponse(request, ErrorCode.INVALID_TXN_STATE, ctx)
       cluster.transactions.addGroup(txn, request.groupId)
     }
     const group = cluster.groups.forOffsets(request.groupId)
@@ -266,7 +270,7 @@ export const txnOffsetCommit: ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommit
         request.groupInstanceId ?? null,
         request.generationId ?? -1,
       )
-      if (invalid !== ERR.NONE) return this.errorResponse(request, invalid, ctx)
+      if (invalid !== ErrorCode.NONE) return this.errorResponse(request, invalid, ctx)
     }
     return {
       throttleTimeMs: 0,
@@ -274,14 +278,14 @@ export const txnOffsetCommit: ApiHandler<TxnOffsetCommitRequest, TxnOffsetCommit
         name: t.name,
         partitions: t.partitions.map((p) => {
           if (!cluster.partition(t.name, p.partitionIndex))
-            return { partitionIndex: p.partitionIndex, errorCode: ERR.UNKNOWN_TOPIC_OR_PARTITION }
+            return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.UNKNOWN_TOPIC_OR_PARTITION }
           group.offsets.addPending(
             request.producerId,
             t.name,
             p.partitionIndex,
             cluster.groups.offset(p.committedOffset, p.committedLeaderEpoch ?? -1, p.committedMetadata),
           )
-          return { partitionIndex: p.partitionIndex, errorCode: ERR.NONE }
+          return { partitionIndex: p.partitionIndex, errorCode: ErrorCode.NONE }
         }),
       })),
     }

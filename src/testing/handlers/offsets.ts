@@ -5,6 +5,7 @@
 // pending upload (none: -1); a timestamp finds the first record at or after it, below the high
 // watermark or last stable offset.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { DeleteRecordsRequest } from '../../protocol/messages/generated/delete-records-request.ts'
 import { DeleteRecordsResponse } from '../../protocol/messages/generated/delete-records-response.ts'
 import type { ListOffsetsRequest } from '../../protocol/messages/generated/list-offsets-request.ts'
@@ -16,7 +17,6 @@ import { OffsetForLeaderEpochRequest } from '../../protocol/messages/generated/o
 import { OffsetForLeaderEpochResponse } from '../../protocol/messages/generated/offset-for-leader-epoch-response.ts'
 import { api, ListOffsets } from '../../protocol/messages/index.ts'
 import { type ApiHandler, ledPartition, type RequestContext } from '../api-handler.ts'
-import { ERR } from '../error-codes.ts'
 
 const LATEST = -1n
 const EARLIEST = -2n
@@ -44,19 +44,19 @@ async function listOffset(
   const p = led.partition
   const { log } = p
   const fetchable = isolation === READ_COMMITTED ? p.lastStableOffset : p.highWatermark
-  if (timestamp === LATEST) return answer(ERR.NONE, fetchable, -1, p.leaderEpoch)
+  if (timestamp === LATEST) return answer(ErrorCode.NONE, fetchable, -1, p.leaderEpoch)
   if (timestamp === EARLIEST || timestamp === EARLIEST_LOCAL) {
     const start = log.logStartOffset
-    return answer(ERR.NONE, start, -1, start < log.logEndOffset ? log.epochAt(start) : p.leaderEpoch)
+    return answer(ErrorCode.NONE, start, -1, start < log.logEndOffset ? log.epochAt(start) : p.leaderEpoch)
   }
   if (timestamp === MAX_TIMESTAMP) {
     const max = await log.maxTimestampRecord()
-    return max ? answer(ERR.NONE, max.offset, max.timestamp, log.epochAt(max.offset)) : answer(ERR.NONE)
+    return max ? answer(ErrorCode.NONE, max.offset, max.timestamp, log.epochAt(max.offset)) : answer(ErrorCode.NONE)
   }
-  if (timestamp < 0n) return answer(ERR.NONE)
+  if (timestamp < 0n) return answer(ErrorCode.NONE)
   const found = await log.offsetForTimestamp(Number(timestamp))
-  if (!found || found.offset >= fetchable) return answer(ERR.NONE)
-  return answer(ERR.NONE, found.offset, found.timestamp, log.epochAt(found.offset))
+  if (!found || found.offset >= fetchable) return answer(ErrorCode.NONE)
+  return answer(ErrorCode.NONE, found.offset, found.timestamp, log.epochAt(found.offset))
 }
 
 export const listOffsets: ApiHandler<ListOffsetsRequest, ListOffsetsResponse> = {
@@ -114,7 +114,7 @@ export const offsetForLeaderEpoch: ApiHandler<OffsetForLeaderEpochRequest, Offse
             return { errorCode: led.errorCode, partition: q.partition, leaderEpoch: -1, endOffset: -1n }
           const end = led.partition.log.endOffsetFor(q.leaderEpoch, led.partition.leaderEpoch)
           return {
-            errorCode: ERR.NONE,
+            errorCode: ErrorCode.NONE,
             partition: q.partition,
             leaderEpoch: end?.epoch ?? -1,
             endOffset: BigInt(end?.endOffset ?? -1),
@@ -150,9 +150,13 @@ export const deleteRecords: ApiHandler<DeleteRecordsRequest, DeleteRecordsRespon
           const { log } = led.partition
           const offset = q.offset === -1n ? led.partition.highWatermark : Number(q.offset)
           if (offset < 0 || offset > led.partition.highWatermark)
-            return { partitionIndex: q.partitionIndex, lowWatermark: -1n, errorCode: ERR.OFFSET_OUT_OF_RANGE }
+            return { partitionIndex: q.partitionIndex, lowWatermark: -1n, errorCode: ErrorCode.OFFSET_OUT_OF_RANGE }
           log.deleteRecordsBefore(offset)
-          return { partitionIndex: q.partitionIndex, lowWatermark: BigInt(log.logStartOffset), errorCode: ERR.NONE }
+          return {
+            partitionIndex: q.partitionIndex,
+            lowWatermark: BigInt(log.logStartOffset),
+            errorCode: ErrorCode.NONE,
+          }
         }),
       })),
     }

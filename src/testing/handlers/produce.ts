@@ -5,6 +5,7 @@
 // acks=0 is never answered, and an error then closes the connection so the producer refreshes its
 // metadata (ReplicaManager / KafkaApis.handleProduceRequest).
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import type { ProduceRequest } from '../../protocol/messages/generated/produce-request.ts'
 import type {
   NodeEndpoint,
@@ -14,7 +15,6 @@ import type {
 import { Produce } from '../../protocol/messages/index.ts'
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts'
 import { type ApiHandler, NO_LEADER, NO_RESPONSE, type RequestContext } from '../api-handler.ts'
-import { ERR } from '../error-codes.ts'
 import { validateRecords } from '../log-validator.ts'
 import type { Topic } from '../topics.ts'
 
@@ -46,11 +46,14 @@ function produceTo(
   const { cluster, broker, version } = ctx
   const p = topic?.partitions[index]
   if (!topic || !p)
-    return partitionResponse(index, version >= 13 && !topic ? ERR.UNKNOWN_TOPIC_ID : ERR.UNKNOWN_TOPIC_OR_PARTITION)
+    return partitionResponse(
+      index,
+      version >= 13 && !topic ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+    )
   if (topic.internal)
-    return partitionResponse(index, ERR.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic.name}`)
+    return partitionResponse(index, ErrorCode.INVALID_TOPIC_EXCEPTION, `Cannot append to internal topic ${topic.name}`)
   if (p.leader !== broker.nodeId) {
-    const response = partitionResponse(index, ERR.NOT_LEADER_OR_FOLLOWER)
+    const response = partitionResponse(index, ErrorCode.NOT_LEADER_OR_FOLLOWER)
     if (version >= 10 && p.leader >= 0) {
       response.currentLeader = { leaderId: p.leader, leaderEpoch: p.leaderEpoch }
       const endpoint = cluster.endpoint(p.leader, ctx.listener.name)
@@ -64,7 +67,7 @@ function produceTo(
     if (inSync < required)
       return partitionResponse(
         index,
-        ERR.NOT_ENOUGH_REPLICAS,
+        ErrorCode.NOT_ENOUGH_REPLICAS,
         `The size of the current ISR ${inSync} is insufficient to satisfy the min.isr requirement of ${required}`,
       )
   }
@@ -79,11 +82,11 @@ function produceTo(
       index,
       version >= 12,
     )
-    if (errorCode !== ERR.NONE) return partitionResponse(index, errorCode)
+    if (errorCode !== ErrorCode.NONE) return partitionResponse(index, errorCode)
   }
   const check = p.producers.check(batch)
   if (check.kind === 'error') return partitionResponse(index, check.errorCode, check.errorMessage)
-  const response = partitionResponse(index, ERR.NONE)
+  const response = partitionResponse(index, ErrorCode.NONE)
   if (check.kind === 'duplicate') {
     response.baseOffset = BigInt(check.firstOffset)
   } else {
@@ -103,7 +106,7 @@ export const produce: ApiHandler<ProduceRequest, ProduceResponse> = {
   maxVersion: 13,
   handle(request, ctx) {
     if (request.acks !== -1 && request.acks !== 0 && request.acks !== 1)
-      return this.errorResponse(request, ERR.INVALID_REQUIRED_ACKS, ctx)
+      return this.errorResponse(request, ErrorCode.INVALID_REQUIRED_ACKS, ctx)
     const endpoints = new Map<number, NodeEndpoint>()
     let failed = false
     const responses = request.topicData.map((t) => {
@@ -114,7 +117,7 @@ export const produce: ApiHandler<ProduceRequest, ProduceResponse> = {
         topicId: t.topicId ?? topic?.id ?? ZERO_UUID,
         partitionResponses: t.partitionData.map((pd) => {
           const r = produceTo(topic, pd.index, pd.records, request, ctx, endpoints)
-          if (r.errorCode !== ERR.NONE) failed = true
+          if (r.errorCode !== ErrorCode.NONE) failed = true
           return r
         }),
       }

@@ -2,13 +2,13 @@
 // SASL listeners check (sasl-server.ts Credentials). Upsertions bring the salted password, never
 // the password; the checks are the broker's (ControllerApis / ScramControlManager).
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { AlterUserScramCredentialsRequest } from '../../protocol/messages/generated/alter-user-scram-credentials-request.ts'
 import { AlterUserScramCredentialsResponse } from '../../protocol/messages/generated/alter-user-scram-credentials-response.ts'
 import { DescribeUserScramCredentialsRequest } from '../../protocol/messages/generated/describe-user-scram-credentials-request.ts'
 import { DescribeUserScramCredentialsResponse } from '../../protocol/messages/generated/describe-user-scram-credentials-response.ts'
 import { api } from '../../protocol/messages/index.ts'
 import type { ApiHandler } from '../api-handler.ts'
-import { ERR } from '../error-codes.ts'
 import { scramCredentialFromSalted } from '../sasl-server.ts'
 
 /** ScramMechanism ids of the protocol. */
@@ -31,13 +31,13 @@ export const describeUserScramCredentials: ApiHandler<
     const duplicates = new Set(names.filter((n) => seen.has(n) || !seen.add(n)))
     return {
       throttleTimeMs: 0,
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
       errorMessage: null,
       results: [...new Set(names)].map((user) => {
         if (duplicates.has(user))
           return {
             user,
-            errorCode: ERR.DUPLICATE_RESOURCE,
+            errorCode: ErrorCode.DUPLICATE_RESOURCE,
             errorMessage: 'Cannot describe SCRAM credentials for the same user twice in a single request',
             credentialInfos: [],
           }
@@ -48,11 +48,11 @@ export const describeUserScramCredentials: ApiHandler<
         if (infos.length === 0)
           return {
             user,
-            errorCode: ERR.RESOURCE_NOT_FOUND,
+            errorCode: ErrorCode.RESOURCE_NOT_FOUND,
             errorMessage: `Attempt to describe a user credential that does not exist: ${user}`,
             credentialInfos: [],
           }
-        return { user, errorCode: ERR.NONE, errorMessage: null, credentialInfos: infos }
+        return { user, errorCode: ErrorCode.NONE, errorMessage: null, credentialInfos: infos }
       }),
     }
   },
@@ -77,16 +77,20 @@ export const alterUserScramCredentials: ApiHandler<
     const users = [...new Set([...request.deletions.map((d) => d.name), ...request.upsertions.map((u) => u.name)])]
     for (const d of request.deletions) {
       const mechanism = MECHANISMS[d.mechanism]
-      if (d.name === '') fail(d.name, ERR.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty')
-      else if (!mechanism) fail(d.name, ERR.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism')
+      if (d.name === '') fail(d.name, ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty')
+      else if (!mechanism) fail(d.name, ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism')
       else if (!credentials.scramFor(mechanism, d.name))
-        fail(d.name, ERR.RESOURCE_NOT_FOUND, `Attempt to delete a user credential that does not exist`)
+        fail(d.name, ErrorCode.RESOURCE_NOT_FOUND, `Attempt to delete a user credential that does not exist`)
     }
     for (const u of request.upsertions) {
-      if (u.name === '') fail(u.name, ERR.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty')
-      else if (!MECHANISMS[u.mechanism]) fail(u.name, ERR.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism')
+      if (u.name === '') fail(u.name, ErrorCode.UNACCEPTABLE_CREDENTIAL, 'Username must not be empty')
+      else if (!MECHANISMS[u.mechanism]) fail(u.name, ErrorCode.UNSUPPORTED_SASL_MECHANISM, 'Unknown SCRAM mechanism')
       else if (u.iterations < MIN_ITERATIONS || u.iterations > MAX_ITERATIONS)
-        fail(u.name, ERR.UNACCEPTABLE_CREDENTIAL, `Iterations must be between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`)
+        fail(
+          u.name,
+          ErrorCode.UNACCEPTABLE_CREDENTIAL,
+          `Iterations must be between ${MIN_ITERATIONS} and ${MAX_ITERATIONS}`,
+        )
     }
     for (const d of request.deletions) if (!errors.has(d.name)) credentials.deleteScram(MECHANISMS[d.mechanism], d.name)
     for (const u of request.upsertions) {
@@ -103,7 +107,7 @@ export const alterUserScramCredentials: ApiHandler<
       throttleTimeMs: 0,
       results: users.map((user) => ({
         user,
-        errorCode: errors.get(user)?.errorCode ?? ERR.NONE,
+        errorCode: errors.get(user)?.errorCode ?? ErrorCode.NONE,
         errorMessage: errors.get(user)?.errorMessage ?? null,
       })),
     }

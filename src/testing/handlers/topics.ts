@@ -2,6 +2,7 @@
 // In KRaft clients may send these to any broker, which forwards them to the controller; the fake
 // applies them at once. A deleted topic's committed offsets go with it.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { CreatePartitionsRequest } from '../../protocol/messages/generated/create-partitions-request.ts'
 import { CreatePartitionsResponse } from '../../protocol/messages/generated/create-partitions-response.ts'
 import { CreateTopicsRequest } from '../../protocol/messages/generated/create-topics-request.ts'
@@ -11,7 +12,6 @@ import { DeleteTopicsResponse } from '../../protocol/messages/generated/delete-t
 import { api } from '../../protocol/messages/index.ts'
 import { ZERO_UUID } from '../../protocol/messages/runtime.ts'
 import type { ApiHandler, RequestContext } from '../api-handler.ts'
-import { ERR } from '../error-codes.ts'
 import type { Topic } from '../topics.ts'
 import { describeTopicConfigs } from './configs.ts'
 
@@ -22,7 +22,7 @@ function createOne(request: CreateTopicsRequest, t: CreateTopicsRequest['topics'
     topicId: ZERO_UUID,
     errorCode,
     errorMessage,
-    topicConfigErrorCode: ERR.NONE,
+    topicConfigErrorCode: ErrorCode.NONE,
     numPartitions: -1,
     replicationFactor: -1,
     configs: null,
@@ -30,14 +30,14 @@ function createOne(request: CreateTopicsRequest, t: CreateTopicsRequest['topics'
   const manual = t.assignments.length > 0
   if (manual && (t.numPartitions !== -1 || t.replicationFactor !== -1))
     return failed(
-      ERR.INVALID_REQUEST,
+      ErrorCode.INVALID_REQUEST,
       'Both numPartitions or replicationFactor and replicasAssignments were set. Both cannot be used at the same time.',
     )
   if (manual) {
     for (const a of t.assignments)
       for (const b of a.brokerIds)
-        if (!cluster.brokers.has(b))
-          return failed(ERR.INVALID_REPLICATION_FACTOR, `Unknown broker ${b} in the replica assignment.`)
+        if (!cluster.nodes.has(b))
+          return failed(ErrorCode.INVALID_REPLICATION_FACTOR, `Unknown broker ${b} in the replica assignment.`)
   }
   const partitions = manual ? t.assignments.length : t.numPartitions
   const rf = manual ? t.assignments[0].brokerIds.length : t.replicationFactor
@@ -58,9 +58,9 @@ function createOne(request: CreateTopicsRequest, t: CreateTopicsRequest['topics'
   return {
     name: t.name,
     topicId: topic?.id ?? ZERO_UUID,
-    errorCode: ERR.NONE,
+    errorCode: ErrorCode.NONE,
     errorMessage: null,
-    topicConfigErrorCode: ERR.NONE,
+    topicConfigErrorCode: ErrorCode.NONE,
     numPartitions: count,
     replicationFactor: replication,
     configs: topic
@@ -88,7 +88,7 @@ export const createTopics: ApiHandler<CreateTopicsRequest, CreateTopicsResponse>
         duplicates.has(t.name)
           ? {
               ...createOne({ ...request, validateOnly: true }, t, ctx),
-              errorCode: ERR.INVALID_REQUEST,
+              errorCode: ErrorCode.INVALID_REQUEST,
               errorMessage: 'Duplicate topic name.',
             }
           : createOne(request, t, ctx),
@@ -103,7 +103,7 @@ export const createTopics: ApiHandler<CreateTopicsRequest, CreateTopicsResponse>
         topicId: ZERO_UUID,
         errorCode,
         errorMessage: null,
-        topicConfigErrorCode: ERR.NONE,
+        topicConfigErrorCode: ErrorCode.NONE,
         numPartitions: -1,
         replicationFactor: -1,
         configs: null,
@@ -130,19 +130,18 @@ export const deleteTopics: ApiHandler<DeleteTopicsRequest, DeleteTopicsResponse>
           return {
             name,
             topicId,
-            errorCode: name === null ? ERR.UNKNOWN_TOPIC_ID : ERR.UNKNOWN_TOPIC_OR_PARTITION,
+            errorCode: name === null ? ErrorCode.UNKNOWN_TOPIC_ID : ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
             errorMessage: null,
           }
         if (topic.internal)
           return {
             name,
             topicId,
-            errorCode: ERR.INVALID_TOPIC_EXCEPTION,
+            errorCode: ErrorCode.INVALID_TOPIC_EXCEPTION,
             errorMessage: `Cannot delete internal topic ${topic.name}`,
           }
-        cluster.topics.delete(topic)
-        cluster.groups.onTopicDeleted(topic.name)
-        return { name: topic.name, topicId: topic.id, errorCode: ERR.NONE, errorMessage: null }
+        cluster.deleteTopic(topic)
+        return { name: topic.name, topicId: topic.id, errorCode: ErrorCode.NONE, errorMessage: null }
       }),
     }
   },
@@ -170,26 +169,26 @@ export const createPartitions: ApiHandler<CreatePartitionsRequest, CreatePartiti
           errorMessage,
         })
         const topic = cluster.topics.get(t.name)
-        if (!topic) return answer(ERR.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`)
+        if (!topic) return answer(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `The topic '${t.name}' does not exist.`)
         const current = topic.partitions.length
         if (t.count < current)
           return answer(
-            ERR.INVALID_PARTITIONS,
+            ErrorCode.INVALID_PARTITIONS,
             `Topic currently has ${current} partitions, which is higher than the requested ${t.count}.`,
           )
-        if (t.count === current) return answer(ERR.INVALID_PARTITIONS, `Topic already has ${current} partitions.`)
+        if (t.count === current) return answer(ErrorCode.INVALID_PARTITIONS, `Topic already has ${current} partitions.`)
         if (t.assignments !== null && t.assignments.length !== t.count - current)
           return answer(
-            ERR.INVALID_REPLICA_ASSIGNMENT,
+            ErrorCode.INVALID_REPLICA_ASSIGNMENT,
             `Attempted to add ${t.count - current} additional partition(s), but only ${t.assignments.length} assignment(s) were specified.`,
           )
-        if (request.validateOnly) return answer(ERR.NONE)
+        if (request.validateOnly) return answer(ErrorCode.NONE)
         const rf = topic.partitions[0].replicas.length
         const placement = cluster.placement(rf)
         cluster.topics.addPartitions(topic, t.count, (p) => t.assignments?.[p - current]?.brokerIds ?? placement(p))
         for (const p of topic.partitions.slice(current))
           if (!cluster.isAlive(p.leader)) p.leader = p.replicas.find((r) => cluster.isAlive(r)) ?? -1
-        return answer(ERR.NONE)
+        return answer(ErrorCode.NONE)
       }),
     }
   },

@@ -3,6 +3,7 @@
 // Versions before PRODUCER_FENCED existed (InitProducerId v4, the others v2) get
 // INVALID_PRODUCER_EPOCH instead, as the broker maps it.
 
+import { ErrorCode } from '../../protocol/error-codes.ts'
 import { AddOffsetsToTxnRequest } from '../../protocol/messages/generated/add-offsets-to-txn-request.ts'
 import { AddOffsetsToTxnResponse } from '../../protocol/messages/generated/add-offsets-to-txn-response.ts'
 import { AddPartitionsToTxnRequest } from '../../protocol/messages/generated/add-partitions-to-txn-request.ts'
@@ -13,12 +14,13 @@ import type { InitProducerIdRequest } from '../../protocol/messages/generated/in
 import type { InitProducerIdResponse } from '../../protocol/messages/generated/init-producer-id-response.ts'
 import { api, InitProducerId } from '../../protocol/messages/index.ts'
 import type { ApiHandler, RequestContext } from '../api-handler.ts'
-import { GROUP_KEY } from '../cluster.ts'
-import { ERR } from '../error-codes.ts'
+import { GROUP_KEY } from '../internal-topics.ts'
 
 /** PRODUCER_FENCED for versions that know it, else INVALID_PRODUCER_EPOCH. */
 function fenced(errorCode: number, version: number, sinceVersion: number): number {
-  return errorCode === ERR.PRODUCER_FENCED && version < sinceVersion ? ERR.INVALID_PRODUCER_EPOCH : errorCode
+  return errorCode === ErrorCode.PRODUCER_FENCED && version < sinceVersion
+    ? ErrorCode.INVALID_PRODUCER_EPOCH
+    : errorCode
 }
 
 function notCoordinator(ctx: RequestContext, transactionalId: string): boolean {
@@ -32,7 +34,7 @@ export const initProducerId: ApiHandler<InitProducerIdRequest, InitProducerIdRes
   async handle(request, ctx) {
     const id = request.transactionalId
     if (id !== null && id !== '' && notCoordinator(ctx, id))
-      return this.errorResponse(request, ERR.NOT_COORDINATOR, ctx)
+      return this.errorResponse(request, ErrorCode.NOT_COORDINATOR, ctx)
     const result = await ctx.cluster.transactions.initProducerId(
       id,
       request.transactionTimeoutMs,
@@ -66,7 +68,7 @@ export const addPartitionsToTxn: ApiHandler<AddPartitionsToTxnRequest, AddPartit
   handle(request, ctx) {
     const id = request.v3AndBelowTransactionalId ?? ''
     const topics = request.v3AndBelowTopics ?? []
-    if (notCoordinator(ctx, id)) return this.errorResponse(request, ERR.NOT_COORDINATOR, ctx)
+    if (notCoordinator(ctx, id)) return this.errorResponse(request, ErrorCode.NOT_COORDINATOR, ctx)
     const checked = ctx.cluster.transactions.check(
       id,
       request.v3AndBelowProducerId ?? -1n,
@@ -76,7 +78,7 @@ export const addPartitionsToTxn: ApiHandler<AddPartitionsToTxnRequest, AddPartit
     const results = ctx.cluster.transactions.addPartitions(checked.txn, topics)
     return {
       throttleTimeMs: 0,
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
       resultsByTransaction: [],
       resultsByTopicV3AndBelow: [...results].map(([name, byPartition]) => ({
         name,
@@ -90,7 +92,7 @@ export const addPartitionsToTxn: ApiHandler<AddPartitionsToTxnRequest, AddPartit
   errorResponse(request, errorCode) {
     return {
       throttleTimeMs: 0,
-      errorCode: ERR.NONE,
+      errorCode: ErrorCode.NONE,
       resultsByTransaction: [],
       resultsByTopicV3AndBelow: (request.v3AndBelowTopics ?? []).map((t) => ({
         name: t.name,
@@ -105,14 +107,14 @@ export const addOffsetsToTxn: ApiHandler<AddOffsetsToTxnRequest, AddOffsetsToTxn
   minVersion: 0,
   maxVersion: 4,
   handle(request, ctx) {
-    if (notCoordinator(ctx, request.transactionalId)) return this.errorResponse(request, ERR.NOT_COORDINATOR, ctx)
+    if (notCoordinator(ctx, request.transactionalId)) return this.errorResponse(request, ErrorCode.NOT_COORDINATOR, ctx)
     const checked = ctx.cluster.transactions.check(request.transactionalId, request.producerId, request.producerEpoch)
     if ('errorCode' in checked) return this.errorResponse(request, fenced(checked.errorCode, ctx.version, 2), ctx)
     // the group's offsets partition joins the transaction: its coordinator must exist
     if (ctx.cluster.coordinatorFor(GROUP_KEY, request.groupId) === -1)
-      return this.errorResponse(request, ERR.COORDINATOR_NOT_AVAILABLE, ctx)
+      return this.errorResponse(request, ErrorCode.COORDINATOR_NOT_AVAILABLE, ctx)
     ctx.cluster.transactions.addGroup(checked.txn, request.groupId)
-    return { throttleTimeMs: 0, errorCode: ERR.NONE }
+    return { throttleTimeMs: 0, errorCode: ErrorCode.NONE }
   },
   errorResponse(_request, errorCode) {
     return { throttleTimeMs: 0, errorCode }
@@ -124,7 +126,7 @@ export const endTxn: ApiHandler<EndTxnRequest, EndTxnResponse> = {
   minVersion: 0,
   maxVersion: 4,
   async handle(request, ctx) {
-    if (notCoordinator(ctx, request.transactionalId)) return this.errorResponse(request, ERR.NOT_COORDINATOR, ctx)
+    if (notCoordinator(ctx, request.transactionalId)) return this.errorResponse(request, ErrorCode.NOT_COORDINATOR, ctx)
     const checked = ctx.cluster.transactions.check(request.transactionalId, request.producerId, request.producerEpoch)
     if ('errorCode' in checked) return this.errorResponse(request, fenced(checked.errorCode, ctx.version, 2), ctx)
     const errorCode = await ctx.cluster.transactions.end(checked.txn, request.committed)

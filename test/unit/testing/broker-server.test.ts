@@ -6,12 +6,12 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Connection } from '../../../src/client/connection.ts'
-import { saslMechanism } from '../../../src/client/sasl/mechanism.ts'
+import { saslMechanism } from '../../../src/client/sasl/index.ts'
 import { unsecuredJwt } from '../../../src/client/sasl/oauthbearer.ts'
+import { ErrorCode } from '../../../src/protocol/error-codes.ts'
 import { AuthenticationError, ConnectionError } from '../../../src/protocol/errors.ts'
 import { decodeResponseFrame, encodeRequestFrame, FrameReader } from '../../../src/protocol/framing.ts'
 import { ApiVersions, loadApi, Metadata } from '../../../src/protocol/messages/index.ts'
-import { ERR } from '../../../src/testing/error-codes.ts'
 import { FakeCluster } from '../../../src/testing/index.ts'
 import { connectTo } from './helpers.ts'
 
@@ -68,7 +68,7 @@ describe('the fake broker on the wire', () => {
     const { header, body } = decodeResponseFrame(answer, ApiVersions.apiKey, false)
     assert.equal(header.correlationId, 5)
     const response = ApiVersions.response.read(body, 0)
-    assert.equal(response.errorCode, ERR.UNSUPPORTED_VERSION)
+    assert.equal(response.errorCode, ErrorCode.UNSUPPORTED_VERSION)
     assert.deepEqual(
       response.apiKeys.map((k) => [k.apiKey, k.maxVersion]),
       [[18, 4]],

@@ -153,7 +153,7 @@ describe('FakeCluster in process', () => {
     })
     const victim = cluster.leaderOf('strict').replicas.find((r) => r !== cluster.leaderOf('strict').leader)!
     await cluster.killBroker(victim)
-    const producer = new Producer({ ...client(), deliveryTimeoutMs: 1000 })
+    const producer = new Producer({ ...client(), deliveryTimeoutMs: 1000, requestTimeoutMs: 900 })
     await assert.rejects(
       producer.send({ topic: 'strict', value: 'x' }),
       (e) => e instanceof KafkaError && e.type === 'NOT_ENOUGH_REPLICAS',

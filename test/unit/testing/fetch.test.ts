@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Connection } from '../../../src/client/connection.ts'
+import { ErrorCode } from '../../../src/protocol/error-codes.ts'
 import { Fetch, Produce } from '../../../src/protocol/messages/index.ts'
-import { ERR } from '../../../src/testing/error-codes.ts'
 import { FakeCluster } from '../../../src/testing/index.ts'
 import { connectTo, recordBatch } from './helpers.ts'
 
@@ -59,7 +59,7 @@ describe('Fetch on the fake broker', () => {
   it('opens a session with a full fetch; incremental fetches answer only partitions with news', async () => {
     await produce(0, ['a', 'b'])
     const full = await fetch(0, 0, { 0: 0n, 1: 0n })
-    assert.equal(full.errorCode, ERR.NONE)
+    assert.equal(full.errorCode, ErrorCode.NONE)
     assert.ok(full.sessionId > 0, 'a session was opened')
     assert.deepEqual(
       full.responses[0].partitions.map((p) => [p.partitionIndex, p.highWatermark]),
@@ -79,9 +79,9 @@ describe('Fetch on the fake broker', () => {
       [[1, 1n, true]],
     )
     const stale = await fetch(full.sessionId, 2, {})
-    assert.equal(stale.errorCode, ERR.INVALID_FETCH_SESSION_EPOCH)
+    assert.equal(stale.errorCode, ErrorCode.INVALID_FETCH_SESSION_EPOCH)
     const unknown = await fetch(123456, 1, {})
-    assert.equal(unknown.errorCode, ERR.FETCH_SESSION_ID_NOT_FOUND)
+    assert.equal(unknown.errorCode, ErrorCode.FETCH_SESSION_ID_NOT_FOUND)
     const closed = await fetch(full.sessionId, -1, { 0: 0n })
     assert.equal(closed.sessionId, 0, 'epoch -1 closes the session: a sessionless answer')
   })
@@ -114,7 +114,7 @@ describe('Fetch on the fake broker', () => {
 
   it('out of range offsets and stale leader epochs are partition errors', async () => {
     const far = await fetch(0, -1, { 0: 99n })
-    assert.equal(far.responses[0].partitions[0].errorCode, ERR.OFFSET_OUT_OF_RANGE)
+    assert.equal(far.responses[0].partitions[0].errorCode, ErrorCode.OFFSET_OUT_OF_RANGE)
     const epoch = cluster.leaderOf('t', 0).leaderEpoch
     cluster.moveLeader('t', 0, 1)
     const fenced = await conn.request(Fetch, {
@@ -130,6 +130,6 @@ describe('Fetch on the fake broker', () => {
         },
       ],
     })
-    assert.equal(fenced.responses[0].partitions[0].errorCode, ERR.FENCED_LEADER_EPOCH)
+    assert.equal(fenced.responses[0].partitions[0].errorCode, ErrorCode.FENCED_LEADER_EPOCH)
   })
 })

@@ -6,10 +6,10 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Connection } from '../../../src/client/connection.ts'
+import { ErrorCode } from '../../../src/protocol/error-codes.ts'
 import { ConsumerGroupHeartbeatRequest } from '../../../src/protocol/messages/generated/consumer-group-heartbeat-request.ts'
 import { ConsumerGroupHeartbeatResponse } from '../../../src/protocol/messages/generated/consumer-group-heartbeat-response.ts'
 import { api, FindCoordinator, Heartbeat, JoinGroup, SyncGroup } from '../../../src/protocol/messages/index.ts'
-import { ERR } from '../../../src/testing/error-codes.ts'
 import { FakeCluster, ManualClock } from '../../../src/testing/index.ts'
 import { connectTo, waitFor } from './helpers.ts'
 
@@ -54,13 +54,13 @@ describe('classic groups on the fake coordinator', () => {
 
   it('finds the coordinator, joins in two steps, syncs, and heartbeats keep the member; silence expires it', async () => {
     const found = await conn.request(FindCoordinator, { keyType: 0, coordinatorKeys: ['g1'] })
-    assert.equal(found.coordinators[0].errorCode, ERR.NONE)
+    assert.equal(found.coordinators[0].errorCode, ErrorCode.NONE)
     assert.equal(found.coordinators[0].nodeId, 1)
     const first = await join('g1', '')
-    assert.equal(first.errorCode, ERR.MEMBER_ID_REQUIRED)
+    assert.equal(first.errorCode, ErrorCode.MEMBER_ID_REQUIRED)
     assert.match(first.memberId, /^kafkax-/, 'the member id starts with the client id')
     const joined = await join('g1', first.memberId)
-    assert.equal(joined.errorCode, ERR.NONE)
+    assert.equal(joined.errorCode, ErrorCode.NONE)
     assert.equal(joined.generationId, 1)
     assert.equal(joined.leader, first.memberId)
     assert.equal(joined.protocolName, 'range')
@@ -77,12 +77,12 @@ describe('classic groups on the fake coordinator', () => {
     const beat = () => conn.request(Heartbeat, { groupId: 'g1', generationId: 1, memberId: first.memberId })
     for (let i = 0; i < 5; i++) {
       clock.advance(8000)
-      assert.equal((await beat()).errorCode, ERR.NONE, `heartbeat ${i} within the session`)
+      assert.equal((await beat()).errorCode, ErrorCode.NONE, `heartbeat ${i} within the session`)
     }
     assert.equal(cluster.groupMembers('g1').length, 1, 'alive after 40 s of heartbeats')
     clock.advance(10_001)
     assert.equal(cluster.groupMembers('g1').length, 0, 'expired after a silent session timeout')
-    assert.equal((await beat()).errorCode, ERR.UNKNOWN_MEMBER_ID)
+    assert.equal((await beat()).errorCode, ErrorCode.UNKNOWN_MEMBER_ID)
   })
 
   it('a second member triggers a rebalance; the first learns it from its heartbeat and rejoins', async () => {
@@ -93,7 +93,7 @@ describe('classic groups on the fake coordinator', () => {
     const bJoined = join('g2', b)
     await waitFor(() => cluster.groups.get('g2')?.state === 'PreparingRebalance', 'the rebalance b started')
     const beat = await conn.request(Heartbeat, { groupId: 'g2', generationId: 1, memberId: a })
-    assert.equal(beat.errorCode, ERR.REBALANCE_IN_PROGRESS)
+    assert.equal(beat.errorCode, ErrorCode.REBALANCE_IN_PROGRESS)
     const aJoined = await join('g2', a)
     const bResult = await bJoined
     assert.equal(aJoined.generationId, 2)
@@ -110,7 +110,7 @@ describe('classic groups on the fake coordinator', () => {
     await waitFor(() => cluster.groups.get('g3')?.state === 'PreparingRebalance', 'the rebalance b started')
     clock.advance(20_001)
     const result = await bJoined
-    assert.equal(result.errorCode, ERR.NONE)
+    assert.equal(result.errorCode, ErrorCode.NONE)
     assert.equal(result.generationId, 2)
     assert.deepEqual(
       result.members.map((m) => m.memberId),
@@ -121,7 +121,7 @@ describe('classic groups on the fake coordinator', () => {
 
   it('a static member restarting within its session gets its assignment back without a rebalance', async () => {
     const joined = await join('g4', '', 'instance-1')
-    assert.equal(joined.errorCode, ERR.NONE, 'static members skip MEMBER_ID_REQUIRED')
+    assert.equal(joined.errorCode, ErrorCode.NONE, 'static members skip MEMBER_ID_REQUIRED')
     await conn.request(SyncGroup, {
       groupId: 'g4',
       generationId: joined.generationId,
@@ -139,7 +139,7 @@ describe('classic groups on the fake coordinator', () => {
       memberId: joined.memberId,
       groupInstanceId: 'instance-1',
     })
-    assert.equal(old.errorCode, ERR.FENCED_INSTANCE_ID)
+    assert.equal(old.errorCode, ErrorCode.FENCED_INSTANCE_ID)
     const synced = await conn.request(SyncGroup, {
       groupId: 'g4',
       generationId: again.generationId,
@@ -181,7 +181,7 @@ describe('consumer groups (KIP-848) on the fake coordinator', () => {
 
   it('assigns everything to the first member; a second gets half once the first revoked it', async () => {
     const a = await heartbeat('member-a', 0, [])
-    assert.equal(a.errorCode, ERR.NONE)
+    assert.equal(a.errorCode, ErrorCode.NONE)
     assert.equal(a.memberEpoch, 1)
     assert.deepEqual(partitions(a), [0, 1, 2, 3])
     const b = await heartbeat('member-b', 0, [])
@@ -205,14 +205,14 @@ describe('consumer groups (KIP-848) on the fake coordinator', () => {
 
   it('fences a wrong epoch, and a member silent for the session timeout', async () => {
     const wrong = await heartbeat('member-a', 7, null)
-    assert.equal(wrong.errorCode, ERR.FENCED_MEMBER_EPOCH)
+    assert.equal(wrong.errorCode, ErrorCode.FENCED_MEMBER_EPOCH)
     clock.advance(30_000)
     await heartbeat('member-b', 2, null)
     clock.advance(20_000)
     const members = cluster.groupMembers('cg').map((m) => m.memberId)
     assert.deepEqual(members, ['member-b'], 'a was fenced after 45 s of silence')
     const unknown = await heartbeat('member-a', 2, null)
-    assert.equal(unknown.errorCode, ERR.UNKNOWN_MEMBER_ID)
+    assert.equal(unknown.errorCode, ErrorCode.UNKNOWN_MEMBER_ID)
     const b = await heartbeat('member-b', 2, null)
     assert.equal(b.memberEpoch, 3)
     assert.deepEqual(partitions(b), [0, 1, 2, 3], "b takes over a's partitions")
@@ -226,9 +226,9 @@ describe('consumer groups (KIP-848) on the fake coordinator', () => {
       rebalanceTimeoutMs: 1000,
       topicPartitions: [],
     })
-    assert.equal(noSubscription.errorCode, ERR.INVALID_REQUEST)
+    assert.equal(noSubscription.errorCode, ErrorCode.INVALID_REQUEST)
     const badAssignor = await heartbeat('member-c', 0, [], { serverAssignor: 'sticky-ish' })
-    assert.equal(badAssignor.errorCode, ERR.UNSUPPORTED_ASSIGNOR)
+    assert.equal(badAssignor.errorCode, ErrorCode.UNSUPPORTED_ASSIGNOR)
     const leave = await heartbeat('member-b', -1, null)
     assert.equal(leave.memberEpoch, -1)
     assert.deepEqual(cluster.groupMembers('cg'), [])

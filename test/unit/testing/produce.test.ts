@@ -5,8 +5,8 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Connection } from '../../../src/client/connection.ts'
+import { ErrorCode } from '../../../src/protocol/error-codes.ts'
 import { Produce } from '../../../src/protocol/messages/index.ts'
-import { ERR } from '../../../src/testing/error-codes.ts'
 import { FakeCluster } from '../../../src/testing/index.ts'
 import { connectTo, recordBatch } from './helpers.ts'
 
@@ -46,10 +46,10 @@ describe('Produce on the fake broker', () => {
   it('refuses a bad CRC, two batches in one partition, a batch above max.message.bytes, an unknown partition', async () => {
     const corrupt = await recordBatch(['x'])
     corrupt[corrupt.length - 1] ^= 0xff
-    assert.equal((await produce(corrupt)).errorCode, ERR.CORRUPT_MESSAGE)
+    assert.equal((await produce(corrupt)).errorCode, ErrorCode.CORRUPT_MESSAGE)
     const two = Buffer.concat([await recordBatch(['y']), await recordBatch(['z'])])
-    assert.equal((await produce(two)).errorCode, ERR.INVALID_RECORD)
-    assert.equal((await produce(await recordBatch(['w'.repeat(3000)]))).errorCode, ERR.MESSAGE_TOO_LARGE)
+    assert.equal((await produce(two)).errorCode, ErrorCode.INVALID_RECORD)
+    assert.equal((await produce(await recordBatch(['w'.repeat(3000)]))).errorCode, ErrorCode.MESSAGE_TOO_LARGE)
     const r = await conn.request(
       Produce,
       {
@@ -59,18 +59,18 @@ describe('Produce on the fake broker', () => {
       },
       { version: 12 },
     )
-    assert.equal(r.responses[0].partitionResponses[0].errorCode, ERR.UNKNOWN_TOPIC_OR_PARTITION)
+    assert.equal(r.responses[0].partitionResponses[0].errorCode, ErrorCode.UNKNOWN_TOPIC_OR_PARTITION)
   })
 
   it('answers an idempotent retry with the offsets of its first write, and writes it once', async () => {
     const batch = await recordBatch(['once', 'only'], { producerId: 99n, producerEpoch: 0, baseSequence: 0 })
     const first = await produce(batch)
     const retry = await produce(batch)
-    assert.equal(retry.errorCode, ERR.NONE)
+    assert.equal(retry.errorCode, ErrorCode.NONE)
     assert.equal(retry.baseOffset, first.baseOffset)
     const values = (await cluster.records('p')).map((r) => String(r.value))
     assert.equal(values.filter((v) => v === 'once').length, 1)
     const gap = await produce(await recordBatch(['gap'], { producerId: 99n, producerEpoch: 0, baseSequence: 5 }))
-    assert.equal(gap.errorCode, ERR.OUT_OF_ORDER_SEQUENCE_NUMBER)
+    assert.equal(gap.errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
   })
 })

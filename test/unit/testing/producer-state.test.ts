@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ERR } from '../../../src/testing/error-codes.ts'
+import { ErrorCode } from '../../../src/protocol/error-codes.ts'
 import { type IncomingBatch, ProducerStateManager } from '../../../src/testing/producer-state.ts'
 
 const batch = (baseSequence: number, records = 3, producerEpoch = 0, transactional = false): IncomingBatch => ({
@@ -24,14 +24,14 @@ describe('ProducerStateManager', () => {
     assert.deepEqual(s.check(batch(0)), { kind: 'duplicate', firstOffset: 0, lastOffset: 2 })
     assert.deepEqual(s.check(batch(6)), { kind: 'append' })
     const gap = s.check(batch(9))
-    assert.equal(gap.kind === 'error' && gap.errorCode, ERR.OUT_OF_ORDER_SEQUENCE_NUMBER)
+    assert.equal(gap.kind === 'error' && gap.errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
   })
 
   it('remembers five batches: an older retry is out of order, not a duplicate', () => {
     const s = new ProducerStateManager()
     for (let i = 0; i < 6; i++) s.update(batch(i * 3), i * 3, i * 3 + 2)
     const old = s.check(batch(0))
-    assert.equal(old.kind === 'error' && old.errorCode, ERR.OUT_OF_ORDER_SEQUENCE_NUMBER)
+    assert.equal(old.kind === 'error' && old.errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
     assert.equal(s.check(batch(3)).kind, 'duplicate')
   })
 
@@ -39,9 +39,9 @@ describe('ProducerStateManager', () => {
     const s = new ProducerStateManager()
     s.update(batch(0, 3, 1), 0, 2)
     const older = s.check(batch(3, 3, 0))
-    assert.equal(older.kind === 'error' && older.errorCode, ERR.INVALID_PRODUCER_EPOCH)
+    assert.equal(older.kind === 'error' && older.errorCode, ErrorCode.INVALID_PRODUCER_EPOCH)
     const notZero = s.check(batch(5, 3, 2))
-    assert.equal(notZero.kind === 'error' && notZero.errorCode, ERR.OUT_OF_ORDER_SEQUENCE_NUMBER)
+    assert.equal(notZero.kind === 'error' && notZero.errorCode, ErrorCode.OUT_OF_ORDER_SEQUENCE_NUMBER)
     assert.deepEqual(s.check(batch(0, 3, 2)), { kind: 'append' })
     assert.deepEqual(
       new ProducerStateManager().check(batch(42)),
@@ -59,10 +59,10 @@ describe('ProducerStateManager', () => {
     const plain = s.check(batch(4, 1, 0, false))
     assert.equal(
       plain.kind === 'error' && plain.errorCode,
-      ERR.INVALID_TXN_STATE,
+      ErrorCode.INVALID_TXN_STATE,
       'no plain writes inside a transaction',
     )
-    assert.equal(s.checkMarker(7n, 0, 0), ERR.NONE)
+    assert.equal(s.checkMarker(7n, 0, 0), ErrorCode.NONE)
     assert.deepEqual(s.completeTransaction(7n, 0, 0, 14, true), {
       producerId: 7n,
       firstOffset: 10,
@@ -70,6 +70,6 @@ describe('ProducerStateManager', () => {
       aborted: true,
     })
     assert.equal(s.firstUnstableOffset(), undefined)
-    assert.equal(s.checkMarker(7n, 0, -1), ERR.TRANSACTION_COORDINATOR_FENCED)
+    assert.equal(s.checkMarker(7n, 0, -1), ErrorCode.TRANSACTION_COORDINATOR_FENCED)
   })
 })

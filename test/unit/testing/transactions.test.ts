@@ -6,6 +6,7 @@
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import type { Connection } from '../../../src/client/connection.ts'
+import { ErrorCode } from '../../../src/protocol/error-codes.ts'
 import { AddOffsetsToTxnRequest } from '../../../src/protocol/messages/generated/add-offsets-to-txn-request.ts'
 import { AddOffsetsToTxnResponse } from '../../../src/protocol/messages/generated/add-offsets-to-txn-response.ts'
 import { AddPartitionsToTxnRequest } from '../../../src/protocol/messages/generated/add-partitions-to-txn-request.ts'
@@ -15,7 +16,6 @@ import { EndTxnResponse } from '../../../src/protocol/messages/generated/end-txn
 import { TxnOffsetCommitRequest } from '../../../src/protocol/messages/generated/txn-offset-commit-request.ts'
 import { TxnOffsetCommitResponse } from '../../../src/protocol/messages/generated/txn-offset-commit-response.ts'
 import { api, Fetch, InitProducerId, OffsetFetch, Produce } from '../../../src/protocol/messages/index.ts'
-import { ERR } from '../../../src/testing/error-codes.ts'
 import { FakeCluster, ManualClock } from '../../../src/testing/index.ts'
 import { connectTo, recordBatch } from './helpers.ts'
 
@@ -91,18 +91,22 @@ describe('transactions on the fake cluster', () => {
 
   it('an aborted transaction: the LSO waits for the marker, read_committed learns what was aborted', async () => {
     const { producerId, producerEpoch, errorCode } = await init('tx-a')
-    assert.equal(errorCode, ERR.NONE)
+    assert.equal(errorCode, ErrorCode.NONE)
     const refused = await produce('tx-a', producerId, producerEpoch, 0, ['too early'])
-    assert.equal(refused.errorCode, ERR.INVALID_TXN_STATE, 'a partition must be added first (KIP-890 verification)')
+    assert.equal(
+      refused.errorCode,
+      ErrorCode.INVALID_TXN_STATE,
+      'a partition must be added first (KIP-890 verification)',
+    )
     const added = await add('tx-a', producerId, producerEpoch)
-    assert.equal(added.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode, ERR.NONE)
-    assert.equal((await produce('tx-a', producerId, producerEpoch, 0, ['a1', 'a2'])).errorCode, ERR.NONE)
+    assert.equal(added.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode, ErrorCode.NONE)
+    assert.equal((await produce('tx-a', producerId, producerEpoch, 0, ['a1', 'a2'])).errorCode, ErrorCode.NONE)
     const open = await readCommitted()
     assert.equal(open.lastStableOffset, 0n, 'the open transaction holds the LSO at its first offset')
     assert.equal(open.highWatermark, 2n)
     assert.equal(open.records?.length, 0, 'read_committed reads nothing past the LSO')
     const ended = await conn.request(EndTxn, { transactionalId: 'tx-a', producerId, producerEpoch, committed: false })
-    assert.equal(ended.errorCode, ERR.NONE)
+    assert.equal(ended.errorCode, ErrorCode.NONE)
     const done = await readCommitted()
     assert.equal(done.lastStableOffset, 3n, 'past the ABORT marker')
     assert.deepEqual(
@@ -115,9 +119,9 @@ describe('transactions on the fake cluster', () => {
       ['a1', 'a2', 'ABORT-marker'],
     )
     const again = await conn.request(EndTxn, { transactionalId: 'tx-a', producerId, producerEpoch, committed: false })
-    assert.equal(again.errorCode, ERR.NONE, 'a retried end is answered alike')
+    assert.equal(again.errorCode, ErrorCode.NONE, 'a retried end is answered alike')
     const wrong = await conn.request(EndTxn, { transactionalId: 'tx-a', producerId, producerEpoch, committed: true })
-    assert.equal(wrong.errorCode, ERR.INVALID_TXN_STATE)
+    assert.equal(wrong.errorCode, ErrorCode.INVALID_TXN_STATE)
   })
 
   it('a committed transaction makes its offsets visible to the group; requireStable waits for it', async () => {
@@ -130,7 +134,7 @@ describe('transactions on the fake cluster', () => {
       producerEpoch,
       groupId: 'g',
     })
-    assert.equal(addOffsets.errorCode, ERR.NONE)
+    assert.equal(addOffsets.errorCode, ErrorCode.NONE)
     const commit = await conn.request(TxnOffsetCommit, {
       transactionalId: 'tx-b',
       groupId: 'g',
@@ -138,13 +142,16 @@ describe('transactions on the fake cluster', () => {
       producerEpoch,
       topics: [{ name: 'tx', partitions: [{ partitionIndex: 0, committedOffset: 42n, committedMetadata: 'm' }] }],
     })
-    assert.equal(commit.topics[0].partitions[0].errorCode, ERR.NONE)
+    assert.equal(commit.topics[0].partitions[0].errorCode, ErrorCode.NONE)
     const fetchOffsets = (requireStable: boolean) =>
       conn.request(OffsetFetch, {
         groups: [{ groupId: 'g', topics: [{ topicId: cluster.topics.get('tx')!.id, partitionIndexes: [0] }] }],
         requireStable,
       })
-    assert.equal((await fetchOffsets(true)).groups[0].topics[0].partitions[0].errorCode, ERR.UNSTABLE_OFFSET_COMMIT)
+    assert.equal(
+      (await fetchOffsets(true)).groups[0].topics[0].partitions[0].errorCode,
+      ErrorCode.UNSTABLE_OFFSET_COMMIT,
+    )
     assert.equal((await fetchOffsets(false)).groups[0].topics[0].partitions[0].committedOffset, -1n, 'not visible yet')
     await conn.request(EndTxn, { transactionalId: 'tx-b', producerId, producerEpoch, committed: true })
     assert.equal((await fetchOffsets(true)).groups[0].topics[0].partitions[0].committedOffset, 42n)
@@ -158,13 +165,13 @@ describe('transactions on the fake cluster', () => {
     clock.advance(10_001)
     await new Promise((r) => setImmediate(r))
     const fenced = await conn.request(EndTxn, { transactionalId: 'tx-c', producerId, producerEpoch, committed: true })
-    assert.equal(fenced.errorCode, ERR.PRODUCER_FENCED)
+    assert.equal(fenced.errorCode, ErrorCode.PRODUCER_FENCED)
     const late = await produce('tx-c', producerId, producerEpoch, 1, ['c2'])
-    assert.equal(late.errorCode, ERR.INVALID_PRODUCER_EPOCH)
+    assert.equal(late.errorCode, ErrorCode.INVALID_PRODUCER_EPOCH)
     const lastRecord = (await cluster.records('tx')).at(-1)!
     assert.equal(lastRecord.control, true, 'the abort marker was written')
     const reinit = await init('tx-c', producerId, producerEpoch + 1)
-    assert.equal(reinit.errorCode, ERR.NONE)
+    assert.equal(reinit.errorCode, ErrorCode.NONE)
     assert.equal(reinit.producerEpoch, producerEpoch + 2, 'the fenced epoch, bumped once more')
   })
 
@@ -178,6 +185,6 @@ describe('transactions on the fake cluster', () => {
     const r = await readCommitted()
     assert.equal(r.lastStableOffset, r.highWatermark, 'nothing left open')
     const zombie = await add('tx-d', first.producerId, first.producerEpoch)
-    assert.equal(zombie.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode, ERR.PRODUCER_FENCED)
+    assert.equal(zombie.resultsByTopicV3AndBelow[0].resultsByPartition[0].partitionErrorCode, ErrorCode.PRODUCER_FENCED)
   })
 })
