@@ -151,36 +151,38 @@ export function readWithKcat(topic: string, bootstrap = brokers()[0]) {
     })
 }
 
-/** Runs a command without blocking this process (so that several run at once); rejects on a non-zero exit. */
-function run(
-  command: string,
-  args: string[],
-  timeoutMs: number,
-  input?: string,
-): Promise<{ stdout: string; stderr: string }> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(command, args, { stdio: ['pipe', 'pipe', 'pipe'] })
-    let stdout = ''
-    let stderr = ''
-    child.stdout.on('data', (d) => {
-      stdout += d
-    })
-    child.stderr.on('data', (d) => {
-      stderr += d
-    })
-    const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs)
-    child.once('exit', (code, signal) => {
-      clearTimeout(timer)
-      if (code === 0) resolve({ stdout, stderr })
-      else reject(new Error(`${command} ${args.slice(-6).join(' ')} exited ${code ?? signal}:\n${stderr}\n${stdout}`))
-    })
-    child.stdin.end(input)
-  })
+/** A long-running client (a group member): the lines it printed so far, and a way to stop it (SIGTERM). */
+export interface Running {
+  lines: string[]
+  stop(): Promise<void>
 }
 
-/** runTool, without blocking: for Java clients running side by side (members of one group). */
-export function runToolAsync(mainClass: string, args: string[], timeoutMs = 120_000) {
-  return run('java', toolArgs(mainClass, args), timeoutMs)
+/** Starts `command` and collects its stdout lines as they come (kcat needs -u to print unbuffered). */
+export function spawnLines(command: string, args: string[]): Running {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const running: Running = {
+    lines: [],
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+  let rest = ''
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (d: string) => {
+    const parts = (rest + d).split('\n')
+    rest = parts.pop()!
+    running.lines.push(...parts.filter(Boolean))
+  })
+  child.stderr.resume()
+  return running
+}
+
+/** A Kafka CLI class running alongside others (a Java group member), as spawnLines. */
+export function startTool(mainClass: string, args: string[]): Running {
+  return spawnLines('java', toolArgs(mainClass, args))
 }
 
 /** Polls `read` until `done` holds; fails naming `what` after `ms`. */

@@ -11,11 +11,13 @@ import { brokers } from '../helpers/kafka.ts'
 import { registryUrl } from '../helpers/registry.ts'
 
 function run(args: string[]) {
+  // without the runner's NODE_TEST_CONTEXT, an example that is a node:test file reports in TAP
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env
   const result = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 180_000,
-    env: { ...process.env, KAFKA_BROKERS: brokers().join(','), REGISTRY_URL: registryUrl() },
+    env: { ...env, KAFKA_BROKERS: brokers().join(','), REGISTRY_URL: registryUrl() },
   })
   assert.equal(result.status, 0, `${args.join(' ')} exited ${result.status}\n${result.stderr}\n${result.stdout}`)
   return result.stdout

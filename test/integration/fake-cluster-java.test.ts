@@ -9,7 +9,15 @@ import { after, before, describe, it } from 'node:test'
 import { runTool } from '../../scripts/kafka/harness.ts'
 import { producerPerformance } from '../../scripts/kafka/perf.ts'
 import { Admin } from '../../src/client/admin.ts'
-import { cli, eventually, type FakeProcess, runToolAsync, startFakeProcess, uniqueTopic } from '../helpers/kafka.ts'
+import {
+  cli,
+  eventually,
+  type FakeProcess,
+  type Running,
+  startFakeProcess,
+  startTool,
+  uniqueTopic,
+} from '../helpers/kafka.ts'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 
@@ -50,49 +58,43 @@ describe('the Java client against the fake cluster', () => {
       const topic = uniqueTopic(`fake-java-${protocol}`)
       const group = `${topic}-g`
       await admin.createTopics([{ topic, partitions: 6, replicationFactor: 2 }])
-      const consumer = () =>
-        runToolAsync('org.apache.kafka.tools.consumer.ConsoleConsumer', [
-          '--bootstrap-server',
-          bootstrap,
-          '--topic',
-          topic,
-          '--group',
-          group,
-          '--timeout-ms',
-          '20000',
-          '--formatter-property',
-          'print.partition=true',
-          '--command-property',
-          `group.protocol=${protocol}`,
-          '--command-property',
-          'auto.offset.reset=earliest',
-        ])
-      const members = [consumer(), consumer()]
-      await eventually(
-        () => admin.describeGroups([group]).catch(() => []),
-        ([g]) => g !== undefined && g.members.length === 2 && (g.state === 'Stable' || g.state === 'stable'),
-        'both Java consumers in a stable group',
-        60_000,
+      const members = [0, 1].map(() =>
+        startTool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
+          ...['--bootstrap-server', bootstrap, '--topic', topic, '--group', group],
+          ...['--formatter-property', 'print.partition=true'],
+          ...['--command-property', `group.protocol=${protocol}`, '--command-property', 'auto.offset.reset=earliest'],
+        ]),
       )
-      const values = Array.from({ length: 300 }, (_, i) => `k${i}:v${i}`)
-      cli.produce(topic, values, { bootstrap })
-      const outputs = await Promise.all(
-        members.map((m) => m.then((r) => r.stdout.split('\n').filter((l) => l.startsWith('Partition:')))),
-      )
-      const partitions = outputs.map((lines) => new Set(lines.map((l) => l.split('\t')[0])))
-      assert.ok(
-        partitions.every((p) => p.size > 0),
-        'both consumers consumed',
-      )
-      assert.deepEqual(
-        [...partitions[0]].filter((p) => partitions[1].has(p)),
-        [],
-        'no partition read by both',
-      )
-      assert.deepEqual(
-        new Set(outputs.flat().map((l) => l.split('\t')[1])),
-        new Set(values.map((v) => v.split(':')[1])),
-      )
+      const records = (m: Running) => m.lines.filter((l) => l.startsWith('Partition:'))
+      try {
+        await eventually(
+          () => admin.describeGroups([group]).catch(() => []),
+          ([g]) => g !== undefined && g.members.length === 2 && g.state === 'Stable',
+          'both Java consumers in a stable group',
+          60_000,
+        )
+        const values = Array.from({ length: 300 }, (_, i) => `k${i}:v${i}`)
+        cli.produce(topic, values, { bootstrap })
+        await eventually(
+          () => new Set(members.flatMap((m) => records(m).map((l) => l.split('\t')[1]))).size,
+          (n) => n === 300,
+          'every record consumed by the group',
+          60_000,
+        )
+        const partitions = members.map((m) => new Set(records(m).map((l) => l.split('\t')[0])))
+        assert.ok(
+          partitions.every((p) => p.size > 0),
+          'both consumers consumed',
+        )
+        assert.deepEqual(
+          [...partitions[0]].filter((p) => partitions[1].has(p)),
+          [],
+          'no partition read by both',
+        )
+      } finally {
+        // SIGTERM: the console consumer closes, committing what it consumed
+        await Promise.all(members.map((m) => m.stop()))
+      }
       const offsets = await admin.fetchCommittedOffsets(group)
       assert.equal(
         offsets.reduce((n, o) => n + o.offset, 0n),
@@ -100,11 +102,7 @@ describe('the Java client against the fake cluster', () => {
         'the group committed every record',
       )
       const described = runTool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [
-        '--bootstrap-server',
-        bootstrap,
-        '--describe',
-        '--group',
-        group,
+        ...['--bootstrap-server', bootstrap, '--describe', '--group', group],
       ]).stdout
       assert.equal(described.split('\n').filter((l) => l.startsWith(group)).length, 6, described)
     })

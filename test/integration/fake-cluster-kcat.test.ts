@@ -3,10 +3,9 @@
 // partitions and commit their offsets. The fake runs in its own process, beside the tools.
 
 import assert from 'node:assert/strict'
-import { type ChildProcess, spawn } from 'node:child_process'
 import { after, before, describe, it } from 'node:test'
 import { Admin } from '../../src/client/admin.ts'
-import { eventually, type FakeProcess, kcat, startFakeProcess, uniqueTopic } from '../helpers/kafka.ts'
+import { eventually, type FakeProcess, kcat, spawnLines, startFakeProcess, uniqueTopic } from '../helpers/kafka.ts'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 
@@ -57,33 +56,12 @@ describe('kcat (librdkafka) against the fake cluster', () => {
     const topic = uniqueTopic('fake-kcat-group')
     const group = `${topic}-g`
     await admin.createTopics([{ topic, partitions: 6, replicationFactor: 2 }])
-    const members: { child: ChildProcess; lines: string[] }[] = []
-    for (let i = 0; i < 2; i++) {
-      const child = spawn('kcat', [
-        '-b',
-        bootstrap,
-        '-G',
-        group,
-        topic,
-        '-u',
-        '-q',
-        '-f',
-        '%p %s\n',
-        '-X',
-        'auto.offset.reset=earliest',
-        '-X',
-        'auto.commit.interval.ms=200',
-      ])
-      const member = { child, lines: [] as string[] }
-      child.stdout.setEncoding('utf8')
-      let rest = ''
-      child.stdout.on('data', (d: string) => {
-        const parts = (rest + d).split('\n')
-        rest = parts.pop()!
-        member.lines.push(...parts.filter(Boolean))
-      })
-      members.push(member)
-    }
+    const members = [0, 1].map(() =>
+      spawnLines('kcat', [
+        ...['-b', bootstrap, '-G', group, topic, '-u', '-q', '-f', '%p %s\n'],
+        ...['-X', 'auto.offset.reset=earliest', '-X', 'auto.commit.interval.ms=200'],
+      ]),
+    )
     try {
       await eventually(
         // a group not created yet is GROUP_ID_NOT_FOUND
@@ -113,7 +91,7 @@ describe('kcat (librdkafka) against the fake cluster', () => {
       )
       assert.equal(committed.length, 6)
     } finally {
-      for (const m of members) m.child.kill('SIGTERM')
+      await Promise.all(members.map((m) => m.stop()))
     }
   })
 })
