@@ -12,16 +12,7 @@ const FINAL_EPOCH = -1
 /** max.incremental.fetch.session.cache.slots */
 const MAX_SESSIONS = 1000
 
-export interface SessionPartition {
-  /** The topic name when the fetch names topics (v12-), else ''. */
-  topic: string
-  /** The topic id when the fetch names topic ids (v13+), else ''. */
-  topicId: string
-  partition: number
-  fetchOffset: number
-  maxBytes: number
-  currentLeaderEpoch: number
-  lastFetchedEpoch: number
+export interface SessionPartition extends FetchRequestPartition {
   /** What the last response said, -1 before one (a change makes the partition part of the next). */
   highWatermark: number
   logStartOffset: number
@@ -44,8 +35,11 @@ export interface FetchContext {
   partitions: SessionPartition[]
 }
 
+/** A partition as a fetch request names it. */
 export interface FetchRequestPartition {
+  /** The topic name when the fetch names topics (v12-), else ''. */
   topic: string
+  /** The topic id when the fetch names topic ids (v13+), else ''. */
   topicId: string
   partition: number
   fetchOffset: number

@@ -4,9 +4,38 @@
 import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
+import { after, before } from 'node:test'
+import { type FakeProcess, startFakeProcess } from '../../scripts/kafka/fake.ts'
 import { logTail, release, runTool, SINGLE_DIR, TLS_DIR, toolArgs } from '../../scripts/kafka/harness.ts'
+import { Admin } from '../../src/client/admin.ts'
 
 export { type FakeProcess, startFakeProcess } from '../../scripts/kafka/fake.ts'
+
+/**
+ * A fake cluster in its own process for the tests of one suite (started before them, stopped after),
+ * with an Admin on it: the Java tools and kcat run synchronously, so the fake must not share their
+ * event loop.
+ */
+export function fakeClusterProcess(args: string[]): { readonly bootstrap: string; readonly admin: Admin } {
+  let fake: FakeProcess | undefined
+  let admin: Admin | undefined
+  before(async () => {
+    fake = await startFakeProcess(args)
+    admin = new Admin({ brokers: fake.bootstrap })
+  })
+  after(async () => {
+    await admin?.close()
+    await fake?.stop()
+  })
+  return {
+    get bootstrap() {
+      return fake!.bootstrap.join(',')
+    },
+    get admin() {
+      return admin!
+    },
+  }
+}
 
 export {
   CLUSTER_BOOTSTRAP,

@@ -5,51 +5,31 @@
 // transactions back.
 
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
+import { describe, it } from 'node:test'
 import { runTool } from '../../scripts/kafka/harness.ts'
 import { producerPerformance } from '../../scripts/kafka/perf.ts'
-import { Admin } from '../../src/client/admin.ts'
-import {
-  cli,
-  eventually,
-  type FakeProcess,
-  type Running,
-  startFakeProcess,
-  startTool,
-  uniqueTopic,
-} from '../helpers/kafka.ts'
+import { cli, eventually, fakeClusterProcess, type Running, startTool, uniqueTopic } from '../helpers/kafka.ts'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 
 describe('the Java client against the fake cluster', () => {
-  let fake: FakeProcess
-  let bootstrap: string
-  let admin: Admin
-  before(async () => {
-    fake = await startFakeProcess(['--brokers', '3'])
-    bootstrap = fake.bootstrap.join(',')
-    admin = new Admin({ brokers: fake.bootstrap })
-  })
-  after(async () => {
-    await admin.close()
-    await fake.stop()
-  })
+  const fake = fakeClusterProcess(['--brokers', '3'])
 
   /** Records in a topic: the sum of its partitions' end offsets. */
   const endOffsets = async (topic: string) =>
-    (await admin.listOffsets({ topic, at: 'latest' })).reduce((n, p) => n + p.offset, 0n)
+    (await fake.admin.listOffsets({ topic, at: 'latest' })).reduce((n, p) => n + p.offset, 0n)
 
   it('the console producer and consumer round-trip every codec; TopicCommand creates and describes', async () => {
     const topic = uniqueTopic('fake-java')
-    cli.createTopic(topic, { bootstrap, partitions: 3, replicationFactor: 3 })
-    assert.match(cli.describeTopic(topic, bootstrap), /PartitionCount: 3\s+ReplicationFactor: 3/)
+    cli.createTopic(topic, { bootstrap: fake.bootstrap, partitions: 3, replicationFactor: 3 })
+    assert.match(cli.describeTopic(topic, fake.bootstrap), /PartitionCount: 3\s+ReplicationFactor: 3/)
     const expected: string[] = []
     for (const codec of CODECS) {
       const lines = Array.from({ length: 20 }, (_, i) => `${codec}-k${i}:${codec}-v${i}`)
-      cli.produce(topic, lines, { bootstrap, compression: codec === 'none' ? undefined : codec })
+      cli.produce(topic, lines, { bootstrap: fake.bootstrap, compression: codec === 'none' ? undefined : codec })
       expected.push(...lines)
     }
-    const read = cli.consume(topic, expected.length, { bootstrap })
+    const read = cli.consume(topic, expected.length, { bootstrap: fake.bootstrap })
     assert.deepEqual(new Set(read), new Set(expected))
   })
 
@@ -57,10 +37,10 @@ describe('the Java client against the fake cluster', () => {
     it(`two Java consumers share a group (${protocol} protocol): each gets partitions, together every record`, async () => {
       const topic = uniqueTopic(`fake-java-${protocol}`)
       const group = `${topic}-g`
-      await admin.createTopics([{ topic, partitions: 6, replicationFactor: 2 }])
+      await fake.admin.createTopics([{ topic, partitions: 6, replicationFactor: 2 }])
       const members = [0, 1].map(() =>
         startTool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
-          ...['--bootstrap-server', bootstrap, '--topic', topic, '--group', group],
+          ...['--bootstrap-server', fake.bootstrap, '--topic', topic, '--group', group],
           ...['--formatter-property', 'print.partition=true'],
           ...['--command-property', `group.protocol=${protocol}`, '--command-property', 'auto.offset.reset=earliest'],
         ]),
@@ -68,13 +48,13 @@ describe('the Java client against the fake cluster', () => {
       const records = (m: Running) => m.lines.filter((l) => l.startsWith('Partition:'))
       try {
         await eventually(
-          () => admin.describeGroups([group]).catch(() => []),
+          () => fake.admin.describeGroups([group]).catch(() => []),
           ([g]) => g !== undefined && g.members.length === 2 && g.state === 'Stable',
           'both Java consumers in a stable group',
           60_000,
         )
         const values = Array.from({ length: 300 }, (_, i) => `k${i}:v${i}`)
-        cli.produce(topic, values, { bootstrap })
+        cli.produce(topic, values, { bootstrap: fake.bootstrap })
         await eventually(
           () => new Set(members.flatMap((m) => records(m).map((l) => l.split('\t')[1]))).size,
           (n) => n === 300,
@@ -95,14 +75,14 @@ describe('the Java client against the fake cluster', () => {
         // SIGTERM: the console consumer closes, committing what it consumed
         await Promise.all(members.map((m) => m.stop()))
       }
-      const offsets = await admin.fetchCommittedOffsets(group)
+      const offsets = await fake.admin.fetchCommittedOffsets(group)
       assert.equal(
         offsets.reduce((n, o) => n + o.offset, 0n),
         300n,
         'the group committed every record',
       )
       const described = runTool('org.apache.kafka.tools.consumer.group.ConsumerGroupCommand', [
-        ...['--bootstrap-server', bootstrap, '--describe', '--group', group],
+        ...['--bootstrap-server', fake.bootstrap, '--describe', '--group', group],
       ]).stdout
       assert.equal(described.split('\n').filter((l) => l.startsWith(group)).length, 6, described)
     })
@@ -110,9 +90,9 @@ describe('the Java client against the fake cluster', () => {
 
   it('idempotent ProducerPerformance writes every record exactly once', async () => {
     const topic = uniqueTopic('fake-java-idempotent')
-    await admin.createTopics([{ topic, partitions: 3, replicationFactor: 3 }])
+    await fake.admin.createTopics([{ topic, partitions: 3, replicationFactor: 3 }])
     const result = producerPerformance({
-      bootstrap,
+      bootstrap: fake.bootstrap,
       topic,
       records: 100_000,
       recordSize: 100,
@@ -122,7 +102,7 @@ describe('the Java client against the fake cluster', () => {
     assert.equal(await endOffsets(topic), 100_000n)
     const producers = runTool('org.apache.kafka.tools.TransactionsCommand', [
       '--bootstrap-server',
-      bootstrap,
+      fake.bootstrap,
       'describe-producers',
       '--topic',
       topic,
@@ -134,21 +114,21 @@ describe('the Java client against the fake cluster', () => {
 
   it('transactional ProducerPerformance commits; read_committed consumers see every record; the transaction tools see it complete', async () => {
     const topic = uniqueTopic('fake-java-transactional')
-    await admin.createTopics([{ topic, partitions: 2, replicationFactor: 3 }])
+    await fake.admin.createTopics([{ topic, partitions: 2, replicationFactor: 3 }])
     const transactionalId = `${topic}-tx`
     const result = producerPerformance({
-      bootstrap,
+      bootstrap: fake.bootstrap,
       topic,
       records: 20_000,
       recordSize: 100,
       props: { 'transactional.id': transactionalId, 'linger.ms': 5 },
     })
     assert.equal(result.records, 20_000)
-    const latest = await admin.listOffsets({ topic, at: 'latest' })
+    const latest = await fake.admin.listOffsets({ topic, at: 'latest' })
     assert.ok(latest.reduce((n, p) => n + p.offset, 0n) > 20_000n, 'the commit markers take offsets of their own')
     const { stdout } = runTool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
       '--bootstrap-server',
-      bootstrap,
+      fake.bootstrap,
       '--topic',
       topic,
       '--from-beginning',
@@ -162,7 +142,7 @@ describe('the Java client against the fake cluster', () => {
     assert.equal(stdout.split('\n').filter((l) => l.length > 0 && !l.startsWith('Option')).length, 20_000)
     const described = runTool('org.apache.kafka.tools.TransactionsCommand', [
       '--bootstrap-server',
-      bootstrap,
+      fake.bootstrap,
       'describe',
       '--transactional-id',
       transactionalId,

@@ -3,36 +3,24 @@
 // partitions and commit their offsets. The fake runs in its own process, beside the tools.
 
 import assert from 'node:assert/strict'
-import { after, before, describe, it } from 'node:test'
-import { Admin } from '../../src/client/admin.ts'
-import { eventually, type FakeProcess, kcat, spawnLines, startFakeProcess, uniqueTopic } from '../helpers/kafka.ts'
+import { describe, it } from 'node:test'
+import { eventually, fakeClusterProcess, kcat, spawnLines, uniqueTopic } from '../helpers/kafka.ts'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 
 describe('kcat (librdkafka) against the fake cluster', () => {
-  let fake: FakeProcess
-  let bootstrap: string
-  let admin: Admin
-  before(async () => {
-    fake = await startFakeProcess(['--brokers', '3'])
-    bootstrap = fake.bootstrap.join(',')
-    admin = new Admin({ brokers: fake.bootstrap })
-  })
-  after(async () => {
-    await admin.close()
-    await fake.stop()
-  })
+  const fake = fakeClusterProcess(['--brokers', '3'])
 
   for (const codec of CODECS) {
     it(`produces and consumes ${codec} batches with keys and headers`, async () => {
       const topic = uniqueTopic(`fake-kcat-${codec}`)
-      await admin.createTopics([{ topic, partitions: 3, replicationFactor: 3 }])
+      await fake.admin.createTopics([{ topic, partitions: 3, replicationFactor: 3 }])
       const lines = Array.from({ length: 200 }, (_, i) => `key-${i % 9}:value-${i}-${'x'.repeat(i % 40)}`)
       kcat(
-        ['-b', bootstrap, '-P', '-t', topic, '-K:', '-z', codec, '-H', 'origin=kcat', '-X', 'linger.ms=50'],
+        ['-b', fake.bootstrap, '-P', '-t', topic, '-K:', '-z', codec, '-H', 'origin=kcat', '-X', 'linger.ms=50'],
         `${lines.join('\n')}\n`,
       )
-      const out = kcat(['-b', bootstrap, '-C', '-t', topic, '-e', '-q', '-f', '%k:%s|%h\n'])
+      const out = kcat(['-b', fake.bootstrap, '-C', '-t', topic, '-e', '-q', '-f', '%k:%s|%h\n'])
       const read = out.split('\n').filter(Boolean)
       assert.equal(read.length, 200)
       assert.deepEqual(new Set(read.map((l) => l.split('|')[0])), new Set(lines))
@@ -42,7 +30,7 @@ describe('kcat (librdkafka) against the fake cluster', () => {
       )
       // keyed records land on one partition per key, as librdkafka's partitioner put them
       const byKey = new Map<string, Set<string>>()
-      for (const l of kcat(['-b', bootstrap, '-C', '-t', topic, '-e', '-q', '-f', '%k %p\n'])
+      for (const l of kcat(['-b', fake.bootstrap, '-C', '-t', topic, '-e', '-q', '-f', '%k %p\n'])
         .split('\n')
         .filter(Boolean)) {
         const [key, partition] = l.split(' ')
@@ -55,22 +43,22 @@ describe('kcat (librdkafka) against the fake cluster', () => {
   it('two kcat -G members share the partitions of a group and commit their offsets', async () => {
     const topic = uniqueTopic('fake-kcat-group')
     const group = `${topic}-g`
-    await admin.createTopics([{ topic, partitions: 6, replicationFactor: 2 }])
+    await fake.admin.createTopics([{ topic, partitions: 6, replicationFactor: 2 }])
     const members = [0, 1].map(() =>
       spawnLines('kcat', [
-        ...['-b', bootstrap, '-G', group, topic, '-u', '-q', '-f', '%p %s\n'],
+        ...['-b', fake.bootstrap, '-G', group, topic, '-u', '-q', '-f', '%p %s\n'],
         ...['-X', 'auto.offset.reset=earliest', '-X', 'auto.commit.interval.ms=200'],
       ]),
     )
     try {
       await eventually(
         // a group not created yet is GROUP_ID_NOT_FOUND
-        () => admin.describeGroups([group]).catch(() => []),
+        () => fake.admin.describeGroups([group]).catch(() => []),
         ([g]) => g?.state === 'Stable' && g.members.length === 2,
         'both kcat members in a stable group',
       )
       const values = Array.from({ length: 600 }, (_, i) => `m${i}`)
-      kcat(['-b', bootstrap, '-P', '-t', topic, '-K:'], `${values.map((v, i) => `k${i}:${v}`).join('\n')}\n`)
+      kcat(['-b', fake.bootstrap, '-P', '-t', topic, '-K:'], `${values.map((v, i) => `k${i}:${v}`).join('\n')}\n`)
       await eventually(
         () => new Set(members.flatMap((m) => m.lines.map((l) => l.split(' ')[1]))).size,
         (n) => n === 600,
@@ -85,7 +73,7 @@ describe('kcat (librdkafka) against the fake cluster', () => {
         'no partition consumed by both',
       )
       const committed = await eventually(
-        () => admin.fetchCommittedOffsets(group),
+        () => fake.admin.fetchCommittedOffsets(group),
         (offsets) => offsets.reduce((n, o) => n + o.offset, 0n) === 600n,
         'offsets committed up to the end of every partition',
       )

@@ -126,6 +126,38 @@ function apply(ctx: RequestContext, topic: Topic, configs: Map<string, string>):
   for (const p of topic.partitions) p.log.reconfigure(options, ctx.cluster.clock.now())
 }
 
+/** The error response of both alter APIs: every resource failing alike. */
+function everyResourceFailing(
+  request: { resources: { resourceType: number; resourceName: string }[] },
+  errorCode: number,
+) {
+  return {
+    throttleTimeMs: 0,
+    responses: request.resources.map((r) => ({
+      errorCode,
+      errorMessage: null,
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+    })),
+  }
+}
+
+/** Both alter APIs: each resource changed by `change`, or its error. */
+function alterEach<R extends { resourceType: number; resourceName: string }>(
+  ctx: RequestContext,
+  request: { resources: R[]; validateOnly: boolean },
+  change: (resource: R, configs: Map<string, string>) => string | undefined,
+) {
+  return {
+    throttleTimeMs: 0,
+    responses: request.resources.map((r) => ({
+      resourceType: r.resourceType,
+      resourceName: r.resourceName,
+      ...alterTopic(ctx, r.resourceType, r.resourceName, request.validateOnly, (configs) => change(r, configs)),
+    })),
+  }
+}
+
 /** The result of altering one resource, or its error. */
 function alterTopic(
   ctx: RequestContext,
@@ -153,35 +185,18 @@ export const alterConfigs: ApiHandler<AlterConfigsRequest, AlterConfigsResponse>
   minVersion: 0,
   maxVersion: 2,
   handle(request, ctx) {
-    return {
-      throttleTimeMs: 0,
-      responses: request.resources.map((r) => ({
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-        // the legacy API replaces the whole set
-        ...alterTopic(ctx, r.resourceType, r.resourceName, request.validateOnly, (configs) => {
-          configs.clear()
-          for (const c of r.configs) {
-            const problem = invalidTopicConfig(c.name, c.value)
-            if (problem) return problem
-            if (c.value !== null) configs.set(c.name, c.value)
-          }
-          return undefined
-        }),
-      })),
-    }
+    // the legacy API replaces the whole set
+    return alterEach(ctx, request, (r, configs) => {
+      configs.clear()
+      for (const c of r.configs) {
+        const problem = invalidTopicConfig(c.name, c.value)
+        if (problem) return problem
+        if (c.value !== null) configs.set(c.name, c.value)
+      }
+      return undefined
+    })
   },
-  errorResponse(request, errorCode) {
-    return {
-      throttleTimeMs: 0,
-      responses: request.resources.map((r) => ({
-        errorCode,
-        errorMessage: null,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      })),
-    }
-  },
+  errorResponse: everyResourceFailing,
 }
 
 export const incrementalAlterConfigs: ApiHandler<IncrementalAlterConfigsRequest, IncrementalAlterConfigsResponse> = {
@@ -189,47 +204,30 @@ export const incrementalAlterConfigs: ApiHandler<IncrementalAlterConfigsRequest,
   minVersion: 0,
   maxVersion: 1,
   handle(request, ctx) {
-    return {
-      throttleTimeMs: 0,
-      responses: request.resources.map((r) => ({
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-        ...alterTopic(ctx, r.resourceType, r.resourceName, request.validateOnly, (configs) => {
-          const topic = ctx.cluster.topics.get(r.resourceName)!
-          for (const c of r.configs) {
-            const def = TOPIC_CONFIGS.get(c.name)
-            if (!def) return `Unknown topic config name: ${c.name}`
-            const current = (configs.get(c.name) ?? topic.defaultConfig(c.name)).split(',').filter(Boolean)
-            const given = (c.value ?? '').split(',').filter(Boolean)
-            let value: string | null
-            if (c.configOperation === SET) value = c.value
-            else if (c.configOperation === DELETE) value = null
-            else if (c.configOperation === APPEND || c.configOperation === SUBTRACT) {
-              if (def.type !== 'LIST') return `Config value append is not allowed for config key: ${c.name}`
-              value =
-                c.configOperation === APPEND
-                  ? [...current, ...given.filter((v) => !current.includes(v))].join(',')
-                  : current.filter((v) => !given.includes(v)).join(',')
-            } else return `Unknown config operation ${c.configOperation}`
-            const problem = invalidTopicConfig(c.name, value)
-            if (problem) return problem
-            if (value === null) configs.delete(c.name)
-            else configs.set(c.name, value)
-          }
-          return undefined
-        }),
-      })),
-    }
+    return alterEach(ctx, request, (r, configs) => {
+      const topic = ctx.cluster.topics.get(r.resourceName)!
+      for (const c of r.configs) {
+        const def = TOPIC_CONFIGS.get(c.name)
+        if (!def) return `Unknown topic config name: ${c.name}`
+        const current = (configs.get(c.name) ?? topic.defaultConfig(c.name)).split(',').filter(Boolean)
+        const given = (c.value ?? '').split(',').filter(Boolean)
+        let value: string | null
+        if (c.configOperation === SET) value = c.value
+        else if (c.configOperation === DELETE) value = null
+        else if (c.configOperation === APPEND || c.configOperation === SUBTRACT) {
+          if (def.type !== 'LIST') return `Config value append is not allowed for config key: ${c.name}`
+          value =
+            c.configOperation === APPEND
+              ? [...current, ...given.filter((v) => !current.includes(v))].join(',')
+              : current.filter((v) => !given.includes(v)).join(',')
+        } else return `Unknown config operation ${c.configOperation}`
+        const problem = invalidTopicConfig(c.name, value)
+        if (problem) return problem
+        if (value === null) configs.delete(c.name)
+        else configs.set(c.name, value)
+      }
+      return undefined
+    })
   },
-  errorResponse(request, errorCode) {
-    return {
-      throttleTimeMs: 0,
-      responses: request.resources.map((r) => ({
-        errorCode,
-        errorMessage: null,
-        resourceType: r.resourceType,
-        resourceName: r.resourceName,
-      })),
-    }
-  },
+  errorResponse: everyResourceFailing,
 }

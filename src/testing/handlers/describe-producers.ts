@@ -70,6 +70,18 @@ export const describeProducers: ApiHandler<DescribeProducersRequest, DescribePro
   },
 }
 
+/** A transaction's state in DescribeTransactions when there is none to describe. */
+const noTransaction = (transactionalId: string, errorCode: number) => ({
+  errorCode,
+  transactionalId,
+  transactionState: '',
+  transactionTimeoutMs: 0,
+  transactionStartTimeMs: -1n,
+  producerId: -1n,
+  producerEpoch: -1,
+  topics: [],
+})
+
 function topicsOf(txn: TransactionMetadata) {
   return [...txn.partitions].map(([topic, ps]) => ({ topic, partitions: [...ps].sort((a, b) => a - b) }))
 }
@@ -83,19 +95,10 @@ export const describeTransactions: ApiHandler<DescribeTransactionsRequest, Descr
     return {
       throttleTimeMs: 0,
       transactionStates: request.transactionalIds.map((transactionalId) => {
-        const empty = {
-          transactionalId,
-          transactionState: '',
-          transactionTimeoutMs: 0,
-          transactionStartTimeMs: -1n,
-          producerId: -1n,
-          producerEpoch: -1,
-          topics: [],
-        }
         if (!transactions.isCoordinator(ctx.broker.nodeId, transactionalId))
-          return { ...empty, errorCode: ErrorCode.NOT_COORDINATOR }
+          return noTransaction(transactionalId, ErrorCode.NOT_COORDINATOR)
         const txn = transactions.get(transactionalId)
-        if (!txn) return { ...empty, errorCode: ErrorCode.TRANSACTIONAL_ID_NOT_FOUND }
+        if (!txn) return noTransaction(transactionalId, ErrorCode.TRANSACTIONAL_ID_NOT_FOUND)
         return {
           errorCode: ErrorCode.NONE,
           transactionalId,
@@ -112,16 +115,7 @@ export const describeTransactions: ApiHandler<DescribeTransactionsRequest, Descr
   errorResponse(request, errorCode) {
     return {
       throttleTimeMs: 0,
-      transactionStates: request.transactionalIds.map((transactionalId) => ({
-        errorCode,
-        transactionalId,
-        transactionState: '',
-        transactionTimeoutMs: 0,
-        transactionStartTimeMs: -1n,
-        producerId: -1n,
-        producerEpoch: -1,
-        topics: [],
-      })),
+      transactionStates: request.transactionalIds.map((transactionalId) => noTransaction(transactionalId, errorCode)),
     }
   },
 }

@@ -43,48 +43,31 @@ function findOne(ctx: RequestContext, key: string, keyType: number) {
   return { nodeId, host: endpoint.host, port: endpoint.port, errorCode: ErrorCode.NONE, errorMessage: null }
 }
 
+/** A v4+ answer (one coordinator per key; the top-level fields are unused there). */
+const batched = (coordinators: FindCoordinatorResponse['coordinators']): FindCoordinatorResponse => ({
+  throttleTimeMs: 0,
+  errorCode: ErrorCode.NONE,
+  errorMessage: null,
+  nodeId: 0,
+  host: '',
+  port: 0,
+  coordinators,
+})
+
 export const findCoordinator: ApiHandler<FindCoordinatorRequest, FindCoordinatorResponse> = {
   api: FindCoordinator,
   minVersion: 0,
   maxVersion: 6,
   handle(request, ctx) {
     const keyType = request.keyType ?? GROUP_KEY
-    if (ctx.version >= 4) {
-      const coordinators = (request.coordinatorKeys ?? []).map((key) => ({ key, ...findOne(ctx, key, keyType) }))
-      return {
-        throttleTimeMs: 0,
-        errorCode: ErrorCode.NONE,
-        errorMessage: null,
-        nodeId: 0,
-        host: '',
-        port: 0,
-        coordinators,
-      }
-    }
-    const found = findOne(ctx, request.key ?? '', keyType)
-    return { throttleTimeMs: 0, ...found, coordinators: [] }
+    if (ctx.version >= 4)
+      return batched((request.coordinatorKeys ?? []).map((key) => ({ key, ...findOne(ctx, key, keyType) })))
+    return { throttleTimeMs: 0, ...findOne(ctx, request.key ?? '', keyType), coordinators: [] }
   },
   errorResponse(request, errorCode, ctx) {
-    if (ctx.version >= 4) {
-      const coordinators = (request.coordinatorKeys ?? []).map((key) => ({
-        key,
-        nodeId: -1,
-        host: '',
-        port: -1,
-        errorCode,
-        errorMessage: null,
-      }))
-      return {
-        throttleTimeMs: 0,
-        errorCode: ErrorCode.NONE,
-        errorMessage: null,
-        nodeId: 0,
-        host: '',
-        port: 0,
-        coordinators,
-      }
-    }
-    return { throttleTimeMs: 0, errorCode, errorMessage: null, nodeId: -1, host: '', port: -1, coordinators: [] }
+    const none = { nodeId: -1, host: '', port: -1, errorCode, errorMessage: null }
+    if (ctx.version >= 4) return batched((request.coordinatorKeys ?? []).map((key) => ({ key, ...none })))
+    return { throttleTimeMs: 0, ...none, coordinators: [] }
   },
 }
 
