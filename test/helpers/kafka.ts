@@ -7,7 +7,7 @@ import { join } from 'node:path'
 import { after, before } from 'node:test'
 import { type FakeProcess, startFakeProcess } from '../../scripts/kafka/fake.ts'
 import { logTail, release, runTool, SINGLE_DIR, TLS_DIR, toolArgs } from '../../scripts/kafka/harness.ts'
-import { Admin } from '../../src/client/admin.ts'
+import { Admin } from '../../src/admin/admin.ts'
 
 export { type FakeProcess, startFakeProcess } from '../../scripts/kafka/fake.ts'
 
@@ -212,20 +212,4 @@ export function spawnLines(command: string, args: string[]): Running {
 /** A Kafka CLI class running alongside others (a Java group member), as spawnLines. */
 export function startTool(mainClass: string, args: string[]): Running {
   return spawnLines('java', toolArgs(mainClass, args))
-}
-
-/** Polls `read` until `done` holds; fails naming `what` after `ms`. */
-export async function eventually<T>(
-  read: () => Promise<T> | T,
-  done: (value: T) => boolean,
-  what: string,
-  ms = 30_000,
-): Promise<T> {
-  const deadline = Date.now() + ms
-  for (;;) {
-    const value = await read()
-    if (done(value)) return value
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 200))
-  }
 }

@@ -8,7 +8,8 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { runTool } from '../../scripts/kafka/harness.ts'
 import { producerPerformance } from '../../scripts/kafka/perf.ts'
-import { cli, eventually, fakeClusterProcess, type Running, startTool, uniqueTopic } from '../helpers/kafka.ts'
+import { cli, fakeClusterProcess, type Running, startTool, uniqueTopic } from '../helpers/kafka.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 
@@ -47,20 +48,23 @@ describe('the Java client against the fake cluster', () => {
       )
       const records = (m: Running) => m.lines.filter((l) => l.startsWith('Partition:'))
       try {
-        await eventually(
-          () => fake.admin.describeGroups([group]).catch(() => []),
-          ([g]) => g !== undefined && g.members.length === 2 && g.state === 'Stable',
+        await waitFor(
           'both Java consumers in a stable group',
-          60_000,
+          async () => {
+            // a group not created yet is GROUP_ID_NOT_FOUND
+            const [g] = await fake.admin.describeGroups([group]).catch(() => [])
+            return g?.state === 'Stable' && g.members.length === 2
+          },
+          { timeoutMs: 60_000, intervalMs: 200 },
         )
         const values = Array.from({ length: 300 }, (_, i) => `k${i}:v${i}`)
         cli.produce(topic, values, { bootstrap: fake.bootstrap })
-        await eventually(
-          () => new Set(members.flatMap((m) => records(m).map((l) => l.split('\t')[1]))).size,
-          (n) => n === 300,
-          'every record consumed by the group',
-          60_000,
-        )
+        const consumed = () => new Set(members.flatMap((m) => records(m).map((l) => l.split('\t')[1]))).size
+        await waitFor('every record consumed by the group', () => consumed() === 300, {
+          timeoutMs: 60_000,
+          intervalMs: 200,
+          state: consumed,
+        })
         const partitions = members.map((m) => new Set(records(m).map((l) => l.split('\t')[0])))
         assert.ok(
           partitions.every((p) => p.size > 0),

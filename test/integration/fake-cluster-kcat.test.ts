@@ -4,7 +4,8 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { eventually, fakeClusterProcess, kcat, spawnLines, uniqueTopic } from '../helpers/kafka.ts'
+import { fakeClusterProcess, kcat, spawnLines, uniqueTopic } from '../helpers/kafka.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 
@@ -51,19 +52,19 @@ describe('kcat (librdkafka) against the fake cluster', () => {
       ]),
     )
     try {
-      await eventually(
-        // a group not created yet is GROUP_ID_NOT_FOUND
-        () => fake.admin.describeGroups([group]).catch(() => []),
-        ([g]) => g?.state === 'Stable' && g.members.length === 2,
+      await waitFor(
         'both kcat members in a stable group',
+        async () => {
+          // a group not created yet is GROUP_ID_NOT_FOUND
+          const [g] = await fake.admin.describeGroups([group]).catch(() => [])
+          return g?.state === 'Stable' && g.members.length === 2
+        },
+        { intervalMs: 200 },
       )
       const values = Array.from({ length: 600 }, (_, i) => `m${i}`)
       kcat(['-b', fake.bootstrap, '-P', '-t', topic, '-K:'], `${values.map((v, i) => `k${i}:${v}`).join('\n')}\n`)
-      await eventually(
-        () => new Set(members.flatMap((m) => m.lines.map((l) => l.split(' ')[1]))).size,
-        (n) => n === 600,
-        'every message consumed by the group',
-      )
+      const consumed = () => new Set(members.flatMap((m) => m.lines.map((l) => l.split(' ')[1]))).size
+      await waitFor('every message consumed by the group', () => consumed() === 600, { state: consumed })
       const partitionsOf = (m: (typeof members)[number]) => new Set(m.lines.map((l) => l.split(' ')[0]))
       const [a, b] = members.map(partitionsOf)
       assert.ok(a.size > 0 && b.size > 0, 'both members consumed')
@@ -72,10 +73,14 @@ describe('kcat (librdkafka) against the fake cluster', () => {
         [],
         'no partition consumed by both',
       )
-      const committed = await eventually(
-        () => fake.admin.fetchCommittedOffsets(group),
-        (offsets) => offsets.reduce((n, o) => n + o.offset, 0n) === 600n,
+      let committed: Awaited<ReturnType<typeof fake.admin.fetchCommittedOffsets>> = []
+      await waitFor(
         'offsets committed up to the end of every partition',
+        async () => {
+          committed = await fake.admin.fetchCommittedOffsets(group)
+          return committed.reduce((n, o) => n + o.offset, 0n) === 600n
+        },
+        { intervalMs: 200, state: () => committed },
       )
       assert.equal(committed.length, 6)
     } finally {

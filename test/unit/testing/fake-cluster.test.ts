@@ -4,13 +4,13 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { Admin } from '../../../src/client/admin.ts'
+import { Admin } from '../../../src/admin/admin.ts'
 import { Consumer } from '../../../src/consumer/consumer.ts'
 import { Producer } from '../../../src/producer/producer.ts'
 import { KafkaError } from '../../../src/protocol/errors.ts'
 import { Metadata, Produce } from '../../../src/protocol/messages/index.ts'
 import { FakeCluster } from '../../../src/testing/index.ts'
-import { waitFor } from './helpers.ts'
+import { waitFor } from '../../helpers/wait.ts'
 
 describe('FakeCluster in process', () => {
   let cluster: FakeCluster
@@ -42,7 +42,7 @@ describe('FakeCluster in process', () => {
     const running = consumer.run((m) => {
       seen.push(String(m.value))
     })
-    await waitFor(() => seen.length === 60, '60 messages consumed')
+    await waitFor('60 messages consumed', () => seen.length === 60, { state: () => seen.length })
     const members = cluster.groupMembers('billing')
     assert.equal(members.length, 1)
     assert.deepEqual(members[0].assignment.flatMap((a) => a.partitions).sort(), [0, 1, 2])

@@ -11,7 +11,8 @@ import { ConsumerGroupHeartbeatRequest } from '../../../src/protocol/messages/ge
 import { ConsumerGroupHeartbeatResponse } from '../../../src/protocol/messages/generated/consumer-group-heartbeat-response.ts'
 import { api, FindCoordinator, Heartbeat, JoinGroup, SyncGroup } from '../../../src/protocol/messages/index.ts'
 import { FakeCluster, ManualClock } from '../../../src/testing/index.ts'
-import { connectTo, waitFor } from './helpers.ts'
+import { waitFor } from '../../helpers/wait.ts'
+import { connectTo } from './helpers.ts'
 
 const ConsumerGroupHeartbeat = api(ConsumerGroupHeartbeatRequest, ConsumerGroupHeartbeatResponse)
 const protocols = [{ name: 'range', metadata: Buffer.from('m') }]
@@ -91,7 +92,7 @@ describe('classic groups on the fake coordinator', () => {
     await conn.request(SyncGroup, { groupId: 'g2', generationId: 1, memberId: a, assignments: [] })
     const b = (await join('g2', '')).memberId
     const bJoined = join('g2', b)
-    await waitFor(() => cluster.groups.get('g2')?.state === 'PreparingRebalance', 'the rebalance b started')
+    await waitFor('the rebalance b started', () => cluster.groups.get('g2')?.state === 'PreparingRebalance')
     const beat = await conn.request(Heartbeat, { groupId: 'g2', generationId: 1, memberId: a })
     assert.equal(beat.errorCode, ErrorCode.REBALANCE_IN_PROGRESS)
     const aJoined = await join('g2', a)
@@ -107,7 +108,7 @@ describe('classic groups on the fake coordinator', () => {
     await conn.request(SyncGroup, { groupId: 'g3', generationId: 1, memberId: a, assignments: [] })
     const b = (await join('g3', '')).memberId
     const bJoined = join('g3', b)
-    await waitFor(() => cluster.groups.get('g3')?.state === 'PreparingRebalance', 'the rebalance b started')
+    await waitFor('the rebalance b started', () => cluster.groups.get('g3')?.state === 'PreparingRebalance')
     clock.advance(20_001)
     const result = await bJoined
     assert.equal(result.errorCode, ErrorCode.NONE)

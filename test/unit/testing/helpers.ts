@@ -24,12 +24,3 @@ export function recordBatch(values: string[], options: BatchOptions = {}): Promi
   for (const v of values) b.append({ key: null, value: Buffer.from(v), timestamp: Date.now() })
   return b.build()
 }
-
-/** Waits for `condition`, failing with `what` after `ms`. */
-export async function waitFor(condition: () => boolean, what: string, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`)
-    await new Promise((r) => setTimeout(r, 10))
-  }
-}
