@@ -1,6 +1,7 @@
 // ApiVersions (KIP-35, KIP-511): the API versions this fake broker serves, exactly those of its
-// handlers. No features are advertised, so clients stay on the classic transaction protocol (no
-// transaction.version 2, KIP-890) and see no finalized metadata.version.
+// handlers, and the feature levels (KIP-584) of what it implements: metadata.version as a Kafka 4.3
+// broker reports it, group.version 1 (the consumer group protocol, KIP-848). No transaction.version
+// is advertised, so clients stay on the classic transaction protocol (no TV2 epoch bumps, KIP-890).
 
 import { ErrorCode } from '../../protocol/error-codes.ts'
 import type { ApiVersionsRequest } from '../../protocol/messages/generated/api-versions-request.ts'
@@ -11,13 +12,26 @@ import type { ApiHandler } from '../api-handler.ts'
 /** Client software names and versions as Kafka's ApiVersionsRequest.isValid accepts them. */
 const SOFTWARE = /^[a-zA-Z0-9](?:[a-zA-Z0-9\-.]*[a-zA-Z0-9])?$/
 
+/** The levels a Kafka 4.3.1 broker supports and finalizes for these features (its ApiVersions v4). */
+const FEATURES = [
+  { name: 'metadata.version', minVersion: 7, maxVersion: 30, finalized: 30 },
+  { name: 'group.version', minVersion: 0, maxVersion: 1, finalized: 1 },
+]
+const SUPPORTED = FEATURES.map(({ name, minVersion, maxVersion }) => ({ name, minVersion, maxVersion }))
+const FINALIZED = FEATURES.map(({ name, finalized }) => ({
+  name,
+  minVersionLevel: finalized,
+  maxVersionLevel: finalized,
+}))
+
 const body = (errorCode: number, apiKeys: ApiVersionsResponse['apiKeys']): ApiVersionsResponse => ({
   errorCode,
   apiKeys,
   throttleTimeMs: 0,
-  supportedFeatures: [],
-  finalizedFeaturesEpoch: -1n,
-  finalizedFeatures: [],
+  supportedFeatures: errorCode === ErrorCode.NONE ? SUPPORTED : [],
+  // the levels never change, so their epoch does not either
+  finalizedFeaturesEpoch: errorCode === ErrorCode.NONE ? 1n : -1n,
+  finalizedFeatures: errorCode === ErrorCode.NONE ? FINALIZED : [],
   zkMigrationReady: false,
 })
 

@@ -1,10 +1,12 @@
-// The fake broker's connection handling: ApiVersions offers exactly the served APIs, an unknown
-// ApiVersions version is answered in v0 with UNSUPPORTED_VERSION, an API it does not serve closes
-// the connection, SASL listeners accept PLAIN, SCRAM and unsecured OAUTHBEARER from the cluster's
-// users, refuse wrong passwords, grant a session lifetime, and close on requests before auth.
+// The fake broker's connection handling: ApiVersions offers exactly the served APIs and the feature
+// levels of what the fake implements, an unknown ApiVersions version is answered in v0 with
+// UNSUPPORTED_VERSION, an API it does not serve closes the connection, SASL listeners accept PLAIN,
+// SCRAM and unsecured OAUTHBEARER from the cluster's users, refuse wrong passwords, grant a session
+// lifetime, and close on requests before auth.
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { Admin } from '../../../src/admin/admin.ts'
 import { Connection } from '../../../src/client/connection.ts'
 import { saslMechanism } from '../../../src/client/sasl/index.ts'
 import { unsecuredJwt } from '../../../src/client/sasl/oauthbearer.ts'
@@ -57,6 +59,24 @@ describe('the fake broker on the wire', () => {
       .sort((a, b) => (a[0] as number) - (b[0] as number))
     assert.deepEqual(offered, served)
     assert.ok(offered.length > 40)
+  })
+
+  it('advertises the feature levels of what it implements, and no transaction.version (no TV2)', async () => {
+    const admin = new Admin({ brokers: cluster.bootstrap, connect: cluster.connect })
+    try {
+      const features = await admin.describeFeatures()
+      const level = (name: string) => features.finalized.find((f) => f.name === name)?.maxVersionLevel
+      assert.equal(level('metadata.version'), 30)
+      assert.equal(level('group.version'), 1, 'the consumer group protocol (KIP-848) is there')
+      assert.equal(level('transaction.version'), undefined)
+      for (const f of features.finalized) {
+        const supported = features.supported.find((s) => s.name === f.name)!
+        assert.ok(supported.minVersion <= f.maxVersionLevel && f.maxVersionLevel <= supported.maxVersion, f.name)
+      }
+      assert.ok(features.finalizedEpoch >= 0n)
+    } finally {
+      await admin.close()
+    }
   })
 
   it('answers an ApiVersions version it does not know in v0 with UNSUPPORTED_VERSION and its range', async () => {
