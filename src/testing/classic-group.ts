@@ -177,7 +177,7 @@ export class ClassicGroup {
     const old = this.members.get(oldId)!
     const protocolsChanged = !sameProtocols(old.protocols, request.protocols)
     // the old incarnation is fenced: whatever it awaits fails
-    old.awaitingJoin?.(this.result(oldId, ErrorCode.FENCED_INSTANCE_ID))
+    old.awaitingJoin?.(this.joinError(oldId, ErrorCode.FENCED_INSTANCE_ID))
     old.awaitingJoin = undefined
     old.awaitingSync?.({
       errorCode: ErrorCode.FENCED_INSTANCE_ID,
@@ -244,7 +244,7 @@ export class ClassicGroup {
 
   private awaitJoin(member: ClassicMember): Promise<JoinResult> {
     // a previous join of the same member still waiting is answered as superseded
-    member.awaitingJoin?.(this.result(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID))
+    member.awaitingJoin?.(this.joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID))
     member.heartbeat?.cancel()
     const promise = new Promise<JoinResult>((resolve) => {
       member.awaitingJoin = resolve
@@ -360,7 +360,8 @@ export class ClassicGroup {
     }
   }
 
-  private result(memberId: string, errorCode: number): JoinResult {
+  /** A JoinGroup answer with only an error (and the member id the member is to use). */
+  private joinError(memberId: string, errorCode: number): JoinResult {
     return {
       errorCode,
       generationId: -1,
@@ -371,10 +372,6 @@ export class ClassicGroup {
       memberId,
       members: [],
     }
-  }
-
-  private joinError(memberId: string, errorCode: number): JoinResult {
-    return this.result(memberId, errorCode)
   }
 
   // -- SyncGroup, Heartbeat, LeaveGroup ---------------------------------------------------------
@@ -493,7 +490,7 @@ export class ClassicGroup {
 
   /** A member leaves or expires: the others rebalance (or the join phase may now complete). */
   private removeMemberAndUpdateGroup(member: ClassicMember): void {
-    member.awaitingJoin?.(this.result(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID))
+    member.awaitingJoin?.(this.joinError(member.memberId, ErrorCode.UNKNOWN_MEMBER_ID))
     member.awaitingJoin = undefined
     member.awaitingSync?.({
       errorCode: ErrorCode.UNKNOWN_MEMBER_ID,

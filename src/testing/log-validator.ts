@@ -6,11 +6,7 @@
 
 import { crc32c } from '../protocol/crc32c.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
-import { HEADER_SIZE } from '../protocol/records/record-batch.ts'
-
-const ATTRIBUTES_AT = 21
-const TRANSACTIONAL = 0x10
-const CONTROL = 0x20
+import { BATCH, BATCH_ATTRIBUTE, HEADER_SIZE } from '../protocol/records/record-batch.ts'
 
 export interface ProducedBatch {
   bytes: Buffer
@@ -32,8 +28,8 @@ function invalid(errorCode: number, errorMessage: string): Validated {
 export function validateRecords(records: Buffer | null, maxMessageBytes: number): Validated {
   if (records === null || records.length < HEADER_SIZE)
     return invalid(ErrorCode.INVALID_RECORD, 'produce requests v3+ must have one record batch per partition')
-  const length = records.readInt32BE(8) + 12
-  const magic = records.readInt8(16)
+  const length = records.readInt32BE(BATCH.LENGTH) + 12
+  const magic = records.readInt8(BATCH.MAGIC)
   if (magic !== 2)
     return invalid(ErrorCode.INVALID_RECORD, `record batch magic ${magic}: produce v3+ takes magic 2 only`)
   if (length < HEADER_SIZE || length > records.length)
@@ -45,12 +41,13 @@ export function validateRecords(records: Buffer | null, maxMessageBytes: number)
       ErrorCode.MESSAGE_TOO_LARGE,
       `batch of ${length} bytes is larger than max.message.bytes ${maxMessageBytes}`,
     )
-  if (crc32c(records, ATTRIBUTES_AT) !== records.readUInt32BE(17))
+  if (crc32c(records, BATCH.ATTRIBUTES) !== records.readUInt32BE(BATCH.CRC))
     return invalid(ErrorCode.CORRUPT_MESSAGE, 'record batch CRC mismatch')
-  const attributes = records.readInt16BE(ATTRIBUTES_AT)
-  if (attributes & CONTROL) return invalid(ErrorCode.INVALID_RECORD, 'clients may not write control batches')
-  const lastOffsetDelta = records.readInt32BE(23)
-  const recordCount = records.readInt32BE(57)
+  const attributes = records.readInt16BE(BATCH.ATTRIBUTES)
+  if (attributes & BATCH_ATTRIBUTE.CONTROL)
+    return invalid(ErrorCode.INVALID_RECORD, 'clients may not write control batches')
+  const lastOffsetDelta = records.readInt32BE(BATCH.LAST_OFFSET_DELTA)
+  const recordCount = records.readInt32BE(BATCH.RECORD_COUNT)
   if (recordCount < 1 || lastOffsetDelta !== recordCount - 1)
     return invalid(
       ErrorCode.INVALID_RECORD,
@@ -61,10 +58,10 @@ export function validateRecords(records: Buffer | null, maxMessageBytes: number)
       bytes: records,
       lastOffsetDelta,
       recordCount,
-      producerId: records.readBigInt64BE(43),
-      producerEpoch: records.readInt16BE(51),
-      baseSequence: records.readInt32BE(53),
-      transactional: (attributes & TRANSACTIONAL) !== 0,
+      producerId: records.readBigInt64BE(BATCH.PRODUCER_ID),
+      producerEpoch: records.readInt16BE(BATCH.PRODUCER_EPOCH),
+      baseSequence: records.readInt32BE(BATCH.BASE_SEQUENCE),
+      transactional: (attributes & BATCH_ATTRIBUTE.TRANSACTIONAL) !== 0,
     },
   }
 }

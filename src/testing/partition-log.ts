@@ -8,14 +8,7 @@
 
 import { crc32c } from '../protocol/crc32c.ts'
 import { decodeRecordBatches, type KafkaRecord } from '../protocol/records/index.ts'
-
-// RecordBatch v2 header positions (protocol guide, "Record Batch")
-const LEADER_EPOCH_AT = 12
-const CRC_AT = 17
-const ATTRIBUTES_AT = 21
-const LAST_OFFSET_DELTA_AT = 23
-const MAX_TIMESTAMP_AT = 35
-const LOG_APPEND_TIME = 0x08
+import { BATCH, BATCH_ATTRIBUTE, writeInt64Number } from '../protocol/records/record-batch.ts'
 
 export interface LogOptions {
   /** Bytes kept per partition before the oldest segments are deleted (Kafka's retention.bytes). */
@@ -115,22 +108,22 @@ export class PartitionLog {
     logAppendTime: boolean,
   ): { baseOffset: number; lastOffset: number } {
     const baseOffset = this.end
-    const lastOffset = baseOffset + batch.readInt32BE(LAST_OFFSET_DELTA_AT)
+    const lastOffset = baseOffset + batch.readInt32BE(BATCH.LAST_OFFSET_DELTA)
     const segment = this.segmentFor(batch.length)
     const at = segment.size
     const stored = segment.buffer.subarray(at, at + batch.length)
     batch.copy(stored)
-    writeInt64(stored, 0, baseOffset)
-    stored.writeInt32BE(leaderEpoch, LEADER_EPOCH_AT)
+    writeInt64Number(stored, baseOffset, 0)
+    stored.writeInt32BE(leaderEpoch, BATCH.PARTITION_LEADER_EPOCH)
     if (logAppendTime) {
-      stored.writeInt16BE(stored.readInt16BE(ATTRIBUTES_AT) | LOG_APPEND_TIME, ATTRIBUTES_AT)
-      writeInt64(stored, MAX_TIMESTAMP_AT, now)
-      stored.writeUInt32BE(crc32c(stored, ATTRIBUTES_AT), CRC_AT)
+      stored.writeInt16BE(stored.readInt16BE(BATCH.ATTRIBUTES) | BATCH_ATTRIBUTE.LOG_APPEND_TIME, BATCH.ATTRIBUTES)
+      writeInt64Number(stored, now, BATCH.MAX_TIMESTAMP)
+      stored.writeUInt32BE(crc32c(stored, BATCH.ATTRIBUTES), BATCH.CRC)
     }
     segment.size += batch.length
     segment.bases.push(baseOffset)
     segment.positions.push(at)
-    segment.maxTimestamps.push(logAppendTime ? now : readInt64(stored, MAX_TIMESTAMP_AT))
+    segment.maxTimestamps.push(logAppendTime ? now : readInt64(stored, BATCH.MAX_TIMESTAMP))
     segment.nextOffset = lastOffset + 1
     this.storedBytes += batch.length
     this.end = lastOffset + 1
@@ -329,12 +322,6 @@ export class PartitionLog {
 }
 
 const EMPTY = Buffer.alloc(0)
-
-function writeInt64(buf: Buffer, at: number, v: number): void {
-  const high = Math.floor(v / 0x1_0000_0000)
-  buf.writeInt32BE(high, at)
-  buf.writeUInt32BE(v - high * 0x1_0000_0000, at + 4)
-}
 
 function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * 0x1_0000_0000 + buf.readUInt32BE(at + 4)

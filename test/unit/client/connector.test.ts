@@ -3,34 +3,14 @@
 // given up at the connect timeout with its attempt aborted.
 
 import assert from 'node:assert/strict'
-import { Duplex } from 'node:stream'
+import type { Duplex } from 'node:stream'
 import { describe, it } from 'node:test'
 import { Connection } from '../../../src/client/connection.ts'
 import type { Connector } from '../../../src/client/connector.ts'
 import { ConnectionError } from '../../../src/protocol/errors.ts'
 import { decodeRequestFrame, encodeResponseFrame, FrameReader } from '../../../src/protocol/framing.ts'
 import { ApiVersions, loadedApi, Metadata } from '../../../src/protocol/messages/index.ts'
-
-/** Two duplex ends: what one writes, the other reads. */
-function pair(): [Duplex, Duplex] {
-  const ends: Duplex[] = []
-  for (let i = 0; i < 2; i++) {
-    ends.push(
-      new Duplex({
-        read() {},
-        write(chunk, _encoding, done) {
-          ends[1 - i].push(chunk)
-          done()
-        },
-        final(done) {
-          ends[1 - i].push(null)
-          done()
-        },
-      }),
-    )
-  }
-  return [ends[0], ends[1]]
-}
+import { duplexPair } from '../../../src/testing/in-process.ts'
 
 /** A server end answering ApiVersions (with Metadata v12 offered) and Metadata (one broker, no topics). */
 function serve(end: Duplex, seen: string[]): void {
@@ -79,7 +59,7 @@ describe('Connection over an injected connector', () => {
     const targets: string[] = []
     const connect: Connector = async (target) => {
       targets.push(`${target.host}:${target.port} tls=${Boolean(target.tls)}`)
-      const [client, server] = pair()
+      const [client, server] = duplexPair()
       serve(server, seen)
       return client
     }
