@@ -4,6 +4,8 @@
 // waiting. Waits that belong to one request (a fetch's maxWait, an interceptor's delay) use real
 // timers: a client times its requests out by the wall clock.
 
+import { ConfigError } from '../protocol/errors.ts'
+
 export interface Timer {
   cancel(): void
 }
@@ -58,13 +60,13 @@ export class ManualClock implements Clock {
 
   /** Moves time forward by `ms`, running every timer that falls due, in order of due time. */
   advance(ms: number): void {
-    if (!(ms >= 0)) throw new RangeError(`cannot advance a clock by ${ms} ms`)
+    if (!(ms >= 0)) throw new ConfigError(`cannot advance a clock by ${ms} ms`)
     this.set(this.current + ms)
   }
 
   /** Moves time forward to `time`; timers scheduled by the timers that run are honoured too. */
   set(time: number): void {
-    if (time < this.current) throw new RangeError('a ManualClock does not go backwards')
+    if (time < this.current) throw new ConfigError('a ManualClock does not go backwards')
     for (;;) {
       this.timers = this.timers.filter((t) => !t.cancelled)
       let next: Scheduled | undefined

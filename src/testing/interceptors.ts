@@ -26,7 +26,6 @@ export interface InterceptedRequest<Req = any> {
  */
 export type Interception<Res = any> =
   | undefined
-  | undefined
   | {
       /** Answer with this response body. */
       response?: Res

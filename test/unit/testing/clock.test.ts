@@ -2,6 +2,7 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { ConfigError } from '../../../src/protocol/errors.ts'
 import { ManualClock } from '../../../src/testing/clock.ts'
 
 describe('ManualClock', () => {
@@ -20,6 +21,7 @@ describe('ManualClock', () => {
     assert.deepEqual(ran, ['a@1100', 'a2@1150', 'b@1300'])
     assert.equal(clock.now(), 1599)
     assert.equal(clock.pending, 0)
-    assert.throws(() => clock.advance(-1), RangeError)
+    assert.throws(() => clock.advance(-1), ConfigError)
+    assert.throws(() => clock.set(1000), ConfigError, 'it does not go backwards')
   })
 })
