@@ -79,8 +79,29 @@ describe('FakeCluster in process', () => {
     assert.ok(Number(delivered.offset) >= 0)
   })
 
-  it('a dropped request times out in the client; a disconnect closes its connection', async () => {
+  it('a dropped request times out in the client; a disconnect closes its connection; a scripted response is the answer', async () => {
     const admin = new Admin({ ...client(), requestTimeoutMs: 300, retry: { maxAttempts: 1 } })
+    const scripted = cluster.intercept(
+      'DescribeCluster',
+      (r) => ({
+        response: {
+          throttleTimeMs: 0,
+          errorCode: 0,
+          errorMessage: null,
+          endpointType: 1,
+          clusterId: `scripted by broker ${r.broker}`,
+          controllerId: 7,
+          brokers: [{ brokerId: 7, host: 'elsewhere', port: 1, rack: null, isFenced: false }],
+          clusterAuthorizedOperations: -2147483648,
+        },
+      }),
+      { times: 1 },
+    )
+    const described = await admin.describeCluster()
+    assert.match(described.clusterId, /^scripted by broker [123]$/)
+    assert.deepEqual(described.brokers, [{ nodeId: 7, host: 'elsewhere', port: 1, rack: null }])
+    assert.equal(scripted.handled, 1)
+    assert.notEqual((await admin.describeCluster()).clusterId, described.clusterId, 'the broker answers again')
     const drop = cluster.intercept(Metadata, () => ({ drop: true }), { times: 1 })
     await assert.rejects(admin.listTopics(), (e: Error) =>
       /timed out|took longer|Timeout/i.test(`${e.name} ${e.message}`),
