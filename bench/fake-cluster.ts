@@ -1,19 +1,22 @@
 // The fake cluster (kafkax/testing) against the real local broker, for kafkax's benchmark producer and
 // consumer (bench/clients/*.ts, the compiled package): the same cases on both targets in one run,
 // the targets alternating and the order rotating every repetition, medians of the repetitions. The
-// fake runs compiled too, in its own process, as a user's test would start it. A last case writes
-// far more than retention keeps and reports the fake's peak memory, which stays bounded.
+// fake runs compiled too, in its own process, as a user's test would start it. Besides the rates,
+// the CPU time each server spent per record (from /proc, when the bench runs the harness's broker
+// itself): on a shared machine the rates move with the load, the server's cost per record much less.
+// A last case writes far more than retention keeps and reports the fake's peak memory, which stays
+// bounded.
 //
 //   npm run bench:fake [-- --reps 3 --quick]
 // Writes bench/results/fake-cluster.md and .json. Uses KAFKA_BROKERS for the real broker when set,
-// else starts the harness's single node. Never asserts.
+// else the harness's single node (started and stopped here when it does not run yet). Never asserts.
 
 import { execFileSync } from 'node:child_process'
 import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { startFakeProcess } from '../scripts/kafka/fake.ts'
-import { ROOT, release, startSingle } from '../scripts/kafka/harness.ts'
+import { pidOf, ROOT, release, SINGLE_DIR, startSingle, stopSingle } from '../scripts/kafka/harness.ts'
 import { Admin } from '../src/admin/admin.ts'
 import { fill } from './lib/external.ts'
 import { lastJson, measured } from './lib/measure.ts'
@@ -47,8 +50,13 @@ const CASES = FULL.map((c) => ({ ...c, records: c.records / SCALE }))
 process.stderr.write('[bench] npm run build\n')
 execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
 
-const real = process.env.KAFKA_BROKERS?.split(',') ?? [(await startSingle()).bootstrap]
+const single = process.env.KAFKA_BROKERS ? undefined : await startSingle()
+const real = process.env.KAFKA_BROKERS?.split(',') ?? [single!.bootstrap]
 const fake = await startFakeProcess(['--dist'])
+const SERVER_PIDS: Record<Target, number | undefined> = {
+  'real broker': single ? pidOf(SINGLE_DIR) : undefined,
+  'fake cluster': fake.pid,
+}
 const TARGETS = { 'real broker': real, 'fake cluster': fake.bootstrap } as const
 type Target = keyof typeof TARGETS
 const admins = Object.fromEntries(Object.entries(TARGETS).map(([t, brokers]) => [t, new Admin({ brokers })])) as Record<
@@ -91,11 +99,20 @@ async function consumeTopic(c: Case, target: Target): Promise<string> {
   return topic
 }
 
-async function runOne(c: Case, target: Target): Promise<number> {
+/** CPU seconds (user + system) a process has used so far (/proc/<pid>/stat, in USER_HZ = 100 ticks). */
+function cpuSeconds(pid: number | undefined): number {
+  if (pid === undefined) return Number.NaN
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ')
+  return (Number(fields[11]) + Number(fields[12])) / 100
+}
+
+/** The client's rate, and the server's CPU time per record meanwhile (NaN when its pid is unknown). */
+async function runOne(c: Case, target: Target): Promise<{ rate: number; cpuUs: number }> {
   const admin = admins[target]
   const topic = c.kind === 'consume' ? await consumeTopic(c, target) : topicName('produce')
   if (c.kind === 'produce') await admin.createTopics([{ topic, partitions: PARTITIONS, replicationFactor: 1 }])
   try {
+    const cpuBefore = cpuSeconds(SERVER_PIDS[target])
     const m = await measured(process.execPath, [
       '--import',
       'tsx',
@@ -103,7 +120,8 @@ async function runOne(c: Case, target: Target): Promise<number> {
       'kafkax',
       JSON.stringify(spec(c, target, topic)),
     ])
-    return lastJson(m.stdout).recordsPerSec
+    const cpuUs = ((cpuSeconds(SERVER_PIDS[target]) - cpuBefore) * 1e6) / c.records
+    return { rate: lastJson(m.stdout).recordsPerSec, cpuUs }
   } finally {
     if (c.kind === 'produce') await admin.deleteTopics([topic]).catch(() => {})
   }
@@ -117,21 +135,23 @@ function fakeMemoryMb(): { rss: number; peak: number } {
 }
 
 const started = Date.now()
-const rows: { case: Case; rates: Record<Target, number[]> }[] = []
+const rows: { case: Case; rates: Record<Target, number[]>; cpuUs: Record<Target, number[]> }[] = []
 for (const c of CASES) {
   const rates: Record<Target, number[]> = { 'real broker': [], 'fake cluster': [] }
+  const cpuUs: Record<Target, number[]> = { 'real broker': [], 'fake cluster': [] }
   for (let rep = 0; rep < REPS; rep++) {
     const order = (Object.keys(TARGETS) as Target[]).slice()
     if (rep % 2) order.reverse()
     for (const target of order) {
-      const rate = await runOne(c, target)
-      rates[target].push(rate)
+      const run = await runOne(c, target)
+      rates[target].push(run.rate)
+      cpuUs[target].push(run.cpuUs)
       process.stderr.write(
-        `[bench] ${c.kind} ${c.name} | ${target} | rep ${rep + 1}/${REPS}: ${Math.round(rate).toLocaleString('en')} rec/s\n`,
+        `[bench] ${c.kind} ${c.name} | ${target} | rep ${rep + 1}/${REPS}: ${Math.round(run.rate).toLocaleString('en')} rec/s, server ${run.cpuUs.toFixed(2)} µs CPU/record\n`,
       )
     }
   }
-  rows.push({ case: c, rates })
+  rows.push({ case: c, rates, cpuUs })
 }
 for (const [target, topic] of filled) await admins[target.split('/')[0] as Target].deleteTopics([topic]).catch(() => {})
 
@@ -162,6 +182,7 @@ const keptRecords = kept.reduce((n, p, i) => n + Number(p.offset - starts[i].off
 
 for (const admin of Object.values(admins)) await admin.close()
 await fake.stop()
+if (single?.started) await stopSingle()
 
 const fmt = (n: number) => Math.round(n).toLocaleString('en')
 const lines = [
@@ -170,12 +191,13 @@ const lines = [
   `Generated by \`npm run bench:fake\` (bench/fake-cluster.ts) on ${new Date().toISOString()}: Node ${process.version}, Kafka ${release().version} (single node, same machine), medians of ${REPS} repetition(s), targets alternating; run took ${((Date.now() - started) / 60_000).toFixed(1)} min.`,
   'kafkax runs compiled (bench/clients, as in the suite); the fake cluster runs compiled in its own process.',
   '',
-  '| case | real broker, records/s | fake cluster, records/s | fake / real |',
-  '|---|--:|--:|--:|',
+  '| case | real broker, records/s | fake cluster, records/s | fake / real | server CPU µs/record, real | fake |',
+  '|---|--:|--:|--:|--:|--:|',
   ...rows.map((r) => {
     const realRate = median(r.rates['real broker'])
     const fakeRate = median(r.rates['fake cluster'])
-    return `| ${r.case.kind} ${r.case.name} | ${fmt(realRate)} | ${fmt(fakeRate)} | ${(fakeRate / realRate).toFixed(2)}x |`
+    const cpu = (t: Target) => median(r.cpuUs[t]).toFixed(2)
+    return `| ${r.case.kind} ${r.case.name} | ${fmt(realRate)} | ${fmt(fakeRate)} | ${(fakeRate / realRate).toFixed(2)}x | ${cpu('real broker')} | ${cpu('fake cluster')} |`
   }),
   '',
   `Bounded memory: ${fmt(flood.records)} x ${flood.size} B (${fmt((flood.records * flood.size) / 2 ** 20)} MiB) into ${PARTITIONS} partitions with retention.bytes=${retentionBytes / 2 ** 20} MiB; the fake kept ${fmt(keptRecords)} records; its resident memory went from ${fmt(before.rss)} to ${fmt(after.rss)} MiB (peak over the whole run ${fmt(after.peak)} MiB).`,
