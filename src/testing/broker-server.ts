@@ -237,8 +237,12 @@ export class ClientConnection {
     return this.closed
   }
 
-  write(frame: Buffer): void {
-    if (!this.closed) this.stream.write(frame)
+  /** One response frame's chunks, written together (a socket sends them in one writev). */
+  write(frame: Uint8Array[]): void {
+    if (this.closed) return
+    this.stream.cork()
+    for (const chunk of frame) this.stream.write(chunk)
+    this.stream.uncork()
   }
 
   private refuse(reason: string): void {
@@ -309,7 +313,8 @@ export class ClientConnection {
       cluster.log(`broker ${this.broker.nodeId}: ${handler.api.name} failed: ${(error as Error).stack}`)
       response = handler.errorResponse(request, ErrorCode.UNKNOWN_SERVER_ERROR, ctx)
     }
-    this.write(encodeResponseFrame(handler.api.response, version, header.correlationId, response))
+    // record batches go out as the views of the log they are, not copied into the frame
+    this.write(encodeResponseFrame(handler.api.response, version, header.correlationId, response, true))
     if (this.sasl?.mustClose) this.destroy()
   }
 }

@@ -12,6 +12,10 @@ import { decodeRequestFrame, encodeResponseFrame, FrameReader } from '../../../s
 import { ApiVersions, loadedApi, Metadata } from '../../../src/protocol/messages/index.ts'
 import { duplexPair } from '../../../src/testing/in-process.ts'
 
+const writeFrame = (end: Duplex, chunks: Uint8Array[]) => {
+  for (const c of chunks) end.write(c)
+}
+
 /** A server end answering ApiVersions (with Metadata v12 offered) and Metadata (one broker, no topics). */
 function serve(end: Duplex, seen: string[]): void {
   const frames = new FrameReader()
@@ -21,7 +25,8 @@ function serve(end: Duplex, seen: string[]): void {
       const { header } = decodeRequestFrame(frame, flexible)
       seen.push(`${loadedApi(header.apiKey)!.name} v${header.apiVersion}`)
       if (header.apiKey === ApiVersions.apiKey) {
-        end.write(
+        writeFrame(
+          end,
           encodeResponseFrame(ApiVersions.response, header.apiVersion, header.correlationId, {
             errorCode: 0,
             apiKeys: [
@@ -36,7 +41,8 @@ function serve(end: Duplex, seen: string[]): void {
           }),
         )
       } else {
-        end.write(
+        writeFrame(
+          end,
           encodeResponseFrame(Metadata.response, header.apiVersion, header.correlationId, {
             throttleTimeMs: 0,
             brokers: [{ nodeId: 7, host: 'in-process', port: 1, rack: null }],
