@@ -10,6 +10,8 @@
 
 import { randomUUID } from 'node:crypto'
 import { ErrorCode } from '../protocol/error-codes.ts'
+import type { JoinGroupResponse } from '../protocol/messages/generated/join-group-response.ts'
+import type { SyncGroupResponse } from '../protocol/messages/generated/sync-group-response.ts'
 import type { Clock, Timer } from './clock.ts'
 import { CommittedOffsets } from './committed-offsets.ts'
 
@@ -21,23 +23,11 @@ export interface ClassicSettings {
   maxSessionTimeoutMs: number
 }
 
-export interface JoinResult {
-  errorCode: number
-  generationId: number
-  protocolType: string | null
-  protocolName: string | null
-  leader: string
-  skipAssignment: boolean
-  memberId: string
-  members: { memberId: string; groupInstanceId: string | null; metadata: Buffer }[]
-}
+/** A JoinGroup answer; the handler adds the throttle time. */
+export type JoinResult = Omit<JoinGroupResponse, 'throttleTimeMs'>
 
-export interface SyncResult {
-  errorCode: number
-  protocolType: string | null
-  protocolName: string | null
-  assignment: Buffer
-}
+/** A SyncGroup answer; the handler adds the throttle time. */
+export type SyncResult = Omit<SyncGroupResponse, 'throttleTimeMs'>
 
 export interface JoinRequest {
   memberId: string
