@@ -174,7 +174,10 @@ describe('FakeCluster in process', () => {
     })
     const victim = cluster.leaderOf('strict').replicas.find((r) => r !== cluster.leaderOf('strict').leader)!
     await cluster.killBroker(victim)
-    const producer = new Producer({ ...client(), deliveryTimeoutMs: 1000, requestTimeoutMs: 900 })
+    // retried until the next retry would pass the delivery timeout, then failed with the broker's error
+    // (a request still in flight at the deadline would fail with a TimeoutError: 3 s leave a loaded
+    // machine room for the first one)
+    const producer = new Producer({ ...client(), deliveryTimeoutMs: 3000, requestTimeoutMs: 2500 })
     await assert.rejects(
       producer.send({ topic: 'strict', value: 'x' }),
       (e) => e instanceof KafkaError && e.type === 'NOT_ENOUGH_REPLICAS',
