@@ -2,11 +2,15 @@
 // one), creates a topic, produces a stream of order events with the kafkax Producer while a consumer
 // group handles them with the retry and dead-letter middleware (a few poison orders take the DLQ
 // path), shows live progress, and ends with a summary. Ctrl-C stops cleanly at any time.
+// Without Java (the real broker needs it), or with KAFKAX_DEMO_BROKER=fake, it runs on the fake
+// cluster of kafkax/testing in this process instead, and says so.
 //
 //   npm run demo [-- --events 20000 --rate 0]     (--rate: events per second, 0 = as fast as possible)
 
+import { spawnSync } from 'node:child_process'
 import { parseArgs } from 'node:util'
 import { Admin, Consumer, loadConfig, type Message, Producer } from '../src/index.ts'
+import { FakeCluster } from '../src/testing/index.ts'
 import { release, startSingle } from './kafka/harness.ts'
 
 const { values: args } = parseArgs({
@@ -19,7 +23,26 @@ const EVENTS = Number(args.events)
 const RATE = Number(args.rate)
 const POISON_EVERY = 997
 
-const brokers = process.env.KAFKA_BROKERS ?? (await startSingle()).bootstrap
+/** Where the demo runs: the brokers named, else the local Kafka when Java is there, else the fake cluster. */
+async function target(): Promise<{ brokers: string; fake?: FakeCluster; banner: string }> {
+  if (process.env.KAFKA_BROKERS)
+    return { brokers: process.env.KAFKA_BROKERS, banner: `Kafka at ${process.env.KAFKA_BROKERS}` }
+  const forced = process.env.KAFKAX_DEMO_BROKER === 'fake'
+  if (forced || spawnSync('java', ['-version'], { stdio: 'ignore' }).status !== 0) {
+    const fake = await FakeCluster.start()
+    const why = forced ? 'KAFKAX_DEMO_BROKER=fake' : 'Java was not found, so no real Kafka can start'
+    const brokers = fake.bootstrap.join(',')
+    return {
+      brokers,
+      fake,
+      banner: `${why}: running on the fake cluster of kafkax/testing (in this process) at ${brokers}`,
+    }
+  }
+  const { bootstrap } = await startSingle()
+  return { brokers: bootstrap, banner: `Kafka ${release().version} at ${bootstrap}` }
+}
+
+const { brokers, fake, banner } = await target()
 // The same configuration path users take: built-in defaults < kafkax.yaml < KAFKA_* < code.
 const config = loadConfig({ overrides: { common: { brokers: brokers.split(','), clientId: 'kafkax-demo' } } })
 const run = Date.now().toString(36)
@@ -31,9 +54,7 @@ await admin.createTopics([
   { topic, partitions: 6, replicationFactor: 1 },
   { topic: dlqTopic, partitions: 1, replicationFactor: 1 },
 ])
-console.log(
-  `Kafka ${process.env.KAFKA_BROKERS ? 'at' : `${release().version} at`} ${brokers}: topic ${topic}, DLQ ${dlqTopic}`,
-)
+console.log(`${banner}: topic ${topic}, DLQ ${dlqTopic}`)
 
 const CUSTOMERS = ['ada', 'grace', 'linus', 'margaret', 'ken', 'barbara', 'dennis', 'frances']
 const ITEMS = ['keyboard', 'monitor', 'mouse', 'laptop', 'headset', 'dock', 'cable', 'webcam']
@@ -112,6 +133,7 @@ async function stop() {
   await consumer.stop()
   await consuming
   await admin.close()
+  await fake?.stop()
 }
 process.once('SIGINT', () => {
   console.log('\nCtrl-C: finishing what is in flight, committing, leaving the group...')

@@ -2,15 +2,29 @@
 // (started here once for the whole run and stopped at the end, unless KAFKA_BROKERS names one) and, when a selected
 // test uses it (imports test/helpers/registry.ts), a real schema registry (likewise, unless REGISTRY_URL names one).
 // `npm test -- unit` or `-- integration` runs one part; extra arguments after it filter test files.
+// KAFKAX_TARGET=fake runs the integration tests against the fake cluster (kafkax/testing) instead, in
+// the single node's listener layout, without the files that test the real broker itself.
 
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { fakeClusterForRun } from './kafka/fake.ts'
 import { brokerForRun, ROOT } from './kafka/harness.ts'
 import { registryForRun } from './registry/harness.ts'
 import { testFiles } from './test-files.ts'
 
 const [part = 'all', ...filters] = process.argv.slice(2)
+const fakeTarget = process.env.KAFKAX_TARGET === 'fake'
+
+/** Integration test files the fake target leaves out, and why (docs/testing.md lists them too). */
+const NOT_FOR_THE_FAKE: Record<string, string> = {
+  'test/integration/records.test.ts': "reads the batches from the broker's log directory",
+  'test/integration/cluster.test.ts': 'kills and restarts the JVM brokers of the 3-node cluster',
+  'test/integration/faults.test.ts': 'restarts the JVM single node between the faults',
+  'test/integration/harness.test.ts': 'tests the broker harness',
+  'test/integration/fake-cluster-java.test.ts': 'starts fake clusters of its own: the default target runs it',
+  'test/integration/fake-cluster-kcat.test.ts': 'starts fake clusters of its own: the default target runs it',
+}
 
 function step(name: string, command: string, args: string[], env: NodeJS.ProcessEnv = process.env): void {
   process.stdout.write(`\n=== ${name}\n`)
@@ -22,8 +36,14 @@ function step(name: string, command: string, args: string[], env: NodeJS.Process
   }
 }
 
-function runTests(name: string, dir: string, env: NodeJS.ProcessEnv, concurrency: number): void {
-  const files = testFiles(ROOT, dir, filters)
+function runTests(
+  name: string,
+  dir: string,
+  env: NodeJS.ProcessEnv,
+  concurrency: number,
+  exclude: string[] = [],
+): void {
+  const files = testFiles(ROOT, dir, filters).filter((f) => !exclude.includes(f))
   if (files.length === 0) throw new Error(`no test files under ${dir}`)
   step(
     name,
@@ -38,12 +58,23 @@ async function integration(): Promise<void> {
     readFileSync(join(ROOT, f), 'utf8').includes('helpers/registry.ts'),
   )
   // side by side: the registry starts while the broker does
-  const services = await Promise.allSettled([brokerForRun(), registryForRun(usesRegistry)])
+  const services = await Promise.allSettled([
+    fakeTarget ? fakeClusterForRun() : brokerForRun(),
+    registryForRun(usesRegistry),
+  ])
   try {
     for (const s of services) if (s.status === 'rejected') throw s.reason
     const [broker, registry] = services.map((s) => (s as PromiseFulfilledResult<{ env: NodeJS.ProcessEnv }>).value)
+    const exclude = fakeTarget ? Object.keys(NOT_FOR_THE_FAKE) : []
+    for (const file of exclude) process.stdout.write(`(fake target) without ${file}: ${NOT_FOR_THE_FAKE[file]}\n`)
     // one file at a time: they share one broker, and the cluster tests need the machine's cores
-    runTests('integration tests', 'test/integration', { ...broker.env, ...registry.env }, 1)
+    runTests(
+      fakeTarget ? 'integration tests (fake cluster)' : 'integration tests',
+      'test/integration',
+      { ...broker.env, ...registry.env },
+      1,
+      exclude,
+    )
   } finally {
     for (const s of services) if (s.status === 'fulfilled') await s.value.done()
   }

@@ -1,5 +1,6 @@
 // npm run kafka:start | kafka:stop | kafka -- <command>: the broker harness from the command line.
 
+import { serve } from './fake.ts'
 import {
   CLUSTER_BOOTSTRAP,
   ensureCerts,
@@ -23,6 +24,7 @@ const USAGE = `usage: npm run kafka -- <command>
   cluster           3-node cluster at ${CLUSTER_BOOTSTRAP.join(',')}
   kill-node N | stop-node N | restart-node N     failover helpers for cluster node N (1-3)
   tool <MainClass> [args...]                     run a Kafka CLI class with the harness classpath
+  fake [--harness] [--brokers N] [--topic t:N]   the fake cluster (kafkax/testing) in the foreground
 KAFKA_VERSION=3.9.x selects Kafka 3.9.2 (default 4.3.x: 4.3.1).`
 
 const [command, ...args] = process.argv.slice(2)
@@ -50,6 +52,9 @@ switch (command) {
     break
   case 'cluster':
     console.log(`cluster at ${(await startCluster()).join(',')}`)
+    break
+  case 'fake':
+    await serve(args)
     break
   case 'kill-node':
     await killNode(node())

@@ -323,11 +323,16 @@ function clusterId(): string {
   }
 }
 
-/** Runs a Kafka CLI class with the assembled classpath and returns its output (throws on failure). */
-export function runTool(mainClass: string, args: string[], options: { input?: string; timeoutMs?: number } = {}) {
+/** The java arguments that run a Kafka CLI class with the assembled classpath (for tools run alongside others). */
+export function toolArgs(mainClass: string, args: string[]): string[] {
   const rel = release()
   fetchLibs(rel)
-  const result = spawnSync('java', [...TOOL_JVM, logArgs(rel, 'tools'), '-cp', `${rel.libs}/*`, mainClass, ...args], {
+  return [...TOOL_JVM, logArgs(rel, 'tools'), '-cp', `${rel.libs}/*`, mainClass, ...args]
+}
+
+/** Runs a Kafka CLI class with the assembled classpath and returns its output (throws on failure). */
+export function runTool(mainClass: string, args: string[], options: { input?: string; timeoutMs?: number } = {}) {
+  const result = spawnSync('java', toolArgs(mainClass, args), {
     input: options.input,
     encoding: 'utf8',
     timeout: options.timeoutMs ?? 120_000,

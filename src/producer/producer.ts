@@ -349,6 +349,7 @@ export class Producer extends EventEmitter {
     try {
       await this.flush()
     } finally {
+      this.sender.close()
       await this.cluster.close()
     }
   }

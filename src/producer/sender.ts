@@ -39,6 +39,7 @@ export interface SenderStats {
 export class Sender {
   readonly stats: SenderStats = { requests: 0, batches: 0, records: 0, bytes: 0, errors: 0, retries: 0 }
   private scheduled = false
+  private closed = false
   private lingerTimer: NodeJS.Timeout | undefined
   private lingerAt = Number.POSITIVE_INFINITY
   private readonly inFlightPerBroker = new Map<number, number>()
@@ -58,7 +59,7 @@ export class Sender {
 
   /** Looks for sendable batches soon (coalesced: one drain per turn of the event loop). */
   wakeup(): void {
-    if (this.scheduled) return
+    if (this.scheduled || this.closed) return
     this.scheduled = true
     setImmediate(() => {
       this.scheduled = false
@@ -79,7 +80,14 @@ export class Sender {
     }
   }
 
+  /** Stops sending (the producer closed): no drain, retry or linger timer is scheduled any more. */
+  close(): void {
+    this.closed = true
+    clearTimeout(this.lingerTimer)
+  }
+
   private later(delayMs: number): void {
+    if (this.closed) return
     const at = Date.now() + delayMs
     if (at >= this.lingerAt) return
     clearTimeout(this.lingerTimer)

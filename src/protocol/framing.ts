@@ -120,21 +120,26 @@ export function decodeRequestFrame(frame: Buffer, flexibleVersionOf: (apiKey: nu
   return { header, body: r }
 }
 
-/** A whole response frame, size prefix included: the header of `apiKey`/`apiVersion` and the body. */
+/**
+ * A whole response frame, size prefix included, as chunks to write in order: the header of the
+ * codec's API at `apiVersion` and the body. With `splice`, as for requests, large byte arrays (a
+ * fetch response's record batches) are referenced rather than copied into the frame.
+ */
 export function encodeResponseFrame<T>(
   codec: MessageCodec<T>,
   apiVersion: number,
   correlationId: number,
   body: T,
-): Buffer {
-  const w = new Writer(256)
+  splice = false,
+): Uint8Array[] {
+  const w = new Writer(256, splice)
   const sizeAt = w.reserve(4)
   encodeResponseHeader(w, responseHeaderVersion(codec.apiKey, apiVersion >= codec.flexibleVersion), {
     correlationId,
   })
   codec.write(w, apiVersion, body)
   w.int32At(sizeAt, w.length - 4)
-  return w.finish()
+  return w.chunks()
 }
 
 /** The correlation id of a response frame and a reader past its header. */

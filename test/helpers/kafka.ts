@@ -1,10 +1,41 @@
 // Helpers for integration tests: the broker this run uses, unique topics, and the real Kafka CLI
 // tools and kcat as reference clients. The broker itself is started once per run by scripts/test.ts.
 
-import { spawnSync } from 'node:child_process'
+import { spawn, spawnSync } from 'node:child_process'
 import { randomBytes } from 'node:crypto'
 import { join } from 'node:path'
-import { logTail, release, runTool, SINGLE_DIR, TLS_DIR } from '../../scripts/kafka/harness.ts'
+import { after, before } from 'node:test'
+import { type FakeProcess, startFakeProcess } from '../../scripts/kafka/fake.ts'
+import { logTail, release, runTool, SINGLE_DIR, TLS_DIR, toolArgs } from '../../scripts/kafka/harness.ts'
+import { Admin } from '../../src/admin/admin.ts'
+
+export { type FakeProcess, startFakeProcess } from '../../scripts/kafka/fake.ts'
+
+/**
+ * A fake cluster in its own process for the tests of one suite (started before them, stopped after),
+ * with an Admin on it: the Java tools and kcat run synchronously, so the fake must not share their
+ * event loop.
+ */
+export function fakeClusterProcess(args: string[]): { readonly bootstrap: string; readonly admin: Admin } {
+  let fake: FakeProcess | undefined
+  let admin: Admin | undefined
+  before(async () => {
+    fake = await startFakeProcess(args)
+    admin = new Admin({ brokers: fake.bootstrap })
+  })
+  after(async () => {
+    await admin?.close()
+    await fake?.stop()
+  })
+  return {
+    get bootstrap() {
+      return fake!.bootstrap.join(',')
+    },
+    get admin() {
+      return admin!
+    },
+  }
+}
 
 export {
   CLUSTER_BOOTSTRAP,
@@ -147,4 +178,38 @@ export function readWithKcat(topic: string, bootstrap = brokers()[0]) {
       const [partition, offset, key, value] = line.split('\t')
       return { partition: Number(partition), offset: BigInt(offset), key, value }
     })
+}
+
+/** A long-running client (a group member): the lines it printed so far, and a way to stop it (SIGTERM). */
+export interface Running {
+  lines: string[]
+  stop(): Promise<void>
+}
+
+/** Starts `command` and collects its stdout lines as they come (kcat needs -u to print unbuffered). */
+export function spawnLines(command: string, args: string[]): Running {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] })
+  const running: Running = {
+    lines: [],
+    stop: async () => {
+      if (child.exitCode !== null || child.signalCode !== null) return
+      const exited = new Promise((resolve) => child.once('exit', resolve))
+      child.kill('SIGTERM')
+      await exited
+    },
+  }
+  let rest = ''
+  child.stdout.setEncoding('utf8')
+  child.stdout.on('data', (d: string) => {
+    const parts = (rest + d).split('\n')
+    rest = parts.pop()!
+    running.lines.push(...parts.filter(Boolean))
+  })
+  child.stderr.resume()
+  return running
+}
+
+/** A Kafka CLI class running alongside others (a Java group member), as spawnLines. */
+export function startTool(mainClass: string, args: string[]): Running {
+  return spawnLines('java', toolArgs(mainClass, args))
 }

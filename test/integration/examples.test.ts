@@ -11,11 +11,13 @@ import { brokers } from '../helpers/kafka.ts'
 import { registryUrl } from '../helpers/registry.ts'
 
 function run(args: string[]) {
+  // without the runner's NODE_TEST_CONTEXT, an example that is a node:test file reports in TAP
+  const { NODE_TEST_CONTEXT: _, ...env } = process.env
   const result = spawnSync(process.execPath, ['--conditions=development', '--import', 'tsx', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
     timeout: 180_000,
-    env: { ...process.env, KAFKA_BROKERS: brokers().join(','), REGISTRY_URL: registryUrl() },
+    env: { ...env, KAFKA_BROKERS: brokers().join(','), REGISTRY_URL: registryUrl() },
   })
   assert.equal(result.status, 0, `${args.join(' ')} exited ${result.status}\n${result.stderr}\n${result.stdout}`)
   return result.stdout
@@ -27,6 +29,7 @@ const EXPECTED: Record<string, RegExp> = {
   'admin-and-config.ts': /partitions/,
   'schema-registry.ts':
     /versions 1,2\nrefused: INCOMPATIBLE_SCHEMA\norder o-1: 12.5 via web .*\norder o-2: 9.9 via app/,
+  'fake-cluster.test.ts': /# pass 1\n# fail 0/,
 }
 
 describe('examples and demo', () => {
@@ -45,6 +48,26 @@ describe('examples and demo', () => {
     assert.match(out, /every order was handled or dead-lettered exactly as expected/)
     assert.match(out, /dead-lettered 3 poison orders/)
   })
+
+  const onTheFake = [
+    { why: 'KAFKAX_DEMO_BROKER=fake', env: { KAFKAX_DEMO_BROKER: 'fake' } },
+    // no java on the PATH (the demo runs through process.execPath, which needs none)
+    { why: 'Java was not found', env: { PATH: '/nonexistent' } },
+  ]
+  for (const { why, env } of onTheFake) {
+    it(`npm run demo runs on the fake cluster and says so: ${why}`, () => {
+      const result = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--events', '3000'], {
+        cwd: ROOT,
+        encoding: 'utf8',
+        timeout: 180_000,
+        env: { ...process.env, KAFKA_BROKERS: '', ...env },
+      })
+      assert.equal(result.status, 0, result.stderr)
+      assert.ok(result.stdout.startsWith(why), result.stdout.slice(0, 200))
+      assert.match(result.stdout, /running on the fake cluster of kafkax\/testing/)
+      assert.match(result.stdout, /every order was handled or dead-lettered exactly as expected/)
+    })
+  }
 
   it('npm run demo stops cleanly on Ctrl-C: commits, leaves, prints its summary', async () => {
     const child = spawn(process.execPath, ['--import', 'tsx', 'scripts/demo.ts', '--events', '2000000'], {

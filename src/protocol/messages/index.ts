@@ -46,7 +46,8 @@ export interface Api<Req = any, Res = any> {
   response: MessageCodec<Res>
 }
 
-function api<Req, Res>(request: MessageCodec<Req>, response: MessageCodec<Res>): Api<Req, Res> {
+/** An API from its generated request and response codecs. */
+export function api<Req, Res>(request: MessageCodec<Req>, response: MessageCodec<Res>): Api<Req, Res> {
   return { apiKey: request.apiKey, name: request.name.replace(/Request$/, ''), request, response }
 }
 

@@ -15,15 +15,26 @@ import type { KafkaRecord, RecordBatch, RecordHeader } from './types.ts'
 export type { KafkaRecord, RecordBatch, RecordHeader } from './types.ts'
 
 export const HEADER_SIZE = 61
+/** Where the header's fields start (the layout above); a broker reads and patches them in place. */
+export const BATCH = {
+  LENGTH: 8,
+  PARTITION_LEADER_EPOCH: 12,
+  MAGIC: 16,
+  CRC: 17,
+  ATTRIBUTES: 21,
+  LAST_OFFSET_DELTA: 23,
+  BASE_TIMESTAMP: 27,
+  MAX_TIMESTAMP: 35,
+  PRODUCER_ID: 43,
+  PRODUCER_EPOCH: 51,
+  BASE_SEQUENCE: 53,
+  RECORD_COUNT: 57,
+} as const
+/** The attribute bits besides the codec (bits 0-2). */
+export const BATCH_ATTRIBUTE = { LOG_APPEND_TIME: 0x08, TRANSACTIONAL: 0x10, CONTROL: 0x20 } as const
+const { LOG_APPEND_TIME, TRANSACTIONAL, CONTROL } = BATCH_ATTRIBUTE
 const NO_HEADERS: readonly RecordHeader[] = []
 const NO_KEYS: number[] = []
-const CRC_OFFSET = 17
-const ATTRIBUTES_OFFSET = 21
-const MAGIC_OFFSET = 16
-
-const TRANSACTIONAL = 0x10
-const CONTROL = 0x20
-const LOG_APPEND_TIME = 0x08
 
 export interface RecordInput {
   key: Buffer | null
@@ -156,23 +167,24 @@ export class RecordBatchBuilder {
     const o = this.options
     const attributes = CODECS.indexOf(codec) | (o.transactional ? TRANSACTIONAL : 0) | (o.control ? CONTROL : 0)
     out.writeBigInt64BE(0n, 0)
-    out.writeInt32BE(out.length - 12, 8)
-    out.writeInt32BE(o.partitionLeaderEpoch ?? -1, 12)
-    out.writeInt8(2, MAGIC_OFFSET)
-    out.writeInt16BE(attributes, ATTRIBUTES_OFFSET)
-    out.writeInt32BE(this.count - 1, 23)
-    writeInt64Number(out, this.baseTimestamp, 27)
-    writeInt64Number(out, this.maxTimestamp, 35)
-    out.writeBigInt64BE(o.producerId ?? -1n, 43)
-    out.writeInt16BE(o.producerEpoch ?? -1, 51)
-    out.writeInt32BE(o.baseSequence ?? -1, 53)
-    out.writeInt32BE(this.count, 57)
-    out.writeUInt32BE(crc32c(out, ATTRIBUTES_OFFSET), CRC_OFFSET)
+    out.writeInt32BE(out.length - 12, BATCH.LENGTH)
+    out.writeInt32BE(o.partitionLeaderEpoch ?? -1, BATCH.PARTITION_LEADER_EPOCH)
+    out.writeInt8(2, BATCH.MAGIC)
+    out.writeInt16BE(attributes, BATCH.ATTRIBUTES)
+    out.writeInt32BE(this.count - 1, BATCH.LAST_OFFSET_DELTA)
+    writeInt64Number(out, this.baseTimestamp, BATCH.BASE_TIMESTAMP)
+    writeInt64Number(out, this.maxTimestamp, BATCH.MAX_TIMESTAMP)
+    out.writeBigInt64BE(o.producerId ?? -1n, BATCH.PRODUCER_ID)
+    out.writeInt16BE(o.producerEpoch ?? -1, BATCH.PRODUCER_EPOCH)
+    out.writeInt32BE(o.baseSequence ?? -1, BATCH.BASE_SEQUENCE)
+    out.writeInt32BE(this.count, BATCH.RECORD_COUNT)
+    out.writeUInt32BE(crc32c(out, BATCH.ATTRIBUTES), BATCH.CRC)
     return out
   }
 }
 
-function writeInt64Number(buf: Buffer, v: number, at: number): void {
+/** Writes a (safe integer) int64 in place, as batch headers hold base offsets and timestamps. */
+export function writeInt64Number(buf: Buffer, v: number, at: number): void {
   const high = Math.floor(v / 0x1_0000_0000)
   buf.writeInt32BE(high, at)
   buf.writeUInt32BE(v - high * 0x1_0000_0000, at + 4)
@@ -214,8 +226,8 @@ export async function decodeRecordBatches(data: Buffer, options: DecodeOptions =
   let offset = 0
   // a v2 batch and a legacy message both start with offset int64, length int32, and keep magic at byte 16
   while (data.length - offset >= 17) {
-    const length = data.readInt32BE(offset + 8)
-    const magic = data.readInt8(offset + MAGIC_OFFSET)
+    const length = data.readInt32BE(offset + BATCH.LENGTH)
+    const magic = data.readInt8(offset + BATCH.MAGIC)
     const minimum = magic === 2 ? HEADER_SIZE - 12 : 14
     if (length < minimum) throw new ProtocolError(`record batch length ${length} is too small`)
     if (offset + 12 + length > data.length) break
@@ -224,7 +236,7 @@ export async function decodeRecordBatches(data: Buffer, options: DecodeOptions =
       const batch = decodeBatchHeader(entry, checkCrcs)
       const body = entry.subarray(HEADER_SIZE)
       const records = batch.compression === 'none' ? body : await decompress(batch.compression, body)
-      decodeRecords(batch, records, entry.readInt32BE(HEADER_SIZE - 4))
+      decodeRecords(batch, records, entry.readInt32BE(BATCH.RECORD_COUNT))
       batches.push(batch)
     } else if (magic === 0 || magic === 1) batches.push(await decodeLegacyEntry(entry))
     else throw new ProtocolError(`unknown record batch magic ${magic}`)
@@ -235,17 +247,17 @@ export async function decodeRecordBatches(data: Buffer, options: DecodeOptions =
 
 function decodeBatchHeader(batch: Buffer, checkCrcs: boolean): RecordBatch {
   if (checkCrcs) {
-    const crc = batch.readUInt32BE(CRC_OFFSET)
-    const actual = crc32c(batch, ATTRIBUTES_OFFSET)
+    const crc = batch.readUInt32BE(BATCH.CRC)
+    const actual = crc32c(batch, BATCH.ATTRIBUTES)
     if (crc !== actual) {
       throw new ProtocolError(`record batch CRC mismatch: stored ${crc.toString(16)}, computed ${actual.toString(16)}`)
     }
   }
-  const r = new Reader(batch, ATTRIBUTES_OFFSET)
+  const r = new Reader(batch, BATCH.ATTRIBUTES)
   const attributes = r.int16()
   return {
     baseOffset: batch.readBigInt64BE(0),
-    partitionLeaderEpoch: batch.readInt32BE(12),
+    partitionLeaderEpoch: batch.readInt32BE(BATCH.PARTITION_LEADER_EPOCH),
     compression: codecOf(attributes),
     logAppendTime: (attributes & LOG_APPEND_TIME) !== 0,
     transactional: (attributes & TRANSACTIONAL) !== 0,

@@ -3,33 +3,17 @@
 // given up at the connect timeout with its attempt aborted.
 
 import assert from 'node:assert/strict'
-import { Duplex } from 'node:stream'
+import type { Duplex } from 'node:stream'
 import { describe, it } from 'node:test'
 import { Connection } from '../../../src/client/connection.ts'
 import type { Connector } from '../../../src/client/connector.ts'
 import { ConnectionError } from '../../../src/protocol/errors.ts'
 import { decodeRequestFrame, encodeResponseFrame, FrameReader } from '../../../src/protocol/framing.ts'
 import { ApiVersions, loadedApi, Metadata } from '../../../src/protocol/messages/index.ts'
+import { duplexPair } from '../../../src/testing/in-process.ts'
 
-/** Two duplex ends: what one writes, the other reads. */
-function pair(): [Duplex, Duplex] {
-  const ends: Duplex[] = []
-  for (let i = 0; i < 2; i++) {
-    ends.push(
-      new Duplex({
-        read() {},
-        write(chunk, _encoding, done) {
-          ends[1 - i].push(chunk)
-          done()
-        },
-        final(done) {
-          ends[1 - i].push(null)
-          done()
-        },
-      }),
-    )
-  }
-  return [ends[0], ends[1]]
+const writeFrame = (end: Duplex, chunks: Uint8Array[]) => {
+  for (const c of chunks) end.write(c)
 }
 
 /** A server end answering ApiVersions (with Metadata v12 offered) and Metadata (one broker, no topics). */
@@ -41,7 +25,8 @@ function serve(end: Duplex, seen: string[]): void {
       const { header } = decodeRequestFrame(frame, flexible)
       seen.push(`${loadedApi(header.apiKey)!.name} v${header.apiVersion}`)
       if (header.apiKey === ApiVersions.apiKey) {
-        end.write(
+        writeFrame(
+          end,
           encodeResponseFrame(ApiVersions.response, header.apiVersion, header.correlationId, {
             errorCode: 0,
             apiKeys: [
@@ -56,7 +41,8 @@ function serve(end: Duplex, seen: string[]): void {
           }),
         )
       } else {
-        end.write(
+        writeFrame(
+          end,
           encodeResponseFrame(Metadata.response, header.apiVersion, header.correlationId, {
             throttleTimeMs: 0,
             brokers: [{ nodeId: 7, host: 'in-process', port: 1, rack: null }],
@@ -79,7 +65,7 @@ describe('Connection over an injected connector', () => {
     const targets: string[] = []
     const connect: Connector = async (target) => {
       targets.push(`${target.host}:${target.port} tls=${Boolean(target.tls)}`)
-      const [client, server] = pair()
+      const [client, server] = duplexPair()
       serve(server, seen)
       return client
     }

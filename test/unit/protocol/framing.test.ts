@@ -106,7 +106,7 @@ describe('request and response frames', () => {
       finalizedFeatures: [],
       zkMigrationReady: false,
     }
-    const written = encodeResponseFrame(ApiVersions.response, 3, 7, body)
+    const written = Buffer.concat(encodeResponseFrame(ApiVersions.response, 3, 7, body))
     assert.equal(written.readInt32BE(0), written.length - 4)
     const { header, body: r } = decodeResponseFrame(written.subarray(4), ApiVersions.apiKey, true)
     assert.equal(header.correlationId, 7)
