@@ -381,7 +381,7 @@ export class Dispatcher {
         if (resolved !== undefined && offset <= resolved) return
         resolved = offset
         while (next < messages.length && messages[next].offset <= offset) entries[next++].done = true
-        if (s.epoch === epoch) s.offsets.advance()
+        if (s.epoch === epoch) s.offsets.advance(s.queue.at(0)?.offset)
       },
       resolvedOffset: () => resolved,
     }
@@ -420,7 +420,7 @@ export class Dispatcher {
         entries[0].done = true
         s.failures = 0
         this.counters.messages++
-        s.offsets.advance()
+        s.offsets.advance(s.queue.at(0)?.offset)
       }
     } else if (s.epoch === epoch && !s.revoked && !this.options.stop.aborted) {
       this.counters.handlerErrors++
@@ -461,11 +461,11 @@ export class Dispatcher {
     this.counters.messages += messages.length - f
     if (!failure) {
       s.failures = 0
-      s.offsets.advance()
+      s.offsets.advance(s.queue.at(0)?.offset)
     } else if (!s.revoked && !this.options.stop.aborted) {
       this.counters.handlerErrors++
       this.fail(s, failure.failed[0], failure.error)
-    } else s.offsets.advance()
+    } else s.offsets.advance(s.queue.at(0)?.offset)
   }
 
   /**
@@ -485,7 +485,7 @@ export class Dispatcher {
       ),
     )
     s.epoch++
-    s.offsets.advance()
+    s.offsets.advance(s.queue.at(0)?.offset)
     s.offsets.drop()
     s.queue.clear()
     s.paused = true

@@ -37,10 +37,17 @@ export class OffsetTracker {
     return entry
   }
 
-  /** Moves the committable offset past every handled offset at the head. */
-  advance(): void {
+  /**
+   * Moves the committable offset past every handled offset at the head, but not past `waiting`:
+   * the lowest offset fetched and not handed out yet (orderBy 'key' starts later offsets while an
+   * earlier one waits for its key), which the tracker does not know of.
+   */
+  advance(waiting?: bigint): void {
     let next: bigint | undefined
-    while (this.pending.length > 0 && this.pending.at(0)!.done) next = this.pending.shift()!.offset + 1n
+    while (this.pending.length > 0 && this.pending.at(0)!.done) {
+      if (waiting !== undefined && this.pending.at(0)!.offset > waiting) break
+      next = this.pending.shift()!.offset + 1n
+    }
     if (next !== undefined) this.committable = next
   }
 
