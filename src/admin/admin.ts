@@ -13,7 +13,7 @@ import {
   describeCluster,
   describeFeatures,
   type FeatureDescription,
-  ping,
+  pingAnyBroker,
 } from './cluster.ts'
 import {
   type AlterConfigsResource,
@@ -86,7 +86,7 @@ export class Admin {
 
   /** A cheap round trip (Metadata with no topics) to any broker; resolves to its latency in ms. */
   ping(): Promise<number> {
-    return ping(this.engine)
+    return pingAnyBroker(this.engine)
   }
 
   // ------------------------------------------------------------------------------------------

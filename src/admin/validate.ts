@@ -28,7 +28,8 @@ export function offset(at: string, value: unknown): void {
   if (!ok) throw new ConfigError(`${at} must be an offset (bigint or integer >= -1), got ${String(value)}`)
 }
 
-export function timeout(at: string, value: number | undefined): number {
+/** The `timeoutMs` of an admin call, sent to the broker with the request (default 30 s). */
+export function requestTimeout(at: string, value: number | undefined): number {
   if (value === undefined) return 30_000
   int(`${at}: timeoutMs`, value, 0, 2 ** 31 - 1)
   return value

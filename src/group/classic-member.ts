@@ -26,7 +26,7 @@ import { HeartbeatTimer } from './heartbeat.ts'
 import { diffAssignment, type GroupListener, type GroupMembership, ListenerInvoker } from './membership.ts'
 import { MetadataWatch } from './metadata-watch.ts'
 import {
-  type CommittedOffset,
+  type CommittedPosition,
   type GenerationIdentity,
   type OffsetToCommit,
   sendOffsetCommit,
@@ -196,7 +196,7 @@ export class ClassicGroupMember implements GroupMembership {
   committed(
     partitions: TopicPartition[],
     requireStable = false,
-  ): Promise<Map<string /* tpKey */, CommittedOffset | null>> {
+  ): Promise<Map<string /* tpKey */, CommittedPosition | null>> {
     if (partitions.length === 0) return Promise.resolve(new Map())
     return this.cluster.retry.run(() =>
       sendOffsetFetch(this.coordinator, this.commitIdentity(), partitions, requireStable),

@@ -313,8 +313,13 @@ describe('Consumer', () => {
     assert.equal(seen.filter((s) => s.startsWith('shared:')).length, 50)
     assert.equal(manager.members.length, 2)
     assert.throws(
-      () => new ConsumerManager({ brokers: brokers() }).route(orders, () => {}).route(orders, () => {}),
+      () => new ConsumerManager({ brokers: brokers(), groupId: 'g' }).route(orders, () => {}).route(orders, () => {}),
       /routed twice/,
+    )
+    // a route's consumer options are checked when it is added, not when start() connects
+    assert.throws(
+      () => new ConsumerManager({ brokers: brokers() }).route(orders, () => {}),
+      /without groupId, a consumer needs assign/,
     )
   })
 })
