@@ -24,8 +24,8 @@ import type { BatchHandler, BatchMiddleware, Handler, Message, Middleware, Topic
 import { tpKey } from './message.ts'
 import {
   type ConsumerOptions,
-  type ConsumerSettings,
   checkRunOptions,
+  type ResolvedConsumerOptions,
   type RunOptions,
   resolveConsumerOptions,
   resolveStopOptions,
@@ -73,7 +73,7 @@ export interface ConsumerStats {
  */
 export class Consumer extends EventEmitter {
   readonly cluster: Cluster
-  private readonly options: ConsumerSettings
+  private readonly options: ResolvedConsumerOptions
   private readonly log: Logger
   private readonly fetcher: Fetcher
   private readonly member: GroupMembership | undefined

@@ -152,14 +152,14 @@ export const MANAGER_OPTIONS = group('ConsumerManager options', omit(CONSUMER_FI
 })
 
 /** A consumer's options as it runs with them: checked, defaults applied. */
-export type ConsumerSettings = Resolved<ConsumerOptions, typeof CONSUMER_FIELDS> & {
+export type ResolvedConsumerOptions = Resolved<ConsumerOptions, typeof CONSUMER_FIELDS> & {
   /** The subscription, once pattern subscriptions are supported: exact names until then. */
   topics: string[] | undefined
   client: ResolvedClientOptions
 }
 
 /** Checks a consumer's options (one ConfigError, before any network work) and completes them. */
-export function resolveConsumerOptions(options: ConsumerOptions, what = 'Consumer'): ConsumerSettings {
+export function resolveConsumerOptions(options: ConsumerOptions, what = 'Consumer'): ResolvedConsumerOptions {
   const o = resolveOptions(CONSUMER_OPTIONS, options, what)
   const { groupId, topics, assign } = o
   if (groupId && !topics?.length && !assign?.length) throw new ConfigError('a consumer needs topics (or assign)')

@@ -54,7 +54,7 @@ export interface Leaf {
   ) => unknown
 }
 
-export interface Group<F extends Fields = Fields> {
+export interface OptionGroup<F extends Fields = Fields> {
   kind: 'group'
   doc: string
   fields: F
@@ -70,20 +70,20 @@ export interface Group<F extends Fields = Fields> {
   unknownHint?: (key: string) => string | undefined
 }
 
-export type Spec = Leaf | Group
+export type Spec = Leaf | OptionGroup
 export type Fields = Record<string, Spec>
 /** A description of every option of T: `{ ... } satisfies FieldsOf<MyOptions>` finds the missing ones. */
 export type FieldsOf<T> = { [K in KeysOf<NonNullable<T>>]-?: Spec }
 /** Every key of every member of a union (the options of each SASL mechanism). */
 type KeysOf<T> = T extends unknown ? keyof T : never
 
-export function group<F extends Fields>(doc: string, fields: F): Group<F>
-export function group<F extends Fields, const E extends Partial<Omit<Group, 'kind' | 'doc' | 'fields'>>>(
+export function group<F extends Fields>(doc: string, fields: F): OptionGroup<F>
+export function group<F extends Fields, const E extends Partial<Omit<OptionGroup, 'kind' | 'doc' | 'fields'>>>(
   doc: string,
   fields: F,
   extra: E,
-): Group<F> & E
-export function group(doc: string, fields: Fields, extra: Partial<Group> = {}): Group {
+): OptionGroup<F> & E
+export function group(doc: string, fields: Fields, extra: Partial<OptionGroup> = {}): OptionGroup {
   return { kind: 'group', doc, fields, ...extra }
 }
 
@@ -153,11 +153,13 @@ type OptionalGroups<F> = { [K in keyof F]: F[K] extends { kind: 'group'; optiona
  */
 export type Resolved<T, F extends Fields> = T extends object
   ? Omit<T, Filled<F> | OptionalGroups<F>> & {
-      [K in keyof T & Filled<F>]-?: F[K] extends Group<infer G>
+      [K in keyof T & Filled<F>]-?: F[K] extends OptionGroup<infer G>
         ? Resolved<Exclude<T[K], undefined>, G>
         : Exclude<T[K], undefined>
     } & {
-      [K in keyof T & OptionalGroups<F>]?: F[K] extends Group<infer G> ? Resolved<Exclude<T[K], undefined>, G> : never
+      [K in keyof T & OptionalGroups<F>]?: F[K] extends OptionGroup<infer G>
+        ? Resolved<Exclude<T[K], undefined>, G>
+        : never
     }
   : T
 

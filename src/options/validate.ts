@@ -8,9 +8,9 @@ import { resolve } from 'node:path'
 import { ConfigError } from '../protocol/errors.ts'
 import {
   type Fields,
-  type Group,
   isPlainObject,
   type Leaf,
+  type OptionGroup,
   type Resolved,
   type Spec,
   TOPIC,
@@ -190,7 +190,7 @@ export class Validator {
   }
 
   group(
-    spec: Pick<Group, 'fields' | 'shorthand' | 'passThrough' | 'unknownHint'>,
+    spec: Pick<OptionGroup, 'fields' | 'shorthand' | 'passThrough' | 'unknownHint'>,
     raw: unknown,
     path: string[],
   ): Tree | undefined {
@@ -298,7 +298,7 @@ export function problemsError(title: string, problems: string[]): ConfigError {
  * options, wrong types and values out of bounds are one ConfigError. Returns them normalised,
  * without defaults (so that the caller still sees what was set).
  */
-export function checkOptions<T>(schema: Group, options: T, what: string): T {
+export function checkOptions<T>(schema: OptionGroup, options: T, what: string): T {
   const problems: string[] = []
   if (!isMapping(options, true)) {
     throw new ConfigError(`${what} needs an object of options, got ${kindOf(options)}`)
@@ -312,7 +312,7 @@ export function checkOptions<T>(schema: Group, options: T, what: string): T {
 
 /** checkOptions, then the defaults of every option left unset. */
 export function resolveOptions<T extends object, F extends Fields>(
-  schema: Group<F>,
+  schema: OptionGroup<F>,
   options: T,
   what: string,
 ): Resolved<T, F> {

@@ -107,7 +107,7 @@ export const PRODUCER_FIELDS = { ...CLIENT_FIELDS, ...PRODUCER_OWN_FIELDS }
 export const PRODUCER_OPTIONS = group('Producer options', PRODUCER_FIELDS, { required: ['brokers'] })
 
 /** A producer's options as it runs with them: checked, defaults applied, acks as a number. */
-export type ProducerSettings = Omit<Resolved<ProducerOptions, typeof PRODUCER_FIELDS>, 'acks' | 'idempotent'> & {
+export type ResolvedProducerOptions = Omit<Resolved<ProducerOptions, typeof PRODUCER_FIELDS>, 'acks' | 'idempotent'> & {
   acks: -1 | 0 | 1
   idempotent: boolean
   client: ResolvedClientOptions
@@ -116,7 +116,7 @@ export type ProducerSettings = Omit<Resolved<ProducerOptions, typeof PRODUCER_FI
 const ACKS = { all: -1, leader: 1, none: 0 } as const
 
 /** Checks a producer's options (one ConfigError, before any network work) and completes them. */
-export function resolveProducerOptions(options: ProducerOptions, what = 'Producer'): ProducerSettings {
+export function resolveProducerOptions(options: ProducerOptions, what = 'Producer'): ResolvedProducerOptions {
   const o = resolveOptions(PRODUCER_OPTIONS, options, what)
   const acks = ACKS[o.acks as keyof typeof ACKS]
   if (o.idempotent === true && acks !== -1) {

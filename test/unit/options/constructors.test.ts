@@ -13,7 +13,7 @@ import { loadConfig } from '../../../src/config/index.ts'
 import { Consumer } from '../../../src/consumer/consumer.ts'
 import { ConsumerManager } from '../../../src/consumer/manager.ts'
 import { CONSUMER_OPTIONS, MANAGER_OPTIONS } from '../../../src/consumer/options.ts'
-import type { Group, Spec } from '../../../src/options/schema.ts'
+import type { OptionGroup, Spec } from '../../../src/options/schema.ts'
 import { PRODUCER_OPTIONS, resolveProducerOptions } from '../../../src/producer/options.ts'
 import { Producer } from '../../../src/producer/producer.ts'
 import { ConfigError } from '../../../src/protocol/errors.ts'
@@ -295,7 +295,7 @@ function valueFor(spec: Spec): fc.Arbitrary<unknown> {
 }
 
 /** Options for a group: a few of its fields, now and then a key it does not have. */
-function optionsFor(group: Pick<Group, 'fields'>, focus?: string): fc.Arbitrary<Record<string, unknown>> {
+function optionsFor(group: Pick<OptionGroup, 'fields'>, focus?: string): fc.Arbitrary<Record<string, unknown>> {
   const fields = Object.entries(group.fields).filter(([name]) => name !== 'connect' && name !== focus)
   const some = fc
     .shuffledSubarray(fields, { maxLength: Math.min(2, fields.length) })
@@ -313,7 +313,7 @@ function optionsFor(group: Pick<Group, 'fields'>, focus?: string): fc.Arbitrary<
  * succeeds or throws a ConfigError.
  */
 async function onlyConfigErrors(
-  group: Pick<Group, 'fields'>,
+  group: Pick<OptionGroup, 'fields'>,
   base: object,
   build: (options: never) => unknown,
 ): Promise<void> {
