@@ -156,7 +156,7 @@ describe('constructors check every option before any network work', () => {
     )
   })
 
-  it('middleware, run options and routes are checked the same way', () => {
+  it('middleware, run and stop options and routes are checked the same way', async () => {
     const consumer = new Consumer(GROUP)
     assert.match(
       refused(() => consumer.use(js(42))),
@@ -170,6 +170,8 @@ describe('constructors check every option before any network work', () => {
       refused(() => new ConsumerManager(js({ ...BASE, groupId: 'g', topcs: ['x'] }))),
       /unknown option topcs; each route names its topics/,
     )
+    await assert.rejects(consumer.stop(js({ timeoutMs: -1 })), /timeoutMs: -1 is not allowed: expected duration >= 0/)
+    await assert.rejects(new ConsumerManager({ ...BASE, groupId: 'g' }).stop(js({ timeout: 5 })), ConfigError)
     const manager = new ConsumerManager({ ...BASE, groupId: 'g' })
     assert.match(
       refused(() => manager.route(['bad topic!'], async () => {})),
