@@ -5,7 +5,7 @@
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { AuthenticationError, ConnectionError } from '../protocol/errors.ts'
 import { type Api, FindCoordinator, Metadata } from '../protocol/messages/index.ts'
-import { Connection, type RequestOptions } from './connection.ts'
+import { Connection, type FinalizedFeatures, type RequestOptions } from './connection.ts'
 import { type BrokerInfo, ClusterMetadata } from './metadata.ts'
 import { type BrokerAddress, type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './options.ts'
 import { RetryPolicy, sleep } from './retry.ts'
@@ -28,6 +28,11 @@ export class Cluster {
   readonly metadata = new ClusterMetadata()
   /** Sent with metadata requests: producers let the broker create topics on first use, as Java's do. */
   allowAutoTopicCreation = false
+  /**
+   * The newest finalized features any broker reported (the highest epoch wins, as the Java client's
+   * ApiVersions keeps them): e.g. `transaction.version` decides the transaction protocol.
+   */
+  finalizedFeatures: FinalizedFeatures = { epoch: -1n, levels: new Map() }
   private readonly pool = new Map<string, PooledBroker>()
   /** Topics whose metadata we keep: those any caller asked about. */
   private readonly interest = new Set<string>()
@@ -78,6 +83,8 @@ export class Cluster {
       throw error
     }
     entry.failures = 0
+    if (connection.finalizedFeatures.epoch > this.finalizedFeatures.epoch)
+      this.finalizedFeatures = connection.finalizedFeatures
     connection.once('close', () => {
       if (entry.connection && this.pool.get(`${address.host}:${address.port}`) === entry) entry.connection = undefined
     })
@@ -260,7 +267,8 @@ export class Cluster {
 
   /**
    * A request to a coordinator, retried (with a fresh lookup) while the coordinator moves or loads.
-   * `errorOf` extracts the answer's error code, so coordinator errors inside it are retried too.
+   * `errorOf` extracts the answer's error code, so coordinator errors inside it are retried too (and
+   * a retriable error it throws is retried like them). `options.retry` replaces the client's policy.
    */
   coordinatorRequest<Req, Res>(
     type: CoordinatorType,
@@ -268,27 +276,32 @@ export class Cluster {
     api: Api<Req, Res>,
     body: Req,
     errorOf: (response: Res) => number,
+    options: { retry?: RetryPolicy; signal?: AbortSignal; request?: RequestOptions } = {},
   ): Promise<Res> {
-    return this.retry.run(async () => {
-      const nodeId = await this.coordinator(type, key)
-      let response: Res
-      try {
-        response = await (await this.connectionToNode(nodeId)).request(api, body)
-      } catch (error) {
-        if (error instanceof ConnectionError) this.invalidateCoordinator(type, key)
-        throw error
-      }
-      const code = errorOf(response)
-      if (
-        code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
-        code === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
-        code === ErrorCode.NOT_COORDINATOR
-      ) {
-        if (code !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) this.invalidateCoordinator(type, key)
-        throw kafkaError(code, `${api.name} for ${type} ${key}`)
-      }
-      return response
-    })
+    const retry = options.retry ?? this.retry
+    return retry.run(
+      async () => {
+        const nodeId = await this.coordinator(type, key)
+        let response: Res
+        try {
+          response = await (await this.connectionToNode(nodeId)).request(api, body, options.request)
+        } catch (error) {
+          if (error instanceof ConnectionError) this.invalidateCoordinator(type, key)
+          throw error
+        }
+        const code = errorOf(response)
+        if (
+          code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
+          code === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
+          code === ErrorCode.NOT_COORDINATOR
+        ) {
+          if (code !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) this.invalidateCoordinator(type, key)
+          throw kafkaError(code, `${api.name} for ${type} ${key}`)
+        }
+        return response
+      },
+      { signal: options.signal },
+    )
   }
 
   /** Closes every connection; requests in flight fail with ConnectionError. */

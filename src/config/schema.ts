@@ -139,8 +139,17 @@ const PRODUCER_FIELDS = {
     lingerMs: { kind: 'duration', min: 0, doc: 'How long a batch waits for more records' },
   } satisfies Fields<ProducerOptions['batch']>),
   idempotent: { kind: 'boolean', doc: "Exactly-once writes per partition (default: true when acks is 'all')" },
+  transactionalId: {
+    kind: 'string',
+    doc: 'Makes the producer transactional; a newer producer with the same id fences this one',
+  },
+  transactionTimeoutMs: { kind: 'duration', min: 1, doc: 'The coordinator aborts a transaction open longer than this' },
   bufferMemory: { kind: 'size', min: 1024, doc: 'Bytes of records waiting for brokers at most' },
-  maxBlockMs: { kind: 'duration', min: 0, doc: 'How long send waits for buffer memory or metadata' },
+  maxBlockMs: {
+    kind: 'duration',
+    min: 0,
+    doc: 'How long send waits for buffer memory or metadata, and a transaction call at most',
+  },
   deliveryTimeoutMs: { kind: 'duration', min: 1, doc: 'A record fails when not acknowledged this long after send' },
   maxRequestSize: { kind: 'size', min: 1024, doc: 'Largest Produce request' },
   allowAutoTopicCreation: { kind: 'boolean', doc: 'Let the broker create unknown topics on first use' },

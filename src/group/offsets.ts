@@ -3,7 +3,7 @@
 // coordinator connection (the member decides on retries).
 
 import type { CoordinatorConnection } from '../client/coordinator.ts'
-import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
+import { byTopic, type OffsetToCommit, type TopicPartition, tpKey } from '../client/topic-partition.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { KafkaError } from '../protocol/errors.ts'
 import type { OffsetCommitRequest } from '../protocol/messages/generated/offset-commit-request.ts'
@@ -19,13 +19,7 @@ import { OffsetCommit, OffsetFetch } from '../protocol/messages/index.ts'
 export const MAX_OFFSET_COMMIT_VERSION = 9
 export const MAX_OFFSET_FETCH_VERSION = 9
 
-export interface OffsetToCommit {
-  topic: string
-  partition: number
-  offset: bigint
-  leaderEpoch?: number
-  metadata?: string
-}
+export type { OffsetToCommit }
 
 export interface CommittedOffset {
   offset: bigint
@@ -51,17 +45,6 @@ export interface GenerationIdentity extends MemberIdentity {
 
 export interface MemberEpochIdentity extends MemberIdentity {
   memberEpoch: number
-}
-
-/** Groups items by topic, keeping the order topics first appear in. */
-export function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
-  const topics = new Map<string, T[]>()
-  for (const item of items) {
-    const list = topics.get(item.topic)
-    if (list) list.push(item)
-    else topics.set(item.topic, [item])
-  }
-  return topics
 }
 
 export function offsetCommitRequest(

@@ -1,12 +1,14 @@
 // The kafkax Producer: `send` resolves after the broker's acknowledgement, `publish` returns at once
 // and reports delivery through a callback and 'delivery'/'error' events. Records go through the
-// partitioner into the accumulator; the sender drains it into Produce requests per broker.
+// partitioner into the accumulator; the sender drains it into Produce requests per broker. With a
+// `transactionalId` records are sent in transactions (the TransactionManager is the identity).
 
 import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
 import { Deque } from '../client/deque.ts'
 import { type ClientOptions, resolveClientOptions } from '../client/options.ts'
 import { RetryPolicy } from '../client/retry.ts'
+import type { OffsetToCommit } from '../client/topic-partition.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { Summary } from '../observability/summary.ts'
 import type { CompressionCodec } from '../protocol/compression/index.ts'
@@ -14,7 +16,7 @@ import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { ConfigError, ConnectionError } from '../protocol/errors.ts'
 import { ApiVersions } from '../protocol/messages/index.ts'
 import { type Delivery, RecordAccumulator } from './accumulator.ts'
-import { IdempotentState } from './idempotence.ts'
+import { IdempotentState, type ProducerIdentity } from './idempotence.ts'
 import { createPartitioner, type Partitioner, type PartitionerFunction, type PartitionerName } from './partitioners.ts'
 import {
   type Bytes,
@@ -26,6 +28,9 @@ import {
   type RecordMetadata,
 } from './record.ts'
 import { Sender } from './sender.ts'
+import type { ConsumerGroupMetadata } from './transaction-coordinator.ts'
+import { TransactionError } from './transaction-error.ts'
+import { TransactionManager } from './transaction-manager.ts'
 
 /** Acknowledgement the producer waits for: every in-sync replica (`all`, -1), the leader (1), none (0). */
 export type Acks = 'all' | 'leader' | 'none' | -1 | 0 | 1
@@ -46,9 +51,23 @@ export interface ProducerOptions extends ClientOptions {
   }
   /** Exactly-once writes per partition (default true when acks is 'all', as the Java client). */
   idempotent?: boolean
+  /**
+   * Makes the producer transactional (KIP-98): records are sent in transactions that commit or abort
+   * as a whole, and a newer producer with the same id fences this one. Implies idempotence and
+   * acks 'all'. See docs/transactions.md.
+   */
+  transactionalId?: string
+  /**
+   * The coordinator aborts a transaction open longer than this (default 60 s, as the Java client;
+   * the broker allows up to its transaction.max.timeout.ms, 15 min by default).
+   */
+  transactionTimeoutMs?: number
   /** Bytes of records waiting for brokers at most; `send` waits beyond (default 32 MiB). */
   bufferMemory?: number
-  /** How long `send` waits for buffer memory or metadata before a TimeoutError (default 60 s). */
+  /**
+   * How long `send` waits for buffer memory or metadata before a TimeoutError, and what a transaction
+   * call (begin, commit, abort, sendOffsets) may take at most (default 60 s, as Java's max.block.ms).
+   */
   maxBlockMs?: number
   /** A record is failed when not acknowledged this long after `send` (default 120 s). */
   deliveryTimeoutMs?: number
@@ -71,6 +90,24 @@ export interface ProducerStats {
   bufferUsed: number
   batchSize: { count: number; mean: number; max: number }
   latencyMs: { count: number; mean: number; p50: number; p99: number; max: number }
+}
+
+/**
+ * One transaction of a transactional producer: what is sent through it, and the consumer offsets it
+ * commits, become visible (to read_committed consumers) together when it commits. It refuses to act
+ * once it has ended.
+ */
+export interface Transaction {
+  send(record: ProducerRecord): Promise<RecordMetadata>
+  sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]>
+  publish(record: ProducerRecord, callback?: (error: Error | null, metadata: RecordMetadata | null) => void): void
+  sendJSON(
+    topic: string,
+    value: unknown,
+    options?: { key?: Bytes; headers?: HeadersInput; partition?: number },
+  ): Promise<RecordMetadata>
+  /** Commits offsets of a consumer group with this transaction (the next offset to read, per partition). */
+  sendOffsets(offsets: readonly OffsetToCommit[], groupMetadata: ConsumerGroupMetadata): Promise<void>
 }
 
 const ACKS: Record<string, -1 | 0 | 1> = { all: -1, '-1': -1, leader: 1, '1': 1, none: 0, '0': 0 }
@@ -96,6 +133,9 @@ export class Producer extends EventEmitter {
   private readonly maxBlockMs: number
   private readonly maxRequestSize: number
   private closed = false
+  /** Set when the producer is transactional. */
+  private readonly transactions: TransactionManager | undefined
+  private readonly logger: Logger
   private readonly latency = new Summary()
   private readonly batchRecords = new Summary()
 
@@ -112,6 +152,20 @@ export class Producer extends EventEmitter {
     if (options.idempotent === true && acks !== -1) {
       throw new ConfigError(`idempotent: true needs acks: 'all' (got acks: ${JSON.stringify(options.acks)})`)
     }
+    const transactionalId = options.transactionalId
+    if (transactionalId !== undefined) {
+      if (typeof transactionalId !== 'string' || transactionalId === '')
+        throw new ConfigError(`transactionalId must be a non-empty string, got ${JSON.stringify(transactionalId)}`)
+      if (options.idempotent === false)
+        throw new ConfigError(
+          'a transactional producer is idempotent: transactionalId does not go with idempotent: false',
+        )
+      if (acks !== -1)
+        throw new ConfigError(`transactionalId needs acks: 'all' (got acks: ${JSON.stringify(options.acks)})`)
+    } else if (options.transactionTimeoutMs !== undefined) {
+      throw new ConfigError('transactionTimeoutMs needs a transactionalId')
+    }
+    const transactionTimeoutMs = integer('transactionTimeoutMs', options.transactionTimeoutMs, 60_000, 1)
     const idempotent = options.idempotent ?? acks === -1
     const batch = options.batch ?? {}
     const maxBytes = integer('batch.maxBytes', batch.maxBytes, 1_000_000, 1)
@@ -138,20 +192,28 @@ export class Producer extends EventEmitter {
     this.partitioner = createPartitioner(options.partitioner, { batchMaxBytes: maxBytes })
     this.cluster = new Cluster(client)
     this.cluster.allowAutoTopicCreation = options.allowAutoTopicCreation ?? true
-    this.sender = new Sender(
-      this.cluster,
-      this.accumulator,
-      new RetryPolicy(client.retry),
-      idempotent ? new IdempotentState(this.cluster) : undefined,
-      {
-        acks,
-        requestTimeoutMs: client.requestTimeoutMs,
-        deliveryTimeoutMs: Math.max(deliveryTimeoutMs, leastDeliveryMs),
-        maxInFlight: client.maxInFlight,
-        maxRequestSize: this.maxRequestSize,
-        logger: childLogger(resolveLogger(options.logger), { clientId: client.clientId }),
-      },
-    )
+    this.logger = childLogger(resolveLogger(options.logger), { clientId: client.clientId })
+    if (transactionalId !== undefined) {
+      this.transactions = new TransactionManager(this.cluster, {
+        transactionalId,
+        transactionTimeoutMs,
+        timeoutMs: this.maxBlockMs,
+        retry: client.retry,
+        logger: this.logger,
+        flush: () => this.flush(),
+        wakeup: () => this.sender.wakeup(),
+      })
+    }
+    const identity: ProducerIdentity | undefined =
+      this.transactions ?? (idempotent ? new IdempotentState(this.cluster) : undefined)
+    this.sender = new Sender(this.cluster, this.accumulator, new RetryPolicy(client.retry), identity, {
+      acks,
+      requestTimeoutMs: client.requestTimeoutMs,
+      deliveryTimeoutMs: Math.max(deliveryTimeoutMs, leastDeliveryMs),
+      maxInFlight: client.maxInFlight,
+      maxRequestSize: this.maxRequestSize,
+      logger: this.logger,
+    })
     this.sender.onBatchDone = (b, error) => {
       this.partitioner.onBatchClosed(b.topic, b.partition)
       if (error) return
@@ -160,9 +222,132 @@ export class Producer extends EventEmitter {
     }
   }
 
-  /** Connects to the cluster now (otherwise the first send does). */
+  /** Connects to the cluster now (otherwise the first send does); a transactional producer also initializes. */
   async connect(): Promise<void> {
     await this.cluster.connect()
+    if (this.transactions) await this.transactions.initialize()
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Transactions
+
+  /**
+   * Gets the producer id of the transactional id from its coordinator, fencing any older producer
+   * with the same id (its open transaction is aborted). `beginTransaction` does this when needed.
+   */
+  async initTransactions(): Promise<void> {
+    await this.transactional('initTransactions').initialize()
+  }
+
+  /**
+   * Opens a transaction (initializing the producer first when needed): `send`, `sendBatch`,
+   * `publish` and `sendOffsetsToTransaction` then belong to it until `commitTransaction` or
+   * `abortTransaction`. Resolves with a handle that acts in this transaction only.
+   */
+  async beginTransaction(): Promise<Transaction> {
+    const tm = this.transactional('beginTransaction')
+    if (this.closed) throw new ConnectionError('the producer is closed')
+    return this.handle(tm, await tm.begin())
+  }
+
+  /**
+   * Sends every record of the transaction, then commits it. Rejects with an abortable
+   * TransactionError when a record or the offsets failed (abort then), a fatal one when the producer
+   * was fenced, or a TimeoutError after maxBlockMs (call it again: the commit may still complete).
+   */
+  async commitTransaction(): Promise<void> {
+    await this.transactional('commitTransaction').commit()
+  }
+
+  /** Fails the records not sent yet, waits for those in flight, and aborts the transaction. */
+  async abortTransaction(): Promise<void> {
+    await this.transactional('abortTransaction').abort()
+  }
+
+  /**
+   * Commits offsets of a consumer group with the open transaction: they take effect when it commits.
+   * `offsets` are the next offsets to read; `groupMetadata` names the group and, for a member of it,
+   * its generation and member id, so that the coordinator refuses a zombie member's offsets (KIP-447).
+   */
+  async sendOffsetsToTransaction(
+    offsets: readonly OffsetToCommit[],
+    groupMetadata: ConsumerGroupMetadata,
+  ): Promise<void> {
+    const tm = this.transactional('sendOffsetsToTransaction')
+    checkOffsets(offsets, groupMetadata)
+    await tm.sendOffsets(offsets, groupMetadata)
+  }
+
+  /**
+   * Runs `fn` in a transaction: commits when it resolves, aborts when it throws (and rethrows), and
+   * aborts when the commit fails abortably (rethrowing the commit's error: its `retriable` says
+   * whether running the transaction again may succeed). Resolves with what `fn` resolved with.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    const tx = await this.beginTransaction()
+    let result: T
+    try {
+      result = await fn(tx)
+    } catch (error) {
+      await this.abortAfter(error)
+      throw error
+    }
+    try {
+      await this.commitTransaction()
+    } catch (error) {
+      if (error instanceof TransactionError && error.abortable) await this.abortAfter(error)
+      throw error
+    }
+    return result
+  }
+
+  /** Aborts after `cause`; when the abort fails too, that failure is what the caller must know. */
+  private async abortAfter(cause: unknown): Promise<void> {
+    try {
+      await this.abortTransaction()
+    } catch (error) {
+      this.logger.warn?.({ err: cause }, 'transaction failed, and so did its abort')
+      throw error
+    }
+  }
+
+  private transactional(call: string): TransactionManager {
+    if (!this.transactions)
+      throw new TransactionError(`${call}: the producer is not transactional (no transactionalId)`, 'state')
+    return this.transactions
+  }
+
+  /** A transaction's handle: the producer's calls, refused once that transaction has ended. */
+  private handle(tm: TransactionManager, generation: number): Transaction {
+    const ended = () =>
+      tm.isOpen(generation) ? undefined : new TransactionError('this transaction has ended', 'state')
+    return {
+      send: async (record) => {
+        const error = ended()
+        if (error) throw error
+        return this.send(record)
+      },
+      sendBatch: async (records) => {
+        const error = ended()
+        if (error) throw error
+        return this.sendBatch(records)
+      },
+      publish: (record, callback) => {
+        const error = ended()
+        if (error) callback?.(error, null)
+        else this.publish(record, callback)
+      },
+      sendJSON: async (topic, value, options) => {
+        const error = ended()
+        if (error) throw error
+        return this.sendJSON(topic, value, options)
+      },
+      sendOffsets: async (offsets, groupMetadata) => {
+        const error = ended()
+        if (error) throw error
+        return this.sendOffsetsToTransaction(offsets, groupMetadata)
+      },
+    }
   }
 
   /** Sends one record; resolves with where it was written once the broker acknowledged it. */
@@ -239,6 +424,7 @@ export class Producer extends EventEmitter {
    */
   private enqueue(input: ProducerRecord, delivery: Delivery): void {
     if (this.closed) throw new ConnectionError('the producer is closed')
+    this.transactions?.checkSend()
     const record = normalizeRecord(input)
     const size = estimatedSize(record)
     if (size + 100 > this.maxRequestSize) {
@@ -302,6 +488,7 @@ export class Producer extends EventEmitter {
 
   private append(record: NormalizedRecord, partition: number, size: number, delivery: Delivery): void {
     this.accumulator.append(record, partition, size, delivery)
+    this.transactions?.addPartition(record.topic, partition)
     this.partitioner.onAppend(record.topic, partition, size)
     this.sender.wakeup()
   }
@@ -342,11 +529,17 @@ export class Producer extends EventEmitter {
     await this.sender.flush()
   }
 
-  /** Delivers everything accepted before, then closes the connections. */
+  /**
+   * Delivers everything accepted before, then closes the connections. An open transaction is
+   * aborted first (its records would only hold back read_committed consumers until its timeout).
+   */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
     try {
+      const tm = this.transactions
+      if (tm && (tm.state === 'IN_TRANSACTION' || tm.state === 'ABORTABLE_ERROR' || tm.state === 'ABORTING'))
+        await tm.abort().catch((error) => this.logger.warn?.({ err: error }, 'aborting the open transaction failed'))
       await this.flush()
     } finally {
       this.sender.close()
@@ -371,6 +564,29 @@ export class Producer extends EventEmitter {
       bufferUsed: this.accumulator.bufferUsed,
       batchSize: { count, mean, max },
       latencyMs: this.latency.snapshot(),
+    }
+  }
+}
+
+/** Offsets and group metadata for sendOffsetsToTransaction, checked before anything is sent. */
+function checkOffsets(offsets: readonly OffsetToCommit[], group: ConsumerGroupMetadata): void {
+  if (group === null || typeof group !== 'object' || typeof group.groupId !== 'string' || group.groupId === '')
+    throw new ConfigError('sendOffsetsToTransaction: groupMetadata must name its groupId (a non-empty string)')
+  if (!Array.isArray(offsets) || offsets.length === 0)
+    throw new ConfigError('sendOffsetsToTransaction: offsets must be a non-empty array of { topic, partition, offset }')
+  for (const [i, o] of offsets.entries()) {
+    if (
+      o === null ||
+      typeof o !== 'object' ||
+      typeof o.topic !== 'string' ||
+      !Number.isInteger(o.partition) ||
+      o.partition < 0 ||
+      typeof o.offset !== 'bigint' ||
+      o.offset < 0n
+    ) {
+      throw new ConfigError(
+        `sendOffsetsToTransaction: offsets[${i}] must be { topic: string, partition: integer >= 0, offset: bigint >= 0 }`,
+      )
     }
   }
 }
