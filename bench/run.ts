@@ -19,6 +19,7 @@ import {
   javaConsume,
   javaLatency,
   javaProduce,
+  javaTransactions,
   kcatConsume,
   kcatProduce,
   type Settings,
@@ -83,7 +84,7 @@ function nodeMode(c: BenchCase, client: string): string {
 }
 
 async function runNode(c: BenchCase, client: string, s: Settings): Promise<Figures> {
-  const file = c.group === 'consume' ? 'consume' : c.group === 'e2e' ? 'e2e' : 'produce'
+  const file = { consume: 'consume', e2e: 'e2e', transactions: 'transactions' }[c.group as string] ?? 'produce'
   const spec = { ...s, brokers, mode: nodeMode(c, client) }
   const m = await measured(process.execPath, [
     '--import',
@@ -98,6 +99,7 @@ async function runNode(c: BenchCase, client: string, s: Settings): Promise<Figur
 function runExternal(c: BenchCase, client: string, s: Settings): Promise<Figures> {
   if (client === 'kcat') return c.group === 'consume' ? kcatConsume(s) : kcatProduce(s)
   if (c.group === 'consume') return javaConsume(s)
+  if (c.group === 'transactions') return javaTransactions(c.mode, s)
   if (c.group === 'produce') return javaProduce(s)
   return javaLatency(c.mode, s)
 }
@@ -138,6 +140,7 @@ function settings(c: BenchCase, topic: string): Settings {
     seconds,
     groupId,
     batchBytes: BATCH_BYTES,
+    transaction: c.transaction,
   }
 }
 

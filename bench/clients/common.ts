@@ -21,6 +21,8 @@ export interface ClientCase {
   rate: number
   seconds: number
   groupId: string
+  /** Transactional cases: commit every `records` records, or `durationMs` after the transaction began. */
+  transaction?: { records?: number; durationMs?: number }
 }
 
 export const [client, json] = process.argv.slice(2)

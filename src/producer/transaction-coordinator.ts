@@ -54,8 +54,8 @@ const COORDINATOR_MOVED = new Set<number>([
   ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
 ])
 
-/** Java's ADD_PARTITIONS_RETRY_BACKOFF_MS: the previous transaction is usually done within a few ms. */
-const CONCURRENT_TRANSACTIONS_BACKOFF_MS = 20
+/** Below Java's ADD_PARTITIONS_RETRY_BACKOFF_MS (20): the previous transaction's markers take a few ms. */
+const CONCURRENT_TRANSACTIONS_BACKOFF_MS = 10
 
 export class TransactionCoordinator {
   /** Whether the coordinator bumps an epoch on request (InitProducerId v3+, KIP-360); known after initProducerId. */

@@ -343,18 +343,18 @@ export class TransactionManager implements ProducerIdentity {
 
   /** EndTxn (when anything was added), then READY, or a new epoch first. */
   private async end(commit: boolean, deadline: number): Promise<void> {
-    const what = commit ? 'commitTransaction' : 'abortTransaction'
     if (this.started) {
       let next: ProducerIdAndEpoch | undefined
       try {
         next = await this.coordinator.endTxn(this.id(), commit, this.tv2, { deadline })
       } catch (error) {
+        const what = commit ? 'commitTransaction' : 'abortTransaction'
         // the outcome is not known: the state stays, and only the same call again can finish it
         if (error instanceof TimeoutError)
           throw new TimeoutError(`${what}: ${error.message}; call ${what}() again`, { cause: error })
         const failure = transactionFailure(error, what, this.canRecover())
         this.fail(failure)
-        throw failure
+        throw this.machine.error ?? failure
       }
       if (next) {
         this.producerId = next.producerId
@@ -444,27 +444,50 @@ export class TransactionManager implements ProducerIdentity {
   }
 
   /** Moves to the error state `failure` calls for (fatal from anywhere; abortable while the transaction runs). */
-  private fail(failure: TransactionError): void {
+  private fail(error: TransactionError): void {
     const s = this.machine.state
+    const failure = this.explained(error)
     if (failure.fatal) {
       if (s === 'FATAL_ERROR') return
-      const open = s === 'IN_TRANSACTION' || s === 'COMMITTING' || s === 'ABORTING' || s === 'ABORTABLE_ERROR'
-      this.machine.to('FATAL_ERROR', open ? this.explained(failure) : failure)
+      this.machine.to('FATAL_ERROR', failure)
     } else if (failure.abortable && (s === 'IN_TRANSACTION' || s === 'COMMITTING')) {
       this.machine.to('ABORTABLE_ERROR', failure)
     } else return
     this.options.logger.warn?.({ transactionalId: this.transactionalId, err: failure }, 'transaction failed')
-    if (!this.ending.signal.aborted) this.ending.abort(this.machine.error)
+    if (!this.ending.signal.aborted) this.ending.abort(failure)
     this.options.wakeup()
   }
 
-  /** A fencing of a transaction open longer than its timeout: the coordinator aborted it, say so. */
+  /** Whether the open transaction ran longer than its timeout: the coordinator may have aborted it. */
+  private pastTimeout(): boolean {
+    const s = this.machine.state
+    const open = s === 'IN_TRANSACTION' || s === 'COMMITTING' || s === 'ABORTING' || s === 'ABORTABLE_ERROR'
+    return open && Date.now() - this.openedAt > this.options.transactionTimeoutMs
+  }
+
+  /** The answers to a transaction the coordinator aborted for its timeout (and fenced that epoch). */
+  private static readonly TIMED_OUT = new Set(['PRODUCER_FENCED', 'INVALID_PRODUCER_EPOCH', 'INVALID_TXN_STATE'])
+
+  /** Whether `failure` is how the coordinator answers a transaction it aborted for its timeout. */
+  private timedOut(failure: TransactionError): boolean {
+    return this.pastTimeout() && TransactionManager.TIMED_OUT.has(failure.type ?? '')
+  }
+
+  /**
+   * A failure of a transaction that ran past its timeout, said so (the likely cause). Under protocol
+   * v2 an abort takes the producer back (EndTxn accepts the epoch the timeout's abort bumped): it is
+   * abortable; under v1 the coordinator fenced the epoch for good (Kafka 3.9 refuses even KIP-360's
+   * InitProducerId with it): fatal.
+   */
   private explained(failure: TransactionError): TransactionError {
+    if (!this.timedOut(failure)) return failure
+    const kind = this.tv2 && this.machine.state !== 'ABORTING' ? 'abortable' : 'fatal'
     const openMs = Date.now() - this.openedAt
-    if (failure.type !== 'PRODUCER_FENCED' || openMs <= this.options.transactionTimeoutMs) return failure
+    const then = kind === 'fatal' ? 'close the producer' : 'abort it here too, and run it again'
+    const detail = failure.cause instanceof Error ? failure.cause.message : failure.message
     return new TransactionError(
-      `the transaction was open ${openMs} ms, longer than transactionTimeoutMs (${this.options.transactionTimeoutMs} ms): the coordinator aborted it and fenced this producer epoch; close the producer (${failure.message})`,
-      'fatal',
+      `the transaction was open ${openMs} ms, longer than transactionTimeoutMs (${this.options.transactionTimeoutMs} ms): the coordinator aborted it; ${then} (${detail})`,
+      kind,
       { cause: failure.cause, type: failure.type },
     )
   }
