@@ -98,9 +98,13 @@ export interface ProducerStats {
  * once it has ended.
  */
 export interface Transaction {
+  /** Producer.send, in this transaction. */
   send(record: ProducerRecord): Promise<RecordMetadata>
+  /** Producer.sendBatch, in this transaction. */
   sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]>
+  /** Producer.publish, in this transaction. */
   publish(record: ProducerRecord, callback?: (error: Error | null, metadata: RecordMetadata | null) => void): void
+  /** Producer.sendJSON, in this transaction. */
   sendJSON(
     topic: string,
     value: unknown,

@@ -11,6 +11,7 @@
 import { ErrorCode } from '../protocol/error-codes.ts'
 import { KafkaError, KafkaxError, type KafkaxErrorOptions } from '../protocol/errors.ts'
 
+/** What a TransactionError leaves: abort the transaction, close the producer, or a call that did not fit (nothing happened). */
 export type TransactionErrorKind = 'abortable' | 'fatal' | 'state'
 
 /** A transaction failed or a transactional call was refused; `kind` says what the producer can still do. */
