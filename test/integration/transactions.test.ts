@@ -8,7 +8,7 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
-import { Admin } from '../../src/client/admin.ts'
+import { Admin } from '../../src/admin/admin.ts'
 import { Cluster } from '../../src/client/cluster.ts'
 import { Consumer } from '../../src/consumer/consumer.ts'
 import type { Message } from '../../src/consumer/message.ts'
@@ -16,6 +16,7 @@ import { Producer } from '../../src/producer/producer.ts'
 import { TransactionError } from '../../src/producer/transaction-error.ts'
 import { DescribeTransactionsModule, loadApi } from '../../src/protocol/messages/index.ts'
 import { brokers, cli, kcat, uniqueTopic } from '../helpers/kafka.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const admin = new Admin({ brokers: brokers() })
 let protocolV2 = false
@@ -55,14 +56,6 @@ async function transactionState(transactionalId: string): Promise<string> {
   }
 }
 
-async function until(what: string, ms: number, ok: () => boolean | Promise<boolean>): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!(await ok())) {
-    if (Date.now() > deadline) throw new Error(`waited ${ms} ms for ${what}`)
-    await new Promise((r) => setTimeout(r, 100))
-  }
-}
-
 /** Runs a kafkax consumer until it handled messages of every value in `last`; returns what it handled. */
 async function consumeThrough(
   topic: string,
@@ -81,8 +74,10 @@ async function consumeThrough(
     seen.push(m)
   })
   try {
-    await until(`the ${isolationLevel} consumer to reach ${last.join(', ')}`, 60_000, () =>
-      last.every((v) => seen.some((m) => m.value?.toString() === v)),
+    await waitFor(
+      `the ${isolationLevel} consumer to reach ${last.join(', ')}`,
+      () => last.every((v) => seen.some((m) => m.value?.toString() === v)),
+      { timeoutMs: 60_000 },
     )
   } finally {
     await consumer.stop()
@@ -215,17 +210,17 @@ describe('Transactional producer', () => {
       (await admin.fetchCommittedOffsets(groupId)).find((o) => o.topic === topic && o.partition === 0)?.offset
     // the group coordinator applies the offsets when the transaction's marker reaches it
     const completed = (state: string) =>
-      until(
-        `the transaction to reach ${state}`,
-        10_000,
-        async () => (await transactionState(transactionalId)) === state,
-      )
+      waitFor(`the transaction to reach ${state}`, async () => (await transactionState(transactionalId)) === state, {
+        timeoutMs: 10_000,
+      })
     try {
       await producer.transaction(async (tx) => {
         await tx.send({ topic, value: 'out-0' })
         await tx.sendOffsets([{ topic, partition: 0, offset: 5n }], { groupId })
       })
-      await until('the offset committed with the transaction', 10_000, async () => (await committedOffset()) === 5n)
+      await waitFor('the offset committed with the transaction', async () => (await committedOffset()) === 5n, {
+        timeoutMs: 10_000,
+      })
       await producer.beginTransaction()
       await producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 9n }], { groupId })
       await producer.abortTransaction()
@@ -248,7 +243,7 @@ describe('Transactional producer', () => {
       assert.equal(await committedOffset(), 5n)
       // and the producer goes on
       await producer.transaction((tx) => tx.sendOffsets([{ topic, partition: 0, offset: 12n }], { groupId }))
-      await until('the next committed offset', 10_000, async () => (await committedOffset()) === 12n)
+      await waitFor('the next committed offset', async () => (await committedOffset()) === 12n, { timeoutMs: 10_000 })
     } finally {
       await producer.close()
     }
@@ -261,8 +256,10 @@ describe('Transactional producer', () => {
     try {
       await producer.beginTransaction()
       await producer.send({ topic, value: 'too-slow' })
-      await until('the coordinator to abort the transaction', 30_000, async () =>
-        ['PrepareAbort', 'CompleteAbort'].includes(await transactionState(transactionalId)),
+      await waitFor(
+        'the coordinator to abort the transaction',
+        async () => ['PrepareAbort', 'CompleteAbort'].includes(await transactionState(transactionalId)),
+        { timeoutMs: 30_000 },
       )
       const error = await producer.commitTransaction().then(
         () => assert.fail('the commit of a transaction the coordinator aborted succeeded'),
@@ -292,8 +289,10 @@ describe('Transactional producer', () => {
     await producer.beginTransaction()
     await producer.send({ topic, value: 'left-open' })
     await producer.close()
-    await until('the coordinator to complete the abort', 10_000, async () =>
-      ['CompleteAbort', 'Empty'].includes(await transactionState(transactionalId)),
+    await waitFor(
+      'the coordinator to complete the abort',
+      async () => ['CompleteAbort', 'Empty'].includes(await transactionState(transactionalId)),
+      { timeoutMs: 10_000 },
     )
     assert.deepEqual(valuesOf(kcatRead(topic, 'read_committed')), [])
     assert.deepEqual(valuesOf(kcatRead(topic, 'read_uncommitted')), ['left-open'])
