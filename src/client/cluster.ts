@@ -267,8 +267,7 @@ export class Cluster {
 
   /**
    * A request to a coordinator, retried (with a fresh lookup) while the coordinator moves or loads.
-   * `errorOf` extracts the answer's error code, so coordinator errors inside it are retried too (and
-   * a retriable error it throws is retried like them). `options.retry` replaces the client's policy.
+   * `errorOf` extracts the answer's error code, so coordinator errors inside it are retried too.
    */
   coordinatorRequest<Req, Res>(
     type: CoordinatorType,
@@ -276,32 +275,27 @@ export class Cluster {
     api: Api<Req, Res>,
     body: Req,
     errorOf: (response: Res) => number,
-    options: { retry?: RetryPolicy; signal?: AbortSignal; request?: RequestOptions } = {},
   ): Promise<Res> {
-    const retry = options.retry ?? this.retry
-    return retry.run(
-      async () => {
-        const nodeId = await this.coordinator(type, key)
-        let response: Res
-        try {
-          response = await (await this.connectionToNode(nodeId)).request(api, body, options.request)
-        } catch (error) {
-          if (error instanceof ConnectionError) this.invalidateCoordinator(type, key)
-          throw error
-        }
-        const code = errorOf(response)
-        if (
-          code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
-          code === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
-          code === ErrorCode.NOT_COORDINATOR
-        ) {
-          if (code !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) this.invalidateCoordinator(type, key)
-          throw kafkaError(code, `${api.name} for ${type} ${key}`)
-        }
-        return response
-      },
-      { signal: options.signal },
-    )
+    return this.retry.run(async () => {
+      const nodeId = await this.coordinator(type, key)
+      let response: Res
+      try {
+        response = await (await this.connectionToNode(nodeId)).request(api, body)
+      } catch (error) {
+        if (error instanceof ConnectionError) this.invalidateCoordinator(type, key)
+        throw error
+      }
+      const code = errorOf(response)
+      if (
+        code === ErrorCode.COORDINATOR_LOAD_IN_PROGRESS ||
+        code === ErrorCode.COORDINATOR_NOT_AVAILABLE ||
+        code === ErrorCode.NOT_COORDINATOR
+      ) {
+        if (code !== ErrorCode.COORDINATOR_LOAD_IN_PROGRESS) this.invalidateCoordinator(type, key)
+        throw kafkaError(code, `${api.name} for ${type} ${key}`)
+      }
+      return response
+    })
   }
 
   /** Closes every connection; requests in flight fail with ConnectionError. */

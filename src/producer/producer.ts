@@ -547,6 +547,7 @@ export class Producer extends EventEmitter {
       await this.flush()
     } finally {
       this.sender.close()
+      this.transactions?.close()
       await this.cluster.close()
     }
   }

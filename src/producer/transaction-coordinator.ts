@@ -5,11 +5,15 @@
 // COORDINATOR_LOAD_IN_PROGRESS, NOT_COORDINATOR after a move...) until its deadline, then fails with a
 // TimeoutError; any other error code is thrown as the KafkaError, for the manager to sort.
 //
+// Each coordinator is reached through its own CoordinatorConnection (src/client/coordinator.ts, as
+// the group member's), found again when an answer or a lost connection says it moved.
+//
 // Versions, as the Java client picks them: AddPartitionsToTxn up to v3 (v4+ are the brokers' own);
 // EndTxn and TxnOffsetCommit up to v4 under transaction protocol v1, v5 under v2 (KIP-890: EndTxn
 // then bumps the epoch and answers the new one, TxnOffsetCommit adds the group implicitly).
 
-import type { Cluster, CoordinatorType } from '../client/cluster.ts'
+import type { Cluster } from '../client/cluster.ts'
+import { CoordinatorConnection } from '../client/coordinator.ts'
 import { type RetryOptions, RetryPolicy } from '../client/retry.ts'
 import { byTopic, type OffsetToCommit, type TopicPartition } from '../client/topic-partition.ts'
 import { ErrorCode, errorCode, kafkaError } from '../protocol/error-codes.ts'
@@ -48,12 +52,6 @@ export interface CallOptions {
   signal?: AbortSignal
 }
 
-const COORDINATOR_MOVED = new Set<number>([
-  ErrorCode.NOT_COORDINATOR,
-  ErrorCode.COORDINATOR_NOT_AVAILABLE,
-  ErrorCode.COORDINATOR_LOAD_IN_PROGRESS,
-])
-
 /** Below Java's ADD_PARTITIONS_RETRY_BACKOFF_MS (20): the previous transaction's markers take a few ms. */
 const CONCURRENT_TRANSACTIONS_BACKOFF_MS = 10
 
@@ -61,25 +59,43 @@ export class TransactionCoordinator {
   /** Whether the coordinator bumps an epoch on request (InitProducerId v3+, KIP-360); known after initProducerId. */
   canBumpEpoch = false
 
+  private readonly coordinator: CoordinatorConnection
+  /** The coordinators of the groups whose offsets the transactions commit (TxnOffsetCommit). */
+  private readonly groupCoordinators = new Map<string, CoordinatorConnection>()
+
   constructor(
     private readonly cluster: Cluster,
     readonly transactionalId: string,
     private readonly transactionTimeoutMs: number,
     private readonly retry: RetryOptions,
-  ) {}
+  ) {
+    this.coordinator = new CoordinatorConnection(cluster, 'transaction', transactionalId)
+  }
+
+  /** Closes the coordinator connections (requests in flight fail). */
+  close(): void {
+    this.coordinator.close()
+    for (const c of this.groupCoordinators.values()) c.close()
+    this.groupCoordinators.clear()
+  }
 
   /** A producer id and epoch for the transactional id; with the current ones, the epoch bumped (KIP-360). */
   async initProducerId(current: ProducerIdAndEpoch | undefined, o: CallOptions): Promise<ProducerIdAndEpoch> {
-    const r = await this.call('transaction', this.transactionalId, InitProducerId, (r) => r.errorCode, o, {
-      transactionalId: this.transactionalId,
-      transactionTimeoutMs: this.transactionTimeoutMs,
-      producerId: current?.producerId ?? -1n,
-      producerEpoch: current?.producerEpoch ?? -1,
-    })
-    const coordinator = await this.cluster.connectionToNode(
-      await this.cluster.coordinator('transaction', this.transactionalId),
+    const r = await this.call(
+      this.coordinator,
+      InitProducerId,
+      (r) => r.errorCode,
+      o,
+      (version) => {
+        this.canBumpEpoch = version >= 3
+        return {
+          transactionalId: this.transactionalId,
+          transactionTimeoutMs: this.transactionTimeoutMs,
+          producerId: current?.producerId ?? -1n,
+          producerEpoch: current?.producerEpoch ?? -1,
+        }
+      },
     )
-    this.canBumpEpoch = coordinator.supports(InitProducerId) && coordinator.versionFor(InitProducerId) >= 3
     return { producerId: r.producerId, producerEpoch: r.producerEpoch }
   }
 
@@ -87,8 +103,7 @@ export class TransactionCoordinator {
   async addPartitions(id: ProducerIdAndEpoch, partitions: readonly TopicPartition[], o: CallOptions): Promise<void> {
     const api = await loadApi(AddPartitionsToTxnModule)
     await this.call(
-      'transaction',
-      this.transactionalId,
+      this.coordinator,
       api,
       (r) => {
         // OPERATION_NOT_ATTEMPTED marks the partitions the coordinator skipped for another one's error
@@ -101,7 +116,7 @@ export class TransactionCoordinator {
         return skipped
       },
       { ...o, maxVersion: 3, backoffMs: CONCURRENT_TRANSACTIONS_BACKOFF_MS },
-      {
+      () => ({
         v3AndBelowTransactionalId: this.transactionalId,
         v3AndBelowProducerId: id.producerId,
         v3AndBelowProducerEpoch: id.producerEpoch,
@@ -109,19 +124,25 @@ export class TransactionCoordinator {
           name,
           partitions: list.map((p) => p.partition),
         })),
-      },
+      }),
     )
   }
 
   /** Adds a group's offsets topic partition to the transaction (protocol v1), before TxnOffsetCommit. */
   async addOffsets(id: ProducerIdAndEpoch, groupId: string, o: CallOptions): Promise<void> {
     const api = await loadApi(AddOffsetsToTxnModule)
-    await this.call('transaction', this.transactionalId, api, (r) => r.errorCode, o, {
-      transactionalId: this.transactionalId,
-      producerId: id.producerId,
-      producerEpoch: id.producerEpoch,
-      groupId,
-    })
+    await this.call(
+      this.coordinator,
+      api,
+      (r) => r.errorCode,
+      o,
+      () => ({
+        transactionalId: this.transactionalId,
+        producerId: id.producerId,
+        producerEpoch: id.producerEpoch,
+        groupId,
+      }),
+    )
   }
 
   /** Commits offsets of a group in the transaction: they take effect when it commits. */
@@ -134,15 +155,14 @@ export class TransactionCoordinator {
   ): Promise<void> {
     const api = await loadApi(TxnOffsetCommitModule)
     await this.call(
-      'group',
-      group.groupId,
+      this.groupCoordinator(group.groupId),
       api,
       (r) => {
         for (const t of r.topics) for (const p of t.partitions) if (p.errorCode !== 0) return p.errorCode
         return 0
       },
       { ...o, maxVersion: tv2 ? 5 : 4 },
-      {
+      () => ({
         transactionalId: this.transactionalId,
         groupId: group.groupId,
         producerId: id.producerId,
@@ -159,7 +179,7 @@ export class TransactionCoordinator {
             committedMetadata: p.metadata ?? '',
           })),
         })),
-      },
+      }),
     )
   }
 
@@ -172,14 +192,27 @@ export class TransactionCoordinator {
   ): Promise<ProducerIdAndEpoch | undefined> {
     const api = await loadApi(EndTxnModule)
     const r = await this.call(
-      'transaction',
-      this.transactionalId,
+      this.coordinator,
       api,
       (r) => r.errorCode,
       { ...o, maxVersion: tv2 ? 5 : 4 },
-      { transactionalId: this.transactionalId, producerId: id.producerId, producerEpoch: id.producerEpoch, committed },
+      () => ({
+        transactionalId: this.transactionalId,
+        producerId: id.producerId,
+        producerEpoch: id.producerEpoch,
+        committed,
+      }),
     )
     return r.producerId >= 0n ? { producerId: r.producerId, producerEpoch: r.producerEpoch } : undefined
+  }
+
+  private groupCoordinator(groupId: string): CoordinatorConnection {
+    let c = this.groupCoordinators.get(groupId)
+    if (!c) {
+      c = new CoordinatorConnection(this.cluster, 'group', groupId)
+      this.groupCoordinators.set(groupId, c)
+    }
+    return c
   }
 
   /**
@@ -187,12 +220,11 @@ export class TransactionCoordinator {
    * retriably, until the deadline; a non-retriable error code is thrown as its KafkaError.
    */
   private async call<Req, Res>(
-    type: CoordinatorType,
-    key: string,
+    coordinator: CoordinatorConnection,
     api: Api<Req, Res>,
     codeOf: (response: Res) => number,
     o: CallOptions & { maxVersion?: number; backoffMs?: number },
-    body: Req,
+    body: (version: number) => Req,
   ): Promise<Res> {
     const budget = Math.max(0, o.deadline - Date.now())
     const retry = new RetryPolicy({
@@ -201,20 +233,20 @@ export class TransactionCoordinator {
       deadlineMs: budget,
       ...(o.backoffMs === undefined ? {} : { initialDelayMs: o.backoffMs }),
     })
-    const what = `${api.name} for ${type === 'group' ? 'group' : 'transactional id'} ${key}`
+    const what = `${api.name} for ${coordinator.type === 'group' ? 'group' : 'transactional id'} ${coordinator.key}`
+    const requestTimeoutMs = this.cluster.options.requestTimeoutMs
     let response: Res
     try {
-      response = await this.cluster.coordinatorRequest(
-        type,
-        key,
-        api,
-        body,
-        (r) => {
+      response = await retry.run(
+        async () => {
+          const timeoutMs = Math.max(1, Math.min(requestTimeoutMs, o.deadline - Date.now()))
+          const r = await coordinator.request(api, o.maxVersion ?? Number.POSITIVE_INFINITY, body, timeoutMs)
           const code = codeOf(r)
-          if (code !== 0 && !COORDINATOR_MOVED.has(code) && errorCode(code).retriable) throw kafkaError(code, what)
-          return code
+          // a moved coordinator is looked up again; CONCURRENT_TRANSACTIONS, LOAD_IN_PROGRESS... wait
+          if (code !== 0 && (coordinator.checkError(code) || errorCode(code).retriable)) throw kafkaError(code, what)
+          return r
         },
-        { retry, signal: o.signal, request: { maxVersion: o.maxVersion } },
+        { signal: o.signal },
       )
     } catch (error) {
       if (error instanceof KafkaxError && error.retriable)

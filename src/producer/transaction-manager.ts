@@ -205,6 +205,11 @@ export class TransactionManager implements ProducerIdentity {
     })
   }
 
+  /** Closes the coordinator connections (the producer closes). */
+  close(): void {
+    this.coordinator.close()
+  }
+
   // ------------------------------------------------------------------------------------------
   // The sender's seam (ProducerIdentity)
 

@@ -5,7 +5,7 @@
 // transaction protocol v1 a partition takes transactional records only once AddPartitionsToTxn added
 // it, and Produce must stay at v11; under v2 Produce v12+ and TxnOffsetCommit v5 add implicitly and
 // EndTxn v5 bumps the epoch; records become visible when EndTxn commits, never when it aborts.
-// The coordinator side is the real Cluster.coordinatorRequest over the fake connection.
+// The coordinator side is the real CoordinatorConnection over the fake connection.
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -63,15 +63,25 @@ class FakeTxnBroker {
   cluster(): Cluster {
     const partitions = Array.from({ length: this.partitions }, (_, i) => ({ partition: i, leader: 1 }))
     const connection = {
+      connected: true,
+      connect: async () => {},
+      close: () => {},
       supports: () => true,
       versionFor: (api: Api, max = Number.POSITIVE_INFINITY) => Math.min(api.request.latestStableVersion, max),
-      request: (api: Api, body: any, o: { maxVersion?: number } = {}) =>
-        this.request(api, body, Math.min(api.request.latestStableVersion, o.maxVersion ?? Number.POSITIVE_INFINITY)),
+      request: (api: Api, body: any, o: { version?: number; maxVersion?: number } = {}) =>
+        this.request(
+          api,
+          body,
+          o.version ?? Math.min(api.request.latestStableVersion, o.maxVersion ?? Number.POSITIVE_INFINITY),
+        ),
     }
-    // the real coordinatorRequest (retries, coordinator errors) over the fake connection
+    // the real CoordinatorConnection (lookups, coordinator errors) over the fake connection
     return Object.assign(Object.create(Cluster.prototype), {
+      options: { requestTimeoutMs: 30_000 },
       retry: new RetryPolicy({ initialDelayMs: 5, maxDelayMs: 20, deadlineMs: 2000 }),
+      newConnection: () => connection,
       metadata: {
+        brokers: new Map([[1, { nodeId: 1, host: 'fake', port: 1 }]]),
         partition: (topic: string, p: number) => (topic === TOPIC ? partitions[p] : undefined),
         topics: new Map([[TOPIC, { topicId: '00000000-0000-0000-0000-000000000000' }]]),
       },
