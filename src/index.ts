@@ -86,6 +86,7 @@ export {
   retryBatch,
   timeout,
 } from './consumer/middleware.ts'
+export type { ExactlyOnceOptions } from './consumer/options.ts'
 export { jsonLogger, type LogLevel, type LogMethod } from './observability/logger.ts'
 // the adapters' own entry points are kafkax/otel and kafkax/prometheus; these names stay for compatibility
 export {

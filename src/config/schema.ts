@@ -53,7 +53,7 @@ export type Spec = Leaf | Group
 
 type Fields<T> = { [K in keyof Required<NonNullable<T>>]: Spec }
 /** Options only code can give (functions, objects): not in files or the environment. */
-type CodeOnly = 'onError' | 'logger'
+type CodeOnly = 'onError' | 'logger' | 'exactlyOnce'
 
 const group = (doc: string, fields: Record<string, Spec>, extra: Partial<Group> = {}): Group => ({
   kind: 'group',

@@ -12,7 +12,7 @@ import { KafkaxError } from '../protocol/errors.ts'
 import { consumerChannels as channels } from './channels.ts'
 import type { FetchedBatch, SeekTarget } from './fetcher.ts'
 import type { BatchContext, BatchHandler, Handler, HandlerContext, Message, TopicPartition } from './message.ts'
-import { tpKey } from './message.ts'
+import { sendWithoutTransaction, tpKey } from './message.ts'
 import { batchFailure, HandlerError } from './middleware.ts'
 import { OffsetTracker, type PendingOffset } from './offset-tracker.ts'
 
@@ -39,6 +39,11 @@ export interface DispatcherOptions {
   report: (error: Error) => void
   /** The wait before a failed message is fetched again (default 500 ms, doubling up to 30 s). */
   failureBackoff?: RetryPolicy
+  /**
+   * Whether a partition's next message may start now (the exactly-once transaction takes it, or
+   * is being committed); one refused waits for the next pump().
+   */
+  admit?: (s: AssignedPartition, offset: bigint) => boolean
 }
 
 /** One partition assigned to the consumer, as the dispatcher sees it. */
@@ -270,8 +275,10 @@ export class Dispatcher {
     let started = 0
     if (this.options.orderBy !== 'key') {
       // handlers settled synchronously free the partition at once: its turn goes on with the next message
+      const admit = this.options.admit
       while (started < limit && s.running === 0 && !s.paused && !s.revoked && this.active < concurrency) {
         if (s.queue.length === 0 && !this.refill(s)) break
+        if (admit && !admit(s, s.queue.at(0)!.offset)) break
         this.launch(s, undefined, this.take(s, 1))
         started++
       }
@@ -340,7 +347,7 @@ export class Dispatcher {
     const started = performance.now()
     const context: HandlerContext = this.batchHandler
       ? this.batchContext(s, epoch, messages, entries)
-      : { signal: s.signal, attempt: 1 }
+      : { signal: s.signal, attempt: 1, send: sendWithoutTransaction }
     let result: unknown
     try {
       result = channels.handler.hasSubscribers
@@ -374,6 +381,7 @@ export class Dispatcher {
     const context: BatchContext = {
       signal: s.signal,
       attempt: 1,
+      send: sendWithoutTransaction,
       resolve: (offset) => {
         if (typeof offset !== 'bigint') {
           throw new HandlerError(`resolve() needs a bigint offset, got ${typeof offset} ${String(offset)}`)
@@ -484,7 +492,7 @@ export class Dispatcher {
         { cause: wrapped },
       ),
     )
-    s.epoch++
+    const epoch = ++s.epoch
     s.offsets.advance(s.queue.at(0)?.offset)
     s.offsets.drop()
     s.queue.clear()
@@ -494,7 +502,8 @@ export class Dispatcher {
     sleep(this.failureBackoff.delay(s.failures), this.options.stop)
       .then(async () => {
         if (s.revoked) return
-        await this.source.seek(s.tp, message.offset)
+        // a seek meanwhile (the user's, an aborted transaction's rewind) placed the partition already
+        if (s.epoch === epoch) await this.source.seek(s.tp, message.offset)
         s.paused = false
         this.source.resume([s.tp])
       })

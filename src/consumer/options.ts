@@ -4,7 +4,7 @@
 import type { ClientOptions } from '../client/options.ts'
 import type { RetryOptions } from '../client/retry.ts'
 import type { Logger } from '../observability/logger.ts'
-import type { ProducerOptions } from '../producer/producer.ts'
+import { Producer, type ProducerOptions } from '../producer/producer.ts'
 import { ConfigError } from '../protocol/errors.ts'
 import type { FetcherOptions } from './fetcher.ts'
 
@@ -51,6 +51,23 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   onError?: (error: Error) => void
   /** A pino- or console-like logger for rebalances, lost connections and errors (default: silent, or KAFKAX_LOG_LEVEL). */
   logger?: Logger
+  /**
+   * Consume-transform-produce in transactions: what handlers write with `context.send()` and the
+   * offsets of the messages they handled commit together, once per `maxMessages` messages or
+   * `intervalMs` (see docs/transactions.md). Reads read_committed unless `isolationLevel` says
+   * otherwise; needs a group with `topics`, one message per handler run, order by partition.
+   */
+  exactlyOnce?: ExactlyOnceOptions
+}
+
+/** The Consumer's `exactlyOnce` option. */
+export interface ExactlyOnceOptions {
+  /** A transactional Producer (with a `transactionalId`) that only this consumer uses. */
+  producer: Producer
+  /** A transaction commits once this many messages were handed out in it (default 1000). */
+  maxMessages?: number
+  /** A transaction commits at the latest this long after its first message was handed out (default 100 ms). */
+  intervalMs?: number
 }
 
 /** Options of `Consumer.run()`. */
@@ -93,4 +110,30 @@ export function checkConsumerOptions(options: ConsumerOptions): void {
   }
   const mode = options.commit?.mode ?? 'auto'
   if (mode !== 'auto' && mode !== 'manual') throw new ConfigError(`commit.mode must be 'auto' or 'manual', got ${mode}`)
+  if (options.exactlyOnce !== undefined) checkExactlyOnce(options)
+}
+
+function checkExactlyOnce(options: ConsumerOptions): void {
+  const eo = options.exactlyOnce!
+  if (eo === null || typeof eo !== 'object' || !(eo.producer instanceof Producer) || !eo.producer.transactionalId) {
+    throw new ConfigError('exactlyOnce.producer must be a transactional Producer (one with a transactionalId)')
+  }
+  if (!options.groupId || !options.topics?.length) {
+    throw new ConfigError('exactlyOnce commits offsets of a group: it needs groupId and topics')
+  }
+  // a batch's or a key lane's messages settle out of offset order: their records could not be told apart
+  if (options.batch) throw new ConfigError('exactlyOnce runs one message per handler run: it does not take batch')
+  if (options.orderBy === 'key')
+    throw new ConfigError("exactlyOnce keeps order by partition: it does not take orderBy 'key'")
+  if (options.commit) {
+    throw new ConfigError(
+      'exactlyOnce commits with its transactions: set exactlyOnce.intervalMs / maxMessages, not commit',
+    )
+  }
+  for (const name of ['maxMessages', 'intervalMs'] as const) {
+    const value = eo[name]
+    if (value !== undefined && (!Number.isInteger(value) || value < 1)) {
+      throw new ConfigError(`exactlyOnce.${name} must be an integer >= 1, got ${JSON.stringify(value)}`)
+    }
+  }
 }

@@ -13,7 +13,7 @@ import { childLogger, type Logger, resolveLogger } from '../observability/logger
 import { Summary } from '../observability/summary.ts'
 import type { CompressionCodec } from '../protocol/compression/index.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
-import { ConfigError, ConnectionError } from '../protocol/errors.ts'
+import { ConfigError, ConnectionError, KafkaError } from '../protocol/errors.ts'
 import { ApiVersions } from '../protocol/messages/index.ts'
 import { type Delivery, RecordAccumulator } from './accumulator.ts'
 import { IdempotentState, type ProducerIdentity } from './idempotence.ts'
@@ -226,6 +226,11 @@ export class Producer extends EventEmitter {
     }
   }
 
+  /** The transactional id of a transactional producer (undefined: not transactional). */
+  get transactionalId(): string | undefined {
+    return this.transactions?.transactionalId
+  }
+
   /** Connects to the cluster now (otherwise the first send does); a transactional producer also initializes. */
   async connect(): Promise<void> {
     await this.cluster.connect()
@@ -418,6 +423,8 @@ export class Producer extends EventEmitter {
     try {
       this.enqueue(record, delivery)
     } catch (error) {
+      // a broker's refusal (too large, no such partition) fails the transaction; bad options do not (as Java)
+      if (error instanceof KafkaError) this.transactions?.rejected(error, record.topic)
       delivery(error as Error, null)
     }
   }
@@ -485,6 +492,7 @@ export class Producer extends EventEmitter {
         this.append(b.record, partition, b.size, b.delivery)
       } catch (error) {
         this.blocked.shift()
+        this.transactions?.rejected(error as Error, b.record.topic)
         b.delivery(error as Error, null)
       }
     }

@@ -92,16 +92,17 @@ export function transactionFailure(error: unknown, what: string, canRecover: boo
 }
 
 /** The failure of a record sent in a transaction, as the transaction takes it: the transaction cannot commit. */
-export function recordFailure(error: Error, topic: string, partition: number): TransactionError {
+export function recordFailure(error: Error, topic: string, partition?: number): TransactionError {
   if (error instanceof TransactionError) return error
+  const where = partition === undefined ? topic : `${topic}-${partition}`
   if (error instanceof KafkaError && FATAL_PRODUCE_ERRORS.has(error.code)) {
     const hint = error.code === ErrorCode.PRODUCER_FENCED ? FENCED_HINT : 'close the producer'
-    return new TransactionError(`records for ${topic}-${partition} were refused: ${hint} (${error.message})`, 'fatal', {
+    return new TransactionError(`records for ${where} were refused: ${hint} (${error.message})`, 'fatal', {
       cause: error,
     })
   }
   return new TransactionError(
-    `records for ${topic}-${partition} failed, so the transaction cannot commit: abort it (${error.message})`,
+    `records for ${where} failed, so the transaction cannot commit: abort it (${error.message})`,
     'abortable',
     { cause: error },
   )

@@ -265,6 +265,11 @@ export class TransactionManager implements ProducerIdentity {
     )
   }
 
+  /** A record failed before it reached a batch (no metadata or memory in time, refused): the transaction cannot commit. */
+  rejected(error: Error, topic: string): void {
+    this.fail(recordFailure(error, topic))
+  }
+
   split(batch: ProducerBatch): void {
     this.sequences.rewind(batch)
   }
