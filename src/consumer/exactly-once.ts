@@ -108,13 +108,11 @@ export class ExactlyOnce {
       if (this.state === 'idle') this.open()
       return false
     }
-    if (this.admitted >= this.maxMessages) {
-      this.commit().catch((error) => this.parts.report(error))
-      return false
-    }
-    if (this.admitted++ === 0) {
-      this.timer = setTimeout(() => this.commit().catch((error) => this.parts.report(error)), this.intervalMs)
-    }
+    // full: its commit is on its way
+    if (this.admitted >= this.maxMessages) return false
+    if (this.admitted++ === 0) this.timer = setTimeout(this.commitNow, this.intervalMs)
+    // after this turn of the dispatcher, once this message's handler is counted as running
+    if (this.admitted === this.maxMessages) queueMicrotask(this.commitNow)
     if (!this.starts.has(s)) this.starts.set(s, offset)
     return true
   }
@@ -168,6 +166,10 @@ export class ExactlyOnce {
   /** Aborts the open transaction (the partitions were lost), rewinding the partitions still assigned. */
   abort(): Promise<void> {
     return this.end(false)
+  }
+
+  private readonly commitNow = () => {
+    this.commit().catch((error) => this.parts.report(error))
   }
 
   private readonly delivered = (error: Error | null) => {
