@@ -52,7 +52,11 @@ export interface CallOptions {
   signal?: AbortSignal
 }
 
-/** Below Java's ADD_PARTITIONS_RETRY_BACKOFF_MS (20): the previous transaction's markers take a few ms. */
+/**
+ * The first wait after CONCURRENT_TRANSACTIONS, below Java's ADD_PARTITIONS_RETRY_BACKOFF_MS (20): the
+ * previous transaction's markers take a few ms. Also for the offsets: TxnOffsetCommit v5 adds the
+ * group itself and meets the same wait when a transaction follows the last one at once.
+ */
 const CONCURRENT_TRANSACTIONS_BACKOFF_MS = 10
 
 export class TransactionCoordinator {
@@ -135,7 +139,7 @@ export class TransactionCoordinator {
       this.coordinator,
       api,
       (r) => r.errorCode,
-      o,
+      { ...o, backoffMs: CONCURRENT_TRANSACTIONS_BACKOFF_MS },
       () => ({
         transactionalId: this.transactionalId,
         producerId: id.producerId,
@@ -161,7 +165,7 @@ export class TransactionCoordinator {
         for (const t of r.topics) for (const p of t.partitions) if (p.errorCode !== 0) return p.errorCode
         return 0
       },
-      { ...o, maxVersion: tv2 ? 5 : 4 },
+      { ...o, maxVersion: tv2 ? 5 : 4, backoffMs: CONCURRENT_TRANSACTIONS_BACKOFF_MS },
       () => ({
         transactionalId: this.transactionalId,
         groupId: group.groupId,
