@@ -145,15 +145,19 @@ function settings(c: BenchCase, topic: string): Settings {
 }
 
 async function runOne(c: BenchCase, client: string): Promise<Figures> {
-  const fresh = c.group !== 'consume'
+  // consume-transform-produce reads a pre-filled topic and writes a fresh one
+  const ctp = c.mode === 'ctp'
+  const fresh = c.group !== 'consume' && !ctp
   const topic = fresh ? topicName(c.group) : await consumeTopic(c)
-  if (fresh) await createTopic(topic)
+  const output = ctp ? topicName('ctp-out') : undefined
+  const written = fresh ? topic : output
+  if (written) await createTopic(written)
   try {
-    const s = settings(c, topic)
+    const s = { ...settings(c, topic), output }
     return client in NODE ? await runNode(c, client, s) : await runExternal(c, client, s)
   } finally {
     // produced data would fill the disk over a full run
-    if (fresh) await admin.deleteTopics([topic]).catch(() => {})
+    if (written) await admin.deleteTopics([written]).catch(() => {})
   }
 }
 

@@ -23,6 +23,8 @@ export interface ClientCase {
   groupId: string
   /** Transactional cases: commit every `records` records, or `durationMs` after the transaction began. */
   transaction?: { records?: number; durationMs?: number }
+  /** Consume-transform-produce: the topic written to (`topic` is the pre-filled input). */
+  output?: string
 }
 
 export const [client, json] = process.argv.slice(2)

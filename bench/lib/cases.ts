@@ -206,6 +206,24 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
     clients: ['kafkax', 'java'],
     transaction: { durationMs: 100 },
   })
+  // consume-transform-produce (the kafkax Consumer's exactlyOnce option; bench/java/ConsumeTransformProduce.java)
+  const ctpRecords = Math.round(200_000 * scale)
+  for (const transaction of [{ records: 100 }, { records: 1000 }, { durationMs: 100 }]) {
+    const per = transaction.records ? `transactions of ${count(transaction.records)} messages` : '100 ms transactions'
+    cases.push({
+      ...base,
+      group: 'transactions',
+      name: `consume-transform-produce ${count(ctpRecords)} x 100 B, read_committed, ${per}`,
+      metric: 'throughput',
+      mode: 'ctp',
+      records: ctpRecords,
+      size: 100,
+      acks: 'all',
+      compression: 'none',
+      clients: ['kafkax', 'java'],
+      transaction,
+    })
+  }
   return cases
 }
 
@@ -214,6 +232,7 @@ export function estimate(c: BenchCase, client: string): number {
   const startup = client === 'java' ? 3 : 1.5
   const bytes = c.records * c.size
   if (c.group === 'consume') return startup + bytes / 40e6
+  if (c.mode === 'ctp') return startup + c.records / (c.transaction?.records === 100 ? 3000 : 20_000)
   if (c.group === 'transactions') return startup + c.records / (c.transaction?.records === 100 ? 5000 : 40_000)
   if (c.metric === 'throughput') return startup + bytes / (c.group === 'produce-single' ? 0.5e6 : 15e6)
   if (c.mode === 'sequential') return startup + c.records * 0.0015

@@ -51,19 +51,27 @@ export async function javaProduce(s: Settings, extra: string[] = []): Promise<Fi
 }
 
 /**
- * Transactional produce with the Java client: bench/java/Transactions.java for transactions of a
- * number of records (the loop the kafkax client runs), ProducerPerformance with --transactional-id
- * and --transaction-duration-ms for transactions of a duration.
+ * Transactions with the Java client: bench/java/Transactions.java for transactions of a number of
+ * records (the loop the kafkax client runs), ProducerPerformance with --transactional-id and
+ * --transaction-duration-ms for transactions of a duration, bench/java/ConsumeTransformProduce.java
+ * for consume-transform-produce.
  */
 export async function javaTransactions(mode: string, s: Settings): Promise<Figures> {
-  const transactionalId = `bench-java-${s.topic}`
+  const transactionalId = `bench-java-${s.topic}-${s.groupId}`
   if (mode === 'duration') {
     const duration = String(s.transaction!.durationMs)
     return javaProduce(s, ['--transactional-id', transactionalId, '--transaction-duration-ms', duration])
   }
   const { transaction, ...rest } = s
-  const spec = { ...rest, payloadFile: payloadFile(s.size), transactionalId, per: transaction!.records }
-  const m = await java(join(ROOT, 'bench/java/Transactions.java'), [
+  const spec = {
+    ...rest,
+    payloadFile: payloadFile(s.size),
+    transactionalId,
+    per: transaction!.records ?? 0,
+    durationMs: transaction!.durationMs ?? 0,
+  }
+  const program = mode === 'ctp' ? 'ConsumeTransformProduce.java' : 'Transactions.java'
+  const m = await java(join(ROOT, 'bench/java', program), [
     Object.entries(spec)
       .map(([k, v]) => `${k}=${v}`)
       .join(';'),
