@@ -282,6 +282,53 @@ describe('Consumer exactlyOnce', () => {
     assert.equal(valuesOf(output, 'read_uncommitted').length, 49, 'written, and aborted by the fencing')
   })
 
+  it('waits out the offsets a producer that died mid-transaction left pending, then starts from the stable ones', async () => {
+    const input = await topicWith('eos-unstable-in', 1)
+    const output = await topicWith('eos-unstable-out', 1)
+    await writeInput(input, 20, 1)
+    const groupId = `eos-${input}`
+    // another instance (its own transactional id) sent offsets in a transaction and died: they stay
+    // pending until the coordinator aborts the transaction at its timeout
+    const dead = new Producer({
+      brokers: brokers(),
+      transactionalId: uniqueTopic('eos-dead'),
+      transactionTimeoutMs: 4000,
+    })
+    await dead.beginTransaction()
+    await dead.sendOffsetsToTransaction([{ topic: input, partition: 0, offset: 15n }], { groupId })
+    const diedAt = Date.now()
+    const producer = transactional()
+    const consumer = new Consumer({
+      brokers: brokers(),
+      groupId,
+      topics: [input],
+      fromBeginning: true,
+      exactlyOnce: { producer },
+    })
+    const seen: string[] = []
+    let firstAt = 0
+    const run = consumer.run((m, ctx) => {
+      firstAt ||= Date.now()
+      seen.push(String(m.value))
+      ctx.send({ topic: output, value: `out-${m.value}` })
+    })
+    try {
+      await waitFor('every input handled', () => seen.length === 20, { timeoutMs: 30_000 })
+    } finally {
+      await consumer.stop()
+      await run
+      await producer.close()
+      await dead.close()
+    }
+    assert.ok(firstAt - diedAt >= 3000, `the consumer waited for the pending offsets (${firstAt - diedAt} ms)`)
+    assert.deepEqual(
+      seen,
+      Array.from({ length: 20 }, (_, i) => String(i)),
+      'from offset 0: the pending 15 was aborted',
+    )
+    assert.equal(valuesOf(output).length, 20)
+  })
+
   it("reads the Java client's transactions read_committed: only committed inputs get outputs", async () => {
     const input = await topicWith('eos-java-in', 1)
     const output = await topicWith('eos-java-out', 1)
