@@ -27,3 +27,16 @@ export function byTopic<T extends { topic: string }>(items: readonly T[]): Map<s
   }
   return topics
 }
+
+/** The topics of an OffsetCommit or TxnOffsetCommit request: each partition's offset, leader epoch and metadata. */
+export function committedOffsetTopics(offsets: readonly OffsetToCommit[]) {
+  return [...byTopic(offsets)].map(([name, list]) => ({
+    name,
+    partitions: list.map((o) => ({
+      partitionIndex: o.partition,
+      committedOffset: o.offset,
+      committedLeaderEpoch: o.leaderEpoch ?? -1,
+      committedMetadata: o.metadata ?? '',
+    })),
+  }))
+}

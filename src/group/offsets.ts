@@ -3,7 +3,13 @@
 // coordinator connection (the member decides on retries).
 
 import type { CoordinatorConnection } from '../client/coordinator.ts'
-import { byTopic, type OffsetToCommit, type TopicPartition, tpKey } from '../client/topic-partition.ts'
+import {
+  byTopic,
+  committedOffsetTopics,
+  type OffsetToCommit,
+  type TopicPartition,
+  tpKey,
+} from '../client/topic-partition.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { KafkaError } from '../protocol/errors.ts'
 import type { OffsetCommitRequest } from '../protocol/messages/generated/offset-commit-request.ts'
@@ -58,15 +64,7 @@ export function offsetCommitRequest(
     memberId: who.memberId,
     // only v7+ carries it; older versions cannot speak for static members anyway
     groupInstanceId: version >= 7 ? who.groupInstanceId : null,
-    topics: [...byTopic(offsets)].map(([name, list]) => ({
-      name,
-      partitions: list.map((o) => ({
-        partitionIndex: o.partition,
-        committedOffset: o.offset,
-        committedLeaderEpoch: o.leaderEpoch ?? -1,
-        committedMetadata: o.metadata ?? '',
-      })),
-    })),
+    topics: committedOffsetTopics(offsets),
   }
 }
 

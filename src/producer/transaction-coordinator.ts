@@ -15,7 +15,7 @@
 import type { Cluster } from '../client/cluster.ts'
 import { CoordinatorConnection } from '../client/coordinator.ts'
 import { type RetryOptions, RetryPolicy } from '../client/retry.ts'
-import { byTopic, type OffsetToCommit, type TopicPartition } from '../client/topic-partition.ts'
+import { byTopic, committedOffsetTopics, type OffsetToCommit, type TopicPartition } from '../client/topic-partition.ts'
 import { ErrorCode, errorCode, kafkaError } from '../protocol/error-codes.ts'
 import { KafkaxError, TimeoutError } from '../protocol/errors.ts'
 import {
@@ -174,15 +174,7 @@ export class TransactionCoordinator {
         generationId: group.generationId ?? -1,
         memberId: group.memberId ?? '',
         groupInstanceId: group.groupInstanceId ?? null,
-        topics: [...byTopic(offsets)].map(([name, list]) => ({
-          name,
-          partitions: list.map((p) => ({
-            partitionIndex: p.partition,
-            committedOffset: p.offset,
-            committedLeaderEpoch: p.leaderEpoch ?? -1,
-            committedMetadata: p.metadata ?? '',
-          })),
-        })),
+        topics: committedOffsetTopics(offsets),
       }),
     )
   }

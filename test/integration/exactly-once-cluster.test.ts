@@ -8,8 +8,7 @@ import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
 import { Admin } from '../../src/admin/admin.ts'
 import { Cluster } from '../../src/client/cluster.ts'
-import { Producer } from '../../src/producer/producer.ts'
-import { outputsOf, untilDone, Worker, type WorkerConfig } from '../helpers/eos-workers.ts'
+import { outputsOf, untilDone, Worker, type WorkerConfig, writeInputs } from '../helpers/exactly-once.ts'
 import {
   CLUSTER_BOOTSTRAP,
   clusterDir,
@@ -53,16 +52,7 @@ describe('Exactly-once in the 3-node cluster', () => {
       { topic: input, partitions: PARTITIONS, replicationFactor: 3 },
       { topic: output, partitions: PARTITIONS, replicationFactor: 3 },
     ])
-    const producer = new Producer({ brokers: CLUSTER_BOOTSTRAP })
-    await producer.sendBatch(
-      Array.from({ length: COUNT }, (_, i) => ({
-        topic: input,
-        partition: i % PARTITIONS,
-        key: String(i),
-        value: String(i),
-      })),
-    )
-    await producer.close()
+    await writeInputs(CLUSTER_BOOTSTRAP, input, COUNT, PARTITIONS)
 
     const id = `eos-cluster-${input}`
     const config: WorkerConfig = { brokers: CLUSTER_BOOTSTRAP, input, output, groupId: id, id }

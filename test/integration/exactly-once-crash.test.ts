@@ -7,8 +7,7 @@
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { Admin } from '../../src/admin/admin.ts'
-import { Producer } from '../../src/producer/producer.ts'
-import { outputsOf, seeded, untilDone, Worker, type WorkerConfig } from '../helpers/eos-workers.ts'
+import { outputsOf, seeded, untilDone, Worker, type WorkerConfig, writeInputs } from '../helpers/exactly-once.ts'
 import { brokers, uniqueTopic } from '../helpers/kafka.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -27,16 +26,7 @@ describe('Exactly-once under crashes', () => {
       { topic: input, partitions: PARTITIONS, replicationFactor: 1 },
       { topic: output, partitions: PARTITIONS, replicationFactor: 1 },
     ])
-    const producer = new Producer({ brokers: brokers() })
-    await producer.sendBatch(
-      Array.from({ length: COUNT }, (_, i) => ({
-        topic: input,
-        partition: i % PARTITIONS,
-        key: String(i),
-        value: String(i),
-      })),
-    )
-    await producer.close()
+    await writeInputs(brokers(), input, COUNT, PARTITIONS)
 
     const config: WorkerConfig = {
       brokers: brokers(),

@@ -13,9 +13,11 @@ import { after, describe, it } from 'node:test'
 import { ROOT, release } from '../../scripts/kafka/harness.ts'
 import { Admin } from '../../src/admin/admin.ts'
 import { Consumer, type ConsumerOptions } from '../../src/consumer/consumer.ts'
-import type { HandlerContext, Message } from '../../src/consumer/message.ts'
+import type { Handler, HandlerContext, Message } from '../../src/consumer/message.ts'
+import type { ExactlyOnceOptions } from '../../src/consumer/options.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { TransactionError } from '../../src/producer/transaction-error.ts'
+import { committedAtEnd, writeInputs } from '../helpers/exactly-once.ts'
 import { brokers, cli, kcat, uniqueTopic } from '../helpers/kafka.ts'
 import { waitFor } from '../helpers/wait.ts'
 
@@ -25,18 +27,6 @@ async function topicWith(prefix: string, partitions: number): Promise<string> {
   const topic = uniqueTopic(prefix)
   await admin.createTopics([{ topic, partitions, replicationFactor: 1 }])
   return topic
-}
-
-/** Writes `count` records `0..count-1` (key and value the number) round the partitions. */
-async function writeInput(topic: string, count: number, partitions: number): Promise<void> {
-  const producer = new Producer({ brokers: brokers() })
-  try {
-    await producer.sendBatch(
-      Array.from({ length: count }, (_, i) => ({ topic, partition: i % partitions, key: String(i), value: String(i) })),
-    )
-  } finally {
-    await producer.close()
-  }
 }
 
 /** The values of every record of a topic kcat reads with an isolation level. */
@@ -57,12 +47,32 @@ function valuesOf(topic: string, isolation: 'read_committed' | 'read_uncommitted
   return out.split('\n').filter(Boolean)
 }
 
-/** Whether the group's committed offsets reached the end of every partition of `topic`. */
-async function committedAtEnd(groupId: string, topic: string): Promise<boolean> {
-  const ends = await admin.listOffsets({ topic, at: 'latest' })
-  const committed = await admin.fetchCommittedOffsets(groupId, [topic])
-  return ends.every((e) => committed.find((c) => c.partition === e.partition)?.offset === e.offset)
+/** Runs `consumer` until its group committed the end of `input`, then stops it and closes `producer`. */
+async function runThrough(consumer: Consumer, handler: Handler, producer: Producer, input: string): Promise<void> {
+  const run = consumer.run(handler)
+  try {
+    await waitFor('the committed offsets at the end of the input', () => committedAtEnd(admin, groupOf(input), input), {
+      timeoutMs: 90_000,
+    })
+  } finally {
+    await consumer.stop()
+    await run
+    await producer.close()
+  }
 }
+
+const groupOf = (input: string) => `eos-${input}`
+
+/** An exactly-once consumer of `input` from its beginning, in the group groupOf(input). */
+const eosConsumer = (input: string, exactlyOnce: ExactlyOnceOptions, options: Partial<ConsumerOptions> = {}) =>
+  new Consumer({
+    brokers: brokers(),
+    groupId: groupOf(input),
+    topics: [input],
+    fromBeginning: true,
+    exactlyOnce,
+    ...options,
+  })
 
 /** Counts of each value: a value seen twice shows up as 2. */
 function counts(values: string[]): Map<string, number> {
@@ -81,22 +91,16 @@ describe('Consumer exactlyOnce', () => {
     const output = await topicWith('eos-out', 2)
     const dlq = await topicWith('eos-dlq', 1)
     const count = 3000
-    await writeInput(input, count, 3)
+    await writeInputs(brokers(), input, count, 3)
     const producer = transactional()
-    const groupId = `eos-${input}`
-    const consumer = new Consumer({
-      brokers: brokers(),
-      groupId,
-      topics: [input],
-      fromBeginning: true,
-      concurrency: 4,
-      retry: { maxRetries: 1, initialDelayMs: 1 },
-      dlq: { topic: dlq },
-      exactlyOnce: { producer, maxMessages: 200, intervalMs: 50 },
-    })
+    const consumer = eosConsumer(
+      input,
+      { producer, maxMessages: 200, intervalMs: 50 },
+      { concurrency: 4, retry: { maxRetries: 1, initialDelayMs: 1 }, dlq: { topic: dlq } },
+    )
     const poisoned = (i: number) => i % 500 === 7
     const flaky = (i: number) => i % 100 === 3
-    const run = consumer.run(async (m: Message, ctx) => {
+    const handler = async (m: Message, ctx: HandlerContext) => {
       const i = Number(m.value)
       if (poisoned(i)) {
         ctx.send({ topic: output, value: `partial-${i}` })
@@ -110,16 +114,8 @@ describe('Consumer exactlyOnce', () => {
         { topic: output, key: m.key, value: `out-${i}` },
         { topic: output, key: m.key, value: `copy-${i}` },
       ])
-    })
-    try {
-      await waitFor('the committed offsets at the end of the input', () => committedAtEnd(groupId, input), {
-        timeoutMs: 60_000,
-      })
-    } finally {
-      await consumer.stop()
-      await run
-      await producer.close()
     }
+    await runThrough(consumer, handler, producer, input)
     const outputs = counts(valuesOf(output))
     for (let i = 0; i < count; i++) {
       const expected = poisoned(i) ? 0 : 1
@@ -146,36 +142,20 @@ describe('Consumer exactlyOnce', () => {
     const input = await topicWith('eos-abort-in', 2)
     const output = await topicWith('eos-abort-out', 1)
     const count = 400
-    await writeInput(input, count, 2)
+    await writeInputs(brokers(), input, count, 2)
     const producer = transactional()
-    const groupId = `eos-${input}`
     const errors: Error[] = []
-    const consumer = new Consumer({
-      brokers: brokers(),
-      groupId,
-      topics: [input],
-      fromBeginning: true,
-      exactlyOnce: { producer, maxMessages: 50 },
-      onError: (e) => errors.push(e),
-    })
+    const consumer = eosConsumer(input, { producer, maxMessages: 50 }, { onError: (e) => errors.push(e) })
     let runsOf42 = 0
     let runs = 0
-    const run = consumer.run((m, ctx) => {
+    const handler = (m: Message, ctx: HandlerContext) => {
       const i = Number(m.value)
       runs++
       if (i === 42) runsOf42++
       // the first time, a partition the output topic does not have: the broker refuses the record
       ctx.send({ topic: output, partition: i === 42 && runsOf42 === 1 ? 7 : 0, value: `out-${i}` })
-    })
-    try {
-      await waitFor('the committed offsets at the end of the input', () => committedAtEnd(groupId, input), {
-        timeoutMs: 60_000,
-      })
-    } finally {
-      await consumer.stop()
-      await run
-      await producer.close()
     }
+    await runThrough(consumer, handler, producer, input)
     assert.equal(runsOf42, 2, 'the aborted transaction handled 42 again')
     assert.ok(
       errors.some((e) => e instanceof TransactionError && e.abortable && /transaction cannot commit/.test(e.message)),
@@ -191,19 +171,11 @@ describe('Consumer exactlyOnce', () => {
     const input = await topicWith('eos-rebalance-in', 4)
     const output = await topicWith('eos-rebalance-out', 2)
     const count = 2000
-    await writeInput(input, count, 4)
-    const groupId = `eos-${input}`
+    await writeInputs(brokers(), input, count, 4)
+    const groupId = groupOf(input)
     const handled = new Map<string, number>()
     const member = (producer: Producer): Consumer =>
-      new Consumer({
-        brokers: brokers(),
-        groupId,
-        topics: [input],
-        fromBeginning: true,
-        concurrency: 2,
-        heartbeatIntervalMs: 300,
-        exactlyOnce: { producer, maxMessages: 100, intervalMs: 200 },
-      } satisfies ConsumerOptions)
+      eosConsumer(input, { producer, maxMessages: 100, intervalMs: 200 }, { concurrency: 2, heartbeatIntervalMs: 300 })
     const handler = async (m: Message, ctx: HandlerContext) => {
       handled.set(String(m.value), (handled.get(String(m.value)) ?? 0) + 1)
       await new Promise((r) => setTimeout(r, 3))
@@ -219,7 +191,7 @@ describe('Consumer exactlyOnce', () => {
     try {
       await waitFor('the first member to handle some messages', () => handled.size > 200, { timeoutMs: 30_000 })
       runs.push(second.run(handler))
-      await waitFor('the committed offsets at the end of the input', () => committedAtEnd(groupId, input), {
+      await waitFor('the committed offsets at the end of the input', () => committedAtEnd(admin, groupId, input), {
         timeoutMs: 90_000,
       })
     } finally {
@@ -237,7 +209,7 @@ describe('Consumer exactlyOnce', () => {
   it('stops when a newer producer with its transactional id fences it: nothing of the open transaction visible', async () => {
     const input = await topicWith('eos-fenced-in', 1)
     const output = await topicWith('eos-fenced-out', 1)
-    await writeInput(input, 50, 1)
+    await writeInputs(brokers(), input, 50, 1)
     const transactionalId = uniqueTopic('eos-fenced-tx')
     const producer = transactional(transactionalId)
     const errors: Error[] = []
@@ -245,14 +217,11 @@ describe('Consumer exactlyOnce', () => {
     const held = new Promise<void>((r) => {
       release = r
     })
-    const consumer = new Consumer({
-      brokers: brokers(),
-      groupId: `eos-${input}`,
-      topics: [input],
-      fromBeginning: true,
-      exactlyOnce: { producer, maxMessages: 10_000, intervalMs: 60_000 },
-      onError: (e) => errors.push(e),
-    })
+    const consumer = eosConsumer(
+      input,
+      { producer, maxMessages: 10_000, intervalMs: 60_000 },
+      { onError: (e) => errors.push(e) },
+    )
     let handled = 0
     const run = consumer.run(async (m, ctx) => {
       ctx.send({ topic: output, value: `out-${m.value}` })
@@ -285,8 +254,8 @@ describe('Consumer exactlyOnce', () => {
   it('waits out the offsets a producer that died mid-transaction left pending, then starts from the stable ones', async () => {
     const input = await topicWith('eos-unstable-in', 1)
     const output = await topicWith('eos-unstable-out', 1)
-    await writeInput(input, 20, 1)
-    const groupId = `eos-${input}`
+    await writeInputs(brokers(), input, 20, 1)
+    const groupId = groupOf(input)
     // another instance (its own transactional id) sent offsets in a transaction and died: they stay
     // pending until the coordinator aborts the transaction at its timeout
     const dead = new Producer({
@@ -298,13 +267,7 @@ describe('Consumer exactlyOnce', () => {
     await dead.sendOffsetsToTransaction([{ topic: input, partition: 0, offset: 15n }], { groupId })
     const diedAt = Date.now()
     const producer = transactional()
-    const consumer = new Consumer({
-      brokers: brokers(),
-      groupId,
-      topics: [input],
-      fromBeginning: true,
-      exactlyOnce: { producer },
-    })
+    const consumer = eosConsumer(input, { producer })
     const seen: string[] = []
     let firstAt = 0
     const run = consumer.run((m, ctx) => {
@@ -339,13 +302,7 @@ describe('Consumer exactlyOnce', () => {
     )
     assert.equal(java.status, 0, java.stderr)
     const producer = transactional()
-    const consumer = new Consumer({
-      brokers: brokers(),
-      groupId: `eos-${input}`,
-      topics: [input],
-      fromBeginning: true,
-      exactlyOnce: { producer },
-    })
+    const consumer = eosConsumer(input, { producer })
     const seen: string[] = []
     const run = consumer.run((m, ctx) => {
       seen.push(String(m.value))

@@ -12,7 +12,6 @@ import { describe, it } from 'node:test'
 import { Cluster } from '../../../src/client/cluster.ts'
 import { RetryPolicy } from '../../../src/client/retry.ts'
 import { silentLogger } from '../../../src/observability/logger.ts'
-import { RecordAccumulator } from '../../../src/producer/accumulator.ts'
 import type { RecordMetadata } from '../../../src/producer/record.ts'
 import { Sender } from '../../../src/producer/sender.ts'
 import { TransactionError } from '../../../src/producer/transaction-error.ts'
@@ -21,6 +20,7 @@ import { ErrorCode, type ErrorName } from '../../../src/protocol/error-codes.ts'
 import { ConnectionError, TimeoutError } from '../../../src/protocol/errors.ts'
 import type { Api } from '../../../src/protocol/messages/index.ts'
 import { decodeRecordBatches } from '../../../src/protocol/records/index.ts'
+import { produceResponse, smallAccumulator } from './fake-produce.ts'
 
 const TOPIC = 't'
 
@@ -232,23 +232,7 @@ class FakeTxnBroker {
         partitionResponses.push({ index: p.index, ...(await this.append(p.index, p.records, version, code)) })
       }
     }
-    return {
-      responses: [
-        {
-          name: TOPIC,
-          partitionResponses: partitionResponses.map((a) => ({
-            ...a,
-            logAppendTimeMs: -1n,
-            logStartOffset: 0n,
-            recordErrors: [],
-            errorMessage: null,
-            currentLeader: { leaderId: -1, leaderEpoch: -1 },
-          })),
-        },
-      ],
-      throttleTimeMs: 0,
-      nodeEndpoints: [],
-    }
+    return produceResponse(TOPIC, partitionResponses)
   }
 
   private async append(partition: number, records: Buffer, version: number, code: number) {
@@ -275,14 +259,7 @@ class FakeTxnBroker {
 
 function setup(broker: FakeTxnBroker, o: { timeoutMs?: number; deliveryTimeoutMs?: number } = {}) {
   const cluster = broker.cluster()
-  const accumulator = new RecordAccumulator({
-    compression: 'none',
-    maxMessages: 50,
-    maxBytes: 64 * 1024,
-    lingerMs: 2,
-    bufferMemory: 8 * 1024 * 1024,
-    maxBlockMs: 1000,
-  })
+  const accumulator = smallAccumulator()
   const tm: TransactionManager = new TransactionManager(cluster, {
     transactionalId: 'tx',
     transactionTimeoutMs: 60_000,

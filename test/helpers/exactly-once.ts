@@ -1,11 +1,12 @@
-// The exactly-once crash tests' side of eos-worker.ts: starting a worker process, waiting for its
-// progress, killing it, and checking what the pipeline left: one committed output per input, and
-// the group's offsets at the end of the input.
+// What the exactly-once tests share: input written round the partitions, the crash tests' side of
+// eos-worker.ts (starting a worker process, waiting for its progress, killing it), and checks of what
+// a pipeline left: one committed output per input, the group's offsets at the end of the input.
 
 import { type ChildProcess, spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { ROOT } from '../../scripts/kafka/harness.ts'
 import type { Admin } from '../../src/admin/admin.ts'
+import { Producer } from '../../src/producer/producer.ts'
 import { kcat } from './kafka.ts'
 import { waitFor } from './wait.ts'
 
@@ -15,6 +16,23 @@ export interface WorkerConfig {
   output: string
   groupId: string
   id: string
+}
+
+/** Writes `count` records `0..count-1` (key and value the number) round the partitions of `topic`. */
+export async function writeInputs(
+  bootstrap: string[],
+  topic: string,
+  count: number,
+  partitions: number,
+): Promise<void> {
+  const producer = new Producer({ brokers: bootstrap })
+  try {
+    await producer.sendBatch(
+      Array.from({ length: count }, (_, i) => ({ topic, partition: i % partitions, key: String(i), value: String(i) })),
+    )
+  } finally {
+    await producer.close()
+  }
 }
 
 /** A running eos-worker.ts process. */
