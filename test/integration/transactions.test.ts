@@ -298,6 +298,22 @@ describe('Transactional producer', () => {
     assert.deepEqual(valuesOf(kcatRead(topic, 'read_uncommitted')), ['left-open'])
   })
 
+  it('cannot commit a transaction with a record refused before it was sent (a partition the topic lacks)', async () => {
+    const topic = await topicWith(1)
+    const producer = new Producer({ brokers: brokers(), transactionalId: uniqueTopic('txn-refused') })
+    try {
+      await producer.beginTransaction()
+      await producer.send({ topic, partition: 0, value: 'kept-back' })
+      await assert.rejects(producer.send({ topic, partition: 3, value: 'nowhere' }), /UNKNOWN_TOPIC_OR_PARTITION/)
+      await assert.rejects(producer.commitTransaction(), (e) => e instanceof TransactionError && e.abortable)
+      await producer.abortTransaction()
+      await producer.transaction((tx) => tx.send({ topic, partition: 0, value: 'next' }))
+    } finally {
+      await producer.close()
+    }
+    assert.deepEqual(valuesOf(kcatRead(topic, 'read_committed')), ['next'])
+  })
+
   it('refuses sends outside a transaction and transactional calls on a plain producer', async () => {
     const topic = await topicWith(1)
     const producer = new Producer({ brokers: brokers(), transactionalId: uniqueTopic('txn-outside') })
