@@ -83,7 +83,7 @@ export class ExactlyOnce {
     private readonly parts: ExactlyOnceParts,
   ) {
     this.producer = options.producer
-    this.maxMessages = options.maxMessages ?? 1000
+    this.maxMessages = options.maxMessages ?? 10_000
     this.intervalMs = options.intervalMs ?? 100
     this.committer = new Committer({ commit: (offsets) => this.commitWith(offsets) }, parts.groupId, parts.log)
   }

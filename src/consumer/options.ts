@@ -64,7 +64,7 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
 export interface ExactlyOnceOptions {
   /** A transactional Producer (with a `transactionalId`) that only this consumer uses. */
   producer: Producer
-  /** A transaction commits once this many messages were handed out in it (default 1000). */
+  /** A transaction commits once this many messages were handed out in it (default 10,000: at high rates, a bound on what an abort redoes). */
   maxMessages?: number
   /** A transaction commits at the latest this long after its first message was handed out (default 100 ms). */
   intervalMs?: number
