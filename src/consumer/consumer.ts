@@ -145,7 +145,7 @@ export class Consumer extends EventEmitter {
           report: (error) => this.report(error),
           fatal: (error) => {
             this.report(error)
-            void this.stop()
+            void this.stop().catch((e) => this.report(e))
           },
         })
       } else this.committer = new Committer(this.member, groupId, this.log)

@@ -160,12 +160,12 @@ export class Dispatcher {
   /**
    * Clears the batch timers and waits, up to `timeoutMs` (unbounded without it), until no handler
    * runs (the consumer stops). Handlers still running then are abandoned: what they do later moves
-   * no offset (their partition's epoch moves on) and settled() no longer waits for them. Resolves
-   * with the partitions they run on.
+   * no offset (their partition's epoch moves on) and settled() no longer waits for them, nor does
+   * a later drain(). Resolves with the partitions they run on.
    */
   async drain(timeoutMs = Number.POSITIVE_INFINITY): Promise<TopicPartition[]> {
     for (const s of this.partitions.values()) clearTimeout(s.batchTimer)
-    if (this.active === 0) return []
+    if (this.active === 0 || this.abandoned) return []
     let timer: NodeJS.Timeout | undefined
     const expired = new Promise<'expired'>((resolve) => {
       // a timer cannot wait longer than 2^31-1 ms (it would fire at once): longer is unbounded

@@ -123,6 +123,8 @@ export class ExactlyOnce {
    */
   readonly middleware: Middleware = (next) => (message, context) => {
     const records: NormalizedRecord[] = []
+    // the transaction this run belongs to
+    const tx = this.tx
     let ended = false
     const send = (input: ProducerRecord | readonly ProducerRecord[]) => {
       if (ended) {
@@ -136,7 +138,9 @@ export class ExactlyOnce {
     }
     const write = () => {
       ended = true
-      for (const r of records) this.tx!.publish(r, this.delivered)
+      // a run that outlived its transaction (abandoned by stop({ timeoutMs })) writes nothing: its offset stays uncommitted
+      if (tx !== this.tx) return
+      for (const r of records) tx!.publish(r, this.delivered)
     }
     const fail = (error: unknown) => {
       ended = true

@@ -23,7 +23,7 @@ import type { ConsumerGroupMetadata } from '../../../src/producer/transaction-co
 import { TransactionError } from '../../../src/producer/transaction-error.ts'
 import { ErrorCode, kafkaError } from '../../../src/protocol/error-codes.ts'
 import { ConfigError } from '../../../src/protocol/errors.ts'
-import { waitFor } from '../../helpers/wait.ts'
+import { waitFor, within } from '../../helpers/wait.ts'
 import { dispatch, FakeFetcher } from './fake-fetcher.ts'
 
 const GROUP = { groupId: 'g', generationId: 5, memberId: 'member-1', groupInstanceId: null }
@@ -154,7 +154,7 @@ function exactlyOnce(
     await d.dispatcher.drain()
     await eo.commit()
   }
-  return { producer, eo, reported, fatal, stop, dispatcher: d.dispatcher }
+  return { producer, eo, reported, fatal, stop, stopping, dispatcher: d.dispatcher }
 }
 
 const output = (m: Message) => ({ topic: 'out', value: `out-p${m.partition}-${m.offset}` })
@@ -283,6 +283,41 @@ describe('ExactlyOnce', () => {
     assert.equal(producer.aborts, 1)
     assert.equal(producer.commits, 0)
     assert.deepEqual(producer.committed, [])
+  })
+
+  it('commits what was handled when stop() abandons a hung handler, and drops what that handler writes later', async () => {
+    const fetcher = new FakeFetcher([5, 5], 5)
+    let release: () => void = () => {}
+    const hung = new Promise<void>((r) => {
+      release = r
+    })
+    let handled = 0
+    const { producer, eo, dispatcher, stopping } = exactlyOnce(
+      fetcher,
+      async (m, ctx) => {
+        if (m.partition === 1 && m.offset === 2n) await hung
+        ctx.send(output(m))
+        handled++
+      },
+      { concurrency: 2, maxMessages: 1000, intervalMs: 60_000 },
+    )
+    await waitFor('all but the hung handler done', () => handled === 7)
+    // as Consumer.stop({ timeoutMs }) does
+    stopping.abort()
+    assert.deepEqual(await dispatcher.drain(50), [{ topic: 'orders', partition: 1 }])
+    await within('the commit after the abandoned handler', eo.commit(), 5000)
+    assert.deepEqual(
+      [...producer.offsets],
+      [
+        [0, 5n],
+        [1, 2n],
+      ],
+    )
+    release()
+    await waitFor('the abandoned handler to finish', () => handled === 8)
+    await new Promise((r) => setImmediate(r))
+    assert.deepEqual(producer.pending, [], 'its record joins no transaction')
+    producer.checkExactlyOnce()
   })
 
   it('refuses a bad record at context.send(), and a send after the run ended', async () => {
