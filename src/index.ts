@@ -37,6 +37,7 @@ export type {
   GroupPartitionLag,
   ListedGroup,
 } from './admin/groups.ts'
+export type { AdminOptions } from './admin/options.ts'
 export type { OffsetSpec, PartitionOffset } from './admin/records.ts'
 export type { ScramMechanism, ScramUpsertion } from './admin/scram.ts'
 export type { CreatedTopic, NewPartitions, NewTopic, PartitionDescription, TopicDescription } from './admin/topics.ts'

@@ -5,7 +5,6 @@
 // the group's coordinator.
 
 import { Cluster } from '../client/cluster.ts'
-import type { ClientOptions } from '../client/options.ts'
 import { type Acl, type AclFilter, createAcls, deleteAcls, describeAcls } from './acls.ts'
 import {
   type BrokerApiVersions,
@@ -14,7 +13,7 @@ import {
   describeCluster,
   describeFeatures,
   type FeatureDescription,
-  ping,
+  pingAnyBroker,
 } from './cluster.ts'
 import {
   type AlterConfigsResource,
@@ -37,6 +36,7 @@ import {
   type ListedGroup,
   listGroups,
 } from './groups.ts'
+import { type AdminOptions, resolveAdminOptions } from './options.ts'
 import { deleteRecords, listOffsets, type OffsetSpec, type PartitionOffset } from './records.ts'
 import {
   deleteScramCredentials,
@@ -70,8 +70,8 @@ import {
 export class Admin {
   private readonly engine: RequestEngine
 
-  constructor(options: ClientOptions) {
-    this.engine = new RequestEngine(new Cluster(options))
+  constructor(options: AdminOptions) {
+    this.engine = new RequestEngine(new Cluster(resolveAdminOptions(options)))
   }
 
   /** Fetches cluster metadata once (proves the cluster is reachable); every call does this first. */
@@ -86,7 +86,7 @@ export class Admin {
 
   /** A cheap round trip (Metadata with no topics) to any broker; resolves to its latency in ms. */
   ping(): Promise<number> {
-    return ping(this.engine)
+    return pingAnyBroker(this.engine)
   }
 
   // ------------------------------------------------------------------------------------------

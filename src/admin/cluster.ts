@@ -45,7 +45,7 @@ export interface FeatureDescription {
 // lazily loaded: importing kafkax must stay cheap
 const DescribeCluster = () => loadApi(DescribeClusterModule)
 
-export async function ping(engine: RequestEngine): Promise<number> {
+export async function pingAnyBroker(engine: RequestEngine): Promise<number> {
   await engine.connect()
   const start = performance.now()
   await engine.run(() => engine.send('any', Metadata, () => ({ topics: [], allowAutoTopicCreation: false })))

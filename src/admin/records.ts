@@ -5,7 +5,7 @@ import { ConfigError } from '../protocol/errors.ts'
 import { DeleteRecordsModule, ListOffsets, loadApi } from '../protocol/messages/index.ts'
 import { answer, itemError, type RequestEngine } from './engine.ts'
 import { describeTopics } from './topics.ts'
-import { int, list, name, offset, timeout } from './validate.ts'
+import { int, list, name, offset, requestTimeout } from './validate.ts'
 
 /** ListOffsets' special timestamps. */
 const OFFSET_SPECS = { latest: -1n, earliest: -2n, 'max-timestamp': -3n } as const
@@ -39,7 +39,7 @@ export async function deleteRecords(
     offset(`deleteRecords: partitions[${i}].offset`, p.offset)
   })
   const { topic } = request
-  const timeoutMs = timeout('deleteRecords', request.timeoutMs)
+  const timeoutMs = requestTimeout('deleteRecords', request.timeoutMs)
   await engine.connect()
   const api = await DeleteRecords()
   return engine.settle(

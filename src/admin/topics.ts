@@ -12,7 +12,7 @@ import {
 } from '../protocol/messages/index.ts'
 import { ZERO_UUID } from '../protocol/messages/runtime.ts'
 import { answer, itemError, type RequestEngine } from './engine.ts'
-import { int, list, name, names, timeout } from './validate.ts'
+import { int, list, name, names, requestTimeout } from './validate.ts'
 
 /** A topic to create: its size, or explicit replicas, and its configs. */
 export interface NewTopic {
@@ -87,7 +87,7 @@ export async function createTopics(
       if (typeof v !== 'string') throw new ConfigError(`${at}.configs.${k} must be a string, got ${typeof v}`)
     }
   })
-  const timeoutMs = timeout('createTopics', options.timeoutMs)
+  const timeoutMs = requestTimeout('createTopics', options.timeoutMs)
   await engine.connect()
   const api = await CreateTopics()
   const created = await engine.settle(topics, async (pending) => {
@@ -141,7 +141,7 @@ export async function deleteTopics(
   options: { timeoutMs?: number },
 ): Promise<void> {
   names('deleteTopics', topics)
-  const timeoutMs = timeout('deleteTopics', options.timeoutMs)
+  const timeoutMs = requestTimeout('deleteTopics', options.timeoutMs)
   await engine.connect()
   const api = await DeleteTopics()
   await engine.settle(topics, async (pending) => {
@@ -206,7 +206,7 @@ export async function createPartitions(
     name(`createPartitions: topics[${i}].topic`, t?.topic)
     int(`createPartitions: topics[${i}].count`, t.count, 1)
   })
-  const timeoutMs = timeout('createPartitions', options.timeoutMs)
+  const timeoutMs = requestTimeout('createPartitions', options.timeoutMs)
   await engine.connect()
   const api = await CreatePartitions()
   await engine.settle(topics, async (pending) => {

@@ -1,6 +1,7 @@
 // Checks of the admin calls' arguments, before any network work: a ConfigError that names the
 // option and the value.
 
+import { checkValue } from '../options/validate.ts'
 import { ConfigError } from '../protocol/errors.ts'
 
 export function list(at: string, value: unknown): void {
@@ -18,11 +19,8 @@ export function names(at: string, value: unknown): void {
   for (const [i, v] of (value as unknown[]).entries()) name(`${at}: [${i}]`, v)
 }
 
-export function int(at: string, value: unknown, min: number, max = Number.MAX_SAFE_INTEGER): void {
-  if (!Number.isInteger(value) || (value as number) < min || (value as number) > max) {
-    const range = max === Number.MAX_SAFE_INTEGER ? `>= ${min}` : `from ${min} to ${max}`
-    throw new ConfigError(`${at} must be an integer ${range}, got ${JSON.stringify(value)}`)
-  }
+export function int(at: string, value: unknown, min: number, max?: number): void {
+  checkValue({ kind: 'integer', min, max }, value, at)
 }
 
 export function offset(at: string, value: unknown): void {
@@ -30,7 +28,8 @@ export function offset(at: string, value: unknown): void {
   if (!ok) throw new ConfigError(`${at} must be an offset (bigint or integer >= -1), got ${String(value)}`)
 }
 
-export function timeout(at: string, value: number | undefined): number {
+/** The `timeoutMs` of an admin call, sent to the broker with the request (default 30 s). */
+export function requestTimeout(at: string, value: number | undefined): number {
   if (value === undefined) return 30_000
   int(`${at}: timeoutMs`, value, 0, 2 ** 31 - 1)
   return value

@@ -7,35 +7,47 @@ import { createRequire } from 'node:module'
 import type { Duplex } from 'node:stream'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
 import { traced } from '../observability/tracing.ts'
+import { pick, type Resolved, withDefaults } from '../options/schema.ts'
 import { ErrorCode, errorCode, kafkaError } from '../protocol/error-codes.ts'
 import { AuthenticationError, ConnectionError, KafkaxError, ProtocolError, TimeoutError } from '../protocol/errors.ts'
 import { decodeResponseFrame, encodeRequestFrame, FrameReader } from '../protocol/framing.ts'
 import { type Api, ApiVersions, SaslAuthenticate, SaslHandshake } from '../protocol/messages/index.ts'
 import { clientChannels as channels } from './channels.ts'
 import { type Connector, socketConnector } from './connector.ts'
+import { CLIENT_FIELDS } from './options.ts'
 import type { SaslMechanism } from './sasl/mechanism.ts'
 
 /** This package's version, sent to brokers in ApiVersions. */
 export const { version: KAFKAX_VERSION } = createRequire(import.meta.url)('../../package.json') as { version: string }
 
+/** A connection's options; what is left out takes the client options' defaults (CLIENT_FIELDS). */
 export interface ConnectionOptions {
   host: string
   port: number
-  clientId?: string | null
+  clientId?: string
   /** `true` for TLS with the system CAs, or Node's TLS options (ca, cert, key, servername, rejectUnauthorized...). */
   tls?: boolean | TlsConnectionOptions
   sasl?: SaslMechanism
-  /** Time to open the socket, finish TLS, negotiate versions and authenticate (default 10 s). */
+  /** Time to open the socket, finish TLS, negotiate versions and authenticate. */
   connectTimeoutMs?: number
-  /** Default time a request may wait for its response (default 30 s). */
+  /** Default time a request may wait for its response. */
   requestTimeoutMs?: number
-  /** Requests sent and not yet answered, at most (default 5, the Java client's default). */
+  /** Requests sent and not yet answered, at most (the Java client's default). */
   maxInFlight?: number
-  /** Close the connection after this long without requests (default 9 min, as connections.max.idle.ms). */
+  /** Close the connection after this long without requests (as connections.max.idle.ms). */
   idleTimeoutMs?: number
   /** Opens the byte stream (default: TCP or TLS sockets). */
   connect?: Connector
 }
+
+const DEFAULTED = pick(
+  CLIENT_FIELDS,
+  'clientId',
+  'connectTimeoutMs',
+  'requestTimeoutMs',
+  'maxInFlight',
+  'idleTimeoutMs',
+)
 
 export interface RequestOptions {
   /** The version to use; default: the highest both sides support. */
@@ -72,7 +84,7 @@ export class Connection extends EventEmitter {
   private readonly connector: Connector
   /** Aborts the connector's attempt while the stream is being opened. */
   private abortConnect: AbortController | undefined
-  private readonly options: ConnectionOptions
+  private readonly options: Resolved<ConnectionOptions, typeof DEFAULTED>
   private readonly inFlight = new Map<number, InFlight>()
   private readonly slotWaiters: (() => void)[] = []
   private nextCorrelationId = 0
@@ -85,7 +97,7 @@ export class Connection extends EventEmitter {
 
   constructor(options: ConnectionOptions) {
     super()
-    this.options = options
+    this.options = withDefaults(DEFAULTED, options) as typeof this.options
     this.connector = options.connect ?? socketConnector
     this.host = options.host
     this.port = options.port
@@ -110,7 +122,7 @@ export class Connection extends EventEmitter {
   }
 
   private async establish(): Promise<void> {
-    const timeoutMs = this.options.connectTimeoutMs ?? 10_000
+    const timeoutMs = this.options.connectTimeoutMs
     let timer: NodeJS.Timeout | undefined
     const timeout = new Promise<never>((_, reject) => {
       timer = setTimeout(
@@ -276,7 +288,7 @@ export class Connection extends EventEmitter {
       this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff
       const frame = encodeRequestFrame(
         api.request,
-        { apiVersion: version, correlationId, clientId: this.options.clientId ?? 'kafkax' },
+        { apiVersion: version, correlationId, clientId: this.options.clientId },
         body,
         true,
       )
@@ -287,7 +299,7 @@ export class Connection extends EventEmitter {
         return undefined as Res
       }
       if (this.closedWith) throw this.closedWith
-      const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs ?? 30_000
+      const timeoutMs = options.timeoutMs ?? this.options.requestTimeoutMs
       const response = new Promise<Res>((resolve, reject) => {
         const timer = setTimeout(() => {
           // The answer may still come and the stream is ordered: like the Java client, drop the connection.
@@ -315,7 +327,7 @@ export class Connection extends EventEmitter {
 
   /** Waits for a free in-flight slot; while re-authenticating, only the SASL exchange itself goes on. */
   private async acquireSlot(internal: boolean): Promise<void> {
-    const max = this.options.maxInFlight ?? 5
+    const max = this.options.maxInFlight
     for (;;) {
       if (this.closedWith) throw this.closedWith
       if (!internal && this.reauthenticating) await this.reauthenticating
@@ -405,7 +417,7 @@ export class Connection extends EventEmitter {
   }
 
   private touch(): void {
-    const idle = this.options.idleTimeoutMs ?? 540_000
+    const idle = this.options.idleTimeoutMs
     clearTimeout(this.idleTimer)
     this.idleTimer = setTimeout(() => {
       if (this.inFlight.size === 0) this.close()

@@ -2,23 +2,35 @@
 // retried, within a number of attempts and an overall deadline (like the Java client's
 // retry.backoff.ms / retry.backoff.max.ms / delivery and default API timeouts).
 
-import { ConfigError, KafkaxError } from '../protocol/errors.ts'
+import { type FieldsOf, group } from '../options/schema.ts'
+import { resolveOptions } from '../options/validate.ts'
+import { KafkaxError } from '../protocol/errors.ts'
 
-/** Exponential backoff with jitter for retriable request errors. */
+/** Exponential backoff with jitter for retriable request errors (defaults: RETRY_OPTIONS). */
 export interface RetryOptions {
-  /** Attempts in all, the first included (default 5). */
+  /** Attempts in all, the first included. */
   maxAttempts?: number
-  /** Delay before the first retry (default 100 ms). */
+  /** Delay before the first retry. */
   initialDelayMs?: number
-  /** Upper bound of any delay (default 1000 ms, as the Java client's retry.backoff.max.ms). */
+  /** Upper bound of any delay (as the Java client's retry.backoff.max.ms). */
   maxDelayMs?: number
-  /** Growth of the delay per attempt (default 2). */
+  /** Growth of the delay per attempt. */
   multiplier?: number
-  /** Random spread of each delay, as a fraction of it: 0.2 means ±20% (default 0.2). */
+  /** Random spread of each delay, as a fraction of it: 0.2 means ±20%. */
   jitter?: number
-  /** Overall time for all attempts together, from the first (default 30 s). */
+  /** Overall time for all attempts together, from the first. */
   deadlineMs?: number
 }
+
+/** The retry options: types, bounds, defaults. */
+export const RETRY_OPTIONS = group('Retries of retriable request errors, with exponential backoff', {
+  maxAttempts: { kind: 'integer', min: 1, default: 5, doc: 'Attempts in all, the first included' },
+  initialDelayMs: { kind: 'duration', min: 0, default: 100, doc: 'Delay before the first retry' },
+  maxDelayMs: { kind: 'duration', min: 0, default: 1000, doc: 'Upper bound of any delay' },
+  multiplier: { kind: 'number', min: 1, default: 2, doc: 'Growth of the delay per attempt' },
+  jitter: { kind: 'number', min: 0, max: 1, default: 0.2, doc: 'Random spread of each delay, as a fraction of it' },
+  deadlineMs: { kind: 'duration', min: 0, default: 30_000, doc: 'Overall time for all attempts of one operation' },
+} satisfies FieldsOf<RetryOptions>)
 
 /** Per-operation options of `RetryPolicy.run`. */
 export interface RetryRun {
@@ -31,13 +43,6 @@ export interface RetryRun {
 
 const isRetriable = (e: unknown) => e instanceof KafkaxError && e.retriable
 
-function check(name: string, value: number | undefined, min: number, integer = false): void {
-  if (value === undefined) return
-  if (typeof value !== 'number' || Number.isNaN(value) || value < min || (integer && !Number.isInteger(value))) {
-    throw new ConfigError(`retry.${name} must be ${integer ? 'an integer' : 'a number'} >= ${min}, got ${value}`)
-  }
-}
-
 /** Runs an operation again after retriable errors, with exponential backoff, within a deadline. */
 export class RetryPolicy {
   readonly maxAttempts: number
@@ -48,20 +53,13 @@ export class RetryPolicy {
   readonly deadlineMs: number
 
   constructor(options: RetryOptions = {}) {
-    check('maxAttempts', options.maxAttempts, 1, true)
-    check('initialDelayMs', options.initialDelayMs, 0)
-    check('maxDelayMs', options.maxDelayMs, 0)
-    check('multiplier', options.multiplier, 1)
-    check('jitter', options.jitter, 0)
-    check('deadlineMs', options.deadlineMs, 0)
-    if (options.jitter !== undefined && options.jitter > 1)
-      throw new ConfigError(`retry.jitter must be <= 1, got ${options.jitter}`)
-    this.maxAttempts = options.maxAttempts ?? 5
-    this.initialDelayMs = options.initialDelayMs ?? 100
-    this.maxDelayMs = Math.max(options.maxDelayMs ?? 1000, this.initialDelayMs)
-    this.multiplier = options.multiplier ?? 2
-    this.jitter = options.jitter ?? 0.2
-    this.deadlineMs = options.deadlineMs ?? 30_000
+    const o = resolveOptions(RETRY_OPTIONS, options, 'retry')
+    this.maxAttempts = o.maxAttempts
+    this.initialDelayMs = o.initialDelayMs
+    this.maxDelayMs = Math.max(o.maxDelayMs, o.initialDelayMs)
+    this.multiplier = o.multiplier
+    this.jitter = o.jitter
+    this.deadlineMs = o.deadlineMs
   }
 
   /** The wait before attempt `attempt + 1` (attempt counts from 1). */

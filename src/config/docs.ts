@@ -1,13 +1,15 @@
-// The option tables of docs/configuration.md, generated from the schema and defaults.yaml so that
-// the documentation always lists every option and environment variable the code reads.
+// The option tables of docs/configuration.md, generated from the options' descriptions (with their
+// defaults) so that the documentation always lists every option and environment variable the code
+// reads.
 
+import { type Leaf, leaves } from '../options/schema.ts'
+import { describe } from '../options/validate.ts'
+import { formatDuration, formatSize } from '../options/values.ts'
 import { envVariables } from './env.ts'
-import { builtInDefaults } from './load.ts'
-import { type Leaf, leaves, SECTION_NAMES, SECTIONS } from './schema.ts'
-import { describe, type Tree } from './validate.ts'
-import { formatDuration, formatSize } from './values.ts'
+import { SECTION_NAMES, SECTIONS } from './sections.ts'
 
-function formatDefault(spec: Leaf, value: unknown): string {
+function formatDefault(spec: Leaf): string {
+  const value = spec.default
   if (value === undefined) return ''
   if (spec.kind === 'duration') return formatDuration(value as number)
   if (spec.kind === 'size') return formatSize(value as number)
@@ -16,7 +18,6 @@ function formatDefault(spec: Leaf, value: unknown): string {
 
 /** One markdown table per section: variable(s), option, type, default, description. */
 export function environmentTables(): string {
-  const defaults = builtInDefaults()
   const variables = new Map<string, string[]>()
   for (const v of envVariables()) {
     const key = [v.section, ...v.path].join('.')
@@ -29,9 +30,8 @@ export function environmentTables(): string {
     for (const [path, spec] of leaves(SECTIONS[section])) {
       const option = [section, ...path].join('.')
       const type = describe(spec) + (spec.secret ? ', secret' : '')
-      const value = path.reduce<unknown>((node, key) => (node as Tree | undefined)?.[key], defaults[section])
       const names = variables.get(option)?.join(', ') ?? 'code only'
-      out.push(`| ${names} | \`${option}\` | ${type} | ${formatDefault(spec, value)} | ${spec.doc} |`)
+      out.push(`| ${names} | \`${option}\` | ${type} | ${formatDefault(spec)} | ${spec.doc} |`)
     }
     out.push('')
   }

@@ -3,9 +3,11 @@
 // nested options joined by `_` (producer.batch.lingerMs -> KAFKA_PRODUCER_BATCH_LINGER_MS).
 // Secrets and certificates may also come from a file named by `<VARIABLE>_FILE`.
 
-import { CLIENT_FIELDS, type Leaf, leaves, SECTIONS, type SectionName } from './schema.ts'
-import { type Layer, readValueFile, type Tree, validateLayer } from './validate.ts'
-import { didYouMean, envSegment } from './values.ts'
+import { CLIENT_FIELDS } from '../client/options.ts'
+import { type Leaf, leaves, type Tree } from '../options/schema.ts'
+import { readValueFile } from '../options/validate.ts'
+import { didYouMean } from '../options/values.ts'
+import { type Layer, SECTIONS, type SectionName, validateLayer } from './sections.ts'
 
 export interface EnvVariable {
   name: string
@@ -16,6 +18,11 @@ export interface EnvVariable {
   file: boolean
 }
 
+/** `batch.lingerMs` -> `BATCH_LINGER_MS`. */
+export function envSegment(path: string[]): string {
+  return path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')
+}
+
 const prefix = (section: SectionName) => (section === 'common' ? 'KAFKA_' : `KAFKA_${section.toUpperCase()}_`)
 
 /** Every variable the configuration reads, in schema order. */
@@ -23,7 +30,7 @@ export function envVariables(): EnvVariable[] {
   const out: EnvVariable[] = []
   for (const [section, fields] of Object.entries(SECTIONS) as [SectionName, typeof SECTIONS.common][]) {
     for (const [path, spec] of leaves(fields)) {
-      if (spec.kind === 'code') continue
+      if (spec.kind === 'function' || spec.kind === 'object') continue
       const name = prefix(section) + envSegment(path)
       out.push({ name, section, path, spec, file: false })
       if (spec.file || spec.secret) out.push({ name: `${name}_FILE`, section, path, spec, file: true })
@@ -53,7 +60,7 @@ export function readEnv(env: Record<string, string | undefined>, problems: strin
     if (!variable) {
       if (!OWN_PREFIXES.some((p) => name.startsWith(p))) continue
       const hint = didYouMean(name, byName.keys())
-      problems.push(`unknown environment variable ${name}${hint ? ` (did you mean ${hint}?)` : ''}`)
+      problems.push(`unknown environment variable ${name}${hint ? `; did you mean ${hint}?` : ''}`)
       continue
     }
     const key = [variable.section, ...variable.path].join('.')

@@ -1,4 +1,4 @@
-// Configuration: YAML defaults + file + environment + code, validated by one schema.
+// Configuration: a YAML file, the environment and code, validated by the options' own descriptions.
 
 export type { ConsumerOptions } from '../consumer/consumer.ts'
 export { type KafkaxConfig, type LoadConfigOptions, loadConfig } from './load.ts'

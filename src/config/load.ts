@@ -1,19 +1,19 @@
-// loadConfig: built-in defaults (defaults.yaml, shipped beside this module) < the user's YAML file
-// < environment variables < overrides from code, each layer validated by the one schema, merged
-// option by option, and turned into plain options for Producer, Consumer and Admin.
+// loadConfig: the user's YAML file < environment variables < overrides from code, each layer
+// validated by the options' own descriptions (the ones the constructors check with), merged option
+// by option, and turned into plain options for Producer, Consumer and Admin. What no layer sets
+// takes its default in the constructor, from the same descriptions.
 
 import { readFileSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, resolve } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import type { ClientOptions } from '../client/options.ts'
 import { type SaslOptions, saslMechanism } from '../client/sasl/index.ts'
-import type { ConsumerOptions } from '../consumer/consumer.ts'
-import type { ProducerOptions } from '../producer/producer.ts'
-import { ConfigError } from '../protocol/errors.ts'
+import type { ConsumerOptions } from '../consumer/options.ts'
+import { type Fields, isPlainObject, type Tree } from '../options/schema.ts'
+import { checkRequired, problemsError, settle } from '../options/validate.ts'
+import type { ProducerOptions } from '../producer/options.ts'
 import { readEnv } from './env.ts'
-import { SECTIONS, type SectionName, type Spec } from './schema.ts'
-import { isPlainObject, type Layer, type Tree, validateLayer } from './validate.ts'
+import { type Layer, SECTIONS, type SectionName, validateLayer } from './sections.ts'
 
 /** The YAML parser, loaded on first use: importing kafkax does not pay for it. */
 const yaml = (): typeof import('yaml') => createRequire(import.meta.url)('yaml')
@@ -27,7 +27,7 @@ export interface KafkaxConfig {
 
 /** Where loadConfig reads from, above the built-in defaults. */
 export interface LoadConfigOptions {
-  /** A YAML file with the layout of defaults.yaml: `common`, `producer`, `consumer`, `admin`. */
+  /** A YAML file with the sections `common`, `producer`, `consumer`, `admin` (docs/configuration.md). */
   file?: string
   /** Default `process.env`; pass `{}` to ignore the environment. */
   env?: Record<string, string | undefined>
@@ -40,8 +40,6 @@ export interface LoadConfigOptions {
     admin?: Partial<ClientOptions>
   }
 }
-
-export const DEFAULTS_FILE = fileURLToPath(new URL('./defaults.yaml', import.meta.url))
 
 function readYaml(path: string, name: string, problems: string[]): Layer {
   let text: string
@@ -63,7 +61,7 @@ function readYaml(path: string, name: string, problems: string[]): Layer {
 }
 
 /** `b` over `a`, option by option; lists and other leaves are replaced whole. */
-function merge(fields: Record<string, Spec>, a: Tree, b: Tree | undefined): Tree {
+function merge(fields: Fields, a: Tree, b: Tree | undefined): Tree {
   const out = { ...a }
   for (const [key, value] of Object.entries(b ?? {})) {
     const spec = fields[key]
@@ -87,18 +85,6 @@ function effective(section: Exclude<SectionName, 'common'>, layers: Layer[]): Tr
   return tree
 }
 
-function checkRequired(fields: Record<string, Spec>, tree: Tree, path: string[], problems: string[]): void {
-  for (const [key, spec] of Object.entries(fields)) {
-    const value = tree[key]
-    if (spec.kind !== 'group' || !isPlainObject(value)) continue
-    const at = [...path, key].join('.')
-    for (const name of spec.required ?? []) {
-      if (value[name] === undefined) problems.push(`${at}.${name}: required when ${at} is set`)
-    }
-    checkRequired(spec.fields, value, [...path, key], problems)
-  }
-}
-
 /** Validated options -> constructor options: brokers are required, tls becomes Node's form. */
 function finish(section: SectionName, tree: Tree, problems: string[]): Tree {
   checkRequired(SECTIONS[section], tree, [section], problems)
@@ -112,28 +98,22 @@ function finish(section: SectionName, tree: Tree, problems: string[]): Tree {
       problems.push(`${section}.${(error as Error).message}`)
     }
   }
-  if (tree.tls) {
-    const { enabled, ...tls } = tree.tls as Tree
-    if (enabled === false) delete tree.tls
-    else tree.tls = Object.keys(tls).length > 0 ? tls : true
-  }
-  return tree
+  return settle(SECTIONS[section], tree)
 }
 
 function fail(problems: string[]): never {
-  const text = problems.length === 1 ? problems[0] : `${problems.length} problems:\n- ${problems.join('\n- ')}`
-  throw new ConfigError(`invalid kafkax configuration: ${text}`)
+  throw problemsError('invalid kafkax configuration', problems)
 }
 
 /** Loads and validates the configuration; throws one ConfigError naming every problem. */
 export function loadConfig(options: LoadConfigOptions = {}): KafkaxConfig {
   const problems: string[] = []
-  const layers = [readYaml(DEFAULTS_FILE, 'defaults.yaml', problems)]
+  const layers: Layer[] = []
   if (options.file !== undefined) layers.push(readYaml(resolve(options.file), options.file, problems))
   layers.push(readEnv(options.env ?? process.env, problems))
   if (options.overrides) {
     const name = options.overridesName ?? 'overrides'
-    layers.push(validateLayer(options.overrides, { name, baseDir: process.cwd() }, problems))
+    layers.push(validateLayer(options.overrides, { name, baseDir: process.cwd(), code: true }, problems))
   }
   if (problems.length > 0) fail(problems)
   const config = {
@@ -143,17 +123,4 @@ export function loadConfig(options: LoadConfigOptions = {}): KafkaxConfig {
   }
   if (problems.length > 0) fail(problems)
   return config as unknown as KafkaxConfig
-}
-
-/** The built-in defaults of each section, as loadConfig starts from them (for the documentation). */
-export function builtInDefaults(): Record<SectionName, Tree> {
-  const problems: string[] = []
-  const layers = [readYaml(DEFAULTS_FILE, 'defaults.yaml', problems)]
-  if (problems.length > 0) fail(problems)
-  return {
-    common: layers[0].common ?? {},
-    producer: effective('producer', layers),
-    consumer: effective('consumer', layers),
-    admin: effective('admin', layers),
-  }
 }

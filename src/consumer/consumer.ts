@@ -7,27 +7,34 @@
 
 import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
-import { type Assignor, assignorByName } from '../group/assignors.ts'
+import { assignorByName } from '../group/assignors.ts'
 import { ClassicGroupMember } from '../group/classic-member.ts'
 import type { GroupMembership } from '../group/membership.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { traced } from '../observability/tracing.ts'
+import { resolveProducerOptions } from '../producer/options.ts'
+import { Producer } from '../producer/producer.ts'
 import { ConfigError, TimeoutError } from '../protocol/errors.ts'
 import { consumerChannels as channels } from './channels.ts'
 import { Committer } from './committer.ts'
 import { Dispatcher } from './dispatcher.ts'
 import { ExactlyOnce } from './exactly-once.ts'
 import { Fetcher, type SeekTarget } from './fetcher.ts'
-import { deadLetterProducer, HandlerPipeline } from './handler-pipeline.ts'
+import { deadLetterProducerOptions, HandlerPipeline } from './handler-pipeline.ts'
 import { messagesOf } from './iterator.ts'
 import type { BatchHandler, BatchMiddleware, Handler, Message, Middleware, TopicPartition } from './message.ts'
 import { tpKey } from './message.ts'
-import { type ConsumerOptions, checkConsumerOptions, type RunOptions, type StopOptions } from './options.ts'
+import {
+  type ConsumerOptions,
+  checkRunOptions,
+  type ResolvedConsumerOptions,
+  type RunOptions,
+  resolveConsumerOptions,
+  resolveStopOptions,
+  type StopOptions,
+} from './options.ts'
 
 export type { ConsumerOptions, RunOptions, StopOptions } from './options.ts'
-
-/** The default of StopOptions.timeoutMs, as the Java client's KafkaConsumer.close(). */
-const STOP_TIMEOUT_MS = 30_000
 
 /** Where one assigned partition stands: what the group committed, where the consumer reads, how far behind it is. */
 export interface PartitionLag {
@@ -68,7 +75,7 @@ export interface ConsumerStats {
  */
 export class Consumer extends EventEmitter {
   readonly cluster: Cluster
-  private readonly options: ConsumerOptions
+  private readonly options: ResolvedConsumerOptions
   private readonly log: Logger
   private readonly fetcher: Fetcher
   private readonly member: GroupMembership | undefined
@@ -91,42 +98,43 @@ export class Consumer extends EventEmitter {
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve
     })
-    this.options = options
-    checkConsumerOptions(options)
-    const { groupId, topics } = options
-    this.cluster = new Cluster({ ...options, retry: options.clientRetry })
-    this.log = childLogger(resolveLogger(options.logger), { clientId: this.cluster.options.clientId, groupId })
+    const o = resolveConsumerOptions(options)
+    // the dead-letter producer is made at run(): its options are checked now, with the others
+    if (o.dlq) resolveProducerOptions(deadLetterProducerOptions(o), 'dead-letter producer')
+    this.options = o
+    const { groupId, topics } = o
+    this.cluster = new Cluster(o.client)
+    this.log = childLogger(resolveLogger(o.logger), { clientId: o.client.clientId, groupId })
     // an exactly-once consumer handles committed input only, unless told otherwise
-    this.isolationLevel = options.isolationLevel ?? (options.exactlyOnce ? 'read_committed' : undefined)
+    this.isolationLevel = options.isolationLevel ?? (o.exactlyOnce ? 'read_committed' : o.isolationLevel)
     this.fetcher = new Fetcher(this.cluster, {
-      ...options.fetch,
+      ...o.fetch,
       isolationLevel: this.isolationLevel,
-      resetPolicy: options.fromBeginning ? 'earliest' : 'latest',
+      resetPolicy: o.fromBeginning ? 'earliest' : 'latest',
       logger: this.log,
     })
     this.dispatcher = new Dispatcher(this.fetcher, {
-      concurrency: options.concurrency ?? 1,
-      orderBy: options.orderBy,
-      batch: options.batch,
+      concurrency: o.concurrency,
+      orderBy: o.orderBy,
+      batch: o.batch,
       groupId,
       stop: this.stopController.signal,
       report: (error) => this.report(error),
-      admit: options.exactlyOnce ? (s, offset) => this.exactlyOnce!.admit(s, offset) : undefined,
+      admit: o.exactlyOnce ? (s, offset) => this.exactlyOnce!.admit(s, offset) : undefined,
     })
     this.fetcher.on('error', (error: Error) => this.report(error))
     this.fetcher.onData = () => this.dispatcher.pump()
     if (groupId && topics?.length) {
-      const assignors: Assignor[] | undefined = options.assignors?.map((name) => assignorByName(name))
       this.member = new ClassicGroupMember(
         this.cluster,
         {
           groupId,
-          groupInstanceId: options.groupInstanceId,
+          groupInstanceId: o.groupInstanceId,
           topics,
-          sessionTimeoutMs: options.sessionTimeoutMs,
-          rebalanceTimeoutMs: options.rebalanceTimeoutMs,
-          heartbeatIntervalMs: options.heartbeatIntervalMs,
-          assignors,
+          sessionTimeoutMs: o.sessionTimeoutMs,
+          rebalanceTimeoutMs: o.rebalanceTimeoutMs,
+          heartbeatIntervalMs: o.heartbeatIntervalMs,
+          assignors: o.assignors.map((name) => assignorByName(name)),
         },
         {
           onAssigned: (tps) => this.rebalance('assigned', tps, () => this.onAssigned(tps)),
@@ -135,8 +143,8 @@ export class Consumer extends EventEmitter {
           onError: (error) => this.report(error),
         },
       )
-      if (options.exactlyOnce) {
-        this.exactlyOnce = new ExactlyOnce(options.exactlyOnce, {
+      if (o.exactlyOnce) {
+        this.exactlyOnce = new ExactlyOnce(o.exactlyOnce, {
           dispatcher: this.dispatcher,
           member: this.member,
           groupId,
@@ -151,12 +159,17 @@ export class Consumer extends EventEmitter {
       } else this.committer = new Committer(this.member, groupId, this.log)
     }
     const eo = this.exactlyOnce
-    this.pipeline = new HandlerPipeline(options, () => eo?.deadLetters ?? deadLetterProducer(options), eo?.middleware)
+    this.pipeline = new HandlerPipeline(
+      o,
+      () => eo?.deadLetters ?? new Producer(deadLetterProducerOptions(o)),
+      eo?.middleware,
+    )
   }
 
   /** Adds a middleware; the first added is the outermost. */
   use(middleware: Middleware): this {
     if (this.running) throw new ConfigError('add middleware before run()')
+    if (typeof middleware !== 'function') throw new ConfigError('use() needs a middleware function (next) => handler')
     this.pipeline.middlewares.push(middleware)
     return this
   }
@@ -167,6 +180,9 @@ export class Consumer extends EventEmitter {
    */
   useBatch(middleware: BatchMiddleware): this {
     if (this.running) throw new ConfigError('add middleware before run()')
+    if (typeof middleware !== 'function') {
+      throw new ConfigError('useBatch() needs a middleware function (next) => handler')
+    }
     this.pipeline.batchMiddlewares.push(middleware)
     return this
   }
@@ -178,10 +194,10 @@ export class Consumer extends EventEmitter {
   run(handler: Handler | BatchHandler, options: RunOptions = {}): Promise<void> {
     if (this.running) throw new ConfigError('run() was already called')
     if (typeof handler !== 'function') throw new ConfigError('run() needs a handler function')
+    const { signal, handleSignals } = checkRunOptions(options)
     this.dispatcher.handleWith(
       this.options.batch ? this.pipeline.buildBatch(handler as BatchHandler) : this.pipeline.build(handler as Handler),
     )
-    const { signal, handleSignals } = options
     const stop = () => void this.stop().catch((e) => this.report(e))
     signal?.addEventListener('abort', stop, { once: true })
     if (handleSignals) {
@@ -212,10 +228,10 @@ export class Consumer extends EventEmitter {
     await this.exactlyOnce?.start()
     if (this.member) await this.member.start()
     else this.onAssigned(this.options.assign!.map(({ topic, partition }) => ({ topic, partition })))
-    const mode = this.options.commit?.mode ?? 'auto'
+    const { mode, intervalMs } = this.options.commit
     if (this.committer && mode === 'auto' && !this.stopController.signal.aborted) {
       this.committer.start(
-        this.options.commit?.intervalMs ?? 5000,
+        intervalMs,
         () => this.commitHandled(),
         (e) => this.report(e),
       )
@@ -286,9 +302,11 @@ export class Consumer extends EventEmitter {
    * if handlers were still running at the timeout. A second call returns the first one's promise.
    */
   stop(options: StopOptions = {}): Promise<void> {
-    const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
-      return Promise.reject(new ConfigError(`stop() timeoutMs must be a number >= 0, got ${options.timeoutMs}`))
+    let timeoutMs: number
+    try {
+      ;({ timeoutMs } = resolveStopOptions(options))
+    } catch (error) {
+      return Promise.reject(error)
     }
     this.stopping ??= (async () => {
       this.stopController.abort()

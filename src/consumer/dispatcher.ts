@@ -8,6 +8,7 @@
 import { Deque } from '../client/deque.ts'
 import { RetryPolicy, sleep } from '../client/retry.ts'
 import { Summary } from '../observability/summary.ts'
+import { group, withDefaults } from '../options/schema.ts'
 import { KafkaxError } from '../protocol/errors.ts'
 import { consumerChannels as channels } from './channels.ts'
 import type { FetchedBatch, SeekTarget } from './fetcher.ts'
@@ -26,10 +27,21 @@ export interface RecordSource {
   seek(tp: TopicPartition, to: SeekTarget): Promise<void>
 }
 
+/** The consumer's `batch` option: batch mode, and how batches fill. */
+export const BATCH_OPTIONS = group(
+  'Batches handed to a batch handler',
+  {
+    size: { kind: 'integer', min: 1, default: 100, doc: 'Messages per batch at most' },
+    timeoutMs: { kind: 'duration', min: 0, default: 100, doc: 'How long a batch waits to fill' },
+  },
+  { optional: true },
+)
+
 /** How the dispatcher runs handlers (from the consumer's options). */
 export interface DispatcherOptions {
   concurrency: number
   orderBy?: 'partition' | 'key'
+  /** Batch mode (defaults: BATCH_OPTIONS). */
   batch?: { size?: number; timeoutMs?: number }
   /** For the handler traces. */
   groupId?: string
@@ -89,6 +101,7 @@ export class Dispatcher {
   /** With orderBy 'key': the lanes (partition + key) with a handler running now. */
   private readonly busyKeys = new Set<string>()
   private readonly failureBackoff: RetryPolicy
+  private readonly batch: { size: number; timeoutMs: number } | undefined
   private handler: Handler | undefined
   private batchHandler: BatchHandler | undefined
   /** Partitions in the order the dispatcher serves them, and where the next turn starts. */
@@ -105,6 +118,7 @@ export class Dispatcher {
     private readonly source: RecordSource,
     private readonly options: DispatcherOptions,
   ) {
+    if (options.batch) this.batch = withDefaults(BATCH_OPTIONS.fields, options.batch)
     this.failureBackoff = options.failureBackoff ?? new RetryPolicy({ initialDelayMs: 500, maxDelayMs: 30_000 })
   }
 
@@ -306,8 +320,7 @@ export class Dispatcher {
    */
   private dispatchBatch(s: AssignedPartition): number {
     if (s.running > 0) return 0
-    const size = this.options.batch?.size ?? 100
-    const waitMs = this.options.batch?.timeoutMs ?? 100
+    const { size, timeoutMs: waitMs } = this.batch!
     while (s.queue.length < size && this.refill(s)) {}
     const oldest = s.queue.at(0)
     const ready = s.queue.length >= size || (oldest !== undefined && oldest === s.batchDue)

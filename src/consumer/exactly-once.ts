@@ -79,12 +79,12 @@ export class ExactlyOnce {
   }
 
   constructor(
-    options: ExactlyOnceOptions,
+    options: Required<ExactlyOnceOptions>,
     private readonly parts: ExactlyOnceParts,
   ) {
     this.producer = options.producer
-    this.maxMessages = options.maxMessages ?? 10_000
-    this.intervalMs = options.intervalMs ?? 100
+    this.maxMessages = options.maxMessages
+    this.intervalMs = options.intervalMs
     this.committer = new Committer({ commit: (offsets) => this.commitWith(offsets) }, parts.groupId, parts.log)
   }
 

@@ -1,5 +1,6 @@
-// A fetch session with one broker (KIP-227). The first request of a session is "full": it lists
-// every partition, and the broker answers with a session id. Later requests are "incremental": they
+// A fetch session with one broker (KIP-227), kept as the Java client's FetchSessionHandler keeps it
+// (the broker's side is a FetchSession). The first request of a session is "full": it lists every
+// partition, and the broker answers with a session id. Later requests are "incremental": they
 // carry the session id and the next epoch, and list only the partitions whose fetch parameters
 // changed since the broker last saw them, plus the partitions to forget. Any failure makes the next
 // request full again (closing the old session when there was one).
@@ -12,7 +13,7 @@ const INITIAL_EPOCH = 0
 const MAX_EPOCH = 0x7fffffff
 
 /** What the broker must know of one partition of the session. */
-export interface SessionPartition {
+export interface FetchSessionPartition {
   topic: string
   topicId: string
   partition: number
@@ -30,26 +31,26 @@ export interface SessionRequest {
   full: boolean
 }
 
-export class FetchSession {
+export class FetchSessionHandler {
   sessionId = 0
   epoch = INITIAL_EPOCH
   /** The partitions as the broker's session holds them (after the last successful answer). */
-  private partitions = new Map<string, SessionPartition>()
+  private partitions = new Map<string, FetchSessionPartition>()
   /** What the session will hold once the request in flight succeeds. */
-  private pending: Map<string, SessionPartition> | undefined
+  private pending: Map<string, FetchSessionPartition> | undefined
   /** Whether the session was built with topic ids (Fetch v13+): switching means a new session. */
   private topicIds = false
 
   /** The request that fetches exactly `next` (keys: tpKey) within this session. */
-  build(next: Map<string, SessionPartition>, useTopicIds: boolean): SessionRequest {
+  build(next: Map<string, FetchSessionPartition>, useTopicIds: boolean): SessionRequest {
     if (useTopicIds !== this.topicIds) {
       this.topicIds = useTopicIds
       this.epoch = INITIAL_EPOCH
     }
     this.pending = next
     const full = this.epoch === INITIAL_EPOCH
-    const send: SessionPartition[] = []
-    const forget: SessionPartition[] = []
+    const send: FetchSessionPartition[] = []
+    const forget: FetchSessionPartition[] = []
     if (full) send.push(...next.values())
     else {
       for (const [key, p] of next) {
@@ -104,7 +105,7 @@ export class FetchSession {
   }
 }
 
-function samePartition(a: SessionPartition, b: SessionPartition): boolean {
+function samePartition(a: FetchSessionPartition, b: FetchSessionPartition): boolean {
   return (
     a.fetchOffset === b.fetchOffset &&
     a.currentLeaderEpoch === b.currentLeaderEpoch &&
@@ -115,9 +116,9 @@ function samePartition(a: SessionPartition, b: SessionPartition): boolean {
 
 /** Partitions grouped per topic, named by id (v13+) or by name, in first-seen order. */
 function groupByTopic<T>(
-  partitions: SessionPartition[],
+  partitions: FetchSessionPartition[],
   useTopicIds: boolean,
-  map: (p: SessionPartition) => T,
+  map: (p: FetchSessionPartition) => T,
 ): [{ topic?: string; topicId?: string }, T[]][] {
   const groups = new Map<string, [{ topic?: string; topicId?: string }, T[]]>()
   for (const p of partitions) {

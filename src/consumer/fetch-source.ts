@@ -19,7 +19,7 @@ import { decodeRecordBatches } from '../protocol/records/index.ts'
 import { consumerChannels as channels } from './channels.ts'
 import type { PartitionCursor } from './cursor.ts'
 import type { FetchBuffer } from './fetch-buffer.ts'
-import { FetchSession, type SessionPartition } from './fetch-session.ts'
+import { FetchSessionHandler, type FetchSessionPartition } from './fetch-session.ts'
 import { type PartitionRecords, partitionRecords } from './fetched-records.ts'
 import { tpKey } from './message.ts'
 
@@ -67,7 +67,7 @@ export interface FetchHost {
 /** One partition of a Fetch request: its cursor and what the session is asked for it. */
 export interface SourcePartition {
   cursor: PartitionCursor
-  request: SessionPartition
+  request: FetchSessionPartition
 }
 
 /** A partition as sent: the answer counts only if its cursor has not moved since. */
@@ -76,7 +76,7 @@ interface Sent extends SourcePartition {
 }
 
 export class FetchSource {
-  private readonly session = new FetchSession()
+  private readonly session = new FetchSessionHandler()
   /** A Fetch request is in flight (one at most). */
   inFlight = false
   /** Failed requests in a row, and when the next may go. */
@@ -92,7 +92,7 @@ export class FetchSource {
 
   /** One Fetch of these partitions, at most `maxBytes` in the answer; settles once it is handled. */
   fetch(partitions: readonly SourcePartition[], maxBytes: number): Promise<void> {
-    const next = new Map<string, SessionPartition>()
+    const next = new Map<string, FetchSessionPartition>()
     const sent = new Map<string, Sent>()
     for (const p of partitions) {
       next.set(p.cursor.key, p.request)
@@ -110,7 +110,11 @@ export class FetchSource {
       : this.run(next, sent, maxBytes)
   }
 
-  private async run(next: Map<string, SessionPartition>, sent: Map<string, Sent>, maxBytes: number): Promise<void> {
+  private async run(
+    next: Map<string, FetchSessionPartition>,
+    sent: Map<string, Sent>,
+    maxBytes: number,
+  ): Promise<void> {
     const { config, host, nodeId } = this
     this.inFlight = true
     for (const p of sent.values()) p.cursor.inFlight = true

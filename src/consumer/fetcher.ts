@@ -8,6 +8,7 @@
 import { EventEmitter } from 'node:events'
 import type { Cluster } from '../client/cluster.ts'
 import { type Logger, silentLogger } from '../observability/logger.ts'
+import { type FieldsOf, type Spec, withDefaults } from '../options/schema.ts'
 import { ConfigError, ConnectionError } from '../protocol/errors.ts'
 import { PartitionCursor } from './cursor.ts'
 import { FetchBuffer, type FetchedBatch } from './fetch-buffer.ts'
@@ -28,29 +29,49 @@ export type { SeekTarget } from './offset-reset.ts'
  * How the consumer fetches: the Fetch request's bounds and wait, how much it prefetches, where a
  * partition without a position starts, CRC checks and the rack. A Consumer takes them as its `fetch`
  * option, but for the isolation level and the reset policy (its `isolationLevel` and `fromBeginning`).
+ * Defaults and bounds: FETCH_FIELDS.
  */
 export interface FetcherOptions {
-  /** Bytes the broker waits for before answering (fetch.min.bytes, default 1). */
+  /** Bytes the broker waits for before answering (fetch.min.bytes). */
   minBytes?: number
-  /** Bytes per Fetch answer at most (fetch.max.bytes, default 50 MiB; the first batch may exceed it, KIP-74). */
+  /** Bytes per Fetch answer at most (fetch.max.bytes; the first batch may exceed it, KIP-74). */
   maxBytes?: number
-  /** How long the broker may wait for minBytes (fetch.max.wait.ms, default 500). */
+  /** How long the broker may wait for minBytes (fetch.max.wait.ms). */
   maxWaitMs?: number
-  /** Bytes per partition per answer at most (max.partition.fetch.bytes, default 1 MiB). */
+  /** Bytes per partition per answer at most (max.partition.fetch.bytes). */
   partitionMaxBytes?: number
   /** read_committed hides aborted transactions and reads only up to the last stable offset. */
   isolationLevel?: 'read_uncommitted' | 'read_committed'
-  /** Bytes of fetched-but-not-yet-taken records at most; fetching pauses above it (default 64 MiB). */
+  /** Bytes of fetched-but-not-yet-taken records at most; fetching pauses above it. */
   maxBufferedBytes?: number
-  /** Where to start when a partition has no valid position: 'earliest' | 'latest' | 'none' (throw). */
+  /** Where to start when a partition has no valid position: 'earliest' | 'latest' (default) | 'none' (throw). */
   resetPolicy?: 'earliest' | 'latest' | 'none'
-  /** Verify each batch's CRC-32C (check.crcs, default true). */
+  /** Verify each batch's CRC-32C (check.crcs). */
   checkCrcs?: boolean
   /** The consumer's rack, for fetching from the closest replica (KIP-392). */
   rackId?: string
   /** Where retried fetch failures (a lost connection) are logged; the consumer passes its own. */
   logger?: Logger
 }
+
+/** The consumer's `fetch` option (the Fetch request's fields are int32: at most 2^31-1). */
+export const FETCH_FIELDS = {
+  minBytes: { kind: 'size', min: 0, default: 1, doc: 'The broker waits for this many bytes' },
+  maxBytes: { kind: 'size', min: 1, default: 50 * 1024 * 1024, doc: 'Bytes per fetch response at most' },
+  maxWaitMs: { kind: 'duration', min: 0, default: 500, doc: 'How long the broker waits for minBytes' },
+  partitionMaxBytes: { kind: 'size', min: 1, default: 1024 * 1024, doc: 'Bytes per partition per fetch at most' },
+  maxBufferedBytes: { kind: 'size', min: 1, default: 64 * 1024 * 1024, doc: 'Prefetched bytes held at most' },
+  checkCrcs: { kind: 'boolean', default: true, doc: 'Verify the CRC-32C of every fetched batch' },
+  rackId: { kind: 'string', doc: 'The rack of this consumer, sent with fetches (KIP-392)' },
+} satisfies FieldsOf<Omit<FetcherOptions, 'isolationLevel' | 'resetPolicy' | 'logger'>>
+
+/** The consumer's `isolationLevel` option. */
+export const ISOLATION_LEVEL = {
+  kind: 'enum',
+  values: ['read_uncommitted', 'read_committed'],
+  default: 'read_uncommitted',
+  doc: 'read_committed hides records of open and aborted transactions',
+} satisfies Spec
 
 export interface FetcherStats {
   /** Fetch requests answered, and how many of them were incremental (KIP-227). */
@@ -97,26 +118,20 @@ export class Fetcher extends EventEmitter {
     options: FetcherOptions = {},
   ) {
     super()
-    const minBytes = positive('minBytes', options.minBytes, 1, 0)
-    this.maxBytes = positive('maxBytes', options.maxBytes, 50 * 1024 * 1024)
-    const maxWaitMs = positive('maxWaitMs', options.maxWaitMs, 500, 0)
-    this.partitionMaxBytes = positive('partitionMaxBytes', options.partitionMaxBytes, 1024 * 1024)
-    const maxBufferedBytes = positive('maxBufferedBytes', options.maxBufferedBytes, 64 * 1024 * 1024)
-    const isolation = options.isolationLevel ?? 'read_uncommitted'
-    if (isolation !== 'read_uncommitted' && isolation !== 'read_committed')
-      throw new ConfigError(`isolationLevel must be read_uncommitted or read_committed, got ${isolation}`)
-    const readCommitted = isolation === 'read_committed'
+    // the options were checked by the consumer (or are a test's): only the defaults are applied here
+    const o = withDefaults(FETCH_FIELDS, options)
+    this.maxBytes = o.maxBytes
+    this.partitionMaxBytes = o.partitionMaxBytes
+    const readCommitted = (options.isolationLevel ?? ISOLATION_LEVEL.default) === 'read_committed'
     const resetPolicy: ResetPolicy = options.resetPolicy ?? 'latest'
-    if (!['earliest', 'latest', 'none'].includes(resetPolicy))
-      throw new ConfigError(`resetPolicy must be earliest, latest or none, got ${resetPolicy}`)
     this.config = {
-      minBytes,
-      maxWaitMs,
+      minBytes: o.minBytes,
+      maxWaitMs: o.maxWaitMs,
       readCommitted,
-      checkCrcs: options.checkCrcs ?? true,
+      checkCrcs: o.checkCrcs,
       rackId: options.rackId ?? '',
     }
-    this.buffer = new FetchBuffer(maxBufferedBytes)
+    this.buffer = new FetchBuffer(o.maxBufferedBytes)
     this.offsets = new OffsetReset(
       cluster,
       readCommitted,
@@ -423,11 +438,4 @@ export class Fetcher extends EventEmitter {
   private checkOpen(): void {
     if (this.closed) throw new ConnectionError('the fetcher is closed')
   }
-}
-
-function positive(name: string, value: number | undefined, fallback: number, min = 1): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < min || value > 0x7fffffff)
-    throw new ConfigError(`${name} must be an integer >= ${min}, got ${value}`)
-  return value
 }

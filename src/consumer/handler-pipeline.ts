@@ -3,7 +3,7 @@
 // one of the `dlq` option, whose producer the pipeline makes and closes. An exactly-once consumer
 // wraps each handler run too (inside retry), to give it its own context.send.
 
-import { Producer } from '../producer/producer.ts'
+import type { ProducerOptions } from '../producer/options.ts'
 import { ConfigError } from '../protocol/errors.ts'
 import type { BatchHandler, BatchMiddleware, Handler, Middleware } from './message.ts'
 import {
@@ -20,9 +20,9 @@ import type { ConsumerOptions } from './options.ts'
 /** A dead-letter producer the pipeline closes when the consumer stops. */
 export type ClosableDeadLetterProducer = DeadLetterProducer & { close(): Promise<void> }
 
-/** The producer of dead letters, on the consumer's own connection settings (no auto-created topics). */
-export function deadLetterProducer(options: ConsumerOptions): Producer {
-  return new Producer({
+/** The options of the dead-letter producer: the consumer's connection settings (no auto-created topics), under `dlq.producer`. */
+export function deadLetterProducerOptions(options: ConsumerOptions): ProducerOptions {
+  return {
     brokers: options.brokers,
     clientId: options.clientId,
     tls: options.tls,
@@ -30,9 +30,10 @@ export function deadLetterProducer(options: ConsumerOptions): Producer {
     connectTimeoutMs: options.connectTimeoutMs,
     requestTimeoutMs: options.requestTimeoutMs,
     retry: options.clientRetry,
+    connect: options.connect,
     allowAutoTopicCreation: false,
     ...options.dlq!.producer,
-  })
+  }
 }
 
 /** The middleware of a consumer and the handler they wrap, composed once at run(). */

@@ -4,6 +4,7 @@
 import { ConfigError } from '../protocol/errors.ts'
 import { Consumer, type ConsumerOptions, type RunOptions, type StopOptions } from './consumer.ts'
 import type { Handler, Middleware } from './message.ts'
+import { checkManagerOptions, checkRunOptions, resolveConsumerOptions, resolveStopOptions } from './options.ts'
 
 /** Topics and the handler (with its own middleware and options) that handles them. */
 export interface Route {
@@ -21,7 +22,9 @@ export class ConsumerManager {
   private consumers: Consumer[] = []
   private runs: Promise<void>[] = []
 
-  constructor(private readonly options: Omit<ConsumerOptions, 'topics' | 'assign'>) {}
+  constructor(private readonly options: Omit<ConsumerOptions, 'topics' | 'assign'>) {
+    checkManagerOptions(options)
+  }
 
   /** Routes `topics` to `handler`, wrapped in this route's middleware (inside the shared ones). */
   route(topics: string | string[], handler: Handler, ...middleware: Middleware[]): this
@@ -32,18 +35,29 @@ export class ConsumerManager {
       typeof first === 'string' || Array.isArray(first)
         ? { topics: typeof first === 'string' ? [first] : first, handler: handler!, middleware }
         : first
-    if (!route.topics?.length || typeof route.handler !== 'function') {
-      throw new ConfigError('a route needs topics and a handler')
+    const { topics, handler: routeHandler, middleware: own = [] } = (route ?? {}) as Partial<Route>
+    if (!Array.isArray(topics) || topics.length === 0 || typeof routeHandler !== 'function') {
+      throw new ConfigError('a route needs topics (a non-empty list) and a handler function')
     }
+    if (!Array.isArray(own) || own.some((m) => typeof m !== 'function')) {
+      throw new ConfigError("a route's middleware must be a list of functions (next) => handler")
+    }
+    // the route's consumer is made at start(): its options are checked now
+    resolveConsumerOptions(this.consumerOptions(route), 'ConsumerManager route')
     const taken = new Set(this.routes.flatMap((r) => r.topics))
-    const twice = route.topics.find((t) => taken.has(t))
+    const twice = topics.find((t) => taken.has(t))
     if (twice) throw new ConfigError(`topic ${twice} is routed twice`)
     this.routes.push(route)
     return this
   }
 
+  private consumerOptions(route: Route): ConsumerOptions {
+    return { ...this.options, ...route.options, topics: route.topics }
+  }
+
   /** Middleware for every route (outermost, in the order added). */
   use(middleware: Middleware): this {
+    if (typeof middleware !== 'function') throw new ConfigError('use() needs a middleware function (next) => handler')
     this.shared.push(middleware)
     return this
   }
@@ -52,8 +66,9 @@ export class ConsumerManager {
   async start(options: RunOptions = {}): Promise<void> {
     if (this.routes.length === 0) throw new ConfigError('no routes: add some with route()')
     if (this.consumers.length > 0) throw new ConfigError('already started')
+    checkRunOptions(options)
     this.consumers = this.routes.map((r) => {
-      const consumer = new Consumer({ ...this.options, ...r.options, topics: r.topics })
+      const consumer = new Consumer(this.consumerOptions(r))
       for (const m of [...this.shared, ...(r.middleware ?? [])]) consumer.use(m)
       return consumer
     })
@@ -76,7 +91,8 @@ export class ConsumerManager {
    * Stops every consumer (each finishes its handlers within `timeoutMs`, commits and leaves its
    * group); rejects with the first consumer's error once all of them stopped.
    */
-  async stop(options?: StopOptions): Promise<void> {
+  async stop(options: StopOptions = {}): Promise<void> {
+    resolveStopOptions(options)
     const stopped = await Promise.allSettled(this.consumers.map((c) => c.stop(options)))
     await Promise.allSettled(this.runs)
     const failed = stopped.find((s) => s.status === 'rejected')

@@ -5,8 +5,10 @@
 // retry and dead-letter middleware: a batch may fail in part (a BatchResult, or resolve() before a
 // throw), and only what is still failed is retried and then dead-lettered.
 
-import { RetryPolicy, sleep } from '../client/retry.ts'
+import { RETRY_OPTIONS, RetryPolicy, sleep } from '../client/retry.ts'
 import type { Logger } from '../observability/logger.ts'
+import { type FieldsOf, group } from '../options/schema.ts'
+import { resolveOptions } from '../options/validate.ts'
 import type { ProducerRecord, RecordMetadata } from '../producer/record.ts'
 import { ConfigError, KafkaxError, type KafkaxErrorOptions, TimeoutError } from '../protocol/errors.ts'
 import type {
@@ -67,17 +69,16 @@ function toError(value: unknown): Error {
 /** The last attempt retry() made for a delivery, keyed by the context it was given, for deadLetter(). */
 const attemptsMade = new WeakMap<HandlerContext, number>()
 
-/** Options of the retry middleware (the consumer's `retry` option). */
+/** Options of the retry middleware (the consumer's `retry` option; defaults: HANDLER_RETRY_FIELDS). */
 export interface RetryMiddlewareOptions {
-  /** Retries after the first attempt (default 3). */
+  /** Retries after the first attempt. */
   maxRetries?: number
-  /** Wait before the first retry (default 100 ms); each next wait is `multiplier` times longer. */
+  /** Wait before the first retry; each next wait is `multiplier` times longer. */
   initialDelayMs?: number
-  /** Upper bound of a wait (default 10 s). */
+  /** Upper bound of a wait. */
   maxDelayMs?: number
-  /** Default 2. */
   multiplier?: number
-  /** Random spread of each wait as a fraction of it: 0.2 means ±20% (default 0.2). */
+  /** Random spread of each wait as a fraction of it: 0.2 means ±20%. */
   jitter?: number
   /** Which failures are worth another attempt (default: all of them). */
   retriable?: (error: unknown, message: Message) => boolean
@@ -85,22 +86,29 @@ export interface RetryMiddlewareOptions {
   onRetry?: (error: unknown, message: Message, attempt: number, delayMs: number) => void
 }
 
+/** Handler retries: the consumer's `retry` option, and the options of retry() and retryBatch(). */
+export const HANDLER_RETRY_FIELDS = {
+  maxRetries: { kind: 'integer', min: 0, default: 3, doc: 'Retries after the first attempt' },
+  initialDelayMs: { kind: 'duration', min: 0, default: 100, doc: 'Delay before the first retry' },
+  maxDelayMs: { kind: 'duration', min: 0, default: 10_000, doc: 'Upper bound of any delay' },
+  multiplier: RETRY_OPTIONS.fields.multiplier,
+  jitter: RETRY_OPTIONS.fields.jitter,
+} satisfies FieldsOf<Omit<RetryMiddlewareOptions, 'retriable' | 'onRetry'>>
+
+const RETRY_MIDDLEWARE = group('retry() options', {
+  ...HANDLER_RETRY_FIELDS,
+  retriable: { kind: 'function', doc: 'Which failures are worth another attempt' },
+  onRetry: { kind: 'function', doc: 'Called before each wait' },
+})
+
 /** The number of retries and the backoff between them, of retry() and retryBatch(). */
 function retryBackoff(options: RetryMiddlewareOptions | BatchRetryOptions): {
   maxRetries: number
   policy: RetryPolicy
 } {
-  const maxRetries = options.maxRetries ?? 3
-  if (!Number.isInteger(maxRetries) || maxRetries < 0) {
-    throw new ConfigError(`retry.maxRetries must be an integer >= 0, got ${maxRetries}`)
-  }
-  const policy = new RetryPolicy({
-    initialDelayMs: options.initialDelayMs ?? 100,
-    maxDelayMs: options.maxDelayMs ?? 10_000,
-    multiplier: options.multiplier,
-    jitter: options.jitter,
-  })
-  return { maxRetries, policy }
+  const o = resolveOptions(RETRY_MIDDLEWARE, options as RetryMiddlewareOptions, 'retry')
+  const { initialDelayMs, maxDelayMs, multiplier, jitter } = o
+  return { maxRetries: o.maxRetries, policy: new RetryPolicy({ initialDelayMs, maxDelayMs, multiplier, jitter }) }
 }
 
 /**

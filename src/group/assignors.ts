@@ -368,6 +368,9 @@ export const cooperativeStickyAssignor: Assignor = {
 
 const ASSIGNORS: readonly Assignor[] = [rangeAssignor, roundRobinAssignor, cooperativeStickyAssignor]
 
+/** The names the `assignors` option takes. */
+export const ASSIGNOR_NAMES: readonly string[] = ASSIGNORS.map((a) => a.name)
+
 export function assignorByName(name: string): Assignor {
   const found = ASSIGNORS.find((a) => a.name === name)
   if (found === undefined) {

@@ -7,6 +7,7 @@ import type { Cluster } from '../client/cluster.ts'
 import { CoordinatorConnection } from '../client/coordinator.ts'
 import { RetryPolicy, sleep } from '../client/retry.ts'
 import type { TopicPartition } from '../client/topic-partition.ts'
+import { defaultsOf } from '../options/schema.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { KafkaError, KafkaxError } from '../protocol/errors.ts'
 import type { JoinGroupResponse } from '../protocol/messages/generated/join-group-response.ts'
@@ -14,24 +15,24 @@ import type { SyncGroupRequestAssignment } from '../protocol/messages/generated/
 import { Heartbeat, JoinGroup, LeaveGroup, SyncGroup } from '../protocol/messages/index.ts'
 import {
   type Assignor,
-  cooperativeStickyAssignor,
+  assignorByName,
   decodeAssignment,
   decodeSubscription,
   encodeAssignment,
   encodeSubscription,
   type MemberSubscription,
-  rangeAssignor,
 } from './assignors.ts'
 import { HeartbeatTimer } from './heartbeat.ts'
 import { diffAssignment, type GroupListener, type GroupMembership, ListenerInvoker } from './membership.ts'
 import { MetadataWatch } from './metadata-watch.ts'
 import {
-  type CommittedOffset,
+  type CommittedPosition,
   type GenerationIdentity,
   type OffsetToCommit,
   sendOffsetCommit,
   sendOffsetFetch,
 } from './offsets.ts'
+import { MEMBER_FIELDS } from './options.ts'
 
 export interface ClassicGroupMemberOptions {
   groupId: string
@@ -39,13 +40,12 @@ export interface ClassicGroupMemberOptions {
   groupInstanceId?: string
   /** The subscription (exact topic names). */
   topics: string[]
-  /** Default 45000, as Java's session.timeout.ms. */
+  /** As Java's session.timeout.ms (defaults: MEMBER_FIELDS). */
   sessionTimeoutMs?: number
-  /** Default 300000 (Java's max.poll.interval.ms): how long the group waits for members to rejoin. */
+  /** As Java's max.poll.interval.ms: how long the group waits for members to rejoin. */
   rebalanceTimeoutMs?: number
-  /** Default 3000. */
   heartbeatIntervalMs?: number
-  /** In order of preference; default [range, cooperative-sticky], as Java. */
+  /** In order of preference (default: those MEMBER_FIELDS names, as Java). */
   assignors?: Assignor[]
   rackId?: string
 }
@@ -104,18 +104,21 @@ export class ClassicGroupMember implements GroupMembership {
     this.groupId = options.groupId
     this.groupInstanceId = options.groupInstanceId ?? null
     this.topics = [...options.topics]
-    this.sessionTimeoutMs = options.sessionTimeoutMs ?? 45_000
-    this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? 300_000
+    const defaults = defaultsOf(MEMBER_FIELDS)
+    this.sessionTimeoutMs = options.sessionTimeoutMs ?? defaults.sessionTimeoutMs
+    this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? defaults.rebalanceTimeoutMs
     this.stableOffsets = new RetryPolicy({
       initialDelayMs: 200,
       maxDelayMs: 1000,
       maxAttempts: Number.MAX_SAFE_INTEGER,
       deadlineMs: this.rebalanceTimeoutMs,
     })
-    this.assignors = options.assignors ?? [rangeAssignor, cooperativeStickyAssignor]
+    this.assignors = options.assignors ?? defaults.assignors.map(assignorByName)
     this.rackId = options.rackId ?? null
     this.listener = new ListenerInvoker(listener, this.groupId, this.rebalanceTimeoutMs)
-    this.heartbeats = new HeartbeatTimer(options.heartbeatIntervalMs ?? 3000, () => this.heartbeat())
+    this.heartbeats = new HeartbeatTimer(options.heartbeatIntervalMs ?? defaults.heartbeatIntervalMs, () =>
+      this.heartbeat(),
+    )
     this.watch = new MetadataWatch(cluster, () => this.checkWatched())
     this.coordinator = new CoordinatorConnection(cluster, 'group', this.groupId)
   }
@@ -206,7 +209,7 @@ export class ClassicGroupMember implements GroupMembership {
   committed(
     partitions: TopicPartition[],
     requireStable = false,
-  ): Promise<Map<string /* tpKey */, CommittedOffset | null>> {
+  ): Promise<Map<string /* tpKey */, CommittedPosition | null>> {
     if (partitions.length === 0) return Promise.resolve(new Map())
     const fetch = () =>
       this.cluster.retry.run(() => sendOffsetFetch(this.coordinator, this.commitIdentity(), partitions, requireStable))

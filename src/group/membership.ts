@@ -6,7 +6,7 @@
 
 import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
 import { TimeoutError } from '../protocol/errors.ts'
-import type { CommitIdentity, CommittedOffset, OffsetToCommit } from './offsets.ts'
+import type { CommitIdentity, CommittedPosition, OffsetToCommit } from './offsets.ts'
 
 export interface GroupListener {
   /** After a rebalance: partitions newly assigned. */
@@ -37,7 +37,7 @@ export interface GroupMembership {
    */
   commit(offsets: OffsetToCommit[]): Promise<void>
   /** Committed offsets by tpKey (null: none). `requireStable` waits out pending transactional commits (read_committed). */
-  committed(partitions: TopicPartition[], requireStable?: boolean): Promise<Map<string, CommittedOffset | null>>
+  committed(partitions: TopicPartition[], requireStable?: boolean): Promise<Map<string, CommittedPosition | null>>
 }
 
 /** Partitions of `owned` not in `assigned` (revoked) and of `assigned` not in `owned` (added). */

@@ -27,7 +27,8 @@ export const MAX_OFFSET_FETCH_VERSION = 9
 
 export type { OffsetToCommit }
 
-export interface CommittedOffset {
+/** Where a group committed a partition (OffsetFetch): the next offset to read and its leader epoch. */
+export interface CommittedPosition {
   offset: bigint
   leaderEpoch: number
 }
@@ -111,7 +112,7 @@ export function offsetFetchResult(
   version: number,
   groupId: string,
   response: OffsetFetchResponse,
-): Map<string, CommittedOffset | null> {
+): Map<string, CommittedPosition | null> {
   let errorCode = response.errorCode
   let topics = response.topics
   if (version >= 8) {
@@ -121,7 +122,7 @@ export function offsetFetchResult(
     topics = group.topics
   }
   if (errorCode !== 0) throw kafkaError(errorCode, `OffsetFetch ${groupId}`)
-  const result = new Map<string, CommittedOffset | null>()
+  const result = new Map<string, CommittedPosition | null>()
   for (const t of topics) {
     for (const p of t.partitions) {
       if (p.errorCode !== 0) throw kafkaError(p.errorCode, `OffsetFetch ${t.name}-${p.partitionIndex}`)
@@ -159,7 +160,7 @@ export async function sendOffsetFetch(
   who: CommitIdentity,
   partitions: readonly TopicPartition[],
   requireStable: boolean,
-): Promise<Map<string, CommittedOffset | null>> {
+): Promise<Map<string, CommittedPosition | null>> {
   let version = 0
   const response = await coordinator.request(OffsetFetch, MAX_OFFSET_FETCH_VERSION, (v) => {
     version = v

@@ -6,18 +6,17 @@
 import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
 import { Deque } from '../client/deque.ts'
-import { type ClientOptions, resolveClientOptions } from '../client/options.ts'
 import { RetryPolicy } from '../client/retry.ts'
 import type { OffsetToCommit } from '../client/topic-partition.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { Summary } from '../observability/summary.ts'
-import type { CompressionCodec } from '../protocol/compression/index.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { ConfigError, ConnectionError, KafkaError } from '../protocol/errors.ts'
 import { ApiVersions } from '../protocol/messages/index.ts'
 import { type Delivery, RecordAccumulator } from './accumulator.ts'
 import { IdempotentState, type ProducerIdentity } from './idempotence.ts'
-import { createPartitioner, type Partitioner, type PartitionerFunction, type PartitionerName } from './partitioners.ts'
+import { type ProducerOptions, resolveProducerOptions } from './options.ts'
+import { createPartitioner, type Partitioner } from './partitioners.ts'
 import {
   type Bytes,
   estimatedSize,
@@ -32,52 +31,7 @@ import type { ConsumerGroupMetadata } from './transaction-coordinator.ts'
 import { TransactionError } from './transaction-error.ts'
 import { TransactionManager } from './transaction-manager.ts'
 
-/** Acknowledgement the producer waits for: every in-sync replica (`all`, -1), the leader (1), none (0). */
-export type Acks = 'all' | 'leader' | 'none' | -1 | 0 | 1
-
-/** Options of the Producer, beside those of every client. */
-export interface ProducerOptions extends ClientOptions {
-  /** 'all' (-1, default), 'leader' (1) or 'none' (0). */
-  acks?: Acks
-  compression?: CompressionCodec
-  partitioner?: PartitionerName | PartitionerFunction
-  batch?: {
-    /** Records per batch at most (default 10 000). */
-    maxMessages?: number
-    /** Bytes per batch at most, before compression (default 1 MB, under the broker's message.max.bytes). */
-    maxBytes?: number
-    /** How long a batch waits for more records (default 5 ms, as the Java client since Kafka 4.0). */
-    lingerMs?: number
-  }
-  /** Exactly-once writes per partition (default true when acks is 'all', as the Java client). */
-  idempotent?: boolean
-  /**
-   * Makes the producer transactional (KIP-98): records are sent in transactions that commit or abort
-   * as a whole, and a newer producer with the same id fences this one. Implies idempotence and
-   * acks 'all'. See docs/transactions.md.
-   */
-  transactionalId?: string
-  /**
-   * The coordinator aborts a transaction open longer than this (default 60 s, as the Java client;
-   * the broker allows up to its transaction.max.timeout.ms, 15 min by default).
-   */
-  transactionTimeoutMs?: number
-  /** Bytes of records waiting for brokers at most; `send` waits beyond (default 32 MiB). */
-  bufferMemory?: number
-  /**
-   * How long `send` waits for buffer memory or metadata before a TimeoutError, and what a transaction
-   * call (begin, commit, abort, sendOffsets) may take at most (default 60 s, as Java's max.block.ms).
-   */
-  maxBlockMs?: number
-  /** A record is failed when not acknowledged this long after `send` (default 120 s). */
-  deliveryTimeoutMs?: number
-  /** Largest Produce request (default 1 MiB, the Java client's max.request.size); larger records fail alone. */
-  maxRequestSize?: number
-  /** Let the broker create unknown topics on first use, if it allows it (default true, as Java). */
-  allowAutoTopicCreation?: boolean
-  /** A pino- or console-like logger for connection losses, retries and failed batches (default: silent, or KAFKAX_LOG_LEVEL). */
-  logger?: Logger
-}
+export type { Acks, ProducerOptions } from './options.ts'
 
 /** Counters and gauges of a producer, from `stats()`. */
 export interface ProducerStats {
@@ -114,17 +68,6 @@ export interface Transaction {
   sendOffsets(offsets: readonly OffsetToCommit[], groupMetadata: ConsumerGroupMetadata): Promise<void>
 }
 
-const ACKS: Record<string, -1 | 0 | 1> = { all: -1, '-1': -1, leader: 1, '1': 1, none: 0, '0': 0 }
-const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd']
-
-function integer(name: string, value: number | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < min) {
-    throw new ConfigError(`${name} must be an integer >= ${min}, got ${JSON.stringify(value)}`)
-  }
-  return value
-}
-
 /**
  * Writes records to Kafka: batched per partition, compressed, one Produce request per broker.
  * Connects on first use (or `connect()`); `close()` delivers what was accepted, then disconnects.
@@ -145,62 +88,26 @@ export class Producer extends EventEmitter {
 
   constructor(options: ProducerOptions) {
     super()
-    const client = resolveClientOptions(options)
-    const acks = ACKS[String(options.acks ?? 'all')]
-    if (acks === undefined)
-      throw new ConfigError(`acks must be 'all', 'leader' or 'none', got ${JSON.stringify(options.acks)}`)
-    const compression = options.compression ?? 'none'
-    if (!CODECS.includes(compression)) {
-      throw new ConfigError(`compression must be one of ${CODECS.join(', ')}, got ${JSON.stringify(compression)}`)
-    }
-    if (options.idempotent === true && acks !== -1) {
-      throw new ConfigError(`idempotent: true needs acks: 'all' (got acks: ${JSON.stringify(options.acks)})`)
-    }
-    const transactionalId = options.transactionalId
-    if (transactionalId !== undefined) {
-      if (typeof transactionalId !== 'string' || transactionalId === '')
-        throw new ConfigError(`transactionalId must be a non-empty string, got ${JSON.stringify(transactionalId)}`)
-      if (options.idempotent === false)
-        throw new ConfigError(
-          'a transactional producer is idempotent: transactionalId does not go with idempotent: false',
-        )
-      if (acks !== -1)
-        throw new ConfigError(`transactionalId needs acks: 'all' (got acks: ${JSON.stringify(options.acks)})`)
-    } else if (options.transactionTimeoutMs !== undefined) {
-      throw new ConfigError('transactionTimeoutMs needs a transactionalId')
-    }
-    const transactionTimeoutMs = integer('transactionTimeoutMs', options.transactionTimeoutMs, 60_000, 1)
-    const idempotent = options.idempotent ?? acks === -1
-    const batch = options.batch ?? {}
-    const maxBytes = integer('batch.maxBytes', batch.maxBytes, 1_000_000, 1)
-    this.maxRequestSize = integer('maxRequestSize', options.maxRequestSize, 1_048_576, 1024)
-    this.maxBlockMs = integer('maxBlockMs', options.maxBlockMs, 60_000, 0)
-    const lingerMs = integer('batch.lingerMs', batch.lingerMs, 5, 0)
-    // as the Java client: a record gets at least its linger and one full request before it expires
-    const leastDeliveryMs = lingerMs + client.requestTimeoutMs
-    const deliveryTimeoutMs = integer('deliveryTimeoutMs', options.deliveryTimeoutMs, 120_000, 1)
-    if (deliveryTimeoutMs < leastDeliveryMs) {
-      if (options.deliveryTimeoutMs !== undefined)
-        throw new ConfigError(
-          `deliveryTimeoutMs (${deliveryTimeoutMs}) must be at least batch.lingerMs + requestTimeoutMs (${leastDeliveryMs})`,
-        )
-    }
+    const o = resolveProducerOptions(options)
+    const { client } = o
+    this.maxRequestSize = o.maxRequestSize
+    this.maxBlockMs = o.maxBlockMs
     this.accumulator = new RecordAccumulator({
-      compression,
-      maxMessages: integer('batch.maxMessages', batch.maxMessages, 10_000, 1),
-      maxBytes,
-      lingerMs,
-      bufferMemory: integer('bufferMemory', options.bufferMemory, 32 * 1024 * 1024, 1024),
-      maxBlockMs: this.maxBlockMs,
+      compression: o.compression,
+      maxMessages: o.batch.maxMessages,
+      maxBytes: o.batch.maxBytes,
+      lingerMs: o.batch.lingerMs,
+      bufferMemory: o.bufferMemory,
+      maxBlockMs: o.maxBlockMs,
     })
-    this.partitioner = createPartitioner(options.partitioner, { batchMaxBytes: maxBytes })
+    this.partitioner = createPartitioner(o.partitioner, { batchMaxBytes: o.batch.maxBytes })
     this.cluster = new Cluster(client)
-    this.cluster.allowAutoTopicCreation = options.allowAutoTopicCreation ?? true
-    this.logger = childLogger(resolveLogger(options.logger), { clientId: client.clientId })
-    if (transactionalId !== undefined) {
+    this.cluster.allowAutoTopicCreation = o.allowAutoTopicCreation
+    this.logger = childLogger(resolveLogger(o.logger), { clientId: client.clientId })
+    if (o.transactionalId !== undefined) {
       this.transactions = new TransactionManager(this.cluster, {
-        transactionalId,
-        transactionTimeoutMs,
+        transactionalId: o.transactionalId,
+        transactionTimeoutMs: o.transactionTimeoutMs,
         timeoutMs: this.maxBlockMs,
         retry: client.retry,
         logger: this.logger,
@@ -209,13 +116,13 @@ export class Producer extends EventEmitter {
       })
     }
     const identity: ProducerIdentity | undefined =
-      this.transactions ?? (idempotent ? new IdempotentState(this.cluster) : undefined)
+      this.transactions ?? (o.idempotent ? new IdempotentState(this.cluster) : undefined)
     this.sender = new Sender(this.cluster, this.accumulator, new RetryPolicy(client.retry), identity, {
-      acks,
+      acks: o.acks,
       requestTimeoutMs: client.requestTimeoutMs,
-      deliveryTimeoutMs: Math.max(deliveryTimeoutMs, leastDeliveryMs),
+      deliveryTimeoutMs: o.deliveryTimeoutMs,
       maxInFlight: client.maxInFlight,
-      maxRequestSize: this.maxRequestSize,
+      maxRequestSize: o.maxRequestSize,
       logger: this.logger,
     })
     this.sender.onBatchDone = (b, error) => {

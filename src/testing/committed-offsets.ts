@@ -2,7 +2,7 @@
 // leader epoch, the metadata string and the commit time; and the offsets transactional producers
 // committed (TxnOffsetCommit) that become visible only once their transaction commits.
 
-export interface CommittedOffset {
+export interface StoredOffset {
   offset: bigint
   leaderEpoch: number
   metadata: string | null
@@ -12,20 +12,20 @@ export interface CommittedOffset {
 const key = (topic: string, partition: number) => `${topic}\0${partition}`
 
 export class CommittedOffsets {
-  private readonly committed = new Map<string, CommittedOffset & { topic: string; partition: number }>()
+  private readonly committed = new Map<string, StoredOffset & { topic: string; partition: number }>()
   /** Pending transactional offsets per producer id. */
-  private readonly pending = new Map<bigint, Map<string, CommittedOffset & { topic: string; partition: number }>>()
+  private readonly pending = new Map<bigint, Map<string, StoredOffset & { topic: string; partition: number }>>()
 
-  get(topic: string, partition: number): CommittedOffset | undefined {
+  get(topic: string, partition: number): StoredOffset | undefined {
     return this.committed.get(key(topic, partition))
   }
 
-  commit(topic: string, partition: number, offset: CommittedOffset): void {
+  commit(topic: string, partition: number, offset: StoredOffset): void {
     this.committed.set(key(topic, partition), { ...offset, topic, partition })
   }
 
   /** Every committed offset, by topic and partition. */
-  all(): (CommittedOffset & { topic: string; partition: number })[] {
+  all(): (StoredOffset & { topic: string; partition: number })[] {
     return [...this.committed.values()].sort((a, b) =>
       a.topic === b.topic ? a.partition - b.partition : a.topic < b.topic ? -1 : 1,
     )
@@ -50,7 +50,7 @@ export class CommittedOffsets {
     for (const offsets of this.pending.values()) for (const [k, o] of offsets) if (o.topic === topic) offsets.delete(k)
   }
 
-  addPending(producerId: bigint, topic: string, partition: number, offset: CommittedOffset): void {
+  addPending(producerId: bigint, topic: string, partition: number, offset: StoredOffset): void {
     let offsets = this.pending.get(producerId)
     if (!offsets) {
       offsets = new Map()

@@ -10,7 +10,7 @@ import { ConsumerProtocolAssignment } from '../protocol/messages/generated/consu
 import { Reader } from '../protocol/primitives/index.ts'
 import { ClassicGroup, type ClassicSettings } from './classic-group.ts'
 import type { Clock } from './clock.ts'
-import type { CommittedOffset } from './committed-offsets.ts'
+import type { StoredOffset } from './committed-offsets.ts'
 import { ConsumerGroup, type ConsumerSettings } from './consumer-group.ts'
 import type { TopicRegistry } from './topics.ts'
 
@@ -131,7 +131,7 @@ export class GroupCoordinator {
   }
 
   /** An offset as stored from a commit request. */
-  offset(offset: bigint, leaderEpoch: number, metadata: string | null): CommittedOffset {
+  offset(offset: bigint, leaderEpoch: number, metadata: string | null): StoredOffset {
     return { offset, leaderEpoch, metadata, commitTimestamp: this.clock.now() }
   }
 

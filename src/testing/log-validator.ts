@@ -6,7 +6,7 @@
 
 import { crc32c } from '../protocol/crc32c.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
-import { BATCH, BATCH_ATTRIBUTE, HEADER_SIZE } from '../protocol/records/record-batch.ts'
+import { BATCH, BATCH_ATTRIBUTE, BATCH_HEADER_SIZE } from '../protocol/records/record-batch.ts'
 
 export interface ProducedBatch {
   bytes: Buffer
@@ -26,13 +26,13 @@ function invalid(errorCode: number, errorMessage: string): Validated {
 
 /** The one batch of a partition's `records`, validated, or the partition's error. */
 export function validateRecords(records: Buffer | null, maxMessageBytes: number): Validated {
-  if (records === null || records.length < HEADER_SIZE)
+  if (records === null || records.length < BATCH_HEADER_SIZE)
     return invalid(ErrorCode.INVALID_RECORD, 'produce requests v3+ must have one record batch per partition')
   const length = records.readInt32BE(BATCH.LENGTH) + 12
   const magic = records.readInt8(BATCH.MAGIC)
   if (magic !== 2)
     return invalid(ErrorCode.INVALID_RECORD, `record batch magic ${magic}: produce v3+ takes magic 2 only`)
-  if (length < HEADER_SIZE || length > records.length)
+  if (length < BATCH_HEADER_SIZE || length > records.length)
     return invalid(ErrorCode.CORRUPT_MESSAGE, `record batch of ${length} bytes does not fit the request`)
   if (length < records.length)
     return invalid(ErrorCode.INVALID_RECORD, 'produce requests v3+ may hold exactly one record batch per partition')

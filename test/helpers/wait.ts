@@ -1,6 +1,8 @@
 // Waiting in tests: for a condition, with a deadline and a message saying what was awaited, so a
 // test that would hang fails instead and tells why. Short sleeps stay for pacing (sending at a
-// rate), never for "long enough that it must have happened".
+// rate), never for "long enough that it must have happened". What must NOT happen is checked
+// throughout a window that the behaviour under test defines (a session timeout, a rebalance
+// timeout), failing at once when it does happen: holdsFor.
 
 export interface WaitOptions {
   /** Give up after this long (default 30 s). */
@@ -28,6 +30,29 @@ export async function waitFor(
       throw new Error(`waited ${timeoutMs} ms for ${what}${state}`)
     }
     await sleep(options.intervalMs ?? 25)
+  }
+}
+
+/**
+ * Resolves after `durationMs` if `condition` held at every look; rejects at the first look where
+ * it does not, naming `what` (and the state). For what must not happen within a window the test
+ * itself defines, not for "long enough".
+ */
+export async function holdsFor(
+  what: string,
+  condition: () => boolean | Promise<boolean>,
+  durationMs: number,
+  options: Omit<WaitOptions, 'timeoutMs'> = {},
+): Promise<void> {
+  const started = Date.now()
+  const end = started + durationMs
+  for (;;) {
+    if (!(await condition())) {
+      const state = options.state ? ` (state: ${describe(options.state())})` : ''
+      throw new Error(`${what} stopped holding after ${Date.now() - started} of ${durationMs} ms${state}`)
+    }
+    if (Date.now() >= end) return
+    await sleep(Math.min(options.intervalMs ?? 25, Math.max(0, end - Date.now())))
   }
 }
 

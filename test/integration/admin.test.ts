@@ -7,13 +7,13 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { after, before, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { release, runTool } from '../../scripts/kafka/harness.ts'
 import { Admin } from '../../src/admin/admin.ts'
 import type { AdminError } from '../../src/admin/engine.ts'
 import type { GroupDescription } from '../../src/admin/groups.ts'
 import { ConfigError, KafkaError } from '../../src/protocol/errors.ts'
 import { brokers, cli, SINGLE, uniqueTopic } from '../helpers/kafka.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 /** The KafkaError `fn` rejects with, checked to be of `type`. */
 async function kafkaErrorOf(fn: () => Promise<unknown>, type: string): Promise<AdminError<unknown>> {
@@ -28,15 +28,16 @@ async function kafkaErrorOf(fn: () => Promise<unknown>, type: string): Promise<A
 
 /** Polls `fn` until `done` accepts its value (metadata and group state settle asynchronously). */
 async function eventually<T>(fn: () => Promise<T>, done: (value: T) => boolean, what: string): Promise<T> {
-  for (let i = 0; ; i++) {
-    const value = await fn()
-    if (done(value)) return value
-    if (i >= 100)
-      assert.fail(
-        `${what}: last value ${JSON.stringify(value, (_, v) => (typeof v === 'bigint' ? `${v}` : v instanceof Map ? Object.fromEntries(v) : v))}`,
-      )
-    await sleep(200)
+  let value: T | undefined
+  const look = async () => {
+    value = await fn()
+    return done(value)
   }
+  await waitFor(what, look, {
+    intervalMs: 200,
+    state: () => (value instanceof Map ? Object.fromEntries(value) : value),
+  })
+  return value as T
 }
 
 const sum = (xs: bigint[]) => xs.reduce((a, b) => a + b, 0n)
@@ -143,8 +144,16 @@ describe('Admin', () => {
     const topic = uniqueTopic('admin-validate')
     const [result] = await admin.createTopics([{ topic, partitions: 4 }], { validateOnly: true })
     assert.equal(result.partitions, 4)
-    await sleep(500)
+    // a topic created after it reaches the metadata after anything the validation would have made
+    const marker = uniqueTopic('admin-after-validate')
+    await admin.createTopics([{ topic: marker }])
+    await eventually(
+      () => admin.listTopics(),
+      (topics) => topics.includes(marker),
+      'the topic created after the validation in the metadata',
+    )
     assert.ok(!(await admin.listTopics()).includes(topic))
+    await admin.deleteTopics([marker])
     await kafkaErrorOf(() => admin.describeTopics([topic]), 'UNKNOWN_TOPIC_OR_PARTITION')
   })
 
@@ -164,7 +173,12 @@ describe('Admin', () => {
       ],
     )
     assert.equal(error, error.errors[0].error)
-    // the item that succeeded was created
+    // the item that succeeded was created (a failed call does not wait for its leaders)
+    await eventually(
+      () => admin.listTopics(),
+      (topics) => topics.includes(fresh),
+      'the created topic in the metadata',
+    )
     assert.equal((await admin.describeTopics([fresh]))[0].partitions.length, 1)
     await admin.deleteTopics([existing, fresh])
   })

@@ -12,6 +12,7 @@ import { ROOT } from '../../scripts/kafka/harness.ts'
 import { Admin } from '../../src/admin/admin.ts'
 import { Consumer } from '../../src/consumer/consumer.ts'
 import { brokers, CA_FILE, kcat, SINGLE, USERS, uniqueTopic } from '../helpers/kafka.ts'
+import { waitFor, within } from '../helpers/wait.ts'
 
 const MAIN = join(ROOT, 'src/cli/main.ts')
 /** tsx by its own URL: the CLI runs in other folders too (a kafkax.yaml of its own). */
@@ -428,15 +429,18 @@ describe('kafkax usage', () => {
     child.stdout.on('data', (chunk) => {
       screen += chunk
     })
-    const deadline = Date.now() + 20_000
-    while (!screen.includes(`consume ${topic}: 0 records`)) {
-      if (Date.now() > deadline)
-        assert.fail(`no progress line within 20 s; the terminal showed: ${JSON.stringify(screen)}`)
-      await new Promise((resolve) => setTimeout(resolve, 100))
-    }
+    const started = Date.now()
+    const closed = new Promise((resolve) => child.once('close', resolve))
+    await waitFor('a progress line on the terminal', () => screen.includes(`consume ${topic}: 0 records`), {
+      timeoutMs: 20_000,
+      intervalMs: 100,
+      state: () => screen,
+    })
+    // through a pipe it runs twice as long as the terminal took to show one (3 s at least)
+    const seconds = Math.max(3, Math.ceil((2 * (Date.now() - started)) / 1000))
     child.kill('SIGINT')
-    await new Promise((resolve) => child.once('close', resolve))
-    const piped = spawnSync('bash', ['-c', `timeout -s INT 3 ${command} | cat`], {
+    await within('the terminal consumer to exit after Ctrl-C', closed, 20_000)
+    const piped = spawnSync('bash', ['-c', `timeout -s INT ${seconds} ${command} | cat`], {
       env: { ...process.env, KAFKA_BROKERS: BOOTSTRAP },
       encoding: 'utf8',
     })

@@ -13,6 +13,7 @@ import { unsecuredJwt } from '../../src/client/sasl/oauthbearer.ts'
 import { AuthenticationError, ConnectionError, KafkaError } from '../../src/protocol/errors.ts'
 import { Metadata } from '../../src/protocol/messages/index.ts'
 import { brokers, CA_FILE, SINGLE, USERS } from '../helpers/kafka.ts'
+import { holdsFor, sleep, waitFor } from '../helpers/wait.ts'
 
 const HOST = '127.0.0.1'
 const ca = () => readFileSync(CA_FILE)
@@ -119,17 +120,24 @@ describe('connections on every listener', () => {
       sasl: saslMechanism({ mechanism: 'scram-sha-256', username: 'alice', password: USERS.alice }),
     })
     await c.connect()
+    const sessionEnds = Date.now() + 15_000
     let reauthentications = 0
     c.on('reauthenticated', () => reauthentications++)
-    try {
-      const until = Date.now() + 20_000
-      while (Date.now() < until) {
+    // a connection in use: a request every 500 ms (pacing)
+    let using = true
+    const traffic = (async () => {
+      while (using) {
         await c.request(Metadata, { topics: [] })
-        await new Promise((r) => setTimeout(r, 500))
+        await sleep(500)
       }
-      assert.ok(reauthentications >= 1, 'no re-authentication in 20 s')
-      assert.ok(c.connected, 'the broker closed the connection: the session expired')
+    })()
+    try {
+      await waitFor('a re-authentication', () => reauthentications >= 1, { timeoutMs: 20_000 })
+      // without it the broker closes the connection when the first session ends
+      await holdsFor('the connection open past its first session', () => c.connected, sessionEnds + 2000 - Date.now())
     } finally {
+      using = false
+      await traffic.catch(() => {})
       c.close()
     }
   })

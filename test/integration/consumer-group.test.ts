@@ -13,9 +13,9 @@ import { Consumer, type ConsumerOptions } from '../../src/consumer/consumer.ts'
 import type { Message, TopicPartition } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { brokers, cli, kcat, uniqueTopic } from '../helpers/kafka.ts'
+import { sleep, waitFor } from '../helpers/wait.ts'
 
 const admin = new Admin({ brokers: brokers() })
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
 
 async function newTopic(partitions: number, prefix = 'cg'): Promise<string> {
   const topic = uniqueTopic(prefix)
@@ -34,14 +34,6 @@ function member(topic: string, groupId: string, extra: Partial<ConsumerOptions> 
     assignors: ['cooperative-sticky'],
     ...extra,
   })
-}
-
-async function until(condition: () => boolean, ms: number, what: string): Promise<void> {
-  const deadline = Date.now() + ms
-  while (!condition()) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`)
-    await sleep(50)
-  }
 }
 
 const key = (tp: TopicPartition) => `${tp.topic}-${tp.partition}`
@@ -77,22 +69,29 @@ describe('consumer groups', () => {
       members.push(entry)
       return entry
     }
+    // between membership changes messages go on flowing (unless all are handled already)
+    const flowing = async (members: string) => {
+      const from = seen.size
+      await waitFor(`messages handled with ${members}`, () => seen.size >= Math.min(from + 2000, TOTAL), {
+        state: () => seen.size,
+      })
+    }
     const a = join()
-    await until(() => a.owned().length === 6, 30_000, 'the first member to own every partition')
-    await sleep(500)
+    await waitFor('the first member to own every partition', () => a.owned().length === 6)
+    await flowing('one member')
     const b = join()
-    await until(() => b.owned().length > 0 && a.owned().length + b.owned().length === 6, 30_000, 'a 2-member split')
+    await waitFor('a 2-member split', () => b.owned().length > 0 && a.owned().length + b.owned().length === 6)
     // cooperative: the first member gave up only what moved to the second
     assert.deepEqual([...a.revoked].sort(), [...b.owned()].sort())
-    await sleep(500)
+    await flowing('two members')
     const c = join()
-    await until(() => c.owned().length > 0, 30_000, 'the third member to get partitions')
-    await sleep(500)
+    await waitFor('the third member to get partitions', () => c.owned().length > 0)
+    await flowing('three members')
     await b.consumer.stop()
     await b.run
-    await until(() => a.owned().length + c.owned().length === 6, 30_000, 'the others to take over')
+    await waitFor('the others to take over', () => a.owned().length + c.owned().length === 6)
     await producing
-    await until(() => seen.size === TOTAL, 120_000, `all ${TOTAL} messages (have ${seen.size})`)
+    await waitFor(`all ${TOTAL} messages`, () => seen.size === TOTAL, { timeoutMs: 120_000, state: () => seen.size })
     await Promise.all([a.consumer.stop(), c.consumer.stop()])
     await Promise.all([a.run, c.run])
     await producer.close()
@@ -128,13 +127,13 @@ describe('consumer groups', () => {
     })
     const exited = new Promise((resolve) => child.once('exit', resolve))
     try {
-      await until(() => childSeen.size >= 100, 60_000, 'the child to handle messages')
+      await waitFor('the child to handle messages', () => childSeen.size >= 100, { timeoutMs: 60_000 })
       child.kill('SIGKILL')
       await exited
       const survivor = member(topic, groupId, { sessionTimeoutMs: 6000 })
       const seen = new Set<string>()
       const run = survivor.run((m) => void seen.add(m.value!.toString()))
-      await until(() => seen.size === 2000, 90_000, 'the survivor to get every message')
+      await waitFor('the survivor to get every message', () => seen.size === 2000, { timeoutMs: 90_000 })
       await survivor.stop()
       await run
       for (const v of childSeen)
@@ -161,11 +160,9 @@ describe('consumer groups', () => {
       if (m.value!.toString() === 'poison') throw new Error('poison')
       handled.push(m.value!.toString())
     })
-    await until(
-      () => errors.some((e) => /offset 1/.test(e.message)),
-      30_000,
-      'the failed dead-letter write to be reported',
-    )
+    await waitFor('the failed dead-letter write to be reported', () => errors.some((e) => /offset 1/.test(e.message)), {
+      state: () => errors.map(String),
+    })
     await c.stop()
     await run
     assert.deepEqual(
@@ -192,7 +189,7 @@ describe('consumer groups', () => {
       const c = new Consumer({ brokers: brokers(), assign: [{ topic, partition: 0, offset: 0n }] })
       const got: string[] = []
       const run = c.run((m) => void got.push(`${m.key}:${m.value}`))
-      await until(() => got.length === 100, 30_000, `100 ${codec} messages`)
+      await waitFor(`100 ${codec} messages`, () => got.length === 100)
       await c.stop()
       await run
       assert.deepEqual(got, [...lines, ...java], codec)
@@ -210,12 +207,12 @@ describe('consumer groups', () => {
     const c = new Consumer({ brokers: brokers(), assign: [{ topic, partition: 0, offset: 0n }] })
     const got: Message[] = []
     const run = c.run((m) => void got.push(m))
-    await until(() => got.length === 10, 30_000, 'the first read')
+    await waitFor('the first read', () => got.length === 10)
     c.pause([{ topic, partition: 0 }])
     await c.seek({ topic, partition: 0 }, { timestamp: base + 4500 })
     const mark = got.length
     c.resume([{ topic, partition: 0 }])
-    await until(() => got.length > mark, 30_000, 'the replay')
+    await waitFor('the replay', () => got.length > mark)
     await c.stop()
     await run
     assert.equal(got[mark].value!.toString(), 't5')

@@ -11,19 +11,35 @@ import type { Message, Middleware } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { committedOffsets, groupConsumer as consumer, topicWith as createTopic } from '../helpers/consumers.ts'
 import { brokers, kcat } from '../helpers/kafka.ts'
+import { holdsFor, waitFor } from '../helpers/wait.ts'
 
 const admin = new Admin({ brokers: brokers() })
 const topicWith = (partitions: number, count: number, prefix?: string) => createTopic(admin, partitions, count, prefix)
 const committed = (groupId: string) => committedOffsets(admin, groupId)
 
-/** Runs a consumer until `done()` says so (or the deadline passes), then stops it. */
-async function consumeUntil(c: Consumer, handler: (m: Message) => unknown, done: () => boolean, ms = 60_000) {
-  const deadline = Date.now() + ms
+/** Runs a consumer until `done()` holds, then stops it; fails naming `what` after `ms`. */
+async function consumeUntil(
+  c: Consumer,
+  handler: (m: Message) => unknown,
+  what: string,
+  done: () => boolean | Promise<boolean>,
+  ms = 60_000,
+) {
   // the handler as given: synchronous ones take the consumer's promise-free path
   const run = c.run(handler)
-  while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-  await c.stop()
-  await run
+  const ended = run.then(() => assert.fail(`the consumer stopped before ${what}`))
+  try {
+    await Promise.race([waitFor(what, done, { timeoutMs: ms, intervalMs: 50 }), ended])
+  } finally {
+    await c.stop()
+    await run
+  }
+}
+
+/** Every assigned partition of `c` fetched, with its position at the high watermark: nothing left to read. */
+async function caughtUp(c: Consumer, partitions: number): Promise<boolean> {
+  const lag = await c.lag()
+  return lag.length === partitions && lag.every((p) => p.highWatermark !== undefined && p.position === p.highWatermark)
 }
 
 describe('Consumer', () => {
@@ -39,6 +55,7 @@ describe('Consumer', () => {
         await new Promise((r) => setTimeout(r, Number(m.value) % 3))
         seen.push(m)
       },
+      'all 4000 messages',
       () => seen.length >= 4000,
     )
     assert.equal(seen.length, 4000)
@@ -63,8 +80,8 @@ describe('Consumer', () => {
     await consumeUntil(
       again,
       () => more++,
-      () => false,
-      4000,
+      'the new member positioned at the committed offsets, at the end of every partition',
+      () => caughtUp(again, 4),
     )
     assert.equal(more, 0)
   })
@@ -87,6 +104,7 @@ describe('Consumer', () => {
         perKey.set(key, [...(perKey.get(key) ?? []), Number(m.value)])
         count++
       },
+      'all 1300 messages',
       () => count >= 1300,
     )
     assert.equal(count, 1300)
@@ -115,6 +133,7 @@ describe('Consumer', () => {
         }
         handled.push(n)
       },
+      'all 50 messages, the poison one among them once it passes',
       () => handled.length >= 50,
       30_000,
     )
@@ -140,6 +159,7 @@ describe('Consumer', () => {
         seen++
         if (Number(m.value) === 10) throw new Error('always')
       },
+      'the failing message at offset 10 tried',
       () => seen >= 11,
       20_000,
     )
@@ -163,6 +183,7 @@ describe('Consumer', () => {
         if (n % 7 === 3) throw new Error(`bad order ${n}`)
         ok++
       },
+      'the 17 messages that do not fail',
       () => ok >= 17,
     )
     assert.equal(attempts.get(3), 3, 'first try and two retries')
@@ -194,7 +215,7 @@ describe('Consumer', () => {
       sizes.push(batch.length)
       total += batch.length
     })
-    while (total < 500) await new Promise((r) => setTimeout(r, 50))
+    await waitFor('500 messages in batches', () => total >= 500, { state: () => sizes })
     await c.stop()
     await run
     assert.equal(total, 500)
@@ -227,20 +248,22 @@ describe('Consumer', () => {
     const run = c.run((m) => {
       got.push(m)
     })
-    while (got.length < 150) await new Promise((r) => setTimeout(r, 20))
+    await waitFor('150 messages', () => got.length >= 150, { state: () => got.length })
     const p0 = got.filter((m) => m.partition === 0)
     assert.equal(p0[0].offset, 5n)
     c.pause([{ topic, partition: 0 }])
     await c.seek({ topic, partition: 0 }, 0n)
     const before = got.length
-    await new Promise((r) => setTimeout(r, 500))
-    assert.ok(
-      got.slice(before).every((m) => m.partition !== 0),
+    // what is fetched comes within a fetch's wait (maxWaitMs, 500 ms): two of them
+    await holdsFor(
       'a paused partition delivers nothing',
+      () => got.slice(before).every((m) => m.partition !== 0),
+      2 * 500,
     )
     c.resume([{ topic, partition: 0 }])
-    while (!got.slice(before).some((m) => m.partition === 0 && m.offset === 0n))
-      await new Promise((r) => setTimeout(r, 20))
+    await waitFor('partition 0 again from offset 0, resumed after the seek', () =>
+      got.slice(before).some((m) => m.partition === 0 && m.offset === 0n),
+    )
     const lag = await c.lag()
     assert.equal(lag.length, 2)
     await c.stop()
@@ -257,10 +280,11 @@ describe('Consumer', () => {
     for (let i = 0; i < 500; i++) await producer.send({ topic, key: String(i), value: String(i) })
     const runB = b.run((m) => void handled.add(m.value!.toString()))
     for (let i = 500; i < 1000; i++) await producer.send({ topic, key: String(i), value: String(i) })
-    const deadline = Date.now() + 60_000
-    while ((handled.size < 1000 || b.assignment().length === 0) && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 100))
-    }
+    await waitFor(
+      'all 1000 messages, and partitions for the second member',
+      () => handled.size >= 1000 && b.assignment().length > 0,
+      { timeoutMs: 60_000, state: () => ({ handled: handled.size, b: b.assignment().length }) },
+    )
     assert.equal(handled.size, 1000)
     assert.equal(a.assignment().length + b.assignment().length, 4)
     assert.ok(b.assignment().length > 0, 'the second member got partitions')
@@ -281,6 +305,7 @@ describe('Consumer', () => {
         count++
         if (count === 1) await new Promise((r) => setTimeout(r, 15_000))
       },
+      'three messages, the first after a handler slower than the session timeout',
       () => count >= 3,
       40_000,
     )
@@ -305,7 +330,7 @@ describe('Consumer', () => {
       .route(orders, () => void got.orders++, tag('orders'))
       .route({ topics: [payments], handler: () => void got.payments++, options: { concurrency: 2 } })
     await manager.start()
-    while (got.orders < 30 || got.payments < 20) await new Promise((r) => setTimeout(r, 50))
+    await waitFor('every message of both routes', () => got.orders >= 30 && got.payments >= 20, { state: () => got })
     await manager.stop()
     assert.deepEqual(got, { orders: 30, payments: 20 })
     assert.equal(seen.filter((s) => s === `orders:${orders}`).length, 30, 'route middleware on its own topic only')
@@ -313,8 +338,13 @@ describe('Consumer', () => {
     assert.equal(seen.filter((s) => s.startsWith('shared:')).length, 50)
     assert.equal(manager.members.length, 2)
     assert.throws(
-      () => new ConsumerManager({ brokers: brokers() }).route(orders, () => {}).route(orders, () => {}),
+      () => new ConsumerManager({ brokers: brokers(), groupId: 'g' }).route(orders, () => {}).route(orders, () => {}),
       /routed twice/,
+    )
+    // a route's consumer options are checked when it is added, not when start() connects
+    assert.throws(
+      () => new ConsumerManager({ brokers: brokers() }).route(orders, () => {}),
+      /without groupId, a consumer needs assign/,
     )
   })
 })

@@ -11,6 +11,7 @@ import { Consumer } from '../../src/consumer/consumer.ts'
 import type { Message } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { brokers, uniqueTopic } from '../helpers/kafka.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const DEEP = 20_000
 const SHALLOW = 100
@@ -29,27 +30,17 @@ async function deepHandledWhenShallowDone(concurrency: number, handler: (m: Mess
   })
   const handled = [0, 0]
   let atShallowDone = -1
-  let done!: () => void
-  const shallowDone = new Promise<void>((resolve) => {
-    done = resolve
-  })
   const run = c.run((m) => {
     const result = handler(m)
     const count = () => {
       handled[m.partition]++
-      if (m.partition === 1 && handled[1] === SHALLOW) {
-        atShallowDone = handled[0]
-        done()
-      }
+      if (m.partition === 1 && handled[1] === SHALLOW) atShallowDone = handled[0]
     }
     if (result instanceof Promise) return result.then(count)
     count()
   })
-  const timeout = new Promise((_, reject) =>
-    setTimeout(() => reject(new Error(`partition 1 not drained in 60 s (handled: ${handled})`)), 60_000),
-  )
   try {
-    await Promise.race([shallowDone, timeout])
+    await waitFor('partition 1 drained', () => atShallowDone >= 0, { timeoutMs: 60_000, state: () => handled })
   } finally {
     await c.stop()
     await run

@@ -9,6 +9,7 @@ import { describe, it } from 'node:test'
 import { ROOT } from '../../scripts/kafka/harness.ts'
 import { brokers } from '../helpers/kafka.ts'
 import { registryUrl } from '../helpers/registry.ts'
+import { waitFor, within } from '../helpers/wait.ts'
 
 function run(args: string[]) {
   // without the runner's NODE_TEST_CONTEXT, an example that is a node:test file reports in TAP
@@ -83,12 +84,16 @@ describe('examples and demo', () => {
       out += chunk
     })
     const exited = new Promise<number | null>((resolve) => child.once('exit', resolve))
-    const deadline = Date.now() + 60_000
-    while (!/handled [1-9]/.test(out) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100))
-    child.kill('SIGINT')
-    const code = await Promise.race([exited, new Promise((r) => setTimeout(() => r('hung'), 60_000))])
-    if (code === 'hung') child.kill('SIGKILL')
-    assert.equal(code, 0, out.slice(-2000))
+    try {
+      await waitFor('the demo to handle events', () => /handled [1-9]/.test(out), {
+        timeoutMs: 60_000,
+        state: () => out.slice(-500),
+      })
+      child.kill('SIGINT')
+      assert.equal(await within('the demo to exit after Ctrl-C', exited, 60_000), 0, out.slice(-2000))
+    } finally {
+      if (child.exitCode === null) child.kill('SIGKILL')
+    }
     assert.match(out, /Ctrl-C: finishing/)
     assert.match(out, /Summary after/)
   })

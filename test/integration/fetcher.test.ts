@@ -9,11 +9,12 @@ import { after, describe, it } from 'node:test'
 import { ROOT, release } from '../../scripts/kafka/harness.ts'
 import { Admin } from '../../src/admin/admin.ts'
 import { Cluster } from '../../src/client/cluster.ts'
-import { type FetchedBatch, Fetcher, type FetcherOptions } from '../../src/consumer/fetcher.ts'
+import { Fetcher, type FetcherOptions } from '../../src/consumer/fetcher.ts'
 import type { ConsumedMessage } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { KafkaError } from '../../src/protocol/errors.ts'
 import { brokers, uniqueTopic } from '../helpers/kafka.ts'
+import { holdsFor, waitFor } from '../helpers/wait.ts'
 
 const CODECS = ['none', 'gzip', 'snappy', 'lz4', 'zstd'] as const
 
@@ -56,26 +57,17 @@ describe('Fetcher', () => {
     }
   }
 
-  /** Takes batches until `count` messages came (or fails after `timeoutMs`). */
+  /** Takes batches until `count` messages came (or fails after `timeoutMs`, saying how many did). */
   async function take(f: Fetcher, count: number, timeoutMs = 15_000): Promise<ConsumedMessage[]> {
     const signal = AbortSignal.timeout(timeoutMs)
     const messages: ConsumedMessage[] = []
-    while (messages.length < count) messages.push(...(await f.next(signal)).messages)
-    return messages
-  }
-
-  /** Whatever arrives within `ms`. */
-  async function takeFor(f: Fetcher, ms: number): Promise<FetchedBatch[]> {
-    const signal = AbortSignal.timeout(ms)
-    const batches: FetchedBatch[] = []
-    for (;;) {
-      try {
-        batches.push(await f.next(signal))
-      } catch (error) {
-        if (signal.aborted) return batches
-        throw error
-      }
+    try {
+      while (messages.length < count) messages.push(...(await f.next(signal)).messages)
+    } catch (error) {
+      if (!signal.aborted) throw error
+      assert.fail(`took ${messages.length} of ${count} messages in ${timeoutMs} ms`)
     }
+    return messages
   }
 
   function byPartition(messages: ConsumedMessage[]): Map<number, ConsumedMessage[]> {
@@ -112,8 +104,7 @@ describe('Fetcher', () => {
     // every fetch after the first is incremental
     assert.equal(stats.incrementalFetches, stats.fetches - 1)
     // idle long polls stay incremental too
-    await takeFor(f, 1200)
-    assert.ok(f.stats().fetches > stats.fetches)
+    await waitFor('two idle long polls', () => f.stats().fetches >= stats.fetches + 2, { state: () => f.stats() })
     assert.equal(f.stats().incrementalFetches, f.stats().fetches - 1)
   })
 
@@ -152,8 +143,7 @@ describe('Fetcher', () => {
       ['old-0', 'old-1', 'old-2'],
     )
     // the latest fetcher has its position once the lookup is done: then new records come
-    for (let i = 0; i < 100 && latest.position({ topic, partition: 0 }) === undefined; i++)
-      await new Promise((r) => setTimeout(r, 20))
+    await waitFor('the latest offset lookup', () => latest.position({ topic, partition: 0 }) !== undefined)
     assert.equal(latest.position({ topic, partition: 0 }), 3n)
     await produce(topic, [{ partition: 0, value: 'new-3' }])
     const [m] = await take(latest, 1)
@@ -228,17 +218,13 @@ describe('Fetcher', () => {
       topic,
       Array.from({ length: 40 }, (_, i) => ({ partition: i % 2, value: `v${i}` })),
     )
-    const batches = await takeFor(f, 1500)
-    assert.ok(batches.length > 0)
+    const taken = await take(f, 20)
     assert.ok(
-      batches.every((b) => b.partition === 0),
+      taken.every((m) => m.partition === 0),
       'only the unpaused partition',
     )
-    assert.equal(
-      batches.reduce((n, b) => n + b.messages.length, 0),
-      20,
-    )
-    assert.equal(f.poll(), undefined)
+    // a fetch of the paused partition would be answered within maxWaitMs (500 ms): two of them
+    await holdsFor('nothing of the paused partition', () => f.poll() === undefined, 2 * 500)
     f.resume([{ topic, partition: 1 }])
     const resumed = await take(f, 20)
     assert.ok(resumed.every((m) => m.partition === 1))
@@ -258,8 +244,18 @@ describe('Fetcher', () => {
     const maxBytes = 128 * 1024
     const f = fetcher({ maxBufferedBytes: limit, maxBytes, partitionMaxBytes: 64 * 1024 })
     f.assign([0, 1, 2].map((partition) => ({ topic, partition })))
-    // not taking anything: the fetcher stops at the limit
-    await new Promise((r) => setTimeout(r, 1500))
+    // not taking anything: once each partition has an answer waiting the fetcher stops (one answer
+    // per partition, within the total bound); fetches are answered within maxWaitMs (500 ms): two
+    // of them would show
+    await waitFor('an answer for each partition', () =>
+      [0, 1, 2].every((partition) => f.highWatermark({ topic, partition }) !== undefined),
+    )
+    await holdsFor(
+      'the buffer within maxBufferedBytes plus one fetch',
+      () => f.stats().bufferedBytes <= limit + maxBytes,
+      2 * 500,
+      { state: () => f.stats() },
+    )
     const idle = f.stats()
     assert.ok(idle.bufferedBytes > 0)
     assert.ok(idle.bufferedBytes <= limit + maxBytes, `buffered ${idle.bufferedBytes}`)
@@ -303,10 +299,13 @@ describe('Fetcher', () => {
       ...[0, 1, 2, 3, 4].map((i) => `aborted-${i}`),
       ...[5, 6, 7, 8, 9].map((i) => `committed-${i}`),
     ])
-    // nothing more (no control records), and both positions past the last marker
-    assert.equal((await takeFor(committed, 800)).length, 0)
-    assert.equal((await takeFor(uncommitted, 800)).length, 0)
-    assert.equal(committed.position({ topic, partition: 0 }), 18n)
-    assert.equal(uncommitted.position({ topic, partition: 0 }), 18n)
+    // both positions pass the last marker, and nothing more came (no control records)
+    await waitFor(
+      'both positions past the last marker (18)',
+      () =>
+        committed.position({ topic, partition: 0 }) === 18n && uncommitted.position({ topic, partition: 0 }) === 18n,
+    )
+    assert.equal(committed.poll(), undefined)
+    assert.equal(uncommitted.poll(), undefined)
   })
 })

@@ -6,7 +6,6 @@
 
 import assert from 'node:assert/strict'
 import { afterEach, describe, it } from 'node:test'
-import { setTimeout as sleep } from 'node:timers/promises'
 import { runTool } from '../../scripts/kafka/harness.ts'
 import { Cluster } from '../../src/client/cluster.ts'
 import { type TopicPartition, tpKey } from '../../src/consumer/message.ts'
@@ -20,6 +19,7 @@ import { ClassicGroupMember, type ClassicGroupMemberOptions } from '../../src/gr
 import type { GroupListener } from '../../src/group/membership.ts'
 import { KafkaError } from '../../src/protocol/errors.ts'
 import { brokers, cli, uniqueTopic } from '../helpers/kafka.ts'
+import { holdsFor, waitFor } from '../helpers/wait.ts'
 
 const PARTITIONS = 6
 const key = (p: TopicPartition) => `${p.topic}-${p.partition}`
@@ -80,21 +80,13 @@ function newMember(
   return { member, cluster, calls, errors }
 }
 
-/** Polls until `done` holds (rebalances settle asynchronously); fails with `what` after `timeoutMs`. */
-async function eventually(done: () => boolean, what: () => string, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs
-  while (!done()) {
-    if (Date.now() > deadline) assert.fail(`timed out: ${what()}`)
-    await sleep(100)
-  }
-}
-
 /** Waits until the members share one generation and split every partition in `sizes` (no overlap). */
 async function settled(members: TestMember[], topic: string, sizes: number[]): Promise<void> {
   const all = Array.from({ length: PARTITIONS }, (_, p) => `${topic}-${p}`).sort()
   const state = () =>
     members.map((m) => ({ generation: m.member.generationId, partitions: keys(m.member.assignment()) }))
-  await eventually(
+  await waitFor(
+    `the members to share one generation and split ${topic} as ${sizes}`,
     () => {
       const s = state()
       const union = s.flatMap((m) => m.partitions).sort()
@@ -105,7 +97,7 @@ async function settled(members: TestMember[], topic: string, sizes: number[]): P
         JSON.stringify(union) === JSON.stringify(all)
       )
     },
-    () => JSON.stringify(state()),
+    { state },
   )
 }
 
@@ -191,9 +183,13 @@ describe('ClassicGroupMember', () => {
     const a = newMember(groupId, topic, { heartbeatIntervalMs: 1000 })
     await a.member.start()
     const { memberId, generationId } = a.member
-    await sleep(3 * 6000)
-    assert.equal(a.member.memberId, memberId)
-    assert.equal(a.member.generationId, generationId)
+    // three session timeouts (6 s each) without a handler call: only heartbeats keep it in
+    await holdsFor(
+      'the idle member keeps its member id and generation',
+      () => a.member.memberId === memberId && a.member.generationId === generationId,
+      3 * 6000,
+      { state: () => ({ memberId: a.member.memberId, generation: a.member.generationId }), intervalMs: 100 },
+    )
     assert.deepEqual(a.calls, [{ kind: 'assigned', partitions: keys(a.member.assignment()) }])
     // the broker still knows the member at its generation: a commit with it is accepted
     await a.member.commit([{ topic, partition: 0, offset: 1n }])
@@ -215,10 +211,14 @@ describe('ClassicGroupMember', () => {
     await a2.member.start()
     assert.deepEqual(keys(a2.member.assignment()), partitions)
     assert.equal(a2.member.generationId, generation)
-    // b keeps heartbeating at the same generation and is never asked to rebalance
-    await sleep(3000)
-    assert.equal(b.member.generationId, generation)
-    assert.deepEqual(b.calls, [])
+    // b keeps heartbeating at the same generation and is never asked to rebalance: a rebalance
+    // would reach it in the answer to its next heartbeat (every 500 ms), so six of them tell
+    await holdsFor(
+      'b at its generation, without a listener call',
+      () => b.member.generationId === generation && b.calls.length === 0,
+      6 * 500,
+      { state: () => ({ generation: b.member.generationId, calls: b.calls }) },
+    )
     assert.deepEqual([...a2.errors, ...b.errors], [])
   })
 
@@ -261,9 +261,10 @@ describe('ClassicGroupMember', () => {
     await b.member.start()
     await settled([b], topic, [6])
     assert.ok(b.member.generationId > stale)
-    await eventually(
+    await waitFor(
+      'the stuck member to report its rebalance timeout',
       () => a.errors.some((e) => /rebalance timeout/.test(e.message)),
-      () => `errors: ${a.errors}`,
+      { state: () => a.errors.map(String) },
     )
     const error = await a.member.commit([{ topic, partition: 0, offset: 5n }]).then(
       () => assert.fail('a stale generation committed'),
@@ -288,10 +289,9 @@ describe('ClassicGroupMember', () => {
     ])
     // any metadata refresh of the client (the consumer's, the periodic one) is enough
     await a.cluster.refreshMetadata([topic])
-    await eventually(
-      () => a.member.assignment().length === 4,
-      () => JSON.stringify(a.member.assignment()),
-    )
+    await waitFor('the member to be assigned all 4 partitions', () => a.member.assignment().length === 4, {
+      state: () => a.member.assignment(),
+    })
   })
 
   it("Kafka's group tool reads our members and their assignments", async () => {

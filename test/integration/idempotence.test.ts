@@ -12,8 +12,7 @@ import type { RecordMetadata } from '../../src/producer/record.ts'
 import { KafkaxError, TimeoutError } from '../../src/protocol/errors.ts'
 import { blackHole } from '../helpers/black-hole.ts'
 import { brokers, kcat, uniqueTopic } from '../helpers/kafka.ts'
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
+import { sleep, within } from '../helpers/wait.ts'
 
 describe('Idempotent producer through a black hole', () => {
   const admin = new Admin({ brokers: brokers() })
@@ -65,8 +64,7 @@ describe('Idempotent producer through a black hole', () => {
         hole.close()
         await sendFor(2500)
       }
-      const flushed = await Promise.race([producer.flush().then(() => true), sleep(15_000).then(() => false)])
-      assert.ok(flushed, `flush() did not settle; ${n - outcomes.size} sends still pending`)
+      await within(`flush() (${n - outcomes.size} sends pending when it began)`, producer.flush(), 15_000)
       assert.equal(outcomes.size, n, 'every send settled')
       assert.equal(settledLate, 0, 'sends settled later than their delivery timeout allows')
       const failed = [...outcomes.values()].filter((o) => o instanceof Error)
@@ -107,8 +105,7 @@ describe('Idempotent producer through a black hole', () => {
       )
     } finally {
       hole.close()
-      const closed = await Promise.race([producer.close().then(() => true), sleep(10_000).then(() => false)])
-      assert.ok(closed, 'close() did not settle')
+      await within('close()', producer.close(), 10_000)
     }
   })
 })

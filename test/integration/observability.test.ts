@@ -15,6 +15,7 @@ import { jsonLogger } from '../../src/observability/logger.ts'
 import { otelMiddleware, otelProducer } from '../../src/otel/index.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { brokers, SINGLE, USERS, uniqueTopic } from '../helpers/kafka.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const admin = new Admin({ brokers: brokers() })
 after(() => admin.close())
@@ -32,11 +33,16 @@ async function consumeAll(consumer: Consumer, count: number, handler: (m: Messag
     await handler(m)
     seen.push(m)
   })
-  const deadline = Date.now() + 60_000
-  while (seen.length < count && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-  await consumer.stop()
-  await run
-  assert.equal(seen.length, count, 'messages handled before the deadline')
+  try {
+    await waitFor(`${count} messages handled`, () => seen.length >= count, {
+      timeoutMs: 60_000,
+      state: () => seen.length,
+    })
+  } finally {
+    await consumer.stop()
+    await run
+  }
+  assert.equal(seen.length, count)
   return seen
 }
 

@@ -10,6 +10,7 @@ import { describe, it } from 'node:test'
 import { CODECS } from '../../src/protocol/compression/index.ts'
 import { decodeRecordBatches, type RecordBatch } from '../../src/protocol/records/index.ts'
 import { brokers, cli, kcat, partitionLogDir, uniqueTopic } from '../helpers/kafka.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const COUNT = 20
 const lines = Array.from({ length: COUNT }, (_, i) => `key-${i}:value-${i} ${'x'.repeat(i * 10)}`)
@@ -17,11 +18,14 @@ const lines = Array.from({ length: COUNT }, (_, i) => `key-${i}:value-${i} ${'x'
 /** Reads the first segment until it holds `count` records (the broker appends asynchronously to the page cache). */
 async function segmentBatches(topic: string, count: number): Promise<RecordBatch[]> {
   const file = join(partitionLogDir(topic), '00000000000000000000.log')
-  for (let attempt = 0; ; attempt++) {
-    const batches = await decodeRecordBatches(readFileSync(file))
-    if (batches.reduce((n, b) => n + b.records.length, 0) >= count || attempt > 50) return batches
-    await new Promise((r) => setTimeout(r, 100))
+  let batches: RecordBatch[] = []
+  const records = () => batches.reduce((n, b) => n + b.records.length, 0)
+  const read = async () => {
+    batches = await decodeRecordBatches(readFileSync(file))
+    return records() >= count
   }
+  await waitFor(`${count} records in the first segment of ${topic}`, read, { intervalMs: 100, state: records })
+  return batches
 }
 
 function check(batches: RecordBatch[], codec: string): void {

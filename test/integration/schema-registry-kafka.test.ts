@@ -84,11 +84,12 @@ describe('schema registry serdes through Kafka', () => {
   /** Runs until `done()` (or 60 s), then stops; says what it waited for when it timed out. */
   async function consumeUntil(c: Consumer, handler: Handler, done: () => boolean, what: string) {
     const run = c.run(handler)
-    const deadline = Date.now() + 60_000
-    while (!done() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50))
-    await c.stop()
-    await run
-    assert.ok(done(), `timed out waiting for ${what}`)
+    try {
+      await waitFor(what, done, { timeoutMs: 60_000, intervalMs: 50 })
+    } finally {
+      await c.stop()
+      await run
+    }
   }
 
   for (const format of FORMATS) {

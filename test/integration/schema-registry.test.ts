@@ -14,6 +14,7 @@ import {
   SerializationError,
 } from '../../src/schema-registry/index.ts'
 import { registryUrl, uniqueName } from '../helpers/registry.ts'
+import { waitFor } from '../helpers/wait.ts'
 
 const orderV1 = {
   type: 'record',
@@ -259,14 +260,17 @@ describe('schema registry client (real registry)', () => {
         await client.register(subject, { schema: orderV1 })
         assert.equal(proxy.requests.length, 2, proxy.requests.join('\n'))
 
+        const cachedAt = Date.now()
         await Promise.all([client.getLatest(subject), client.getLatest(subject)])
         await client.getLatest(subject)
         assert.equal(proxy.requests.length, 3, proxy.requests.join('\n'))
         await sr.register(subject, { schema: orderV2 })
         // cached until the TTL ends, then asked again
         assert.equal((await client.getLatest(subject)).version, 1)
-        await new Promise((r) => setTimeout(r, 350))
-        assert.equal((await client.getLatest(subject)).version, 2)
+        await waitFor('the latest version asked again', async () => (await client.getLatest(subject)).version === 2, {
+          intervalMs: 20,
+        })
+        assert.ok(Date.now() - cachedAt >= 300, 'asked again before latestCacheTtlMs ended')
         assert.equal(proxy.requests.length, 4, proxy.requests.join('\n'))
       } finally {
         client.close()

@@ -2,9 +2,9 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { waitFor, within } from '../helpers/wait.ts'
+import { holdsFor, waitFor, within } from '../helpers/wait.ts'
 
-describe('waitFor and within', () => {
+describe('waitFor, holdsFor and within', () => {
   it('resolves as soon as the condition holds', async () => {
     let n = 0
     await waitFor('n to reach 3', () => ++n >= 3, { intervalMs: 1 })
@@ -21,5 +21,18 @@ describe('waitFor and within', () => {
   it('bounds a promise that never settles', async () => {
     await assert.rejects(within('a stuck call', new Promise(() => {}), 20), /a stuck call did not settle within 20 ms/)
     assert.equal(await within('a quick call', Promise.resolve(7), 20), 7)
+  })
+
+  it('holdsFor lasts the window while the condition holds, and fails at once when it breaks', async () => {
+    const started = Date.now()
+    await holdsFor('nothing changes', () => true, 40, { intervalMs: 5 })
+    assert.ok(Date.now() - started >= 40)
+    let looks = 0
+    const breaking = Date.now()
+    await assert.rejects(
+      holdsFor('looks stay under 3', () => ++looks < 3, 10_000, { intervalMs: 1, state: () => ({ looks }) }),
+      /looks stay under 3 stopped holding after \d+ of 10000 ms \(state: \{"looks":3\}\)/,
+    )
+    assert.ok(Date.now() - breaking < 1000, 'it did not wait out the window')
   })
 })

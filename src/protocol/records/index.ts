@@ -8,9 +8,9 @@ export {
   type TransactionMarker,
 } from './control.ts'
 export {
+  type BatchDecodeOptions,
   type BatchOptions,
   BatchRecord,
-  type DecodeOptions,
   decodeRecordBatches,
   type KafkaRecord,
   type RecordBatch,

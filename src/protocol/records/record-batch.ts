@@ -14,7 +14,7 @@ import type { KafkaRecord, RecordBatch, RecordHeader } from './types.ts'
 
 export type { KafkaRecord, RecordBatch, RecordHeader } from './types.ts'
 
-export const HEADER_SIZE = 61
+export const BATCH_HEADER_SIZE = 61
 /** Where the header's fields start (the layout above); a broker reads and patches them in place. */
 export const BATCH = {
   LENGTH: 8,
@@ -81,7 +81,7 @@ export class RecordBatchBuilder {
     initial: number | Buffer = 16 * 1024,
   ) {
     this.w = new Writer(initial)
-    this.w.reserve(HEADER_SIZE)
+    this.w.reserve(BATCH_HEADER_SIZE)
   }
 
   /** The buffer the batch is built in (a larger one if it had to grow). */
@@ -160,9 +160,9 @@ export class RecordBatchBuilder {
     if (codec === 'none') {
       out = this.w.finish()
     } else {
-      const packed = await compress(codec, this.w.finish().subarray(HEADER_SIZE))
-      out = Buffer.allocUnsafe(HEADER_SIZE + packed.length)
-      out.set(packed, HEADER_SIZE)
+      const packed = await compress(codec, this.w.finish().subarray(BATCH_HEADER_SIZE))
+      out = Buffer.allocUnsafe(BATCH_HEADER_SIZE + packed.length)
+      out.set(packed, BATCH_HEADER_SIZE)
     }
     const o = this.options
     const attributes = CODECS.indexOf(codec) | (o.transactional ? TRANSACTIONAL : 0) | (o.control ? CONTROL : 0)
@@ -210,7 +210,7 @@ export class BatchRecord implements KafkaRecord {
   }
 }
 
-export interface DecodeOptions {
+export interface BatchDecodeOptions {
   /** Verify each v2 batch's CRC-32C (the Java consumer's `check.crcs`); default true. */
   checkCrcs?: boolean
 }
@@ -220,7 +220,7 @@ export interface DecodeOptions {
  * (the broker cuts at maxBytes); it is not an error and is left out. Only compressed batches wait for
  * a promise: uncompressed ones are decoded synchronously.
  */
-export async function decodeRecordBatches(data: Buffer, options: DecodeOptions = {}): Promise<RecordBatch[]> {
+export async function decodeRecordBatches(data: Buffer, options: BatchDecodeOptions = {}): Promise<RecordBatch[]> {
   const checkCrcs = options.checkCrcs ?? true
   const batches: RecordBatch[] = []
   let offset = 0
@@ -228,13 +228,13 @@ export async function decodeRecordBatches(data: Buffer, options: DecodeOptions =
   while (data.length - offset >= 17) {
     const length = data.readInt32BE(offset + BATCH.LENGTH)
     const magic = data.readInt8(offset + BATCH.MAGIC)
-    const minimum = magic === 2 ? HEADER_SIZE - 12 : 14
+    const minimum = magic === 2 ? BATCH_HEADER_SIZE - 12 : 14
     if (length < minimum) throw new ProtocolError(`record batch length ${length} is too small`)
     if (offset + 12 + length > data.length) break
     const entry = data.subarray(offset, offset + 12 + length)
     if (magic === 2) {
       const batch = decodeBatchHeader(entry, checkCrcs)
-      const body = entry.subarray(HEADER_SIZE)
+      const body = entry.subarray(BATCH_HEADER_SIZE)
       const records = batch.compression === 'none' ? body : await decompress(batch.compression, body)
       decodeRecords(batch, records, entry.readInt32BE(BATCH.RECORD_COUNT))
       batches.push(batch)

@@ -1,16 +1,13 @@
 import assert from 'node:assert/strict'
-import { spawnSync } from 'node:child_process'
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { parse } from 'yaml'
 import { environmentTables } from '../../../src/config/docs.ts'
 import { envVariables } from '../../../src/config/env.ts'
-import { DEFAULTS_FILE } from '../../../src/config/load.ts'
-import { leaves, SECTIONS } from '../../../src/config/schema.ts'
-import { validateLayer } from '../../../src/config/validate.ts'
-import { didYouMean, formatDuration, formatSize } from '../../../src/config/values.ts'
+import { SECTIONS } from '../../../src/config/sections.ts'
+import { leaves } from '../../../src/options/schema.ts'
+import { checkValue } from '../../../src/options/validate.ts'
+import { didYouMean, formatDuration, formatSize } from '../../../src/options/values.ts'
 
 const ROOT = join(import.meta.dirname, '../../..')
 
@@ -44,28 +41,15 @@ test('every option has a doc line', () => {
   }
 })
 
-test('defaults.yaml parses and validates, and sets no brokers', () => {
-  const raw = parse(readFileSync(DEFAULTS_FILE, 'utf8'))
-  const problems: string[] = []
-  const layer = validateLayer(raw, { name: 'defaults.yaml', baseDir: ROOT }, problems)
-  assert.deepEqual(problems, [])
-  assert.deepEqual(Object.keys(layer), ['common', 'producer', 'consumer', 'admin'])
-  assert.equal(layer.common?.brokers, undefined)
-  assert.deepEqual(layer.producer?.batch, { maxMessages: 10_000, maxBytes: 1_000_000, lingerMs: 5 })
-})
-
-test('the build copies defaults.yaml next to the compiled loader', () => {
-  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'))
-  assert.match(pkg.scripts.build, /tsc -p tsconfig\.build\.json && node --import tsx scripts\/copy-assets\.ts$/)
-  assert.ok(pkg.files.includes('dist'))
-  const out = mkdtempSync(join(tmpdir(), 'kafkax-dist-'))
-  try {
-    const run = spawnSync(process.execPath, ['--import', 'tsx', 'scripts/copy-assets.ts', out], { cwd: ROOT })
-    assert.equal(run.status, 0, String(run.stderr))
-    assert.equal(readFileSync(join(out, 'config/defaults.yaml'), 'utf8'), readFileSync(DEFAULTS_FILE, 'utf8'))
-  } finally {
-    rmSync(out, { recursive: true, force: true })
+test('every default is a value its own option accepts; brokers have none', () => {
+  for (const [section, fields] of Object.entries(SECTIONS)) {
+    for (const [path, spec] of leaves(fields)) {
+      if (spec.default === undefined) continue
+      const { doc: _, default: value, ...check } = spec
+      assert.deepEqual(checkValue(check, value, `${section}.${path.join('.')}`), value)
+    }
   }
+  assert.equal((SECTIONS.common.brokers as { default?: unknown }).default, undefined)
 })
 
 test('did-you-mean ignores case and refuses distant names', () => {

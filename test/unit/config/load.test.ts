@@ -32,33 +32,37 @@ function problem(options: Parameters<typeof loadConfig>[0]): string {
   assert.fail('loadConfig did not throw')
 }
 
-describe('precedence: defaults < file < environment < overrides', () => {
+describe('precedence: file < environment < overrides (< the defaults of what none sets)', () => {
   const yaml = file(`
 common:
   brokers: [file:9092]
   requestTimeoutMs: 10s
 producer:
-  batch: { lingerMs: 10ms }
+  batch: { lingerMs: 10ms, maxMessages: 500 }
   compression: gzip
 consumer:
   commit: { intervalMs: 7s }
 `)
 
-  test('each layer replaces the one below, option by option', () => {
-    const defaults = loadConfig({ env: BROKERS })
-    assert.equal(defaults.producer.batch?.lingerMs, 5)
-    assert.equal(defaults.producer.compression, 'none')
-    assert.equal(defaults.admin.requestTimeoutMs, 30_000)
-    assert.equal(defaults.consumer.commit?.intervalMs, 5000)
+  test('what no layer sets is left to the constructor and its defaults', () => {
+    const config = loadConfig({ env: BROKERS })
+    assert.deepEqual(config.producer, { brokers: ['127.0.0.1:9092'] })
+    assert.deepEqual(config.consumer, { brokers: ['127.0.0.1:9092'] })
+    assert.deepEqual(config.admin, { brokers: ['127.0.0.1:9092'] })
+  })
 
+  test('a delivery timeout nobody set adapts to a long request timeout, as in the constructor', async () => {
+    const config = loadConfig({ env: { ...BROKERS, KAFKA_PRODUCER_REQUEST_TIMEOUT_MS: '200s' } })
+    await new Producer(config.producer).close()
+  })
+
+  test('each layer replaces the one below, option by option', () => {
     const fromFile = loadConfig({ file: yaml, env: {} })
     assert.deepEqual(fromFile.producer.brokers, ['file:9092'])
     assert.equal(fromFile.producer.batch?.lingerMs, 10)
-    assert.equal(fromFile.producer.batch?.maxMessages, 10_000, 'a group merges key by key')
     assert.equal(fromFile.producer.compression, 'gzip')
     assert.equal(fromFile.admin.requestTimeoutMs, 10_000)
     assert.equal(fromFile.consumer.commit?.intervalMs, 7000)
-    assert.equal(fromFile.consumer.commit?.mode, 'auto')
 
     const env = {
       KAFKA_BROKERS: 'env:9092',
@@ -69,6 +73,7 @@ consumer:
     const fromEnv = loadConfig({ file: yaml, env })
     assert.deepEqual(fromEnv.admin.brokers, ['env:9092'])
     assert.equal(fromEnv.producer.batch?.lingerMs, 20)
+    assert.equal(fromEnv.producer.batch?.maxMessages, 500, 'a group merges key by key')
     assert.equal(fromEnv.producer.compression, 'gzip', 'the file still sets what the environment does not')
     assert.equal(fromEnv.consumer.commit?.intervalMs, 3000)
     assert.equal(fromEnv.producer.requestTimeoutMs, 4000)
@@ -104,7 +109,7 @@ consumer:
   })
 
   test('the sections never share a mutable object', () => {
-    const config = loadConfig({ env: BROKERS })
+    const config = loadConfig({ env: { ...BROKERS, KAFKA_RETRY_MAX_ATTEMPTS: '3' } })
     assert.notEqual(config.producer.retry, config.admin.retry)
     assert.notEqual(config.producer.brokers, config.admin.brokers)
   })
@@ -165,7 +170,6 @@ describe('environment variables', () => {
     assert.deepEqual(config.consumer.dlq, { topic: 'orders.dlq' })
     assert.equal(config.consumer.fetch?.maxWaitMs, 1000)
     assert.equal(config.consumer.fetch?.maxBytes, 1_000_000)
-    assert.equal(config.consumer.fetch?.partitionMaxBytes, 1_048_576, 'defaults stay beside env values')
     assert.equal(config.consumer.sessionTimeoutMs, 60_000)
     assert.equal(config.admin.metadataMaxAgeMs, 3_600_000)
   })
@@ -240,9 +244,9 @@ describe('environment variables', () => {
   test('unknown variables under our prefixes get a did-you-mean', () => {
     assert.match(
       problem({ env: { ...BROKERS, KAFKA_PRODUCER_BATCH_LINGER: '5' } }),
-      /unknown environment variable KAFKA_PRODUCER_BATCH_LINGER \(did you mean KAFKA_PRODUCER_BATCH_LINGER_MS\?\)/,
+      /unknown environment variable KAFKA_PRODUCER_BATCH_LINGER; did you mean KAFKA_PRODUCER_BATCH_LINGER_MS\?/,
     )
-    assert.match(problem({ env: { ...BROKERS, KAFKA_SASL_PASWORD: 'x' } }), /did you mean KAFKA_SASL_PASSWORD\?/)
+    assert.match(problem({ env: { ...BROKERS, KAFKA_SASL_PASWORD: 'x' } }), /; did you mean KAFKA_SASL_PASSWORD\?/)
   })
 })
 
@@ -361,12 +365,27 @@ describe('durations and sizes', () => {
 describe('validation', () => {
   test('unknown options get a did-you-mean from the same group', () => {
     const message = problem({ file: file('producer:\n  batch:\n    lingerMS: 5\n'), env: BROKERS })
-    assert.match(message, /unknown option producer\.batch\.lingerMS \(did you mean lingerMs\?\)$/)
+    assert.match(message, /unknown option producer\.batch\.lingerMS; did you mean lingerMs\?$/)
     assert.match(
       problem({ file: file('producr: {}'), env: BROKERS }),
-      /unknown option producr \(did you mean producer\?\)/,
+      /unknown option producr; did you mean producer\?/,
     )
     assert.match(problem({ file: file('common: { zzzzzz: 1 }'), env: BROKERS }), /unknown option common\.zzzzzz$/)
+  })
+
+  test('an option beside the sections is told which section holds it', () => {
+    assert.match(
+      problem({ file: file('brokers: [a:1]\n'), env: {} }),
+      /: unknown option brokers; options go in a section: did you mean common\.brokers\?/,
+    )
+    assert.match(
+      problem({ file: file('groupId: billing\n'), env: BROKERS }),
+      /unknown option groupId; options go in a section: did you mean consumer\.groupId\?/,
+    )
+    assert.match(
+      problem({ env: BROKERS, overrides: { acks: 'all' } as never }),
+      /overrides: unknown option acks; options go in a section: did you mean producer\.acks\?/,
+    )
   })
 
   test('enum errors list the allowed values', () => {
@@ -435,7 +454,7 @@ describe('secrets are never printed', () => {
       problem({ env: { ...BROKERS, KAFKA_SASL_PASSWORD: SECRET, KAFKA_SASL_PASSWORD_FILE: file(SECRET) } }),
       problem({ file: file(`common:\n  sasl: alice:${SECRET}\n`), env: BROKERS }),
     ]
-    assert.match(messages[0], /unknown option common\.sasl\.passwrd \(did you mean password\?\)/)
+    assert.match(messages[0], /unknown option common\.sasl\.passwrd; did you mean password\?/)
     assert.match(messages[1], /not valid YAML/)
     assert.match(messages[2], /producer\.sasl\.username must be a non-empty string/)
     assert.match(messages[4], /common\.sasl: must be a mapping of options, got a string/)

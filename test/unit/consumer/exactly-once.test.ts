@@ -16,7 +16,9 @@ import {
   sendWithoutTransaction,
 } from '../../../src/consumer/message.ts'
 import { HandlerError, retry } from '../../../src/consumer/middleware.ts'
+import { CONSUMER_FIELDS } from '../../../src/consumer/options.ts'
 import { silentLogger } from '../../../src/observability/logger.ts'
+import { defaultsOf } from '../../../src/options/schema.ts'
 import { Producer } from '../../../src/producer/producer.ts'
 import type { ProducerRecord } from '../../../src/producer/record.ts'
 import type { ConsumerGroupMetadata } from '../../../src/producer/transaction-coordinator.ts'
@@ -137,7 +139,12 @@ function exactlyOnce(
     admit: (s, offset) => eo.admit(s, offset),
   })
   eo = new ExactlyOnce(
-    { producer: producer as unknown as Producer, maxMessages: o.maxMessages, intervalMs: o.intervalMs },
+    {
+      ...defaultsOf(CONSUMER_FIELDS.exactlyOnce.fields),
+      producer: producer as unknown as Producer,
+      ...(o.maxMessages !== undefined && { maxMessages: o.maxMessages }),
+      ...(o.intervalMs !== undefined && { intervalMs: o.intervalMs }),
+    },
     {
       dispatcher: d.dispatcher,
       member: { commitIdentity: () => GROUP },

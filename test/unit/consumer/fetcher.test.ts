@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { FetchSession, type SessionPartition } from '../../../src/consumer/fetch-session.ts'
+import { FetchSessionHandler, type FetchSessionPartition } from '../../../src/consumer/fetch-session.ts'
 import { partitionRecords } from '../../../src/consumer/fetched-records.ts'
 import { ErrorCode } from '../../../src/protocol/error-codes.ts'
 import { buildControlBatch, decodeRecordBatches, type RecordBatch } from '../../../src/protocol/records/index.ts'
@@ -14,7 +14,7 @@ const ID_A = '11111111-1111-1111-1111-111111111111'
 const ID_B = '22222222-2222-2222-2222-222222222222'
 
 function part(topic: string, partition: number, fetchOffset: bigint, topicId = topic === 'a' ? ID_A : ID_B) {
-  const p: SessionPartition = {
+  const p: FetchSessionPartition = {
     topic,
     topicId,
     partition,
@@ -25,11 +25,11 @@ function part(topic: string, partition: number, fetchOffset: bigint, topicId = t
   return [`${topic}\0${partition}`, p] as const
 }
 
-const partitions = (...entries: (readonly [string, SessionPartition])[]) => new Map(entries)
+const partitions = (...entries: (readonly [string, FetchSessionPartition])[]) => new Map(entries)
 
-describe('FetchSession', () => {
+describe('FetchSessionHandler', () => {
   it('sends every partition first, then only the changed ones and the forgotten ones', () => {
-    const s = new FetchSession()
+    const s = new FetchSessionHandler()
     const first = s.build(partitions(part('a', 0, 0n), part('a', 1, 0n), part('b', 0, 5n)), true)
     assert.equal(first.full, true)
     assert.equal(first.sessionId, 0)
@@ -73,7 +73,7 @@ describe('FetchSession', () => {
   })
 
   it('names topics when topic ids are not used, and starts a new session when that changes', () => {
-    const s = new FetchSession()
+    const s = new FetchSessionHandler()
     const byName = s.build(partitions(part('a', 0, 0n)), false)
     assert.deepEqual(
       byName.topics.map((t) => [t.topic, t.topicId]),
@@ -87,7 +87,7 @@ describe('FetchSession', () => {
   })
 
   it('makes the request after a failed one full again, naming the old session', () => {
-    const s = new FetchSession()
+    const s = new FetchSessionHandler()
     s.build(partitions(part('a', 0, 0n)), true)
     s.onResponse(0, 9)
     s.build(partitions(part('a', 0, 0n), part('a', 1, 0n)), true)
@@ -99,7 +99,7 @@ describe('FetchSession', () => {
   })
 
   it('starts over after session errors: a lost session is not named again, a wrong epoch closes it', () => {
-    const s = new FetchSession()
+    const s = new FetchSessionHandler()
     s.build(partitions(part('a', 0, 0n)), true)
     s.onResponse(0, 42)
     s.build(partitions(part('a', 0, 0n)), true)
@@ -114,7 +114,7 @@ describe('FetchSession', () => {
   })
 
   it('stays with full requests when the broker keeps no session (session id 0)', () => {
-    const s = new FetchSession()
+    const s = new FetchSessionHandler()
     for (let i = 0; i < 3; i++) {
       const r = s.build(partitions(part('a', 0, BigInt(i))), true)
       assert.deepEqual([r.full, r.sessionId, r.sessionEpoch], [true, 0, 0])
@@ -123,7 +123,7 @@ describe('FetchSession', () => {
   })
 
   it('wraps the epoch from 2^31-1 to 1', () => {
-    const s = new FetchSession()
+    const s = new FetchSessionHandler()
     s.build(partitions(part('a', 0, 0n)), true)
     s.onResponse(0, 1)
     s.epoch = 0x7fffffff

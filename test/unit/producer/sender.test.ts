@@ -19,6 +19,7 @@ import { TimeoutError } from '../../../src/protocol/errors.ts'
 import type { Api } from '../../../src/protocol/messages/index.ts'
 import { InitProducerId, Produce } from '../../../src/protocol/messages/index.ts'
 import { decodeRecordBatches } from '../../../src/protocol/records/index.ts'
+import { sleep, waitFor, within } from '../../helpers/wait.ts'
 import { produceResponse, smallAccumulator } from './fake-produce.ts'
 
 type Fault = 'none' | 'lose-request' | 'lose-answer'
@@ -140,16 +141,6 @@ function setup(broker: FakeBroker, o: { requestTimeoutMs: number; deliveryTimeou
   return { sender, send, outcomes, pending: () => pending }
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms))
-
-async function until(what: string, deadlineMs: number, ok: () => boolean): Promise<void> {
-  const deadline = Date.now() + deadlineMs
-  while (!ok()) {
-    if (Date.now() > deadline) throw new Error(`waited ${deadlineMs} ms for ${what}`)
-    await sleep(10)
-  }
-}
-
 /** Every acknowledged value once, nothing twice, and each partition's log in the order values were sent. */
 function checkLogs(
   broker: FakeBroker,
@@ -196,8 +187,8 @@ describe('Sender with an idempotent producer', () => {
       }
       await sleep(5)
     }
-    await until('every send to settle', 1000, () => pending() === 0)
-    await Promise.race([sender.flush(), sleep(1000).then(() => assert.fail('flush() did not settle'))])
+    await waitFor('every send to settle', () => pending() === 0, { timeoutMs: 1000, intervalMs: 10 })
+    await within('flush()', sender.flush(), 1000)
     const failed = [...outcomes.values()].filter((o) => o instanceof Error).length
     assert.ok(failed > 0, 'the stall expired batches (an epoch bump was needed)')
     const lastSent = `v${n - 1}`
@@ -212,7 +203,7 @@ describe('Sender with an idempotent producer', () => {
     const { send, outcomes, pending } = setup(broker, { requestTimeoutMs: 100, deliveryTimeoutMs: 5000 })
     broker.fault = (request) => (request === 0 ? 'lose-answer' : 'none')
     send(0, 'a')
-    await until('the send to settle', 3000, () => pending() === 0)
+    await waitFor('the send to settle', () => pending() === 0, { timeoutMs: 3000, intervalMs: 10 })
     assert.ok(!(outcomes.get('a') instanceof Error), 'delivered through the retry')
     assert.deepEqual(broker.logs.get(0)!.values, ['a'], 'written once: the retry was a duplicate the broker dropped')
     assert.equal(broker.sequences.length, 2)
@@ -226,11 +217,11 @@ describe('Sender with an idempotent producer', () => {
     const started = Date.now()
     broker.fault = () => (Date.now() - started < 300 ? 'lose-answer' : 'none')
     send(0, 'maybe')
-    await until('the first send to settle', 2000, () => pending() === 0)
+    await waitFor('the first send to settle', () => pending() === 0, { timeoutMs: 2000, intervalMs: 10 })
     assert.ok(outcomes.get('maybe') instanceof TimeoutError)
-    await sleep(100)
+    await waitFor('the lost answers to end (300 ms in)', () => Date.now() - started >= 300)
     send(0, 'after')
-    await until('the second send to settle', 2000, () => pending() === 0)
+    await waitFor('the second send to settle', () => pending() === 0, { timeoutMs: 2000, intervalMs: 10 })
     assert.ok(!(outcomes.get('after') instanceof Error))
     assert.deepEqual(broker.logs.get(0)!.values, ['maybe', 'after'], 'the expired batch is in the log once')
     const maybe = broker.sequences.filter((s) => s.baseSequence === 0 && s.epoch === 0)

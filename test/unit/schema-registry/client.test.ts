@@ -6,6 +6,7 @@ import { ConfigError } from '../../../src/protocol/errors.ts'
 import { LoadingCache } from '../../../src/schema-registry/cache.ts'
 import { SchemaRegistry } from '../../../src/schema-registry/index.ts'
 import { subjectName } from '../../../src/schema-registry/subjects.ts'
+import { waitFor } from '../../helpers/wait.ts'
 
 describe('schema registry client without a registry', () => {
   it('names subjects by strategy', () => {
@@ -28,6 +29,7 @@ describe('schema registry client without a registry', () => {
       await new Promise((r) => setTimeout(r, 10))
       return loads
     }
+    const loading = Date.now()
     assert.deepEqual(
       await Promise.all([cache.load('a', load), cache.load('a', load), cache.load('a', load)]),
       [1, 1, 1],
@@ -38,8 +40,8 @@ describe('schema registry client without a registry', () => {
       /down/,
     )
     assert.equal(await cache.load('b', load), 2)
-    await new Promise((r) => setTimeout(r, 60))
-    assert.equal(cache.get('a'), undefined)
+    await waitFor('entry a to expire', () => cache.get('a') === undefined, { intervalMs: 5 })
+    assert.ok(Date.now() - loading >= 50, 'expired before its TTL')
     assert.equal(await cache.load('a', load), 3)
   })
 

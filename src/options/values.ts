@@ -60,7 +60,16 @@ export function show(spec: Leaf | undefined, value: unknown): string {
   if (spec?.secret) return '***'
   if (typeof value === 'function') return '<function>'
   if (Buffer.isBuffer(value)) return '<Buffer>'
-  const text = typeof value === 'bigint' ? `${value}n` : (JSON.stringify(value) ?? String(value))
+  let text: string
+  if (typeof value === 'bigint') text = `${value}n`
+  else if (typeof value === 'number' || typeof value === 'symbol' || value instanceof RegExp) text = String(value)
+  else {
+    try {
+      text = JSON.stringify(value) ?? String(value)
+    } catch {
+      text = Object.prototype.toString.call(value) // a cycle, or a bigint inside
+    }
+  }
   return text.length > 60 ? `${text.slice(0, 57)}...` : text
 }
 
@@ -85,9 +94,4 @@ export function didYouMean(name: string, candidates: Iterable<string>): string |
     if (d < bestDistance) [best, bestDistance] = [candidate, d]
   }
   return best
-}
-
-/** `batch.lingerMs` -> `BATCH_LINGER_MS`. */
-export function envSegment(path: string[]): string {
-  return path.map((p) => p.replace(/([a-z0-9])([A-Z])/g, '$1_$2').toUpperCase()).join('_')
 }
