@@ -148,7 +148,9 @@ export function resolveProducerOptions(options: ProducerOptions, what = 'Produce
   }
   if (o.transactionalId !== undefined) {
     if (o.idempotent === false)
-      throw new ConfigError('a transactional producer is idempotent: transactionalId does not go with idempotent: false')
+      throw new ConfigError(
+        'a transactional producer is idempotent: transactionalId does not go with idempotent: false',
+      )
     if (acks !== -1)
       throw new ConfigError(`transactionalId needs acks: 'all' (got acks: ${JSON.stringify(options.acks)})`)
   } else if (options.transactionTimeoutMs !== undefined) {

@@ -387,13 +387,19 @@ describe('ExactlyOnce', () => {
     const base: ConsumerOptions = { brokers, groupId: 'g', topics: ['in'], exactlyOnce: { producer } }
     const refused: [Partial<ConsumerOptions>, RegExp][] = [
       [{ exactlyOnce: { producer: new Producer({ brokers }) } }, /transactional Producer/],
-      [{ exactlyOnce: { producer: {} as Producer } }, /transactional Producer/],
+      [{ exactlyOnce: { producer: {} as Producer } }, /exactlyOnce.producer: \{\} is not allowed: expected Producer/],
       [{ topics: undefined, assign: [{ topic: 'in', partition: 0 }] }, /needs groupId and topics/],
       [{ batch: { size: 10 } }, /does not take batch/],
       [{ orderBy: 'key' }, /does not take orderBy 'key'/],
       [{ commit: { intervalMs: 1000 } }, /not commit/],
-      [{ exactlyOnce: { producer, maxMessages: 0 } }, /maxMessages must be an integer >= 1/],
-      [{ exactlyOnce: { producer, intervalMs: 1.5 } }, /intervalMs must be an integer >= 1/],
+      [
+        { exactlyOnce: { producer, maxMessages: 0 } },
+        /exactlyOnce.maxMessages: 0 is not allowed: expected integer >= 1/,
+      ],
+      [
+        { exactlyOnce: { producer, intervalMs: 1.5 } },
+        /exactlyOnce.intervalMs: 1.5 is not allowed: expected duration >= 1/,
+      ],
     ]
     for (const [options, message] of refused) {
       assert.throws(

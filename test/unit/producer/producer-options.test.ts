@@ -21,9 +21,12 @@ describe('Producer options', () => {
     const refused: [object, RegExp][] = [
       [{ transactionalId: 'tx', idempotent: false }, /transactionalId does not go with idempotent: false/],
       [{ transactionalId: 'tx', acks: 'leader' }, /transactionalId needs acks: 'all' \(got acks: "leader"\)/],
-      [{ transactionalId: '' }, /transactionalId must be a non-empty string/],
-      [{ transactionalId: 7 }, /transactionalId must be a non-empty string, got 7/],
-      [{ transactionalId: 'tx', transactionTimeoutMs: 0 }, /transactionTimeoutMs must be an integer >= 1, got 0/],
+      [{ transactionalId: '' }, /transactionalId: "" is not allowed: expected string/],
+      [{ transactionalId: 7 }, /transactionalId: 7 is not allowed: expected string/],
+      [
+        { transactionalId: 'tx', transactionTimeoutMs: 0 },
+        /transactionTimeoutMs: 0 is not allowed: expected duration >= 1/,
+      ],
       [{ transactionTimeoutMs: 1000 }, /transactionTimeoutMs needs a transactionalId/],
     ]
     for (const [options, message] of refused) {
