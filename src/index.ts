@@ -105,8 +105,8 @@ export {
 } from './producer/partitioners.ts'
 export { type Acks, Producer, type ProducerOptions, type ProducerStats, type Transaction } from './producer/producer.ts'
 export type { Bytes, HeadersInput, ProducerRecord, RecordMetadata } from './producer/record.ts'
-export type { ConsumerGroupMetadata } from './producer/transaction-coordinator.ts'
 export { TransactionError, type TransactionErrorKind } from './producer/transaction-error.ts'
+export type { ConsumerGroupMetadata } from './producer/transaction-requests.ts'
 export {
   type CollectedMetric,
   type MetricsRegistry,

@@ -27,9 +27,9 @@ import {
   type RecordMetadata,
 } from './record.ts'
 import { Sender } from './sender.ts'
-import type { ConsumerGroupMetadata } from './transaction-coordinator.ts'
 import { TransactionError } from './transaction-error.ts'
 import { TransactionManager } from './transaction-manager.ts'
+import type { ConsumerGroupMetadata } from './transaction-requests.ts'
 
 export type { Acks, ProducerOptions } from './options.ts'
 

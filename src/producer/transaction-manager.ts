@@ -22,12 +22,8 @@ import type { Logger } from '../observability/logger.ts'
 import { TimeoutError } from '../protocol/errors.ts'
 import type { ProducerBatch } from './accumulator.ts'
 import { PartitionSequences, type ProducerIdentity } from './idempotence.ts'
-import {
-  type ConsumerGroupMetadata,
-  type ProducerIdAndEpoch,
-  TransactionCoordinator,
-} from './transaction-coordinator.ts'
 import { recordFailure, TransactionError, transactionFailure } from './transaction-error.ts'
+import { type ConsumerGroupMetadata, type ProducerIdAndEpoch, TransactionRequests } from './transaction-requests.ts'
 import { type TransactionState, TransactionStateMachine } from './transaction-state.ts'
 
 export interface TransactionManagerOptions {
@@ -51,7 +47,7 @@ const PROTOCOL_V1_MAX_PRODUCE_VERSION = 11
 export class TransactionManager implements ProducerIdentity {
   readonly transactionalId: string
   private readonly machine = new TransactionStateMachine()
-  private readonly coordinator: TransactionCoordinator
+  private readonly coordinator: TransactionRequests
   private readonly sequences = new PartitionSequences()
   private producerId = -1n
   private producerEpoch = -1
@@ -82,7 +78,7 @@ export class TransactionManager implements ProducerIdentity {
     private readonly options: TransactionManagerOptions,
   ) {
     this.transactionalId = options.transactionalId
-    this.coordinator = new TransactionCoordinator(
+    this.coordinator = new TransactionRequests(
       cluster,
       options.transactionalId,
       options.transactionTimeoutMs,

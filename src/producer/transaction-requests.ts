@@ -59,7 +59,8 @@ export interface CallOptions {
  */
 const CONCURRENT_TRANSACTIONS_BACKOFF_MS = 10
 
-export class TransactionCoordinator {
+/** A transactional producer's requests to its transaction coordinator (and to its groups' coordinators). */
+export class TransactionRequests {
   /** Whether the coordinator bumps an epoch on request (InitProducerId v3+, KIP-360); known after initProducerId. */
   canBumpEpoch = false
 
