@@ -214,6 +214,8 @@ log.cleaner.dedupe.buffer.size=33554432
 # fewer internal partitions: the first group join and transaction come up in well under a second
 offsets.topic.num.partitions=5
 transaction.state.log.num.partitions=5
+# transactions past their timeout are aborted within a second (default: checked every 10 s)
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 `
 
 function jaas(listener: string): string {
