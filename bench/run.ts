@@ -11,6 +11,7 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ROOT, release, startSingle } from '../scripts/kafka/harness.ts'
+import { onNode24 } from '../scripts/runtime-fetch.ts'
 import { Admin } from '../src/admin/admin.ts'
 import { BATCH_BYTES, type BenchCase, buildCases, type CaseResult, estimate, LABELS } from './lib/cases.ts'
 import {
@@ -26,6 +27,9 @@ import {
 } from './lib/external.ts'
 import { hasGnuTime, lastJson, measured } from './lib/measure.ts'
 import { writeReport } from './lib/report.ts'
+
+// the suite and every Node client run on Node 24 (KAFKAX_ANY_NODE=1: on the shell's Node)
+onNode24()
 
 const { values: args } = parseArgs({
   options: {
