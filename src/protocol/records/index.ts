@@ -11,10 +11,13 @@ export {
   type BatchDecodeOptions,
   type BatchOptions,
   BatchRecord,
+  decodeBatch,
   decodeRecordBatches,
   type KafkaRecord,
+  lastOffsetOf,
   type RecordBatch,
   RecordBatchBuilder,
   type RecordHeader,
   type RecordInput,
+  splitBatches,
 } from './record-batch.ts'
