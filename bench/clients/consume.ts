@@ -8,7 +8,9 @@
 //   kafkajs      consumer.run({ eachMessage }) in a group
 //   kafkajs-batch    consumer.run({ eachBatch }) in a group
 //   platformatic consumer.consume() stream in a group, one 'data' event per message
+//   confluent    @confluentinc/kafka-javascript's KafkaJS-style consumer.run({ eachMessage }) in a group
 
+import { confluent as confluentPackage } from '../lib/confluent.ts'
 import { client, kafkajsWithCodecs, report, require, spec, timed } from './common.ts'
 import { kafkaxBuild } from './kafkax.ts'
 
@@ -90,6 +92,22 @@ const clients: Record<string, () => Promise<void>> = {
       eachBatch: async ({ batch }: { batch: { messages: { value: Buffer | null }[] } }) => {
         for (const message of batch.messages) seen(message.value)
       },
+    })
+    await finished
+    await consumer.disconnect()
+  },
+  async confluent() {
+    const { KafkaJS } = confluentPackage()
+    const consumer = new KafkaJS.Kafka({}).consumer({
+      'bootstrap.servers': spec.brokers.join(','),
+      'group.id': spec.groupId,
+      'auto.offset.reset': 'earliest',
+      'fetch.wait.max.ms': MAX_WAIT_MS,
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topics: [spec.topic] })
+    await consumer.run({
+      eachMessage: async ({ message }: { message: { value: Buffer | null } }) => seen(message.value),
     })
     await finished
     await consumer.disconnect()

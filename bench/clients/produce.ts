@@ -1,11 +1,12 @@
 // One producer run in its own process: `node --import tsx bench/clients/produce.ts <client> '<case json>'`.
 // Prints one JSON line (see common.ts). Modes:
 //   publish    kafkax only: publish(record, callback) per record, no promise per record, at most WINDOW awaiting acks
-//   batch      arrays of CHUNK records per call (kafkax sendBatch, kafkajs/platformatic send), IN_FLIGHT calls at once
+//   batch      arrays of CHUNK records per call (kafkax sendBatch, kafkajs/platformatic/confluent send), IN_FLIGHT calls at once
 //   single     one record per send() call, promise per record, SINGLE_WINDOW calls in flight
 //   sequential awaited sends one after another: the round trip
 //   rate       `rate` records/s for `seconds`, latency from send to ack of every record
 
+import { confluent as confluentPackage } from '../lib/confluent.ts'
 import { client, kafkajsWithCodecs, kafkaNumberAcks, paced, report, require, spec, timed, values } from './common.ts'
 import { kafkaxBuild } from './kafkax.ts'
 
@@ -86,6 +87,34 @@ function platformatic(): Driver {
   }
 }
 
+/** @confluentinc/kafka-javascript's KafkaJS-style API with librdkafka's own settings (bench/lib/confluent.ts). */
+function confluent(): Driver {
+  const { KafkaJS } = confluentPackage()
+  const producer = new KafkaJS.Kafka({}).producer({
+    'bootstrap.servers': spec.brokers.join(','),
+    acks: kafkaNumberAcks,
+    'enable.idempotence': spec.acks === 'all',
+    'compression.codec': spec.compression,
+    'linger.ms': spec.lingerMs,
+    'batch.size': spec.batchBytes,
+    'batch.num.messages': 1_000_000,
+    'queue.buffering.max.kbytes': 65536,
+  })
+  const connected = producer.connect()
+  const topic = spec.topic
+  return {
+    send: async (i) => {
+      await connected
+      return producer.send({ topic, messages: [{ value: value(i) }] })
+    },
+    sendMany: async (from, n) => {
+      await connected
+      return producer.send({ topic, messages: Array.from({ length: n }, (_, k) => ({ value: value(from + k) })) })
+    },
+    close: () => producer.disconnect(),
+  }
+}
+
 /** Sends every record through `publish`, keeping at most `window` unacknowledged. */
 async function pipelined(publish: (i: number, done: (error: Error | null) => void) => void, window: number) {
   let outstanding = 0
@@ -122,7 +151,7 @@ async function chunked(d: Driver) {
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
 }
 
-const drivers: Record<string, () => Driver | Promise<Driver>> = { kafkax, kafkajs, platformatic }
+const drivers: Record<string, () => Driver | Promise<Driver>> = { kafkax, kafkajs, platformatic, confluent }
 const d = await drivers[client]()
 const viaPromise = (i: number, done: (error: Error | null) => void) =>
   void d.send(i).then(

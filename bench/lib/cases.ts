@@ -43,6 +43,7 @@ export const LABELS: Record<string, string> = {
   'kafkajs-batch': 'kafkajs eachBatch',
   kafkajs: 'kafkajs',
   platformatic: '@platformatic/kafka',
+  confluent: '@confluentinc/kafka-javascript',
   java: 'Java client',
   kcat: 'kcat (librdkafka)',
 }
@@ -86,7 +87,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
         size,
         acks,
         compression,
-        clients: ['kafkax', 'kafkax-batch', ...NODE_PEERS, 'java', 'kcat'],
+        clients: ['kafkax', 'kafkax-batch', ...NODE_PEERS, 'confluent', 'java', 'kcat'],
         skipped: {},
       })
     }
@@ -161,6 +162,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
           'kafkajs',
           'kafkajs-batch',
           'platformatic',
+          'confluent',
           'java',
           'kcat',
         ],

@@ -120,6 +120,7 @@ const COLORS: Record<string, string> = {
   'kafkax-raw': '#ff7f0e',
   kafkajs: '#1f77b4',
   platformatic: '#2ca02c',
+  confluent: '#17becf',
   java: '#9467bd',
   kcat: '#8c564b',
 }
