@@ -8,7 +8,14 @@
 // ABORT marker).
 
 import type { AbortedTransaction } from '../protocol/messages/generated/fetch-response.ts'
-import { controlType, decodeBatch, lastOffsetOf, splitBatches } from '../protocol/records/index.ts'
+import {
+  BatchRecord,
+  controlType,
+  decodeBatch,
+  lastOffsetOf,
+  type RecordFactory,
+  splitBatches,
+} from '../protocol/records/index.ts'
 import { ConsumedMessage } from './message.ts'
 
 /** Record bytes (keys and values) a decoded chunk gathers at least, unless the answer ends first. */
@@ -47,6 +54,20 @@ export class CompletedFetch {
   private readonly aborted: AbortedTransaction[]
   private nextAborted = 0
   private readonly abortedProducers = new Set<bigint>()
+  /** v2 records are decoded straight into messages (control records stay records: controlType reads them). */
+  private readonly make: RecordFactory = (batch, offsetDelta, timestamp, key, value, headers) =>
+    batch.control
+      ? new BatchRecord(batch.baseOffset, offsetDelta, timestamp, key, value, headers, true)
+      : new ConsumedMessage(
+          this.topic,
+          this.partition,
+          batch.baseOffset + BigInt(offsetDelta),
+          timestamp,
+          key,
+          value,
+          headers,
+          batch.partitionLeaderEpoch,
+        )
   /** A corrupt batch met after records were gathered: thrown by the next prepare(), once they are taken. */
   private failure: unknown
 
@@ -132,7 +153,7 @@ export class CompletedFetch {
         this.index++
         continue
       }
-      const decoded = decodeBatch(entry, this.checkCrcs)
+      const decoded = decodeBatch(entry, this.checkCrcs, this.make)
       const batch = decoded instanceof Promise ? await decoded : decoded
       this.index++
       const { records } = batch
@@ -154,12 +175,15 @@ export class CompletedFetch {
         const { partitionLeaderEpoch } = batch
         const { topic, partition } = this
         for (const r of records) {
-          const offset = r.offset // a getter on v2 records: read once
+          const offset = r.offset
           if (offset < this.next) continue
           const { key, value } = r
           bytes += (key === null ? 0 : key.length) + (value === null ? 0 : value.length)
+          // legacy entries yield plain records
           messages.push(
-            new ConsumedMessage(topic, partition, offset, r.timestamp, key, value, r.headers, partitionLeaderEpoch),
+            r instanceof ConsumedMessage
+              ? r
+              : new ConsumedMessage(topic, partition, offset, r.timestamp, key, value, r.headers, partitionLeaderEpoch),
           )
         }
       }

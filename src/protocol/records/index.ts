@@ -17,6 +17,7 @@ export {
   lastOffsetOf,
   type RecordBatch,
   RecordBatchBuilder,
+  type RecordFactory,
   type RecordHeader,
   type RecordInput,
   splitBatches,

@@ -258,18 +258,41 @@ export function lastOffsetOf(entry: Buffer): bigint {
   return entry.readInt8(BATCH.MAGIC) === 2 ? base + BigInt(entry.readInt32BE(BATCH.LAST_OFFSET_DELTA)) : base
 }
 
-/** Decodes one entry of splitBatches(): synchronously when it is an uncompressed v2 batch. */
-export function decodeBatch(entry: Buffer, checkCrcs: boolean): RecordBatch | Promise<RecordBatch> {
+/**
+ * Makes the record objects of a v2 batch (a consumer makes its messages directly, saving an object
+ * per record); `offset` is the batch's base offset plus `offsetDelta`.
+ */
+export type RecordFactory = (
+  batch: RecordBatch,
+  offsetDelta: number,
+  timestamp: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: RecordHeader[],
+) => KafkaRecord
+
+const batchRecord: RecordFactory = (batch, offsetDelta, timestamp, key, value, headers) =>
+  new BatchRecord(batch.baseOffset, offsetDelta, timestamp, key, value, headers, batch.control)
+
+/**
+ * Decodes one entry of splitBatches(): synchronously when it is an uncompressed v2 batch. `make`
+ * makes a v2 batch's records (legacy entries always yield plain records).
+ */
+export function decodeBatch(
+  entry: Buffer,
+  checkCrcs: boolean,
+  make: RecordFactory = batchRecord,
+): RecordBatch | Promise<RecordBatch> {
   if (entry.readInt8(BATCH.MAGIC) !== 2) return decodeLegacyEntry(entry)
   const batch = decodeBatchHeader(entry, checkCrcs)
   const body = entry.subarray(BATCH_HEADER_SIZE)
   const count = entry.readInt32BE(BATCH.RECORD_COUNT)
   if (batch.compression === 'none') {
-    decodeRecords(batch, body, count)
+    decodeRecords(batch, body, count, make)
     return batch
   }
   return decompress(batch.compression, body).then((records) => {
-    decodeRecords(batch, records, count)
+    decodeRecords(batch, records, count, make)
     return batch
   })
 }
@@ -305,10 +328,10 @@ function decodeBatchHeader(batch: Buffer, checkCrcs: boolean): RecordBatch {
  * Decodes `count` records from the (decompressed) records section into `batch.records`. One Reader
  * walks the whole section; each record must end exactly where its length prefix says.
  */
-function decodeRecords(batch: RecordBatch, body: Buffer, count: number): void {
+function decodeRecords(batch: RecordBatch, body: Buffer, count: number, make: RecordFactory): void {
   // every record takes at least 7 bytes, so a count the body cannot hold is rejected up front
   if (count < 0 || count * 7 > body.length) throw new ProtocolError(`record count ${count} does not fit the batch`)
-  const { baseOffset, baseTimestamp, logAppendTime, maxTimestamp, control } = batch
+  const { baseTimestamp, logAppendTime, maxTimestamp } = batch
   const r = new Reader(body)
   const list: KafkaRecord[] = new Array(count)
   for (let i = 0; i < count; i++) {
@@ -334,14 +357,13 @@ function decodeRecords(batch: RecordBatch, body: Buffer, count: number): void {
     }
     if (r.offset !== end)
       throw new ProtocolError(`record ${i} is ${length} bytes but its fields take ${r.offset - start}`)
-    list[i] = new BatchRecord(
-      baseOffset,
+    list[i] = make(
+      batch,
       offsetDelta,
       logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
       key,
       value,
       headers,
-      control,
     )
   }
   batch.records = list
