@@ -82,6 +82,8 @@ export class FetchSource {
   /** Failed requests in a row, and when the next may go. */
   private failures = 0
   retryAt = 0
+  /** Since when a fetch of caught-up partitions only waits for the others (see Fetcher.sendFetches). */
+  deferredSince: number | undefined
 
   constructor(
     readonly nodeId: number,

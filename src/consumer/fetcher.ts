@@ -90,6 +90,10 @@ interface Waiter {
   onAbort: () => void
 }
 
+/** Its last answer reached the high watermark: a fetch of it waits for new records (a long poll). */
+const caughtUp = ({ cursor }: SourcePartition) =>
+  cursor.highWatermark !== undefined && cursor.fetchOffset !== undefined && cursor.fetchOffset >= cursor.highWatermark
+
 export class Fetcher extends EventEmitter {
   private readonly maxBytes: number
   private readonly partitionMaxBytes: number
@@ -319,9 +323,16 @@ export class Fetcher extends EventEmitter {
     let retryAt = Number.POSITIVE_INFINITY
     const unknown = new Set<string>()
     const perSource = new Map<FetchSource, SourcePartition[]>()
+    /** Brokers leading a partition whose answer waits to be taken: it will want a fetch soon. */
+    const takenSoon = new Set<number>()
     const room = this.buffer.room()
     for (const cursor of this.cursors.values()) {
-      if (cursor.paused || cursor.inFlight || this.buffer.has(cursor)) continue
+      if (cursor.paused || cursor.inFlight) continue
+      if (this.buffer.has(cursor)) {
+        const leader = this.cluster.metadata.topics.get(cursor.topic)?.partitions[cursor.partition]?.leader
+        if (leader !== undefined) takenSoon.add(leader)
+        continue
+      }
       if (cursor.retryAt > now) {
         retryAt = Math.min(retryAt, cursor.retryAt)
         continue
@@ -365,6 +376,17 @@ export class Fetcher extends EventEmitter {
     }
     if (unknown.size > 0) this.refresh([...unknown])
     for (const [source, partitions] of perSource) {
+      if (takenSoon.has(source.nodeId) && partitions.every(caughtUp)) {
+        // a long poll for these would hold up the partitions whose answers are being taken (one
+        // Fetch per broker at a time): they go together, or after maxWaitMs at the latest
+        source.deferredSince ??= now
+        const until = source.deferredSince + this.config.maxWaitMs
+        if (until > now) {
+          retryAt = Math.min(retryAt, until)
+          continue
+        }
+      }
+      source.deferredSince = undefined
       const run = source.fetch(partitions, Math.min(this.maxBytes, room))
       this.inFlight.add(run)
       run.finally(() => this.inFlight.delete(run))
