@@ -216,6 +216,8 @@ offsets.topic.num.partitions=5
 transaction.state.log.num.partitions=5
 # transactions past their timeout are aborted within a second (default: checked every 10 s)
 transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
+# the same for share groups' __share_group_state (default 50): the first share group starts at once
+share.coordinator.state.topic.num.partitions=5
 `
 
 function jaas(listener: string): string {
