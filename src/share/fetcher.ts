@@ -1,0 +1,336 @@
+// The share fetcher: the assigned partitions fetched from their leaders (one source per broker,
+// source.ts), the records they acquire handed to the consumer as deliveries, the consumer's
+// acknowledgements sent back, and the acquisition locks watched on a timer: a held record whose lock
+// runs out within half its duration is renewed (KIP-1222) where the broker takes renewals, and one
+// whose lock is about to run out anyway is lost (its outcome will not be acknowledged: the broker
+// delivers it again). Records are fetched only while the consumer wants more, so a member never
+// holds many more locks than it can work through. A partition no longer assigned is not fetched;
+// what it still holds is acknowledged as handlers finish, then it is forgotten.
+
+import type { Cluster } from '../client/cluster.ts'
+import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
+import type { Logger } from '../observability/logger.ts'
+import { ConfigError } from '../protocol/errors.ts'
+import { type AckCode, type Delivery, HeldPartition } from './acknowledgements.ts'
+import { type ShareCounters, type ShareFetchConfig, type ShareHost, ShareSource } from './source.ts'
+
+/** How a share consumer fetches (its `fetch` option). */
+export interface ShareFetchOptions {
+  /** How long the broker may wait for `minBytes` (default 500 ms). */
+  maxWaitMs?: number
+  /** Bytes the broker waits for before answering (default 1). */
+  minBytes?: number
+  /** Bytes per ShareFetch answer at most (default 50 MiB). */
+  maxBytes?: number
+  /**
+   * Records per ShareFetch (Java's max.poll.records, default 500); the broker may exceed it to end
+   * on a batch boundary. The consumer fetches again once fewer than this many wait for a handler.
+   */
+  maxRecords?: number
+  /** Verify each batch's CRC-32C (default true). */
+  checkCrcs?: boolean
+}
+
+export interface ShareFetcherOptions {
+  groupId: string
+  memberId: string
+  fetch?: ShareFetchOptions
+  log: Logger
+  report: (error: Error) => void
+}
+
+/** The acquisition lock's duration until the broker names it (group.share.record.lock.duration.ms's default). */
+const DEFAULT_LOCK_MS = 30_000
+
+export class ShareFetcher implements ShareHost {
+  readonly groupId: string
+  readonly memberId: string
+  readonly log: Logger
+  readonly counters: ShareCounters = {
+    fetches: 0,
+    acknowledgeRequests: 0,
+    records: 0,
+    bytes: 0,
+    renewals: 0,
+    acknowledgeErrors: 0,
+  }
+  lockMs = DEFAULT_LOCK_MS
+  /** Renew the locks of records held long, where the broker takes renewals. */
+  renew = true
+  /** Deliveries lost: their lock ran out, or their session or membership was lost. */
+  lost = 0
+  /** Whether the consumer takes more records now. */
+  wantRecords: () => boolean = () => true
+  /** Records acquired, for the consumer to run. */
+  onDeliveries: (deliveries: Delivery[]) => void = () => {}
+  /** Held records whose lock ran out (their handlers may still run). */
+  onExpired: (deliveries: Delivery[]) => void = () => {}
+  private readonly config: ShareFetchConfig
+  private readonly reportError: (error: Error) => void
+  /** Assigned partitions, and those still holding records since their unassignment, by tpKey. */
+  private readonly held = new Map<string, HeldPartition>()
+  private assigned = new Map<string, TopicPartition>()
+  private readonly sources = new Map<number, ShareSource>()
+  private scheduled = false
+  private refreshing = false
+  private closing = false
+  private closed = false
+  private retryTimer: NodeJS.Timeout | undefined
+  private lockTimer: NodeJS.Timeout | undefined
+
+  constructor(
+    private readonly cluster: Cluster,
+    options: ShareFetcherOptions,
+  ) {
+    this.groupId = options.groupId
+    this.memberId = options.memberId
+    this.log = options.log
+    this.reportError = options.report
+    const f = options.fetch ?? {}
+    this.config = {
+      maxWaitMs: integer('fetch.maxWaitMs', f.maxWaitMs, 500, 0),
+      minBytes: integer('fetch.minBytes', f.minBytes, 1, 0),
+      maxBytes: integer('fetch.maxBytes', f.maxBytes, 50 * 1024 * 1024, 1),
+      maxRecords: integer('fetch.maxRecords', f.maxRecords, 500, 1),
+      checkCrcs: f.checkCrcs ?? true,
+    }
+  }
+
+  /** Records per fetch: the consumer asks for more once fewer than this wait. */
+  get maxRecords(): number {
+    return this.config.maxRecords
+  }
+
+  /** Starts watching locks; fetching starts with the first assignment. */
+  start(): void {
+    this.watchLocks()
+  }
+
+  /** The whole assignment (from the membership): partitions no longer in it are not fetched. */
+  assign(partitions: readonly TopicPartition[]): void {
+    this.assigned = new Map(partitions.map((tp) => [tpKey(tp.topic, tp.partition), tp]))
+    this.wake()
+  }
+
+  /** The membership was lost: every session starts anew and nothing held may be acknowledged. */
+  fenced(): void {
+    for (const source of this.sources.values()) source.session.reset()
+    for (const held of this.held.values()) this.lost += held.reset()
+    this.held.clear()
+  }
+
+  /** Queues the outcome of a delivery; false when it came too late (its lock is gone) and is dropped. */
+  acknowledge(delivery: Delivery, type: AckCode): boolean {
+    const lostBefore = delivery.state === 'lost'
+    const queued = delivery.partition.acknowledge(delivery, type, Date.now(), this.margin())
+    if (!queued && !lostBefore) this.lost++
+    this.wake()
+    return queued
+  }
+
+  /** Records held by this member now (acquired, no outcome sent yet). */
+  holding(): number {
+    let n = 0
+    for (const held of this.held.values()) n += held.deliveries.size
+    return n
+  }
+
+  /**
+   * Sends what is left to acknowledge and closes every share session (ShareAcknowledge with epoch
+   * -1, which also releases what is still acquired); fetches nothing more.
+   */
+  async close(): Promise<void> {
+    if (this.closed) return
+    this.closing = true
+    clearTimeout(this.lockTimer)
+    clearTimeout(this.retryTimer)
+    for (;;) {
+      const inFlight = [...this.sources.values()].map((s) => s.inFlight).filter((p) => p !== undefined)
+      if (inFlight.length === 0) break
+      await Promise.allSettled(inFlight)
+    }
+    this.closed = true
+    const now = Date.now()
+    await Promise.allSettled(
+      [...this.sources.values()]
+        .filter((source) => source.session.open)
+        .map((source) => source.acknowledge(this.onNode(source.nodeId), now, true)),
+    )
+    for (const held of this.held.values()) this.lost += held.reset()
+    this.held.clear()
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // ShareHost: what the sources call back
+
+  margin(): number {
+    return Math.min(1000, Math.floor(this.lockMs / 10))
+  }
+
+  delivered(deliveries: Delivery[]): void {
+    this.onDeliveries(deliveries)
+  }
+
+  sessionLost(nodeId: number, reason: string): void {
+    let lost = 0
+    for (const [key, held] of this.held) {
+      if (held.nodeId !== nodeId) continue
+      lost += held.reset()
+      this.held.delete(key)
+    }
+    this.lost += lost
+    if (lost > 0) this.log.warn?.({ nodeId, lost, reason }, 'share session lost: its records are delivered again')
+  }
+
+  leaderMoved(held: HeldPartition): void {
+    this.lost += held.reset()
+    this.held.delete(tpKey(held.topic, held.partition))
+  }
+
+  refresh(topics: string[]): void {
+    if (this.refreshing) return
+    this.refreshing = true
+    this.cluster
+      .refreshMetadata(topics)
+      .catch((error) => this.report(error))
+      .finally(() => {
+        this.refreshing = false
+        this.wake()
+      })
+  }
+
+  report(error: Error): void {
+    if (!this.closed) this.reportError(error)
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Sending
+
+  /** Sends what can be sent, once the current task is done (calls coalesce). */
+  wake(): void {
+    if (this.scheduled || this.closed) return
+    this.scheduled = true
+    setImmediate(() => {
+      this.scheduled = false
+      this.send()
+    })
+  }
+
+  /** Per broker without a request in flight: renewals first, then a fetch (with acknowledgements), else acknowledgements alone. */
+  private send(): void {
+    if (this.closed) return
+    const now = Date.now()
+    const fetchable = this.route()
+    const want = !this.closing && this.wantRecords()
+    let retryAt = Number.POSITIVE_INFINITY
+    const nodes = new Set([...fetchable.keys(), ...[...this.held.values()].map((h) => h.nodeId)])
+    for (const nodeId of nodes) {
+      const source = this.source(nodeId)
+      if (source.inFlight) continue
+      if (source.retryAt > now) {
+        retryAt = Math.min(retryAt, source.retryAt)
+        continue
+      }
+      const acking = this.onNode(nodeId).filter((h) => h.hasAcks)
+      const toFetch = want ? (fetchable.get(nodeId) ?? []) : []
+      let run: Promise<void> | undefined
+      if (source.session.open && acking.some((h) => h.hasRenewals)) run = source.acknowledge(acking, now)
+      else if (toFetch.length > 0) run = source.fetch(toFetch, now)
+      else if (source.session.open && acking.length > 0) run = source.acknowledge(acking, now)
+      run?.finally(() => {
+        this.forgetIdle()
+        this.wake()
+      })
+    }
+    if (retryAt !== Number.POSITIVE_INFINITY) {
+      clearTimeout(this.retryTimer)
+      this.retryTimer = setTimeout(() => this.wake(), Math.max(0, retryAt - now))
+      this.retryTimer.unref()
+    }
+  }
+
+  /** The assigned partitions by leader, each with its held state (new ones created, moved ones started over). */
+  private route(): Map<number, HeldPartition[]> {
+    const byNode = new Map<number, HeldPartition[]>()
+    const unknown = new Set<string>()
+    for (const [key, tp] of this.assigned) {
+      const topic = this.cluster.metadata.topics.get(tp.topic)
+      const info = topic?.partitions[tp.partition]
+      if (!topic || !info || info.leader < 0) {
+        unknown.add(tp.topic)
+        continue
+      }
+      let held = this.held.get(key)
+      if (held && held.nodeId !== info.leader) {
+        this.leaderMoved(held)
+        held = undefined
+      }
+      if (!held) {
+        held = new HeldPartition(tp.topic, tp.partition, topic.topicId, info.leader)
+        this.held.set(key, held)
+      }
+      const list = byNode.get(info.leader) ?? []
+      list.push(held)
+      byNode.set(info.leader, list)
+    }
+    if (unknown.size > 0) this.refresh([...unknown])
+    return byNode
+  }
+
+  private onNode(nodeId: number): HeldPartition[] {
+    return [...this.held.values()].filter((h) => h.nodeId === nodeId)
+  }
+
+  /** Unassigned partitions holding nothing more are dropped. */
+  private forgetIdle(): void {
+    for (const [key, held] of this.held) if (!this.assigned.has(key) && held.idle) this.held.delete(key)
+  }
+
+  private source(nodeId: number): ShareSource {
+    let source = this.sources.get(nodeId)
+    if (!source) {
+      source = new ShareSource(nodeId, this.cluster, this.config, this)
+      this.sources.set(nodeId, source)
+    }
+    return source
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Acquisition locks
+
+  /** Checks the locks every tenth of their duration (at least every second). */
+  private watchLocks(): void {
+    if (this.closing) return
+    this.lockTimer = setTimeout(
+      () => {
+        this.checkLocks()
+        this.watchLocks()
+      },
+      Math.max(50, Math.min(1000, Math.floor(this.lockMs / 10))),
+    )
+    this.lockTimer.unref()
+  }
+
+  private checkLocks(): void {
+    const now = Date.now()
+    const margin = this.margin()
+    let renewals = 0
+    for (const held of this.held.values()) {
+      const source = this.sources.get(held.nodeId)
+      if (this.renew && source?.renewable && source.session.open) renewals += held.renewDue(now, this.lockMs / 2)
+      const expired = held.expire(now, margin)
+      if (expired.length > 0) {
+        this.lost += expired.length
+        this.onExpired(expired)
+      }
+    }
+    if (renewals > 0) this.wake()
+  }
+}
+
+function integer(name: string, value: number | undefined, fallback: number, min: number): number {
+  if (value === undefined) return fallback
+  if (!Number.isInteger(value) || value < min || value > 0x7fffffff)
+    throw new ConfigError(`${name} must be an integer >= ${min}, got ${value}`)
+  return value
+}
