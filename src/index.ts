@@ -126,3 +126,12 @@ export {
   TimeoutError,
 } from './protocol/errors.ts'
 export type { RecordHeader } from './protocol/records/index.ts'
+export { ShareConsumer, type ShareConsumerOptions, type ShareConsumerStats } from './share/consumer.ts'
+export type { ShareFetchOptions } from './share/fetcher.ts'
+export type {
+  AcknowledgeType,
+  ShareHandler,
+  ShareHandlerContext,
+  ShareMessage,
+  ShareMiddleware,
+} from './share/message.ts'

@@ -1,0 +1,368 @@
+// The kafkax ShareConsumer: a member of a share group (KIP-932, Kafka's queues). Many members read
+// the same partitions; each record is acquired by one of them, handled, and acknowledged on its own:
+// accepted, released for redelivery, or rejected. The share fetcher hands acquired records to
+// `concurrency` handler runs in the order they came, with no order kept per partition or key; the
+// handler runs in the Consumer's pipeline of middleware and dead letters, with retries as
+// redeliveries (redelivery.ts). Acknowledgements go back with the next ShareFetch, or alone.
+
+import { EventEmitter } from 'node:events'
+import { Cluster } from '../client/cluster.ts'
+import { Deque } from '../client/deque.ts'
+import { consumerChannels as channels } from '../consumer/channels.ts'
+import { deadLetterProducer, HandlerPipeline } from '../consumer/handler-pipeline.ts'
+import { messagesOf } from '../consumer/iterator.ts'
+import type { Handler, Middleware, TopicPartition } from '../consumer/message.ts'
+import { DeadLetterError, HandlerError } from '../consumer/middleware.ts'
+import type { ConsumerOptions, RunOptions } from '../consumer/options.ts'
+import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
+import { Summary } from '../observability/summary.ts'
+import { ConfigError, TimeoutError } from '../protocol/errors.ts'
+import { ACK, type Delivery } from './acknowledgements.ts'
+import { ShareFetcher } from './fetcher.ts'
+import { DEFAULT_SETTINGS, type ShareGroupSettings, shareGroupSettings } from './group-config.ts'
+import { ShareGroupMember } from './member.ts'
+import type { AcknowledgeType, ShareHandler, ShareHandlerContext, ShareMessage, ShareMiddleware } from './message.ts'
+import { checkShareConsumerOptions, type ShareConsumerOptions } from './options.ts'
+import { redelivery } from './redelivery.ts'
+
+export type { ShareConsumerOptions } from './options.ts'
+
+/** Counters of a share consumer since it was created, and what it holds now (`ShareConsumer.stats()`). */
+export interface ShareConsumerStats {
+  /** Handler runs finished. */
+  messages: number
+  /** Key and value bytes of the records handed to handlers. */
+  bytes: number
+  /** Acknowledgements sent (or queued), by type; those that came after the lock ran out are in `locksLost`. */
+  accepted: number
+  released: number
+  rejected: number
+  /** Handler runs that failed for good (the record was rejected). */
+  handlerErrors: number
+  /** ShareFetch and ShareAcknowledge requests answered. */
+  fetches: number
+  acknowledgeRequests: number
+  /** Lock renewals the broker granted. */
+  renewals: number
+  /** Records whose lock was lost before their outcome reached the broker: not acknowledged, delivered again. */
+  locksLost: number
+  /** Acknowledgements the broker refused. */
+  acknowledgeErrors: number
+  /** Handlers running now, records waiting for one, records acquired and not yet acknowledged. */
+  inFlight: number
+  waiting: number
+  held: number
+  /** Handler run times. */
+  handlerMs: { count: number; mean: number; p50: number; p99: number; max: number }
+}
+
+const ACK_CODES = { accept: ACK.accept, release: ACK.release, reject: ACK.reject } as const
+
+/**
+ * Reads topics as a member of a share group and runs a handler on each record it acquires; the
+ * record is acknowledged by the handler's outcome (or explicitly). There is no per-partition order:
+ * records of one partition are spread over the group's members and over `concurrency` handlers.
+ */
+export class ShareConsumer extends EventEmitter {
+  readonly cluster: Cluster
+  private readonly options: ShareConsumerOptions
+  private readonly log: Logger
+  private readonly member: ShareGroupMember
+  private readonly fetcher: ShareFetcher
+  private readonly pipeline: HandlerPipeline
+  private readonly concurrency: number
+  private readonly explicit: boolean
+  private settings: ShareGroupSettings = DEFAULT_SETTINGS
+  private handler: Handler | undefined
+  private readonly queue = new Deque<Delivery>()
+  private readonly active = new Set<Delivery>()
+  private readonly idle: (() => void)[] = []
+  private readonly handlerTime = new Summary()
+  private readonly counters = { messages: 0, bytes: 0, accepted: 0, released: 0, rejected: 0, handlerErrors: 0 }
+  private running: Promise<void> | undefined
+  private started: Promise<void> | undefined
+  private stopping: Promise<void> | undefined
+  private readonly stopped: Promise<void>
+  private markStopped!: () => void
+  private readonly stopController = new AbortController()
+
+  constructor(options: ShareConsumerOptions) {
+    super()
+    checkShareConsumerOptions(options)
+    this.stopped = new Promise((resolve) => {
+      this.markStopped = resolve
+    })
+    this.options = options
+    const { groupId, topics } = options
+    this.concurrency = options.concurrency ?? 1
+    this.explicit = options.acknowledgement === 'explicit'
+    this.cluster = new Cluster({ ...options, retry: options.clientRetry })
+    this.log = childLogger(resolveLogger(options.logger), { clientId: this.cluster.options.clientId, groupId })
+    this.member = new ShareGroupMember(
+      this.cluster,
+      { groupId, topics, rackId: options.rackId },
+      {
+        onAssignment: (tps) => this.assigned(tps),
+        onFenced: () => this.fetcher.fenced(),
+        onError: (error) => this.report(error),
+      },
+    )
+    this.fetcher = new ShareFetcher(this.cluster, {
+      groupId,
+      memberId: this.member.memberId,
+      fetch: options.fetch,
+      log: this.log,
+      report: (error) => this.report(error),
+    })
+    this.fetcher.wantRecords = () =>
+      !this.stopController.signal.aborted &&
+      this.queue.length < Math.max(this.concurrency, Math.ceil(this.fetcher.maxRecords / 2))
+    this.fetcher.onDeliveries = (deliveries) => {
+      for (const d of deliveries) this.queue.push(d)
+      this.pump()
+    }
+    this.fetcher.onExpired = (deliveries) => this.expired(deliveries)
+    // the dead-letter producer takes the consumer's connection settings, as the Consumer's does
+    this.pipeline = new HandlerPipeline({ dlq: options.dlq }, () => deadLetterProducer(options as ConsumerOptions))
+    this.pipeline.middlewares.push(
+      redelivery(options.retry, options.dlq !== undefined, () => this.settings.deliveryCountLimit),
+    )
+  }
+
+  /** The member id this consumer has in its share group (for the whole life of the consumer). */
+  get memberId(): string {
+    return this.member.memberId
+  }
+
+  /**
+   * Adds a middleware; the first added is the outermost. The Consumer's middleware (logging,
+   * timeout, recover...) work here too; a share middleware sees the share context.
+   */
+  use(middleware: Middleware | ShareMiddleware): this {
+    if (this.running) throw new ConfigError('add middleware before run()')
+    this.pipeline.middlewares.push(middleware as Middleware)
+    return this
+  }
+
+  /** Consumes until stop() (or the signal); resolves once stopped. */
+  run(handler: ShareHandler, options: RunOptions = {}): Promise<void> {
+    if (this.running) throw new ConfigError('run() was already called')
+    if (typeof handler !== 'function') throw new ConfigError('run() needs a handler function')
+    this.handler = this.pipeline.build(handler as Handler)
+    const { signal, handleSignals } = options
+    const stop = () => void this.stop()
+    signal?.addEventListener('abort', stop, { once: true })
+    if (handleSignals) {
+      process.once('SIGTERM', stop)
+      process.once('SIGINT', stop)
+    }
+    this.started = this.begin()
+    this.running = this.started
+      .then(
+        () => this.stopped,
+        async (error) => {
+          await this.stop()
+          throw error
+        },
+      )
+      .finally(() => {
+        signal?.removeEventListener('abort', stop)
+        process.off('SIGTERM', stop)
+        process.off('SIGINT', stop)
+      })
+    return this.running
+  }
+
+  /** Connects, reads the group's settings and joins; the assignment then drives the fetcher. */
+  private async begin(): Promise<void> {
+    await this.cluster.connect()
+    this.settings = await shareGroupSettings(this.cluster, this.options.groupId)
+    this.fetcher.renew = (this.options.renewLocks ?? true) && this.settings.renewAllowed
+    await this.member.start()
+    this.fetcher.start()
+  }
+
+  /**
+   * Stops fetching, gives back the records no handler took yet, lets running handlers finish and
+   * acknowledges them, closes the share sessions and leaves the group; resolves when done.
+   */
+  stop(): Promise<void> {
+    this.stopping ??= (async () => {
+      this.stopController.abort()
+      await this.started?.catch(() => {})
+      for (let d = this.queue.shift(); d !== undefined; d = this.queue.shift()) {
+        if (d.state === 'held') this.fetcher.acknowledge(d, ACK.release)
+      }
+      if (this.active.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
+      await this.fetcher.close()
+      await this.member.stop().catch((e) => this.report(e))
+      await this.pipeline.close().catch((e) => this.report(e))
+      await this.cluster.close()
+    })().finally(() => this.markStopped())
+    return this.stopping
+  }
+
+  /** The partitions assigned to this member now (shared with other members). */
+  assignment(): TopicPartition[] {
+    return this.member.assignment()
+  }
+
+  /** What the consumer did since it was created, and what it holds now. */
+  stats(): ShareConsumerStats {
+    const f = this.fetcher.counters
+    return {
+      ...this.counters,
+      fetches: f.fetches,
+      acknowledgeRequests: f.acknowledgeRequests,
+      renewals: f.renewals,
+      locksLost: this.fetcher.lost,
+      acknowledgeErrors: f.acknowledgeErrors,
+      inFlight: this.active.size,
+      waiting: this.queue.length,
+      held: this.fetcher.holding(),
+      handlerMs: this.handlerTime.snapshot(),
+    }
+  }
+
+  /**
+   * The iterator form: a record is accepted when the loop asks for the next one; leaving the loop
+   * (break, return, throw) stops the consumer, the last record accepted on break.
+   */
+  [Symbol.asyncIterator](): AsyncGenerator<ShareMessage> {
+    return messagesOf(this, this.stopController.signal) as AsyncGenerator<ShareMessage>
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Handler runs
+
+  private assigned(tps: TopicPartition[]): void {
+    this.log.info?.({ partitions: tps.map((tp) => `${tp.topic}-${tp.partition}`) }, 'share partitions assigned')
+    this.fetcher.assign(tps)
+    this.emit('assigned', tps)
+  }
+
+  /** Starts handlers on waiting records while fewer than `concurrency` run. */
+  private pump(): void {
+    while (this.active.size < this.concurrency && !this.stopController.signal.aborted) {
+      const d = this.queue.shift()
+      if (d === undefined) break
+      if (d.state === 'held') this.start(d)
+    }
+    if (this.fetcher.wantRecords()) this.fetcher.wake()
+  }
+
+  private start(d: Delivery): void {
+    this.active.add(d)
+    const { message } = d
+    this.counters.bytes += (message.key?.length ?? 0) + (message.value?.length ?? 0)
+    const context = this.context(d)
+    const started = performance.now()
+    let result: unknown
+    try {
+      result = channels.handler.hasSubscribers
+        ? channels.handler.tracePromise(
+            this.invokeAsync,
+            { groupId: this.options.groupId, messages: [message] },
+            this,
+            message,
+            context,
+          )
+        : this.handler!(message, context)
+    } catch (error) {
+      this.finish(d, context, started, true, error)
+      return
+    }
+    if (result !== null && typeof (result as PromiseLike<unknown>)?.then === 'function') {
+      ;(result as PromiseLike<unknown>).then(
+        () => this.finish(d, context, started, false, undefined),
+        (error) => this.finish(d, context, started, true, error),
+      )
+    } else this.finish(d, context, started, false, undefined)
+  }
+
+  /** The handler as a promise, for the tracing channel. */
+  private async invokeAsync(message: ShareMessage, context: ShareHandlerContext): Promise<unknown> {
+    return this.handler!(message, context)
+  }
+
+  /** The context of one delivery: its acknowledgement methods share one decision. */
+  private context(d: Delivery): ShareHandlerContext {
+    let decided: AcknowledgeType | undefined
+    const ack = (type: AcknowledgeType) => {
+      const code = ACK_CODES[type]
+      if (code === undefined) {
+        throw new ConfigError(`acknowledge type must be 'accept', 'release' or 'reject', got ${JSON.stringify(type)}`)
+      }
+      if (decided !== undefined) throw new ConfigError(`${where(d)} was acknowledged already (${decided})`)
+      decided = type
+      if (this.fetcher.acknowledge(d, code)) {
+        this.counters[type === 'accept' ? 'accepted' : type === 'release' ? 'released' : 'rejected']++
+      }
+    }
+    const { deliveryCount } = d.message
+    return {
+      signal: this.stopController.signal,
+      attempt: deliveryCount,
+      deliveryCount,
+      ack,
+      accept: () => ack('accept'),
+      release: () => ack('release'),
+      reject: () => ack('reject'),
+      acknowledgement: () => decided,
+    }
+  }
+
+  /** A handler run ended: its record is acknowledged as it decided, or by its outcome. */
+  private finish(d: Delivery, context: ShareHandlerContext, started: number, threw: boolean, error: unknown): void {
+    this.handlerTime.add(performance.now() - started)
+    this.counters.messages++
+    this.active.delete(d)
+    if (context.acknowledgement() === undefined) {
+      if (!threw) {
+        if (this.explicit) {
+          this.report(
+            new ConfigError(
+              `the handler of ${where(d)} resolved without acknowledging it (explicit acknowledgement): released`,
+            ),
+          )
+          context.release()
+        } else context.accept()
+      } else if (error instanceof DeadLetterError || this.stopController.signal.aborted) {
+        // not dealt with: delivered again
+        if (error instanceof DeadLetterError) this.report(error)
+        context.release()
+      } else {
+        this.counters.handlerErrors++
+        this.report(
+          error instanceof Error ? error : new HandlerError(`the handler of ${where(d)} failed`, { cause: error }),
+        )
+        context.reject()
+      }
+    }
+    if (this.active.size === 0) for (const wake of this.idle.splice(0)) wake()
+    this.pump()
+  }
+
+  /** Records whose lock ran out: those whose handler still runs are reported (their outcome is dropped). */
+  private expired(deliveries: Delivery[]): void {
+    const running = deliveries.filter((d) => this.active.has(d))
+    if (running.length === 0) return
+    const which = running.slice(0, 5).map(where).join(', ')
+    this.report(
+      new TimeoutError(
+        `the acquisition lock of ${running.length} record(s) ran out while their handlers ran (${which}${running.length > 5 ? ', ...' : ''}): their outcomes will not be acknowledged, and the broker delivers them again`,
+      ),
+    )
+  }
+
+  private report(error: Error): void {
+    this.log.error?.({ err: error }, error.message)
+    if (this.options.onError) this.options.onError(error)
+    else if (this.listenerCount('error') > 0) this.emit('error', error)
+  }
+}
+
+function where(d: Delivery): string {
+  const { topic, partition, offset } = d.message
+  return `${topic}/${partition}@${offset}`
+}
