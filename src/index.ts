@@ -40,6 +40,11 @@ export type {
 export type { AdminOptions } from './admin/options.ts'
 export type { OffsetSpec, PartitionOffset } from './admin/records.ts'
 export type { ScramMechanism, ScramUpsertion } from './admin/scram.ts'
+export type {
+  ShareGroupDescription,
+  ShareGroupMemberDescription,
+  ShareGroupPartitionOffset,
+} from './admin/share-groups.ts'
 export type { CreatedTopic, NewPartitions, NewTopic, PartitionDescription, TopicDescription } from './admin/topics.ts'
 export type { Connector, ConnectTarget } from './client/connector.ts'
 export type { ClientOptions } from './client/options.ts'

@@ -433,6 +433,107 @@ if (sharesGroups) {
       assert.deepEqual(counts, [1, 2, 1], 'the released record was archived at the limit; the next one came')
     })
   })
+
+  describe('Admin: share groups', () => {
+    it('describes members and their assignments, lists the group; a member that stops leaves at once; deleteGroups deletes it', async () => {
+      const topic = await topicWith(2, 0)
+      const groupId = await shareGroup()
+      const a = shareConsumer(groupId, topic, { clientId: 'member-a' })
+      const b = shareConsumer(groupId, topic, { clientId: 'member-b' })
+      const [runA, runB] = [start(a, () => {}), start(b, () => {})]
+      await waitFor('both members assigned', () => a.assignment().length + b.assignment().length === 2, {
+        timeoutMs: 15_000,
+      })
+      const [group] = await admin.describeShareGroups([groupId])
+      assert.equal(group.state, 'Stable')
+      assert.equal(group.assignor, 'simple')
+      const members = [...group.members].sort((x, y) => (x.clientId < y.clientId ? -1 : 1))
+      assert.deepEqual(
+        members.map((m) => [m.memberId, m.clientId, m.subscribedTopics]),
+        [
+          [a.memberId, 'member-a', [topic]],
+          [b.memberId, 'member-b', [topic]],
+        ],
+      )
+      for (const [m, consumer] of [
+        [members[0], a],
+        [members[1], b],
+      ] as const) {
+        assert.ok(m.memberEpoch > 0)
+        assert.deepEqual(
+          m.assignment.flatMap((t) => t.partitions.map((partition) => ({ topic: t.topic, partition }))),
+          consumer.assignment(),
+        )
+      }
+      assert.deepEqual(
+        members.flatMap((m) => m.assignment.flatMap((t) => t.partitions)).sort(),
+        [0, 1],
+        'the simple assignor spreads two partitions over two members',
+      )
+      const listed = (await admin.listGroups()).find((g) => g.groupId === groupId)
+      assert.equal(listed?.type, 'share')
+      await runB.stop()
+      const [after] = await admin.describeShareGroups([groupId])
+      assert.deepEqual(
+        after.members.map((m) => m.memberId),
+        [a.memberId],
+        'the leave heartbeat removed b',
+      )
+      await runA.stop()
+      await admin.deleteGroups([groupId])
+      await assert.rejects(
+        admin.describeShareGroups([groupId]),
+        (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.GROUP_ID_NOT_FOUND,
+      )
+    })
+
+    it('lists the start offsets and lag, moves the start of an empty group (delivered again from there), and deletes them', async () => {
+      const topic = await topicWith(2, 100)
+      const groupId = await shareGroup()
+      const consumer = shareConsumer(groupId, topic)
+      const run = start(consumer, () => {})
+      await waitFor('100 records accepted', () => consumer.stats().accepted === 100)
+      await assert.rejects(
+        admin.alterShareGroupOffsets(groupId, [{ topic, partition: 0, offset: 0 }]),
+        (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.NON_EMPTY_GROUP,
+      )
+      await run.stop()
+      await waitFor('no lag left on either partition', async () => {
+        const offsets = await admin.listShareGroupOffsets(groupId)
+        return offsets.length === 2 && offsets.every((o) => o.lag === 0n && o.startOffset !== null)
+      })
+      assert.deepEqual(await admin.listShareGroupOffsets(groupId, ['another-topic']), [])
+
+      const ends = (await admin.listOffsets({ topic, at: 'latest' })).map((o) => o.offset)
+      await admin.alterShareGroupOffsets(groupId, [
+        { topic, partition: 0, offset: 10 },
+        { topic, partition: 1, offset: 5n },
+      ])
+      const moved = await admin.listShareGroupOffsets(groupId, [topic])
+      assert.deepEqual(
+        moved.map((o) => [o.partition, o.startOffset, o.lag]),
+        [
+          [0, 10n, ends[0] - 10n],
+          [1, 5n, ends[1] - 5n],
+        ],
+      )
+      const again: [number, bigint, number][] = []
+      const replay = shareConsumer(groupId, topic)
+      const replayRun = start(replay, (m) => {
+        again.push([m.partition, m.offset, m.deliveryCount])
+      })
+      const expected = Number(ends[0] - 10n + ends[1] - 5n)
+      await waitFor('the records from the new start offsets', () => again.length === expected)
+      await replayRun.stop()
+      assert.ok(
+        again.every(([p, offset, count]) => offset >= (p === 0 ? 10n : 5n) && count === 1),
+        'from the new start, as first deliveries',
+      )
+
+      await admin.deleteShareGroupOffsets(groupId, [topic])
+      assert.deepEqual(await admin.listShareGroupOffsets(groupId), [])
+    })
+  })
 }
 
 describe('a broker without share groups', () => {
