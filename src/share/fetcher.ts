@@ -75,7 +75,10 @@ export class ShareFetcher implements ShareHost {
   private refreshing = false
   private closing = false
   private closed = false
-  private retryTimer: NodeJS.Timeout | undefined
+  /** Wakes the sender for a backoff's end or acknowledgements' linger. */
+  private wakeTimer: NodeJS.Timeout | undefined
+  /** Per broker: when its oldest acknowledgement not yet sent was queued. */
+  private readonly acksSince = new Map<number, number>()
   private lockTimer: NodeJS.Timeout | undefined
 
   constructor(
@@ -122,9 +125,15 @@ export class ShareFetcher implements ShareHost {
   /** Queues the outcome of a delivery; false when it came too late (its lock is gone) and is dropped. */
   acknowledge(delivery: Delivery, type: AckCode): boolean {
     const lostBefore = delivery.state === 'lost'
-    const queued = delivery.partition.acknowledge(delivery, type, Date.now(), this.margin())
+    const now = Date.now()
+    const queued = delivery.partition.acknowledge(delivery, type, now, this.margin())
     if (!queued && !lostBefore) this.lost++
-    this.wake()
+    const { nodeId } = delivery.partition
+    // the first acknowledgement waiting for a broker sets its linger; the later ones go with it
+    if (queued && (this.closing || !this.acksSince.has(nodeId))) {
+      if (!this.acksSince.has(nodeId)) this.acksSince.set(nodeId, now)
+      this.wake()
+    }
     return queued
   }
 
@@ -143,7 +152,7 @@ export class ShareFetcher implements ShareHost {
     if (this.closed) return
     this.closing = true
     clearTimeout(this.lockTimer)
-    clearTimeout(this.retryTimer)
+    clearTimeout(this.wakeTimer)
     for (;;) {
       const inFlight = [...this.sources.values()].map((s) => s.inFlight).filter((p) => p !== undefined)
       if (inFlight.length === 0) break
@@ -216,37 +225,52 @@ export class ShareFetcher implements ShareHost {
     })
   }
 
-  /** Per broker without a request in flight: renewals first, then a fetch (with acknowledgements), else acknowledgements alone. */
+  /**
+   * Per broker without a request in flight: renewals first, then a fetch (carrying acknowledgements),
+   * else acknowledgements alone once the oldest has waited `ackLingerMs` (so that a stream of
+   * handlers finishing one by one costs a request per batch of them, not per record).
+   */
   private send(): void {
     if (this.closed) return
     const now = Date.now()
     const fetchable = this.route()
     const want = !this.closing && this.wantRecords()
-    let retryAt = Number.POSITIVE_INFINITY
+    let wakeAt = Number.POSITIVE_INFINITY
     const nodes = new Set([...fetchable.keys(), ...[...this.held.values()].map((h) => h.nodeId)])
     for (const nodeId of nodes) {
       const source = this.source(nodeId)
       if (source.inFlight) continue
       if (source.retryAt > now) {
-        retryAt = Math.min(retryAt, source.retryAt)
+        wakeAt = Math.min(wakeAt, source.retryAt)
         continue
       }
       const acking = this.onNode(nodeId).filter((h) => h.hasAcks)
       const toFetch = want ? (fetchable.get(nodeId) ?? []) : []
+      const ackDue = (this.acksSince.get(nodeId) ?? now) + this.ackLingerMs()
       let run: Promise<void> | undefined
       if (source.session.open && acking.some((h) => h.hasRenewals)) run = source.acknowledge(acking, now)
       else if (toFetch.length > 0) run = source.fetch(toFetch, now)
-      else if (source.session.open && acking.length > 0) run = source.acknowledge(acking, now)
-      run?.finally(() => {
+      else if (source.session.open && acking.length > 0) {
+        if (this.closing || ackDue <= now) run = source.acknowledge(acking, now)
+        else wakeAt = Math.min(wakeAt, ackDue)
+      }
+      if (!run) continue
+      this.acksSince.delete(nodeId)
+      run.finally(() => {
         this.forgetIdle()
         this.wake()
       })
     }
-    if (retryAt !== Number.POSITIVE_INFINITY) {
-      clearTimeout(this.retryTimer)
-      this.retryTimer = setTimeout(() => this.wake(), Math.max(0, retryAt - now))
-      this.retryTimer.unref()
+    if (wakeAt !== Number.POSITIVE_INFINITY) {
+      clearTimeout(this.wakeTimer)
+      this.wakeTimer = setTimeout(() => this.wake(), Math.max(0, wakeAt - now))
+      this.wakeTimer.unref()
     }
+  }
+
+  /** How long acknowledgements may wait for a fetch to carry them: half the margin, within 10 to 100 ms. */
+  private ackLingerMs(): number {
+    return Math.min(100, Math.max(10, Math.floor(this.margin() / 2)))
   }
 
   /** The assigned partitions by leader, each with its held state (new ones created, moved ones started over). */
