@@ -60,37 +60,33 @@ export async function describeShareGroups(engine: RequestEngine, groupIds: strin
   names('describeShareGroups', groupIds)
   await engine.connect()
   const api = await ShareGroupDescribe()
-  return engine.settle(groupIds, (pending) =>
-    Promise.all(
-      pending.map(async (groupId) => {
-        const response = await engine.groupRequest(
-          groupId,
-          api,
-          () => ({ groupIds: [groupId], includeAuthorizedOperations: false }),
-          (r) => r.groups[0]?.errorCode ?? 0,
-        )
-        const g = response.groups[0]
-        if (!g) throw new ProtocolError(`ShareGroupDescribe answer lacks group ${groupId}`)
-        if (g.errorCode) return itemError(g.errorCode, `share group ${groupId}`, g.errorMessage)
-        return {
-          groupId,
-          state: g.groupState,
-          groupEpoch: g.groupEpoch,
-          assignmentEpoch: g.assignmentEpoch,
-          assignor: g.assignorName,
-          members: g.members.map((m) => ({
-            memberId: m.memberId,
-            rackId: m.rackId,
-            memberEpoch: m.memberEpoch,
-            clientId: m.clientId,
-            clientHost: m.clientHost,
-            subscribedTopics: m.subscribedTopicNames,
-            assignment: m.assignment.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: tp.partitions })),
-          })),
-        }
-      }),
-    ),
-  )
+  return engine.perGroup(groupIds, async (groupId) => {
+    const response = await engine.groupRequest(
+      groupId,
+      api,
+      () => ({ groupIds: [groupId], includeAuthorizedOperations: false }),
+      (r) => r.groups[0]?.errorCode ?? 0,
+    )
+    const g = response.groups[0]
+    if (!g) throw new ProtocolError(`ShareGroupDescribe answer lacks group ${groupId}`)
+    if (g.errorCode) return itemError(g.errorCode, `share group ${groupId}`, g.errorMessage)
+    return {
+      groupId,
+      state: g.groupState,
+      groupEpoch: g.groupEpoch,
+      assignmentEpoch: g.assignmentEpoch,
+      assignor: g.assignorName,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        rackId: m.rackId,
+        memberEpoch: m.memberEpoch,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        subscribedTopics: m.subscribedTopicNames,
+        assignment: m.assignment.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: tp.partitions })),
+      })),
+    }
+  })
 }
 
 export async function listShareGroupOffsets(

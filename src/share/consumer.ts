@@ -14,6 +14,7 @@ import { messagesOf } from '../consumer/iterator.ts'
 import type { Handler, Middleware, TopicPartition } from '../consumer/message.ts'
 import { DeadLetterError, HandlerError } from '../consumer/middleware.ts'
 import type { ConsumerOptions, RunOptions } from '../consumer/options.ts'
+import { runUntilStopped } from '../consumer/run-until-stopped.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { Summary } from '../observability/summary.ts'
 import { ConfigError, TimeoutError } from '../protocol/errors.ts'
@@ -21,7 +22,13 @@ import { ACK, type Delivery } from './acknowledgements.ts'
 import { ShareFetcher } from './fetcher.ts'
 import { DEFAULT_SETTINGS, type ShareGroupSettings, shareGroupSettings } from './group-config.ts'
 import { ShareGroupMember } from './member.ts'
-import type { AcknowledgeType, ShareHandler, ShareHandlerContext, ShareMessage, ShareMiddleware } from './message.ts'
+import {
+  type ShareHandler,
+  type ShareHandlerContext,
+  type ShareMessage,
+  type ShareMiddleware,
+  shareContext,
+} from './message.ts'
 import { checkShareConsumerOptions, type ShareConsumerOptions } from './options.ts'
 import { redelivery } from './redelivery.ts'
 
@@ -149,28 +156,15 @@ export class ShareConsumer extends EventEmitter {
     if (this.running) throw new ConfigError('run() was already called')
     if (typeof handler !== 'function') throw new ConfigError('run() needs a handler function')
     this.handler = this.pipeline.build(handler as Handler)
-    const { signal, handleSignals } = options
-    const stop = () => void this.stop()
-    signal?.addEventListener('abort', stop, { once: true })
-    if (handleSignals) {
-      process.once('SIGTERM', stop)
-      process.once('SIGINT', stop)
-    }
-    this.started = this.begin()
-    this.running = this.started
-      .then(
-        () => this.stopped,
-        async (error) => {
-          await this.stop()
-          throw error
-        },
-      )
-      .finally(() => {
-        signal?.removeEventListener('abort', stop)
-        process.off('SIGTERM', stop)
-        process.off('SIGINT', stop)
-      })
-    return this.running
+    const { started, running } = runUntilStopped(
+      () => this.begin(),
+      () => this.stop(),
+      this.stopped,
+      options,
+    )
+    this.started = started
+    this.running = running
+    return running
   }
 
   /** Connects, reads the group's settings and joins; the assignment then drives the fetcher. */
@@ -285,31 +279,13 @@ export class ShareConsumer extends EventEmitter {
     return this.handler!(message, context)
   }
 
-  /** The context of one delivery: its acknowledgement methods share one decision. */
+  /** The context of one delivery; its acknowledgement goes to the fetcher (counted once it is queued). */
   private context(d: Delivery): ShareHandlerContext {
-    let decided: AcknowledgeType | undefined
-    const ack = (type: AcknowledgeType) => {
-      const code = ACK_CODES[type]
-      if (code === undefined) {
-        throw new ConfigError(`acknowledge type must be 'accept', 'release' or 'reject', got ${JSON.stringify(type)}`)
-      }
-      if (decided !== undefined) throw new ConfigError(`${where(d)} was acknowledged already (${decided})`)
-      decided = type
-      if (this.fetcher.acknowledge(d, code)) {
+    return shareContext(this.stopController.signal, d.message.deliveryCount, where(d), (type) => {
+      if (this.fetcher.acknowledge(d, ACK_CODES[type])) {
         this.counters[type === 'accept' ? 'accepted' : type === 'release' ? 'released' : 'rejected']++
       }
-    }
-    const { deliveryCount } = d.message
-    return {
-      signal: this.stopController.signal,
-      attempt: deliveryCount,
-      deliveryCount,
-      ack,
-      accept: () => ack('accept'),
-      release: () => ack('release'),
-      reject: () => ack('reject'),
-      acknowledgement: () => decided,
-    }
+    })
   }
 
   /** A handler run ended: its record is acknowledged as it decided, or by its outcome. */

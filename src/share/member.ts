@@ -84,11 +84,6 @@ export class ShareGroupMember {
     this.coordinator = new CoordinatorConnection(cluster, 'group', options.groupId)
   }
 
-  /** The member epoch the coordinator gave (0 until joined). */
-  get memberEpoch(): number {
-    return this.epoch
-  }
-
   /** The partitions assigned now. */
   assignment(): TopicPartition[] {
     return [...this.assigned.values()]

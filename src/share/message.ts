@@ -3,6 +3,7 @@
 // consumer's middleware (logging, timeout, recover, tracing adapters) wrap share handlers as well.
 
 import { ConsumedMessage, type HandlerContext, type Message } from '../consumer/message.ts'
+import { ConfigError } from '../protocol/errors.ts'
 import type { RecordHeader } from '../protocol/records/index.ts'
 
 /**
@@ -57,5 +58,39 @@ export class SharedMessage extends ConsumedMessage implements ShareMessage {
     readonly deliveryCount: number,
   ) {
     super(topic, partition, offset, timestamp, key, value, headers, leaderEpoch)
+  }
+}
+
+const TYPES: readonly unknown[] = ['accept', 'release', 'reject'] satisfies AcknowledgeType[]
+
+/**
+ * The context of one delivery of `what` (`topic/partition@offset`): its acknowledgement methods
+ * share one decision, taken once, which `acknowledge` sends on. Own closures, not methods, so that
+ * middleware may spread the context (`{ ...context, attempt }`) and keep them.
+ */
+export function shareContext(
+  signal: AbortSignal,
+  deliveryCount: number,
+  what: string,
+  acknowledge: (type: AcknowledgeType) => void,
+): ShareHandlerContext {
+  let decided: AcknowledgeType | undefined
+  const ack = (type: AcknowledgeType) => {
+    if (!TYPES.includes(type)) {
+      throw new ConfigError(`acknowledge type must be 'accept', 'release' or 'reject', got ${JSON.stringify(type)}`)
+    }
+    if (decided !== undefined) throw new ConfigError(`${what} was acknowledged already (${decided})`)
+    decided = type
+    acknowledge(type)
+  }
+  return {
+    signal,
+    attempt: deliveryCount,
+    deliveryCount,
+    ack,
+    accept: () => ack('accept'),
+    release: () => ack('release'),
+    reject: () => ack('reject'),
+    acknowledgement: () => decided,
   }
 }

@@ -3,7 +3,7 @@
 // the next epoch, a ShareFetch lists only the partitions it adds (and those it acknowledges records
 // of) and the ones to forget; epoch -1 closes it. An answer saying the session is unknown or out of
 // step, and any failed request, make the next request open a new session: the records acquired in
-// the old one are no longer this member's to acknowledge (the `generation` changes).
+// the old one are no longer this member's to acknowledge.
 
 import { ErrorCode } from '../protocol/error-codes.ts'
 import type {
@@ -32,8 +32,6 @@ export interface SessionPartition {
 
 export class ShareSession {
   epoch = INITIAL_EPOCH
-  /** Bumped whenever a new session starts. */
-  generation = 0
   /** The partitions the broker's session holds (once the request in flight is answered). */
   private readonly partitions = new Map<string, SessionPartition>()
 
@@ -98,7 +96,6 @@ export class ShareSession {
   /** The request failed (connection lost, timeout): the next one opens a new session. */
   reset(): void {
     this.epoch = INITIAL_EPOCH
-    this.generation++
     this.partitions.clear()
   }
 

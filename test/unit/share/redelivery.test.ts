@@ -7,28 +7,13 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { ConsumedMessage } from '../../../src/consumer/message.ts'
-import type { AcknowledgeType, ShareHandlerContext } from '../../../src/share/message.ts'
+import { type ShareHandlerContext, shareContext } from '../../../src/share/message.ts'
 import { redelivery } from '../../../src/share/redelivery.ts'
 
 const message = new ConsumedMessage('t', 0, 5n, 0, null, null, [], 0)
 
 function context(deliveryCount: number, signal = new AbortController().signal) {
-  let decided: AcknowledgeType | undefined
-  const ack = (type: AcknowledgeType) => {
-    assert.equal(decided, undefined, 'acknowledged once')
-    decided = type
-  }
-  const ctx: ShareHandlerContext = {
-    signal,
-    attempt: deliveryCount,
-    deliveryCount,
-    ack,
-    accept: () => ack('accept'),
-    release: () => ack('release'),
-    reject: () => ack('reject'),
-    acknowledgement: () => decided,
-  }
-  return ctx
+  return shareContext(signal, deliveryCount, 't/0@5', () => {})
 }
 
 const failing = () => {
