@@ -4,15 +4,20 @@
 
 import type { RunOptions } from './options.ts'
 
-/** Starts with `begin` and returns both stages: `started` (begin's outcome) and `running` (run()'s promise). */
+/**
+ * Starts with `begin` and returns both stages: `started` (begin's outcome) and `running` (run()'s
+ * promise). A stop() that fails (its timeout) when the signal or a process signal called it, or
+ * after a failed start, is given to `report`.
+ */
 export function runUntilStopped(
   begin: () => Promise<void>,
   stop: () => Promise<void>,
   stopped: Promise<void>,
   options: RunOptions,
+  report: (error: Error) => void,
 ): { started: Promise<void>; running: Promise<void> } {
   const { signal, handleSignals } = options
-  const onStop = () => void stop()
+  const onStop = () => void stop().catch(report)
   signal?.addEventListener('abort', onStop, { once: true })
   if (handleSignals) {
     process.once('SIGTERM', onStop)
@@ -23,7 +28,7 @@ export function runUntilStopped(
     .then(
       () => stopped,
       async (error) => {
-        await stop()
+        await stop().catch(report)
         throw error
       },
     )

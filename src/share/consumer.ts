@@ -13,7 +13,7 @@ import { deadLetterProducer, HandlerPipeline } from '../consumer/handler-pipelin
 import { messagesOf } from '../consumer/iterator.ts'
 import type { Handler, Middleware, TopicPartition } from '../consumer/message.ts'
 import { DeadLetterError, HandlerError } from '../consumer/middleware.ts'
-import type { ConsumerOptions, RunOptions } from '../consumer/options.ts'
+import type { ConsumerOptions, RunOptions, StopOptions } from '../consumer/options.ts'
 import { runUntilStopped } from '../consumer/run-until-stopped.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { Summary } from '../observability/summary.ts'
@@ -64,6 +64,8 @@ export interface ShareConsumerStats {
 }
 
 const ACK_CODES = { accept: ACK.accept, release: ACK.release, reject: ACK.reject } as const
+/** How long stop() waits for running handlers by default: the Java client's close timeout. */
+const STOP_TIMEOUT_MS = 30_000
 
 /**
  * Reads topics as a member of a share group and runs a handler on each record it acquires; the
@@ -92,6 +94,8 @@ export class ShareConsumer extends EventEmitter {
   private readonly stopped: Promise<void>
   private markStopped!: () => void
   private readonly stopController = new AbortController()
+  /** stop() gave up waiting for the handlers still running: their outcomes count for nothing. */
+  private abandoned = false
 
   constructor(options: ShareConsumerOptions) {
     super()
@@ -161,6 +165,7 @@ export class ShareConsumer extends EventEmitter {
       () => this.stop(),
       this.stopped,
       options,
+      (error) => this.report(error),
     )
     this.started = started
     this.running = running
@@ -177,23 +182,52 @@ export class ShareConsumer extends EventEmitter {
   }
 
   /**
-   * Stops fetching, gives back the records no handler took yet, lets running handlers finish and
-   * acknowledges them, closes the share sessions and leaves the group; resolves when done.
+   * Stops fetching, gives back the records no handler took yet, lets running handlers finish (their
+   * signal aborts) for up to `timeoutMs` and acknowledges them, closes the share sessions and leaves
+   * the group; resolves when done. Past the timeout, the records of the handlers still running are
+   * released with the sessions (what those handlers do afterwards counts for nothing) and stop()
+   * rejects with a TimeoutError naming them. A second call returns the first one's promise.
    */
-  stop(): Promise<void> {
+  stop(options: StopOptions = {}): Promise<void> {
+    const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS
+    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
+      return Promise.reject(new ConfigError(`stop() timeoutMs must be a number >= 0, got ${options.timeoutMs}`))
+    }
     this.stopping ??= (async () => {
       this.stopController.abort()
       await this.started?.catch(() => {})
       for (let d = this.queue.shift(); d !== undefined; d = this.queue.shift()) {
         if (d.state === 'held') this.fetcher.acknowledge(d, ACK.release)
       }
-      if (this.active.size > 0) await new Promise<void>((resolve) => this.idle.push(resolve))
+      const unfinished = await this.drain(timeoutMs)
       await this.fetcher.close()
       await this.member.stop().catch((e) => this.report(e))
       await this.pipeline.close().catch((e) => this.report(e))
       await this.cluster.close()
+      if (unfinished.length > 0) {
+        const which = unfinished.slice(0, 5).map(where).join(', ')
+        throw new TimeoutError(
+          `stop() waited ${timeoutMs} ms for ${unfinished.length} handler(s) still running (${which}${unfinished.length > 5 ? ', ...' : ''}): their records were released`,
+          { retriable: false },
+        )
+      }
     })().finally(() => this.markStopped())
     return this.stopping
+  }
+
+  /** Waits until no handler runs, or `timeoutMs`; returns the deliveries whose handlers still run (abandoned). */
+  private async drain(timeoutMs: number): Promise<Delivery[]> {
+    if (this.active.size === 0) return []
+    let timer: NodeJS.Timeout | undefined
+    // a timer cannot wait longer than 2^31-1 ms (it would fire at once): longer is unbounded
+    const expired = new Promise<void>((resolve) => {
+      if (timeoutMs < 2 ** 31) timer = setTimeout(resolve, timeoutMs)
+    })
+    await Promise.race([new Promise<void>((resolve) => this.idle.push(resolve)), expired])
+    clearTimeout(timer)
+    if (this.active.size === 0) return []
+    this.abandoned = true
+    return [...this.active]
   }
 
   /** The partitions assigned to this member now (shared with other members). */
@@ -282,7 +316,7 @@ export class ShareConsumer extends EventEmitter {
   /** The context of one delivery; its acknowledgement goes to the fetcher (counted once it is queued). */
   private context(d: Delivery): ShareHandlerContext {
     return shareContext(this.stopController.signal, d.message.deliveryCount, where(d), (type) => {
-      if (this.fetcher.acknowledge(d, ACK_CODES[type])) {
+      if (!this.abandoned && this.fetcher.acknowledge(d, ACK_CODES[type])) {
         this.counters[type === 'accept' ? 'accepted' : type === 'release' ? 'released' : 'rejected']++
       }
     })
@@ -293,7 +327,7 @@ export class ShareConsumer extends EventEmitter {
     this.handlerTime.add(performance.now() - started)
     this.counters.messages++
     this.active.delete(d)
-    if (context.acknowledgement() === undefined) {
+    if (context.acknowledgement() === undefined && !this.abandoned) {
       if (!threw) {
         if (this.explicit) {
           this.report(

@@ -325,6 +325,48 @@ if (sharesGroups) {
     })
   })
 
+  describe('stopping', () => {
+    it('stop() past its timeout rejects with a TimeoutError; the stuck record goes back to the group, its late outcome dropped', async () => {
+      const topic = await topicWith(1, 1)
+      const groupId = await shareGroup()
+      const consumer = shareConsumer(groupId, topic)
+      let finish!: () => void
+      let started = false
+      const errors: Error[] = []
+      consumer.on('error', (e: Error) => errors.push(e))
+      const running = consumer.run(async (_m, ctx) => {
+        started = true
+        await new Promise<void>((r) => {
+          finish = r
+        })
+        ctx.accept()
+      })
+      await waitFor('the handler started', () => started)
+      const began = Date.now()
+      const stopped = await consumer.stop({ timeoutMs: 300 }).then(
+        () => undefined,
+        (e) => e,
+      )
+      assert.ok(
+        stopped instanceof TimeoutError && /1 handler\(s\) still running/.test(stopped.message),
+        String(stopped),
+      )
+      assert.ok(Date.now() - began < 10_000)
+      await within('run() to settle once stopped', running)
+      finish()
+      assert.equal(consumer.stats().accepted, 0, 'the late outcome counts for nothing')
+      const counts: number[] = []
+      const next = shareConsumer(groupId, topic)
+      const run = start(next, (m) => {
+        counts.push(m.deliveryCount)
+      })
+      await waitFor('the record delivered again', () => counts.length === 1)
+      await run.stop()
+      assert.deepEqual(counts, [2])
+      await assert.rejects(consumer.stop({ timeoutMs: -1 }), ConfigError)
+    })
+  })
+
   describe('poison records: retries as redeliveries, dead letters, rejection', () => {
     /** Runs a consumer whose handler fails on values starting with 'poison' until `done` holds. */
     async function poisonRun(
