@@ -32,6 +32,8 @@ export interface SessionPartition {
 
 export class ShareSession {
   epoch = INITIAL_EPOCH
+  /** Bumped whenever the session is given up: an answer to a request of an older one is ignored. */
+  generation = 0
   /** The partitions the broker's session holds (once the request in flight is answered). */
   private readonly partitions = new Map<string, SessionPartition>()
 
@@ -96,6 +98,7 @@ export class ShareSession {
   /** The request failed (connection lost, timeout): the next one opens a new session. */
   reset(): void {
     this.epoch = INITIAL_EPOCH
+    this.generation++
     this.partitions.clear()
   }
 

@@ -139,6 +139,7 @@ export class ShareSource {
   ): Promise<void> {
     const { config, host } = this
     const sentAt = Date.now()
+    const { generation } = this.session
     try {
       const { fetch } = await shareApis()
       const connection = await this.cluster.connectionToNode(this.nodeId)
@@ -161,6 +162,8 @@ export class ShareSource {
         { version, timeoutMs: this.cluster.options.requestTimeoutMs + config.maxWaitMs },
       )
       host.counters.fetches++
+      // the membership was lost meanwhile: what this answer acquired is not the member's any more
+      if (this.session.generation !== generation) return
       if (!this.answered(response.errorCode, response.errorMessage, 'ShareFetch')) return
       this.failures = 0
       if (response.acquisitionLockTimeoutMs > 0) host.lockMs = response.acquisitionLockTimeoutMs
@@ -174,7 +177,7 @@ export class ShareSource {
       }
       if (delivered.length > 0) host.delivered(delivered)
     } catch (error) {
-      this.failed(error)
+      if (this.session.generation === generation) this.failed(error)
     }
   }
 
@@ -182,6 +185,7 @@ export class ShareSource {
     const { host } = this
     const sentAt = Date.now()
     const renew = [...sent.values()].some((p) => p.acks?.renew)
+    const { generation } = this.session
     try {
       const { acknowledge } = await shareApis()
       const connection = await this.cluster.connectionToNode(this.nodeId)
@@ -205,6 +209,7 @@ export class ShareSource {
         { version },
       )
       host.counters.acknowledgeRequests++
+      if (this.session.generation !== generation) return
       const closing = this.session.epoch === FINAL_EPOCH
       if (!this.answered(response.errorCode, response.errorMessage, 'ShareAcknowledge')) return
       this.failures = 0
@@ -225,7 +230,7 @@ export class ShareSource {
       if (closing) this.session.reset()
     } catch (error) {
       for (const p of sent.values()) if (p.acks) p.held.renewFailed(p.acks.renewals)
-      this.failed(error)
+      if (this.session.generation === generation) this.failed(error)
     }
   }
 

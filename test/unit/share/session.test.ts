@@ -46,16 +46,17 @@ describe('ShareSession', () => {
     assert.equal(s.epoch, 2)
   })
 
-  it('starts over at epoch 0 after a session error or a failed request', () => {
+  it('starts over at epoch 0 after a session error or a failed request, with a new generation', () => {
     const s = new ShareSession()
     s.fetch([p(T1, 0)], new Map())
     s.answered(0)
+    const generation = s.generation
     assert.equal(s.answered(ErrorCode.INVALID_SHARE_SESSION_EPOCH), false)
     assert.deepEqual([s.epoch, s.open, s.has(`${T1}:0`)], [INITIAL_EPOCH, false, false])
     s.fetch([p(T1, 0)], new Map())
     s.answered(0)
     s.reset()
-    assert.deepEqual([s.epoch, s.open], [INITIAL_EPOCH, false])
+    assert.deepEqual([s.epoch, s.open, s.generation], [INITIAL_EPOCH, false, generation + 2])
     // a new session lists every partition again
     assert.equal(s.fetch([p(T1, 0)], new Map()).topics.length, 1)
   })
