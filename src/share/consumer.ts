@@ -129,7 +129,9 @@ export class ShareConsumer extends EventEmitter {
       !this.stopController.signal.aborted &&
       this.queue.length < Math.max(this.concurrency, Math.ceil(this.fetcher.maxRecords / 2))
     this.fetcher.onDeliveries = (deliveries) => {
-      for (const d of deliveries) this.queue.push(d)
+      // a fetch answered while stopping: its records go back at once
+      if (this.stopController.signal.aborted) for (const d of deliveries) this.fetcher.acknowledge(d, ACK.release)
+      else for (const d of deliveries) this.queue.push(d)
       this.pump()
     }
     this.fetcher.onExpired = (deliveries) => this.expired(deliveries)
