@@ -1,14 +1,21 @@
-// A member of a share group with the Java client's KafkaShareConsumer, run as a single-file source
-// program (as Latency.java) by the share-group tests and the share benchmark:
-//   java -cp '.kafka/libs-<version>/*' bench/java/ShareMember.java <bootstrap> <group> <topic> <handlerMs> <report>
-// Explicit acknowledgement: each record is handled (a sleep of handlerMs, 0 for none) and accepted,
-// then commitSync() after each poll; what the broker confirmed is printed as one JSON line per
-// commit: report `offsets` prints {"accepted":{"<partition>":[offset,...]}}, `counts` prints
-// {"accepted":N}. Failed acknowledgements print {"failed":"<error>"}. It prints {"started":true}
-// once subscribed, and leaves the group cleanly on SIGTERM.
+// Members of a share group with the Java client's KafkaShareConsumer, run as a program by the
+// share-group tests and the share benchmark (bench/lib/share-member.ts compiles it once):
+//   java -cp <classes>:'.kafka/libs-<version>/*' ShareMember <bootstrap> <group> <topic> <handlerMs> <report> [members]
+// `members` consumers in threads of this JVM (default 1). Explicit acknowledgement: each record is
+// handled (a sleep of handlerMs, 0 for none) and accepted, then commitSync() after each poll; what
+// the broker confirmed is printed as one JSON line per commit: report `offsets` prints
+// {"accepted":{"<partition>":[offset,...]}}, `counts` prints {"accepted":N}. Failed acknowledgements
+// print {"failed":"<error>"}. It prints {"started":true} once every member subscribed, and runs
+// until SIGTERM: then each member acknowledges what is left and leaves the group, and it prints
+// {"first":ms,"end":ms,"total":N,"cpuSeconds":s} (epoch ms of the first record polled and of the
+// last acceptance confirmed, their count, and the CPU time of the JVM).
 
+import java.lang.management.ManagementFactory;
 import java.time.Duration;
 import java.util.*;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicLong;
 import org.apache.kafka.clients.consumer.*;
 import org.apache.kafka.common.KafkaException;
 import org.apache.kafka.common.TopicIdPartition;
@@ -16,41 +23,68 @@ import org.apache.kafka.common.errors.WakeupException;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 
 public class ShareMember {
+  static final AtomicLong accepted = new AtomicLong();
+  static final AtomicLong first = new AtomicLong();
+  static final AtomicLong end = new AtomicLong();
+
   public static void main(String[] args) throws Exception {
     String bootstrap = args[0], group = args[1], topic = args[2];
     long handlerMs = Long.parseLong(args[3]);
     boolean offsets = args[4].equals("offsets");
-    Properties p = new Properties();
-    p.put("bootstrap.servers", bootstrap);
-    p.put("group.id", group);
-    p.put("share.acknowledgement.mode", "explicit");
-    KafkaShareConsumer<byte[], byte[]> consumer =
-        new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
-    Thread main = Thread.currentThread();
+    int members = args.length > 5 ? Integer.parseInt(args[5]) : 1;
+    List<KafkaShareConsumer<byte[], byte[]>> consumers = new ArrayList<>();
+    for (int i = 0; i < members; i++) {
+      Properties p = new Properties();
+      p.put("bootstrap.servers", bootstrap);
+      p.put("group.id", group);
+      p.put("share.acknowledgement.mode", "explicit");
+      KafkaShareConsumer<byte[], byte[]> c =
+          new KafkaShareConsumer<>(p, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+      c.subscribe(List.of(topic));
+      consumers.add(c);
+    }
+    CountDownLatch done = new CountDownLatch(members);
     Runtime.getRuntime().addShutdownHook(new Thread(() -> {
-      consumer.wakeup();
+      consumers.forEach(KafkaShareConsumer::wakeup);
       try {
-        main.join(30_000);
+        done.await(30, TimeUnit.SECONDS);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
       }
+      double cpu = ((com.sun.management.OperatingSystemMXBean) ManagementFactory.getOperatingSystemMXBean()).getProcessCpuTime() / 1e9;
+      System.out.println("{\"first\":" + first.get() + ",\"end\":" + end.get() + ",\"total\":" + accepted.get() + ",\"cpuSeconds\":" + cpu + "}");
+      System.out.flush();
     }));
-    consumer.subscribe(List.of(topic));
     System.out.println("{\"started\":true}");
     System.out.flush();
+    for (KafkaShareConsumer<byte[], byte[]> c : consumers) {
+      new Thread(() -> {
+        try {
+          consume(c, handlerMs, offsets);
+        } finally {
+          c.close();
+          done.countDown();
+        }
+      }).start();
+    }
+    done.await();
+  }
+
+  static void consume(KafkaShareConsumer<byte[], byte[]> consumer, long handlerMs, boolean offsets) {
     try {
       for (;;) {
-        ConsumerRecords<byte[], byte[]> records = consumer.poll(Duration.ofMillis(200));
-        if (records.isEmpty()) continue;
+        ConsumerRecords<byte[], byte[]> polled = consumer.poll(Duration.ofMillis(200));
+        if (polled.isEmpty()) continue;
+        first.compareAndSet(0, System.currentTimeMillis());
         Map<Integer, List<Long>> handled = new TreeMap<>();
-        for (ConsumerRecord<byte[], byte[]> r : records) {
+        for (ConsumerRecord<byte[], byte[]> r : polled) {
           if (handlerMs > 0) Thread.sleep(handlerMs);
           consumer.acknowledge(r, AcknowledgeType.ACCEPT);
           handled.computeIfAbsent(r.partition(), k -> new ArrayList<>()).add(r.offset());
         }
         Map<TopicIdPartition, Optional<KafkaException>> result = consumer.commitSync();
         StringBuilder out = new StringBuilder();
-        int accepted = 0;
+        int confirmed = 0;
         for (Map.Entry<TopicIdPartition, Optional<KafkaException>> e : result.entrySet()) {
           int partition = e.getKey().partition();
           List<Long> done = handled.getOrDefault(partition, List.of());
@@ -58,19 +92,23 @@ public class ShareMember {
             System.out.println("{\"failed\":\"" + e.getValue().get().getClass().getSimpleName() + "\"}");
             continue;
           }
-          accepted += done.size();
+          confirmed += done.size();
           if (offsets) {
             if (out.length() > 0) out.append(',');
             out.append('"').append(partition).append("\":").append(done);
           }
         }
-        System.out.println(offsets ? "{\"accepted\":{" + out + "}}" : "{\"accepted\":" + accepted + "}");
-        System.out.flush();
+        synchronized (System.out) {
+          System.out.println(offsets ? "{\"accepted\":{" + out + "}}" : "{\"accepted\":" + confirmed + "}");
+          System.out.flush();
+        }
+        accepted.addAndGet(confirmed);
+        end.set(System.currentTimeMillis());
       }
     } catch (WakeupException e) {
-      // SIGTERM: close() below sends what is left and leaves the group
-    } finally {
-      consumer.close();
+      // stopping: close() acknowledges what is left and leaves the group
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
     }
   }
 }

@@ -51,23 +51,20 @@ function compile(): Promise<string> {
   return compiled
 }
 
+/** The `java` arguments that run ShareMember with `args` (see ShareMember.java). */
+export async function shareMemberArgs(args: string[], heapMb = 256): Promise<string[]> {
+  return [`-Xmx${heapMb}m`, '-cp', `${await compile()}:${release().libs}/*`, 'ShareMember', ...args]
+}
+
 export async function javaShareMember(options: JavaShareMemberOptions): Promise<JavaShareMember> {
-  const classes = await compile()
-  const child: ChildProcess = spawn(
-    'java',
-    [
-      '-Xmx256m',
-      '-cp',
-      `${classes}:${release().libs}/*`,
-      'ShareMember',
-      options.bootstrap,
-      options.groupId,
-      options.topic,
-      String(options.handlerMs ?? 0),
-      options.report ?? 'offsets',
-    ],
-    { stdio: ['ignore', 'pipe', 'pipe'] },
-  )
+  const args = [
+    options.bootstrap,
+    options.groupId,
+    options.topic,
+    String(options.handlerMs ?? 0),
+    options.report ?? 'offsets',
+  ]
+  const child: ChildProcess = spawn('java', await shareMemberArgs(args), { stdio: ['ignore', 'pipe', 'pipe'] })
   let count = 0
   const offsets: string[] = []
   const failures: string[] = []
