@@ -132,7 +132,6 @@ export {
 } from './protocol/errors.ts'
 export type { RecordHeader } from './protocol/records/index.ts'
 export { ShareConsumer, type ShareConsumerOptions, type ShareConsumerStats } from './share/consumer.ts'
-export type { ShareFetchOptions } from './share/fetcher.ts'
 export type {
   AcknowledgeType,
   ShareHandler,
@@ -140,3 +139,4 @@ export type {
   ShareMessage,
   ShareMiddleware,
 } from './share/message.ts'
+export type { ShareFetchOptions } from './share/options.ts'

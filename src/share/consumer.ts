@@ -9,14 +9,22 @@ import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
 import { Deque } from '../client/deque.ts'
 import { consumerChannels as channels } from '../consumer/channels.ts'
-import { deadLetterProducer, HandlerPipeline } from '../consumer/handler-pipeline.ts'
+import { deadLetterProducerOptions, HandlerPipeline } from '../consumer/handler-pipeline.ts'
 import { messagesOf } from '../consumer/iterator.ts'
 import type { Handler, Middleware, TopicPartition } from '../consumer/message.ts'
 import { DeadLetterError, HandlerError } from '../consumer/middleware.ts'
-import type { ConsumerOptions, RunOptions, StopOptions } from '../consumer/options.ts'
+import {
+  type ConsumerOptions,
+  checkRunOptions,
+  type RunOptions,
+  resolveStopOptions,
+  type StopOptions,
+} from '../consumer/options.ts'
 import { runUntilStopped } from '../consumer/run-until-stopped.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { Summary } from '../observability/summary.ts'
+import { resolveProducerOptions } from '../producer/options.ts'
+import { Producer } from '../producer/producer.ts'
 import { ConfigError, TimeoutError } from '../protocol/errors.ts'
 import { ACK, type Delivery } from './acknowledgements.ts'
 import { ShareFetcher } from './fetcher.ts'
@@ -29,7 +37,7 @@ import {
   type ShareMiddleware,
   shareContext,
 } from './message.ts'
-import { checkShareConsumerOptions, type ShareConsumerOptions } from './options.ts'
+import { type ResolvedShareConsumerOptions, resolveShareConsumerOptions, type ShareConsumerOptions } from './options.ts'
 import { redelivery } from './redelivery.ts'
 
 export type { ShareConsumerOptions } from './options.ts'
@@ -64,8 +72,6 @@ export interface ShareConsumerStats {
 }
 
 const ACK_CODES = { accept: ACK.accept, release: ACK.release, reject: ACK.reject } as const
-/** How long stop() waits for running handlers by default: the Java client's close timeout. */
-const STOP_TIMEOUT_MS = 30_000
 
 /**
  * Reads topics as a member of a share group and runs a handler on each record it acquires; the
@@ -74,7 +80,7 @@ const STOP_TIMEOUT_MS = 30_000
  */
 export class ShareConsumer extends EventEmitter {
   readonly cluster: Cluster
-  private readonly options: ShareConsumerOptions
+  private readonly options: ResolvedShareConsumerOptions
   private readonly log: Logger
   private readonly member: ShareGroupMember
   private readonly fetcher: ShareFetcher
@@ -99,19 +105,22 @@ export class ShareConsumer extends EventEmitter {
 
   constructor(options: ShareConsumerOptions) {
     super()
-    checkShareConsumerOptions(options)
+    const o = resolveShareConsumerOptions(options)
+    // the dead-letter producer is made at run(): its options are checked now, with the others
+    const dlqProducer = o.dlq && deadLetterProducerOptions(o as ConsumerOptions)
+    if (dlqProducer) resolveProducerOptions(dlqProducer, 'dead-letter producer')
     this.stopped = new Promise((resolve) => {
       this.markStopped = resolve
     })
-    this.options = options
-    const { groupId, topics } = options
-    this.concurrency = options.concurrency ?? 1
-    this.explicit = options.acknowledgement === 'explicit'
-    this.cluster = new Cluster({ ...options, retry: options.clientRetry })
-    this.log = childLogger(resolveLogger(options.logger), { clientId: this.cluster.options.clientId, groupId })
+    this.options = o
+    const { groupId, topics } = o
+    this.concurrency = o.concurrency
+    this.explicit = o.acknowledgement === 'explicit'
+    this.cluster = new Cluster(o.client)
+    this.log = childLogger(resolveLogger(o.logger), { clientId: o.client.clientId, groupId })
     this.member = new ShareGroupMember(
       this.cluster,
-      { groupId, topics, rackId: options.rackId },
+      { groupId, topics, rackId: o.rackId },
       {
         onAssignment: (tps) => this.assigned(tps),
         onFenced: () => this.fetcher.fenced(),
@@ -121,7 +130,7 @@ export class ShareConsumer extends EventEmitter {
     this.fetcher = new ShareFetcher(this.cluster, {
       groupId,
       memberId: this.member.memberId,
-      fetch: options.fetch,
+      fetch: o.fetch,
       log: this.log,
       report: (error) => this.report(error),
     })
@@ -136,10 +145,8 @@ export class ShareConsumer extends EventEmitter {
     }
     this.fetcher.onExpired = (deliveries) => this.expired(deliveries)
     // the dead-letter producer takes the consumer's connection settings, as the Consumer's does
-    this.pipeline = new HandlerPipeline({ dlq: options.dlq }, () => deadLetterProducer(options as ConsumerOptions))
-    this.pipeline.middlewares.push(
-      redelivery(options.retry, options.dlq !== undefined, () => this.settings.deliveryCountLimit),
-    )
+    this.pipeline = new HandlerPipeline({ dlq: o.dlq }, () => new Producer(dlqProducer!))
+    this.pipeline.middlewares.push(redelivery(o.retry, o.dlq !== undefined, () => this.settings.deliveryCountLimit))
   }
 
   /** The member id this consumer has in its share group (for the whole life of the consumer). */
@@ -161,12 +168,13 @@ export class ShareConsumer extends EventEmitter {
   run(handler: ShareHandler, options: RunOptions = {}): Promise<void> {
     if (this.running) throw new ConfigError('run() was already called')
     if (typeof handler !== 'function') throw new ConfigError('run() needs a handler function')
+    const runOptions = checkRunOptions(options)
     this.handler = this.pipeline.build(handler as Handler)
     const { started, running } = runUntilStopped(
       () => this.begin(),
       () => this.stop(),
       this.stopped,
-      options,
+      runOptions,
       (error) => this.report(error),
     )
     this.started = started
@@ -178,7 +186,7 @@ export class ShareConsumer extends EventEmitter {
   private async begin(): Promise<void> {
     await this.cluster.connect()
     this.settings = await shareGroupSettings(this.cluster, this.options.groupId)
-    this.fetcher.renew = (this.options.renewLocks ?? true) && this.settings.renewAllowed
+    this.fetcher.renew = this.options.renewLocks && this.settings.renewAllowed
     await this.member.start()
     this.fetcher.start()
   }
@@ -191,9 +199,11 @@ export class ShareConsumer extends EventEmitter {
    * rejects with a TimeoutError naming them. A second call returns the first one's promise.
    */
   stop(options: StopOptions = {}): Promise<void> {
-    const timeoutMs = options.timeoutMs ?? STOP_TIMEOUT_MS
-    if (typeof timeoutMs !== 'number' || !(timeoutMs >= 0)) {
-      return Promise.reject(new ConfigError(`stop() timeoutMs must be a number >= 0, got ${options.timeoutMs}`))
+    let timeoutMs: number
+    try {
+      ;({ timeoutMs } = resolveStopOptions(options))
+    } catch (error) {
+      return Promise.reject(error)
     }
     this.stopping ??= (async () => {
       this.stopController.abort()

@@ -10,31 +10,15 @@
 import type { Cluster } from '../client/cluster.ts'
 import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
 import type { Logger } from '../observability/logger.ts'
-import { ConfigError } from '../protocol/errors.ts'
 import { type AckCode, type Delivery, HeldPartition } from './acknowledgements.ts'
-import { type ShareCounters, type ShareFetchConfig, type ShareHost, ShareSource } from './source.ts'
-
-/** How a share consumer fetches (its `fetch` option). */
-export interface ShareFetchOptions {
-  /** How long the broker may wait for `minBytes` (default 500 ms). */
-  maxWaitMs?: number
-  /** Bytes the broker waits for before answering (default 1). */
-  minBytes?: number
-  /** Bytes per ShareFetch answer at most (default 50 MiB). */
-  maxBytes?: number
-  /**
-   * Records per ShareFetch (Java's max.poll.records, default 500); the broker may exceed it to end
-   * on a batch boundary. The consumer fetches again once fewer than this many wait for a handler.
-   */
-  maxRecords?: number
-  /** Verify each batch's CRC-32C (default true). */
-  checkCrcs?: boolean
-}
+import type { ShareFetchOptions } from './options.ts'
+import { type ShareCounters, type ShareHost, ShareSource } from './source.ts'
 
 export interface ShareFetcherOptions {
   groupId: string
   memberId: string
-  fetch?: ShareFetchOptions
+  /** The `fetch` option, defaults applied. */
+  fetch: Required<ShareFetchOptions>
   log: Logger
   report: (error: Error) => void
 }
@@ -65,7 +49,7 @@ export class ShareFetcher implements ShareHost {
   onDeliveries: (deliveries: Delivery[]) => void = () => {}
   /** Held records whose lock ran out (their handlers may still run). */
   onExpired: (deliveries: Delivery[]) => void = () => {}
-  private readonly config: ShareFetchConfig
+  private readonly config: Required<ShareFetchOptions>
   private readonly reportError: (error: Error) => void
   /** Assigned partitions, and those still holding records since their unassignment, by tpKey. */
   private readonly held = new Map<string, HeldPartition>()
@@ -89,14 +73,7 @@ export class ShareFetcher implements ShareHost {
     this.memberId = options.memberId
     this.log = options.log
     this.reportError = options.report
-    const f = options.fetch ?? {}
-    this.config = {
-      maxWaitMs: integer('fetch.maxWaitMs', f.maxWaitMs, 500, 0),
-      minBytes: integer('fetch.minBytes', f.minBytes, 1, 0),
-      maxBytes: integer('fetch.maxBytes', f.maxBytes, 50 * 1024 * 1024, 1),
-      maxRecords: integer('fetch.maxRecords', f.maxRecords, 500, 1),
-      checkCrcs: f.checkCrcs ?? true,
-    }
+    this.config = options.fetch
   }
 
   /** Records per fetch: the consumer asks for more once fewer than this wait. */
@@ -350,11 +327,4 @@ export class ShareFetcher implements ShareHost {
     }
     if (renewals > 0) this.wake()
   }
-}
-
-function integer(name: string, value: number | undefined, fallback: number, min: number): number {
-  if (value === undefined) return fallback
-  if (!Number.isInteger(value) || value < min || value > 0x7fffffff)
-    throw new ConfigError(`${name} must be an integer >= ${min}, got ${value}`)
-  return value
 }

@@ -22,16 +22,8 @@ import { decodeRecordBatches, type KafkaRecord } from '../protocol/records/index
 import { ACK, type Delivery, type HeldPartition, type TakenAcks } from './acknowledgements.ts'
 import { noShareGroups } from './member.ts'
 import { SharedMessage } from './message.ts'
+import type { ShareFetchOptions } from './options.ts'
 import { FINAL_EPOCH, type SessionPartition, ShareSession } from './session.ts'
-
-/** The ShareFetch request's settings (Java's fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes, max.poll.records). */
-export interface ShareFetchConfig {
-  maxWaitMs: number
-  minBytes: number
-  maxBytes: number
-  maxRecords: number
-  checkCrcs: boolean
-}
 
 /** Counters the sources keep for the consumer's stats(). */
 export interface ShareCounters {
@@ -90,7 +82,8 @@ export class ShareSource {
   constructor(
     readonly nodeId: number,
     private readonly cluster: Cluster,
-    private readonly config: ShareFetchConfig,
+    /** The ShareFetch request's settings (the consumer's `fetch` option). */
+    private readonly config: Required<ShareFetchOptions>,
     private readonly host: ShareHost,
   ) {}
 
