@@ -165,13 +165,15 @@ if (sharesGroups) {
 
     it('renews the lock of a record whose handler outlives it (KIP-1222): acknowledged once, never delivered elsewhere', async () => {
       const topic = await topicWith(1, 1)
-      const groupId = await shareGroup({ 'share.record.lock.duration.ms': '2000' })
+      // renewals wait for a ShareFetch in flight (up to fetch.maxWaitMs, 500 ms) and for the lock
+      // check (every tenth of the lock): a 3 s lock leaves them 1.2 s to be answered
+      const groupId = await shareGroup({ 'share.record.lock.duration.ms': '3000' })
       const seen: { member: string; count: number }[] = []
       const slow = shareConsumer(groupId, topic)
       const other = shareConsumer(groupId, topic)
       const handler = (name: string) => async (m: ShareMessage) => {
         seen.push({ member: name, count: m.deliveryCount })
-        if (name === 'slow') await new Promise((r) => setTimeout(r, 5000))
+        if (name === 'slow') await new Promise((r) => setTimeout(r, 7000))
       }
       const runSlow = start(slow, handler('slow'))
       await waitFor('the slow member holding the record', () => seen.length === 1)
@@ -180,7 +182,7 @@ if (sharesGroups) {
       await Promise.all([runSlow.stop(), runOther.stop()])
       assert.deepEqual(seen, [{ member: 'slow', count: 1 }], 'the other member never got it')
       const stats = slow.stats()
-      assert.ok(stats.renewals >= 2, `${stats.renewals} renewals in 5 s of a 2 s lock`)
+      assert.ok(stats.renewals >= 2, `${stats.renewals} renewals in 7 s of a 3 s lock`)
       assert.deepEqual([stats.locksLost, stats.acknowledgeErrors], [0, 0])
       assert.deepEqual([...runSlow.errors, ...runOther.errors], [])
     })
@@ -540,7 +542,7 @@ if (sharesGroups) {
       const groupId = await shareGroup()
       const consumer = shareConsumer(groupId, topic)
       const run = start(consumer, () => {})
-      await waitFor('100 records accepted', () => consumer.stats().accepted === 100)
+      await waitFor('100 records accepted', () => consumer.stats().accepted === 100, { state: () => consumer.stats() })
       await assert.rejects(
         admin.alterShareGroupOffsets(groupId, [{ topic, partition: 0, offset: 0 }]),
         (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.NON_EMPTY_GROUP,
