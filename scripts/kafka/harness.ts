@@ -216,7 +216,7 @@ offsets.topic.num.partitions=5
 transaction.state.log.num.partitions=5
 # transactions past their timeout are aborted within a second (default: checked every 10 s)
 transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
-# the same for share groups' __share_group_state (default 50): the first share group starts at once
+# share groups' __share_group_state likewise (default 50 partitions): the first share group starts at once
 share.coordinator.state.topic.num.partitions=5
 # let a share group's own config ask for a short acquisition lock and heartbeat interval (broker
 # minimums 15 s and 5 s): tests of lock expiry and of members joining run in seconds

@@ -3,7 +3,7 @@
 // where each partition's delivery stands; records before it are done), and altering or deleting
 // those offsets of a group with no members. Sent to each group's coordinator.
 
-import { byTopic } from '../group/offsets.ts'
+import { byTopic } from '../client/topic-partition.ts'
 import { kafkaError } from '../protocol/error-codes.ts'
 import { ProtocolError } from '../protocol/errors.ts'
 import {

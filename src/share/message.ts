@@ -92,5 +92,13 @@ export function shareContext(
     release: () => ack('release'),
     reject: () => ack('reject'),
     acknowledgement: () => decided,
+    send: sendInShareGroup,
   }
+}
+
+/** HandlerContext.send in a share group: its acknowledgements cannot join a transaction (KIP-932). */
+function sendInShareGroup(): never {
+  throw new ConfigError(
+    "context.send() writes in the consumer's transaction, and share groups have none (their acknowledgements are not transactional): use a Producer",
+  )
 }

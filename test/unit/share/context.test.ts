@@ -1,6 +1,6 @@
 // A share handler's context without a broker: one acknowledgement per delivery (a second throws a
 // ConfigError, as does an unknown type), accept/release/reject the same as ack(type), and the
-// methods kept when middleware spreads the context.
+// methods kept when middleware spreads the context; send() refused (no transactions in a share group).
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -32,5 +32,13 @@ describe('shareContext', () => {
     const spread = { ...ctx, attempt: 2 }
     spread.reject()
     assert.deepEqual([sent, ctx.acknowledgement()], [['reject'], 'reject'])
+  })
+
+  it('refuses send(): share groups have no transactions', () => {
+    const ctx = shareContext(new AbortController().signal, 1, 't/0@9', () => {})
+    assert.throws(
+      () => ctx.send({ topic: 'out', value: 'x' }),
+      (e: unknown) => e instanceof ConfigError && /share groups have none/.test(e.message),
+    )
   })
 })
