@@ -3,13 +3,12 @@
 // assignment, records are acquired and acknowledged over share sessions (accept, release with the
 // delivery count going up, reject), a slow handler keeps its record by renewing the lock (KIP-1222)
 // or, without renewals, is reported and its outcome dropped while the record goes to another
-// member, and a broker without share groups gives a typed error.
+// member, and a broker without share groups gives a typed error. Many members, of both clients, and
+// members that die: share-group-members.test.ts.
 
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { after, describe, it } from 'node:test'
-import { javaShareMember } from '../../bench/lib/share-member.ts'
-import { ROOT, release, runTool } from '../../scripts/kafka/harness.ts'
+import { release, runTool } from '../../scripts/kafka/harness.ts'
 import { Admin } from '../../src/admin/admin.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { ErrorCode } from '../../src/protocol/error-codes.ts'
@@ -17,6 +16,7 @@ import { ConfigError, KafkaError, TimeoutError } from '../../src/protocol/errors
 import { ShareConsumer, type ShareConsumerOptions } from '../../src/share/consumer.ts'
 import type { ShareMessage } from '../../src/share/message.ts'
 import { brokers, uniqueTopic } from '../helpers/kafka.ts'
+import { shareConsumer, shareGroup, start, topicWith } from '../helpers/share.ts'
 import { waitFor, within } from '../helpers/wait.ts'
 
 const admin = new Admin({ brokers: brokers() })
@@ -25,63 +25,14 @@ after(() => admin.close())
 /** Kafka 3.9 has no share groups: there, only the typed error is tested. */
 const sharesGroups = release().line !== '3.9'
 
-/** A topic of `partitions` with `count` records valued '0', '1', ... */
-async function topicWith(partitions: number, count: number): Promise<string> {
-  const topic = uniqueTopic('share')
-  await admin.createTopics([{ topic, partitions, replicationFactor: 1 }])
-  if (count > 0) {
-    const producer = new Producer({ brokers: brokers(), batch: { maxMessages: 2000 } })
-    await producer.sendBatch(Array.from({ length: count }, (_, i) => ({ topic, key: `k${i}`, value: String(i) })))
-    await producer.close()
-  }
-  return topic
-}
-
-/**
- * A share group reading from the earliest offset (a share group starts at the latest unless its
- * config says otherwise), heartbeating every second so that assignments arrive quickly.
- */
-async function shareGroup(configs: Record<string, string> = {}): Promise<string> {
-  const groupId = uniqueTopic('share-group')
-  const all = { 'share.auto.offset.reset': 'earliest', 'share.heartbeat.interval.ms': '1000', ...configs }
-  await admin.incrementalAlterConfigs([
-    {
-      type: 'group',
-      name: groupId,
-      ops: Object.entries(all).map(([key, value]) => ({ key, op: 'set' as const, value })),
-    },
-  ])
-  return groupId
-}
-
-function shareConsumer(groupId: string, topic: string, extra: Partial<ShareConsumerOptions> = {}): ShareConsumer {
-  return new ShareConsumer({ brokers: brokers(), groupId, topics: [topic], ...extra })
-}
-
-/** Runs `consumer` with `handler` until stopped; errors it reports are collected. */
-function start(consumer: ShareConsumer, handler: Parameters<ShareConsumer['run']>[0]) {
-  const errors: Error[] = []
-  consumer.on('error', (e: Error) => errors.push(e))
-  const running = consumer.run(handler)
-  return {
-    errors,
-    stop: () =>
-      within(
-        'the share consumer to stop',
-        consumer.stop().then(() => running),
-        30_000,
-      ),
-  }
-}
-
 if (sharesGroups) {
   describe('share groups on the harness broker', () => {
     it('has share.version finalized at 1, and a new share group is assigned its partitions within seconds', async () => {
       const features = await admin.describeFeatures()
       const share = features.finalized.find((f) => f.name === 'share.version')
       assert.equal(share?.maxVersionLevel, 1, JSON.stringify(features.finalized))
-      const topic = await topicWith(2, 0)
-      const consumer = shareConsumer(await shareGroup(), topic)
+      const topic = await topicWith(admin, 2, 0)
+      const consumer = shareConsumer(await shareGroup(admin), topic)
       const started = Date.now()
       const run = start(consumer, () => {})
       await waitFor('the first assignment', () => consumer.assignment().length === 2, { timeoutMs: 15_000 })
@@ -93,8 +44,8 @@ if (sharesGroups) {
 
   describe('acquiring and acknowledging records', () => {
     it('accepts every record once: a second member of the group then gets only what was produced after', async () => {
-      const topic = await topicWith(2, 3000)
-      const groupId = await shareGroup()
+      const topic = await topicWith(admin, 2, 3000)
+      const groupId = await shareGroup(admin)
       const seen = new Map<string, number>()
       const first = shareConsumer(groupId, topic, { concurrency: 4 })
       const run = start(first, async (m) => {
@@ -132,8 +83,8 @@ if (sharesGroups) {
     })
 
     it('delivers a released record again with its delivery count one higher, and never a rejected one', async () => {
-      const topic = await topicWith(1, 3)
-      const groupId = await shareGroup()
+      const topic = await topicWith(admin, 1, 3)
+      const groupId = await shareGroup(admin)
       const deliveries: { value: string; count: number }[] = []
       const consumer = shareConsumer(groupId, topic, { acknowledgement: 'explicit' })
       const run = start(consumer, (m, ctx) => {
@@ -164,10 +115,10 @@ if (sharesGroups) {
     })
 
     it('renews the lock of a record whose handler outlives it (KIP-1222): acknowledged once, never delivered elsewhere', async () => {
-      const topic = await topicWith(1, 1)
+      const topic = await topicWith(admin, 1, 1)
       // renewals wait for a ShareFetch in flight (up to fetch.maxWaitMs, 500 ms) and for the lock
       // check (every tenth of the lock): a 3 s lock leaves them 1.2 s to be answered
-      const groupId = await shareGroup({ 'share.record.lock.duration.ms': '3000' })
+      const groupId = await shareGroup(admin, { 'share.record.lock.duration.ms': '3000' })
       const seen: { member: string; count: number }[] = []
       const slow = shareConsumer(groupId, topic)
       const other = shareConsumer(groupId, topic)
@@ -188,8 +139,8 @@ if (sharesGroups) {
     })
 
     it('without renewals, reports a handler outliving its lock and drops its outcome: the record is delivered again', async () => {
-      const topic = await topicWith(1, 1)
-      const groupId = await shareGroup({ 'share.record.lock.duration.ms': '2000' })
+      const topic = await topicWith(admin, 1, 1)
+      const groupId = await shareGroup(admin, { 'share.record.lock.duration.ms': '2000' })
       const seen: { member: string; count: number }[] = []
       let slowDone = false
       // whoever gets the first delivery outlives its lock; later deliveries are handled at once
@@ -240,8 +191,8 @@ if (sharesGroups) {
 
   describe('the handler model', () => {
     it('runs `concurrency` handlers at once on the records of one partition, in no particular order', async () => {
-      const topic = await topicWith(1, 200)
-      const consumer = shareConsumer(await shareGroup(), topic, { concurrency: 8 })
+      const topic = await topicWith(admin, 1, 200)
+      const consumer = shareConsumer(await shareGroup(admin), topic, { concurrency: 8 })
       let running = 0
       let most = 0
       const order: number[] = []
@@ -267,8 +218,8 @@ if (sharesGroups) {
     })
 
     it('the iterator form accepts what the loop took; what it never saw is released for the group', async () => {
-      const topic = await topicWith(1, 50)
-      const groupId = await shareGroup()
+      const topic = await topicWith(admin, 1, 50)
+      const groupId = await shareGroup(admin)
       const taken: ShareMessage[] = []
       const consumer = shareConsumer(groupId, topic)
       for await (const m of consumer) {
@@ -298,8 +249,8 @@ if (sharesGroups) {
     })
 
     it('explicit acknowledgement: a record left unacknowledged is released and reported, a second acknowledgement throws', async () => {
-      const topic = await topicWith(1, 2)
-      const consumer = shareConsumer(await shareGroup(), topic, { acknowledgement: 'explicit' })
+      const topic = await topicWith(admin, 1, 2)
+      const consumer = shareConsumer(await shareGroup(admin), topic, { acknowledgement: 'explicit' })
       const deliveries: [string, number][] = []
       let second: unknown
       const run = start(consumer, (m, ctx) => {
@@ -329,8 +280,8 @@ if (sharesGroups) {
 
   describe('stopping', () => {
     it('stop() past its timeout rejects with a TimeoutError; the stuck record goes back to the group, its late outcome dropped', async () => {
-      const topic = await topicWith(1, 1)
-      const groupId = await shareGroup()
+      const topic = await topicWith(admin, 1, 1)
+      const groupId = await shareGroup(admin)
       const consumer = shareConsumer(groupId, topic)
       let finish!: () => void
       let started = false
@@ -388,7 +339,7 @@ if (sharesGroups) {
         })),
       )
       await producer.close()
-      const consumer = shareConsumer(await shareGroup(groupConfigs), topic, options)
+      const consumer = shareConsumer(await shareGroup(admin, groupConfigs), topic, options)
       const deliveries: [string, number][] = []
       const run = start(consumer, (m) => {
         deliveries.push([m.value!.toString(), m.deliveryCount])
@@ -408,7 +359,7 @@ if (sharesGroups) {
       const dlq = uniqueTopic('share-dlq')
       await admin.createTopics([{ topic: dlq, partitions: 1, replicationFactor: 1 }])
       const dead: { value: string; headers: Map<string, string> }[] = []
-      const reader = shareConsumer(await shareGroup(), dlq)
+      const reader = shareConsumer(await shareGroup(admin), dlq)
       const readRun = start(reader, (m) => {
         dead.push({
           value: m.value!.toString(),
@@ -465,8 +416,8 @@ if (sharesGroups) {
     })
 
     it('the broker archives a record released at the delivery count limit: never delivered again', async () => {
-      const topic = await topicWith(1, 1)
-      const consumer = shareConsumer(await shareGroup({ 'share.delivery.count.limit': '2' }), topic, {
+      const topic = await topicWith(admin, 1, 1)
+      const consumer = shareConsumer(await shareGroup(admin, { 'share.delivery.count.limit': '2' }), topic, {
         acknowledgement: 'explicit',
       })
       const counts: number[] = []
@@ -486,8 +437,8 @@ if (sharesGroups) {
 
   describe('Admin: share groups', () => {
     it('describes members and their assignments, lists the group; a member that stops leaves at once; deleteGroups deletes it', async () => {
-      const topic = await topicWith(2, 0)
-      const groupId = await shareGroup()
+      const topic = await topicWith(admin, 2, 0)
+      const groupId = await shareGroup(admin)
       const a = shareConsumer(groupId, topic, { clientId: 'member-a' })
       const b = shareConsumer(groupId, topic, { clientId: 'member-b' })
       const [runA, runB] = [start(a, () => {}), start(b, () => {})]
@@ -538,8 +489,8 @@ if (sharesGroups) {
     })
 
     it('lists the start offsets and lag, moves the start of an empty group (delivered again from there), and deletes them', async () => {
-      const topic = await topicWith(2, 100)
-      const groupId = await shareGroup()
+      const topic = await topicWith(admin, 2, 100)
+      const groupId = await shareGroup(admin)
       const consumer = shareConsumer(groupId, topic)
       const run = start(consumer, () => {})
       await waitFor('100 records accepted', () => consumer.stats().accepted === 100, { state: () => consumer.stats() })
@@ -582,147 +533,6 @@ if (sharesGroups) {
 
       await admin.deleteShareGroupOffsets(groupId, [topic])
       assert.deepEqual(await admin.listShareGroupOffsets(groupId), [])
-    })
-  })
-
-  describe('members of both clients, and members that die', () => {
-    it('4 kafkax and 2 Java share consumers on one 2-partition topic: 50k records, each accepted once, work spread over all six', async () => {
-      const total = 50_000
-      const topic = await topicWith(2, total)
-      const groupId = await shareGroup()
-      // the JVMs first: compiling and starting them takes longer than the Node members' join
-      const java = await Promise.all(
-        [0, 1].map(() => javaShareMember({ bootstrap: brokers()[0], groupId, topic, handlerMs: 1 })),
-      )
-      await Promise.all(java.map((j) => j.started))
-      const handled: string[][] = [[], [], [], []]
-      const node = handled.map((list) => {
-        const consumer = shareConsumer(groupId, topic, { concurrency: 2 })
-        return {
-          consumer,
-          run: start(consumer, async (m) => {
-            list.push(`${m.partition}:${m.offset}`)
-            await new Promise((r) => setTimeout(r, 1))
-          }),
-        }
-      })
-      const accepted = () =>
-        node.reduce((n, m) => n + m.consumer.stats().accepted, 0) + java.reduce((n, j) => n + j.accepted(), 0)
-      await waitFor(`${total} records accepted`, () => accepted() >= total, {
-        timeoutMs: 90_000,
-        state: () => ({ node: node.map((m) => m.consumer.stats().accepted), java: java.map((j) => j.accepted()) }),
-      })
-      await Promise.all([...node.map((m) => m.run.stop()), ...java.map((j) => j.stop())])
-
-      const all = [...handled.flat(), ...java.flatMap((j) => j.offsets)]
-      assert.equal(all.length, total, 'no record handled twice')
-      assert.equal(new Set(all).size, total, 'every record handled')
-      const shares = [...handled.map((h) => h.length), ...java.map((j) => j.offsets.length)]
-      assert.ok(
-        shares.every((n) => n >= total * 0.02),
-        `each member took a share of the work: ${shares.join(', ')}`,
-      )
-      for (const { consumer, run } of node) {
-        const stats = consumer.stats()
-        assert.deepEqual([stats.locksLost, stats.acknowledgeErrors, stats.released, stats.rejected], [0, 0, 0, 0])
-        assert.deepEqual(run.errors, [])
-      }
-      assert.deepEqual(
-        java.flatMap((j) => j.failures),
-        [],
-      )
-      const offsets = await admin.listShareGroupOffsets(groupId)
-      assert.deepEqual(
-        offsets.map((o) => o.lag),
-        [0n, 0n],
-        'nothing left to deliver',
-      )
-    })
-
-    /** A share consumer in a child process that acquired all 200 records of `topic` and handles none. */
-    async function holdingChild(topic: string, groupId: string) {
-      const child = spawn(
-        process.execPath,
-        ['--import', 'tsx', 'test/helpers/child-share-consumer.ts', brokers().join(','), topic, groupId],
-        { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-      )
-      let held = 0
-      let heldAt = 0
-      child.stdout.setEncoding('utf8')
-      child.stdout.on('data', (chunk: string) => {
-        for (const line of chunk.split('\n').filter((l) => l.startsWith('{'))) held = JSON.parse(line).held
-        if (held === 200 && heldAt === 0) heldAt = Date.now()
-      })
-      const exited = new Promise((r) => child.once('exit', r))
-      const kill = async () => {
-        child.kill('SIGKILL')
-        await exited
-      }
-      try {
-        await waitFor('the child holding every record', () => held === 200, { timeoutMs: 30_000 })
-      } catch (error) {
-        await kill()
-        throw error
-      }
-      return { child, heldAt, kill }
-    }
-
-    /** A member taking over: resolves once it accepted all 200 records, with their delivery counts and when the first came. */
-    async function survivor(topic: string, groupId: string) {
-      const counts = new Map<number, number>()
-      let firstAt = 0
-      const consumer = shareConsumer(groupId, topic, { concurrency: 4 })
-      const run = start(consumer, (m) => {
-        firstAt ||= Date.now()
-        counts.set(Number(m.value), m.deliveryCount)
-      })
-      await waitFor('every record accepted by the survivor', () => consumer.stats().accepted === 200, {
-        timeoutMs: 30_000,
-        state: () => consumer.stats(),
-      })
-      await run.stop()
-      assert.deepEqual(
-        [...counts.keys()].sort((a, b) => a - b),
-        Array.from({ length: 200 }, (_, i) => i),
-        'none lost',
-      )
-      assert.ok(
-        [...counts.values()].every((n) => n === 2),
-        'each delivered a second time: the other member had them',
-      )
-      assert.deepEqual(run.errors, [])
-      return firstAt
-    }
-
-    it('a member killed with SIGKILL while holding records: the broker releases them with its connection, none lost', async () => {
-      const topic = await topicWith(1, 200)
-      const groupId = await shareGroup({ 'share.record.lock.duration.ms': '15000' })
-      const { kill } = await holdingChild(topic, groupId)
-      await kill()
-      const killedAt = Date.now()
-      const firstAt = await survivor(topic, groupId)
-      assert.ok(
-        firstAt - killedAt < 12_000,
-        `delivered again ${firstAt - killedAt} ms after the kill, before the 15 s lock ran out`,
-      )
-    })
-
-    it('a member that hangs while holding records (SIGSTOP): they go to another member once their lock runs out', async () => {
-      const topic = await topicWith(1, 200)
-      const groupId = await shareGroup({ 'share.record.lock.duration.ms': '3000' })
-      const { child, heldAt, kill } = await holdingChild(topic, groupId)
-      try {
-        child.kill('SIGSTOP')
-        const firstAt = await survivor(topic, groupId)
-        // the 3 s lock counts from the child's fetch, a moment before it reported holding the records
-        const after = firstAt - heldAt
-        assert.ok(
-          after >= 2500,
-          `delivered again once the lock ran out, not before (${after} ms after the child held them)`,
-        )
-      } finally {
-        await kill()
-      }
     })
   })
 }
