@@ -17,7 +17,7 @@ export const ACK = { gap: 0, accept: 1, release: 2, reject: 3, renew: 4 } as con
 export type AckCode = (typeof ACK)[keyof typeof ACK]
 
 /** One record this member acquired, from its acquisition until it is acknowledged or its lock is lost. */
-export class Delivery {
+export class AcquiredRecord {
   /** held: acquired, no outcome yet; acknowledged: its outcome is queued or sent; lost: its lock is gone. */
   state: 'held' | 'acknowledged' | 'lost' = 'held'
   /** A renewal of its lock is queued or in flight. */
@@ -34,7 +34,7 @@ export class Delivery {
 interface PendingAck {
   type: AckCode
   /** The record's delivery (its deadline may move with a renewal); none for a gap. */
-  delivery?: Delivery
+  delivery?: AcquiredRecord
   deadline: number
 }
 
@@ -42,7 +42,7 @@ interface PendingAck {
 export interface TakenAcks {
   batches: AcknowledgementBatch[]
   /** Deliveries whose lock the request renews. */
-  renewals: Delivery[]
+  renewals: AcquiredRecord[]
   /** Whether a batch carries a Renew (the request's IsRenewAck). */
   renew: boolean
   /** Records acknowledged (renewals not counted). */
@@ -51,7 +51,7 @@ export interface TakenAcks {
 
 export class HeldPartition {
   /** Acquired records without an outcome yet, by offset. */
-  readonly deliveries = new Map<bigint, Delivery>()
+  readonly deliveries = new Map<bigint, AcquiredRecord>()
   private readonly pending = new Map<bigint, PendingAck>()
 
   constructor(
@@ -82,10 +82,10 @@ export class HeldPartition {
    * A record acquired, its lock running out at `deadline`. A delivery of the same offset still held
    * is lost: its lock ran out and the record came back.
    */
-  acquire(message: SharedMessage, deadline: number): Delivery {
+  acquire(message: SharedMessage, deadline: number): AcquiredRecord {
     const previous = this.deliveries.get(message.offset)
     if (previous) this.lose(previous)
-    const delivery = new Delivery(message, deadline, this)
+    const delivery = new AcquiredRecord(message, deadline, this)
     this.deliveries.set(message.offset, delivery)
     return delivery
   }
@@ -102,7 +102,7 @@ export class HeldPartition {
    * Queues the outcome of a delivery. False when it comes too late (the delivery lost its lock, or
    * it runs out within `margin` ms): nothing is sent. A delivery already acknowledged throws.
    */
-  acknowledge(delivery: Delivery, type: AckCode, now: number, margin: number): boolean {
+  acknowledge(delivery: AcquiredRecord, type: AckCode, now: number, margin: number): boolean {
     if (delivery.state === 'acknowledged') {
       throw new KafkaxError(`${describe(delivery)} was acknowledged already`, 'EACKNOWLEDGED')
     }
@@ -130,7 +130,7 @@ export class HeldPartition {
   }
 
   /** A renewal sent at `sentAt` succeeded: the locks of `renewed` run `lockMs` from then. */
-  renewed(renewed: readonly Delivery[], sentAt: number, lockMs: number): void {
+  renewed(renewed: readonly AcquiredRecord[], sentAt: number, lockMs: number): void {
     for (const d of renewed) {
       if (d.state === 'lost') continue
       d.deadline = Math.max(d.deadline, sentAt + lockMs)
@@ -139,13 +139,13 @@ export class HeldPartition {
   }
 
   /** A renewal failed: the deliveries keep their old deadline (and may be renewed again). */
-  renewFailed(renewals: readonly Delivery[]): void {
+  renewFailed(renewals: readonly AcquiredRecord[]): void {
     for (const d of renewals) d.renewing = false
   }
 
   /** Loses the held deliveries whose lock runs out within `margin` ms; returns them. */
-  expire(now: number, margin: number): Delivery[] {
-    const lost: Delivery[] = []
+  expire(now: number, margin: number): AcquiredRecord[] {
+    const lost: AcquiredRecord[] = []
     for (const d of this.deliveries.values()) {
       if (d.deadline - margin > now) continue
       this.lose(d)
@@ -160,7 +160,7 @@ export class HeldPartition {
    */
   take(now: number, margin: number): TakenAcks {
     const acks: [bigint, AckCode][] = []
-    const renewals: Delivery[] = []
+    const renewals: AcquiredRecord[] = []
     let acknowledged = 0
     for (const [offset, ack] of this.pending) {
       const deadline = ack.delivery?.deadline ?? ack.deadline
@@ -188,7 +188,7 @@ export class HeldPartition {
     return lost
   }
 
-  private lose(delivery: Delivery): void {
+  private lose(delivery: AcquiredRecord): void {
     delivery.state = 'lost'
     delivery.renewing = false
     const offset = delivery.message.offset
@@ -224,7 +224,7 @@ export function acknowledgementBatches(acks: Iterable<readonly [bigint, AckCode]
   return batches
 }
 
-function describe(delivery: Delivery): string {
+function describe(delivery: AcquiredRecord): string {
   const { topic, partition, offset } = delivery.message
   return `${topic}/${partition}@${offset}`
 }

@@ -26,7 +26,7 @@ import { Summary } from '../observability/summary.ts'
 import { resolveProducerOptions } from '../producer/options.ts'
 import { Producer } from '../producer/producer.ts'
 import { ConfigError, TimeoutError } from '../protocol/errors.ts'
-import { ACK, type Delivery } from './acknowledgements.ts'
+import { ACK, type AcquiredRecord } from './acknowledgements.ts'
 import { ShareFetcher } from './fetcher.ts'
 import { DEFAULT_SETTINGS, type ShareGroupSettings, shareGroupSettings } from './group-config.ts'
 import { ShareGroupMember } from './member.ts'
@@ -89,8 +89,8 @@ export class ShareConsumer extends EventEmitter {
   private readonly explicit: boolean
   private settings: ShareGroupSettings = DEFAULT_SETTINGS
   private handler: Handler | undefined
-  private readonly queue = new Deque<Delivery>()
-  private readonly active = new Set<Delivery>()
+  private readonly queue = new Deque<AcquiredRecord>()
+  private readonly active = new Set<AcquiredRecord>()
   private readonly idle: (() => void)[] = []
   private readonly handlerTime = new Summary()
   private readonly counters = { messages: 0, bytes: 0, accepted: 0, released: 0, rejected: 0, handlerErrors: 0 }
@@ -228,7 +228,7 @@ export class ShareConsumer extends EventEmitter {
   }
 
   /** Waits until no handler runs, or `timeoutMs`; returns the deliveries whose handlers still run (abandoned). */
-  private async drain(timeoutMs: number): Promise<Delivery[]> {
+  private async drain(timeoutMs: number): Promise<AcquiredRecord[]> {
     if (this.active.size === 0) return []
     let timer: NodeJS.Timeout | undefined
     // a timer cannot wait longer than 2^31-1 ms (it would fire at once): longer is unbounded
@@ -291,7 +291,7 @@ export class ShareConsumer extends EventEmitter {
     if (this.fetcher.wantRecords()) this.fetcher.wake()
   }
 
-  private start(d: Delivery): void {
+  private start(d: AcquiredRecord): void {
     this.active.add(d)
     const { message } = d
     this.counters.bytes += (message.key?.length ?? 0) + (message.value?.length ?? 0)
@@ -326,7 +326,7 @@ export class ShareConsumer extends EventEmitter {
   }
 
   /** The context of one delivery; its acknowledgement goes to the fetcher (counted once it is queued). */
-  private context(d: Delivery): ShareHandlerContext {
+  private context(d: AcquiredRecord): ShareHandlerContext {
     return shareContext(this.stopController.signal, d.message.deliveryCount, where(d), (type) => {
       if (!this.abandoned && this.fetcher.acknowledge(d, ACK_CODES[type])) {
         this.counters[type === 'accept' ? 'accepted' : type === 'release' ? 'released' : 'rejected']++
@@ -335,7 +335,13 @@ export class ShareConsumer extends EventEmitter {
   }
 
   /** A handler run ended: its record is acknowledged as it decided, or by its outcome. */
-  private finish(d: Delivery, context: ShareHandlerContext, started: number, threw: boolean, error: unknown): void {
+  private finish(
+    d: AcquiredRecord,
+    context: ShareHandlerContext,
+    started: number,
+    threw: boolean,
+    error: unknown,
+  ): void {
     this.handlerTime.add(performance.now() - started)
     this.counters.messages++
     this.active.delete(d)
@@ -366,7 +372,7 @@ export class ShareConsumer extends EventEmitter {
   }
 
   /** Records whose lock ran out: those whose handler still runs are reported (their outcome is dropped). */
-  private expired(deliveries: Delivery[]): void {
+  private expired(deliveries: AcquiredRecord[]): void {
     const running = deliveries.filter((d) => this.active.has(d))
     if (running.length === 0) return
     const which = running.slice(0, 5).map(where).join(', ')
@@ -384,7 +390,7 @@ export class ShareConsumer extends EventEmitter {
   }
 }
 
-function where(d: Delivery): string {
+function where(d: AcquiredRecord): string {
   const { topic, partition, offset } = d.message
   return `${topic}/${partition}@${offset}`
 }

@@ -10,7 +10,7 @@
 import type { Cluster } from '../client/cluster.ts'
 import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
 import type { Logger } from '../observability/logger.ts'
-import { type AckCode, type Delivery, HeldPartition } from './acknowledgements.ts'
+import { type AckCode, type AcquiredRecord, HeldPartition } from './acknowledgements.ts'
 import type { ShareFetchOptions } from './options.ts'
 import { type ShareCounters, type ShareHost, ShareSource } from './source.ts'
 
@@ -46,9 +46,9 @@ export class ShareFetcher implements ShareHost {
   /** Whether the consumer takes more records now. */
   wantRecords: () => boolean = () => true
   /** Records acquired, for the consumer to run. */
-  onDeliveries: (deliveries: Delivery[]) => void = () => {}
+  onDeliveries: (deliveries: AcquiredRecord[]) => void = () => {}
   /** Held records whose lock ran out (their handlers may still run). */
-  onExpired: (deliveries: Delivery[]) => void = () => {}
+  onExpired: (deliveries: AcquiredRecord[]) => void = () => {}
   private readonly config: Required<ShareFetchOptions>
   private readonly reportError: (error: Error) => void
   /** Assigned partitions, and those still holding records since their unassignment, by tpKey. */
@@ -100,7 +100,7 @@ export class ShareFetcher implements ShareHost {
   }
 
   /** Queues the outcome of a delivery; false when it came too late (its lock is gone) and is dropped. */
-  acknowledge(delivery: Delivery, type: AckCode): boolean {
+  acknowledge(delivery: AcquiredRecord, type: AckCode): boolean {
     const lostBefore = delivery.state === 'lost'
     const now = Date.now()
     const queued = delivery.partition.acknowledge(delivery, type, now, this.margin())
@@ -153,7 +153,7 @@ export class ShareFetcher implements ShareHost {
     return Math.min(1000, Math.floor(this.lockMs / 10))
   }
 
-  delivered(deliveries: Delivery[]): void {
+  delivered(deliveries: AcquiredRecord[]): void {
     this.onDeliveries(deliveries)
   }
 

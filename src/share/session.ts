@@ -24,7 +24,7 @@ const SESSION_ERRORS = new Set<number>([
 ])
 
 /** A partition of a share session. */
-export interface SessionPartition {
+export interface ShareSessionPartition {
   key: string
   topicId: string
   partition: number
@@ -35,7 +35,7 @@ export class ShareSession {
   /** Bumped whenever the session is given up: an answer to a request of an older one is ignored. */
   generation = 0
   /** The partitions the broker's session holds (once the request in flight is answered). */
-  private readonly partitions = new Map<string, SessionPartition>()
+  private readonly partitions = new Map<string, ShareSessionPartition>()
 
   /** Whether the session is open at the broker, so that acknowledgements may be sent in it. */
   get open(): boolean {
@@ -52,11 +52,11 @@ export class ShareSession {
    * broker takes none).
    */
   fetch(
-    wanted: readonly SessionPartition[],
+    wanted: readonly ShareSessionPartition[],
     acks: ReadonlyMap<string, AcknowledgementBatch[]>,
   ): { topics: FetchTopic[]; forgottenTopicsData: ForgottenTopic[] } {
-    const send = new Map<string, SessionPartition>()
-    const forget: SessionPartition[] = []
+    const send = new Map<string, ShareSessionPartition>()
+    const forget: ShareSessionPartition[] = []
     if (!this.open) {
       this.partitions.clear()
       for (const p of wanted) send.set(p.key, p)

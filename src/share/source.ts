@@ -19,11 +19,11 @@ import type { AcknowledgementBatch } from '../protocol/messages/generated/share-
 import type { PartitionData, ShareFetchResponse } from '../protocol/messages/generated/share-fetch-response.ts'
 import { type Api, loadApi, ShareAcknowledgeModule, ShareFetchModule } from '../protocol/messages/index.ts'
 import { decodeRecordBatches, type KafkaRecord } from '../protocol/records/index.ts'
-import { ACK, type Delivery, type HeldPartition, type TakenAcks } from './acknowledgements.ts'
+import { ACK, type AcquiredRecord, type HeldPartition, type TakenAcks } from './acknowledgements.ts'
 import { noShareGroups } from './member.ts'
 import { SharedMessage } from './message.ts'
 import type { ShareFetchOptions } from './options.ts'
-import { FINAL_EPOCH, type SessionPartition, ShareSession } from './session.ts'
+import { FINAL_EPOCH, ShareSession, type ShareSessionPartition } from './session.ts'
 
 /** Counters the sources keep for the consumer's stats(). */
 export interface ShareCounters {
@@ -47,7 +47,7 @@ export interface ShareHost {
   /** How long before its lock runs out an acknowledgement is given up (ms). */
   margin(): number
   /** Records acquired, in offset order per partition. */
-  delivered(deliveries: Delivery[]): void
+  delivered(deliveries: AcquiredRecord[]): void
   /** The partitions of a node whose session was lost: their deliveries are lost. */
   sessionLost(nodeId: number, reason: string): void
   /** A partition's leader moved: it is fetched from the new one (its deliveries are lost). */
@@ -161,7 +161,7 @@ export class ShareSource {
       this.failures = 0
       if (response.acquisitionLockTimeoutMs > 0) host.lockMs = response.acquisitionLockTimeoutMs
       const deadline = sentAt + host.lockMs
-      const delivered: Delivery[] = []
+      const delivered: AcquiredRecord[] = []
       for (const t of response.responses) {
         for (const data of t.partitions) {
           const p = sent.get(`${t.topicId}:${data.partitionIndex}`)
@@ -261,7 +261,7 @@ export class ShareSource {
     data: PartitionData,
     response: ShareFetchResponse,
     deadline: number,
-    delivered: Delivery[],
+    delivered: AcquiredRecord[],
   ): Promise<void> {
     const { held } = p
     if (data.acknowledgeErrorCode !== 0 && p.acks) {
@@ -362,6 +362,6 @@ function keyOf(held: HeldPartition): string {
   return `${held.topicId}:${held.partition}`
 }
 
-function sessionPartition(held: HeldPartition): SessionPartition {
+function sessionPartition(held: HeldPartition): ShareSessionPartition {
   return { key: keyOf(held), topicId: held.topicId, partition: held.partition }
 }
