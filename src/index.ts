@@ -40,6 +40,11 @@ export type {
 export type { AdminOptions } from './admin/options.ts'
 export type { OffsetSpec, PartitionOffset } from './admin/records.ts'
 export type { ScramMechanism, ScramUpsertion } from './admin/scram.ts'
+export type {
+  ShareGroupDescription,
+  ShareGroupMemberDescription,
+  ShareGroupPartitionOffset,
+} from './admin/share-groups.ts'
 export type { CreatedTopic, NewPartitions, NewTopic, PartitionDescription, TopicDescription } from './admin/topics.ts'
 export type { Connector, ConnectTarget } from './client/connector.ts'
 export type { ClientOptions } from './client/options.ts'
@@ -126,3 +131,12 @@ export {
   TimeoutError,
 } from './protocol/errors.ts'
 export type { RecordHeader } from './protocol/records/index.ts'
+export { ShareConsumer, type ShareConsumerOptions, type ShareConsumerStats } from './share/consumer.ts'
+export type {
+  AcknowledgeType,
+  ShareHandler,
+  ShareHandlerContext,
+  ShareMessage,
+  ShareMiddleware,
+} from './share/message.ts'
+export type { ShareFetchOptions } from './share/options.ts'

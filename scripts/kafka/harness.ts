@@ -216,6 +216,12 @@ offsets.topic.num.partitions=5
 transaction.state.log.num.partitions=5
 # transactions past their timeout are aborted within a second (default: checked every 10 s)
 transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
+# share groups' __share_group_state likewise (default 50 partitions): the first share group starts at once
+share.coordinator.state.topic.num.partitions=5
+# let a share group's own config ask for a short acquisition lock and heartbeat interval (broker
+# minimums 15 s and 5 s): tests of lock expiry and of members joining run in seconds
+group.share.min.record.lock.duration.ms=1000
+group.share.min.heartbeat.interval.ms=500
 `
 
 function jaas(listener: string): string {

@@ -115,41 +115,37 @@ export async function describeGroups(engine: RequestEngine, groupIds: string[]):
   names('describeGroups', groupIds)
   await engine.connect()
   const api = await DescribeGroups()
-  return engine.settle(groupIds, (pending) =>
-    Promise.all(
-      pending.map(async (groupId) => {
-        const response = await engine.groupRequest(
-          groupId,
-          api,
-          () => ({ groups: [groupId] }),
-          (r) => r.groups[0]?.errorCode ?? 0,
-        )
-        const g = response.groups[0]
-        if (!g) throw new ProtocolError(`DescribeGroups answer lacks group ${groupId}`)
-        // Kafka 4 answers so for KIP-848 groups too: they have their own describe API
-        if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return describeConsumerGroup(engine, groupId)
-        if (g.errorCode) return itemError(g.errorCode, `group ${groupId}`, g.errorMessage)
-        const consumer = g.protocolType === 'consumer'
-        return {
-          groupId,
-          type: 'classic' as const,
-          state: g.groupState,
-          protocolType: g.protocolType,
-          protocol: g.protocolData,
-          members: g.members.map((m) => ({
-            memberId: m.memberId,
-            groupInstanceId: m.groupInstanceId,
-            clientId: m.clientId,
-            clientHost: m.clientHost,
-            subscription: consumer ? subscriptionOf(m.memberMetadata) : undefined,
-            assignment: consumer ? assignmentOf(m.memberAssignment) : undefined,
-            memberMetadata: m.memberMetadata,
-            memberAssignment: m.memberAssignment,
-          })),
-        }
-      }),
-    ),
-  )
+  return engine.perGroup(groupIds, async (groupId) => {
+    const response = await engine.groupRequest(
+      groupId,
+      api,
+      () => ({ groups: [groupId] }),
+      (r) => r.groups[0]?.errorCode ?? 0,
+    )
+    const g = response.groups[0]
+    if (!g) throw new ProtocolError(`DescribeGroups answer lacks group ${groupId}`)
+    // Kafka 4 answers so for KIP-848 groups too: they have their own describe API
+    if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return describeConsumerGroup(engine, groupId)
+    if (g.errorCode) return itemError(g.errorCode, `group ${groupId}`, g.errorMessage)
+    const consumer = g.protocolType === 'consumer'
+    return {
+      groupId,
+      type: 'classic' as const,
+      state: g.groupState,
+      protocolType: g.protocolType,
+      protocol: g.protocolData,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        subscription: consumer ? subscriptionOf(m.memberMetadata) : undefined,
+        assignment: consumer ? assignmentOf(m.memberAssignment) : undefined,
+        memberMetadata: m.memberMetadata,
+        memberAssignment: m.memberAssignment,
+      })),
+    }
+  })
 }
 
 async function describeConsumerGroup(engine: RequestEngine, groupId: string): Promise<GroupDescription | KafkaError> {
@@ -185,20 +181,16 @@ export async function deleteGroups(engine: RequestEngine, groupIds: string[]): P
   names('deleteGroups', groupIds)
   await engine.connect()
   const api = await DeleteGroups()
-  await engine.settle(groupIds, (pending) =>
-    Promise.all(
-      pending.map(async (groupId) => {
-        const response = await engine.groupRequest(
-          groupId,
-          api,
-          () => ({ groupsNames: [groupId] }),
-          (r) => r.results[0]?.errorCode ?? 0,
-        )
-        const code = response.results[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
-        return code ? itemError(code, `group ${groupId}`) : undefined
-      }),
-    ),
-  )
+  await engine.perGroup(groupIds, async (groupId) => {
+    const response = await engine.groupRequest(
+      groupId,
+      api,
+      () => ({ groupsNames: [groupId] }),
+      (r) => r.results[0]?.errorCode ?? 0,
+    )
+    const code = response.results[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
+    return code ? itemError(code, `group ${groupId}`) : undefined
+  })
 }
 
 export async function fetchCommittedOffsets(

@@ -17,6 +17,8 @@ import type { OptionGroup, Spec } from '../../../src/options/schema.ts'
 import { PRODUCER_OPTIONS, resolveProducerOptions } from '../../../src/producer/options.ts'
 import { Producer } from '../../../src/producer/producer.ts'
 import { ConfigError } from '../../../src/protocol/errors.ts'
+import { ShareConsumer } from '../../../src/share/consumer.ts'
+import { SHARE_CONSUMER_OPTIONS } from '../../../src/share/options.ts'
 
 let connects = 0
 /** Counts connection attempts: a constructor must make none. */
@@ -364,6 +366,11 @@ describe('random options (fast-check): only ConfigError or success', () => {
 
   it('new Consumer', async () => {
     await onlyConfigErrors(CONSUMER_OPTIONS, GROUP, (o) => new Consumer(o))
+    await noConnectsNorUncaught()
+  })
+
+  it('new ShareConsumer', async () => {
+    await onlyConfigErrors(SHARE_CONSUMER_OPTIONS, GROUP, (o) => new ShareConsumer(o))
     await noConnectsNorUncaught()
   })
 
