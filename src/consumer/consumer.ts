@@ -8,7 +8,8 @@ import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
 import { assignorByName } from '../group/assignors.ts'
 import { ClassicGroupMember } from '../group/classic-member.ts'
-import type { GroupMembership } from '../group/membership.ts'
+import { ConsumerGroupMember } from '../group/consumer-member.ts'
+import type { GroupListener, GroupMembership } from '../group/membership.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { traced } from '../observability/tracing.ts'
 import { resolveProducerOptions } from '../producer/options.ts'
@@ -119,24 +120,36 @@ export class Consumer extends EventEmitter {
     this.fetcher.on('error', (error: Error) => this.report(error))
     this.fetcher.onData = () => this.dispatcher.pump()
     if (groupId && topics?.length) {
-      this.member = new ClassicGroupMember(
-        this.cluster,
-        {
-          groupId,
-          groupInstanceId: o.groupInstanceId,
-          topics,
-          sessionTimeoutMs: o.sessionTimeoutMs,
-          rebalanceTimeoutMs: o.rebalanceTimeoutMs,
-          heartbeatIntervalMs: o.heartbeatIntervalMs,
-          assignors: o.assignors.map((name) => assignorByName(name)),
-        },
-        {
-          onAssigned: (tps) => this.rebalance('assigned', tps, () => this.onAssigned(tps)),
-          onRevoked: (tps) => this.rebalance('revoked', tps, () => this.onRevoked(tps, true)),
-          onLost: (tps) => this.rebalance('lost', tps, () => this.onRevoked(tps, false)),
-          onError: (error) => this.report(error),
-        },
-      )
+      const listener: GroupListener = {
+        onAssigned: (tps) => this.rebalance('assigned', tps, () => this.onAssigned(tps)),
+        onRevoked: (tps) => this.rebalance('revoked', tps, () => this.onRevoked(tps, true)),
+        onLost: (tps) => this.rebalance('lost', tps, () => this.onRevoked(tps, false)),
+        onError: (error) => this.report(error),
+      }
+      const { groupInstanceId, rebalanceTimeoutMs } = o
+      const rackId = o.fetch.rackId
+      if (o.groupProtocol === 'consumer') {
+        this.member = new ConsumerGroupMember(
+          this.cluster,
+          { groupId, groupInstanceId, topics, rebalanceTimeoutMs, serverAssignor: o.serverAssignor, rackId },
+          listener,
+        )
+      } else {
+        this.member = new ClassicGroupMember(
+          this.cluster,
+          {
+            groupId,
+            groupInstanceId,
+            topics,
+            sessionTimeoutMs: o.sessionTimeoutMs,
+            rebalanceTimeoutMs,
+            heartbeatIntervalMs: o.heartbeatIntervalMs,
+            assignors: o.assignors.map((name) => assignorByName(name)),
+            rackId,
+          },
+          listener,
+        )
+      }
       this.committer = new Committer(this.member, groupId, this.log)
     }
   }

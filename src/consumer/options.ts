@@ -22,8 +22,6 @@ import { HANDLER_RETRY_FIELDS } from './middleware.ts'
 export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   /** The consumer group; without it, `assign` names the partitions to read (no group, no commits). */
   groupId?: string
-  /** The group protocol: 'classic' (JoinGroup/SyncGroup) or 'consumer' (KIP-848). */
-  groupProtocol?: 'classic' | 'consumer'
   /** Static membership (KIP-345). */
   groupInstanceId?: string
   /** The subscription of a group member: topic names, or RegExp patterns matching topic names. */
@@ -58,6 +56,14 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   rebalanceTimeoutMs?: number
   heartbeatIntervalMs?: number
   assignors?: ('range' | 'roundrobin' | 'cooperative-sticky')[]
+  /**
+   * `classic` (default, as the Java client): JoinGroup/SyncGroup, the client assigns. `consumer`
+   * (KIP-848, Kafka 4.0+): the broker assigns and rebalances incrementally; session timeout and
+   * heartbeat interval are then the broker's (group configs), `assignors` gives way to `serverAssignor`.
+   */
+  groupProtocol?: 'classic' | 'consumer'
+  /** The broker's assignor for `groupProtocol: 'consumer'`: 'uniform' or 'range' (default: the broker's). */
+  serverAssignor?: string
   fetch?: Omit<FetcherOptions, 'isolationLevel' | 'resetPolicy' | 'logger'>
   /** Errors outside handlers, and handler failures that stop a partition (default: the 'error' event). */
   onError?: (error: Error) => void
@@ -92,7 +98,7 @@ const CONSUMER_OWN_FIELDS = {
     kind: 'enum',
     values: ['classic', 'consumer'],
     default: 'classic',
-    doc: 'Group protocol: classic, or consumer (KIP-848)',
+    doc: 'classic (JoinGroup, client-side assignors) or consumer (KIP-848, Kafka 4.0+: the broker assigns)',
   },
   topics: {
     kind: 'list',
@@ -168,9 +174,7 @@ export function resolveConsumerOptions(options: ConsumerOptions, what = 'Consume
   }
   if (groupId && topics?.length && assign?.length) throw new ConfigError('use either topics or assign, not both')
   if (!groupId && topics?.length) throw new ConfigError('topics need a groupId (without one, use assign)')
-  // ---- Not supported yet: the KIP-848 consumer protocol and pattern subscriptions. The work that ----
-  // ---- adds them replaces these two checks (the schema above already takes both).              ----
-  if (o.groupProtocol === 'consumer') throw new ConfigError("groupProtocol 'consumer' is not supported yet")
+  // ---- Not supported yet: pattern subscriptions. The work that adds them replaces this check. ----
   if (topics?.some((t) => t instanceof RegExp)) {
     throw new ConfigError('pattern subscriptions (RegExp topics) are not supported yet: list the topic names')
   }

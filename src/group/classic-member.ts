@@ -398,7 +398,7 @@ export class ClassicGroupMember implements GroupMembership {
   // ------------------------------------------------------------------------------------------
   // Heartbeats and the leader's metadata watch
 
-  private async heartbeat(): Promise<void> {
+  private async heartbeat(): Promise<undefined> {
     // during JoinGroup the join itself keeps the session; without a generation there is nothing to keep
     const state = this.state
     if ((state === 'stable' || state === 'syncing') && this._generationId >= 0) {
