@@ -227,7 +227,8 @@ export class ConsumerGroupMember implements GroupMembership {
         memberEpoch: this._memberEpoch,
         instanceId: this.groupInstanceId,
       },
-      state === 'joining',
+      // epoch 0: joining, with every field (also when a rejoin comes while leaving)
+      this._memberEpoch === JOIN_EPOCH,
       this.subscription,
       this.current,
     )
@@ -413,6 +414,7 @@ export class ConsumerGroupMember implements GroupMembership {
     const state = this.state
     if (state === 'prepare-leaving') {
       // leaving anyway: no leave heartbeat, no rejoin
+      this._memberEpoch = this.leaveEpoch()
       this.state = 'unsubscribed'
       return
     }
@@ -458,7 +460,7 @@ export class ConsumerGroupMember implements GroupMembership {
 
   /** The leave heartbeat, sent once: the session timeout removes the member anyway if it is lost. */
   private async sendLeave(): Promise<void> {
-    const epoch = this.groupInstanceId === null ? LEAVE_EPOCH : LEAVE_STATIC_EPOCH
+    const epoch = this.leaveEpoch()
     this._memberEpoch = epoch
     try {
       const response = await this.coordinator.request(this.api!, MAX_HEARTBEAT_VERSION, () => ({
@@ -473,6 +475,10 @@ export class ConsumerGroupMember implements GroupMembership {
     } catch (error) {
       this.listener.report(error)
     }
+  }
+
+  private leaveEpoch(): number {
+    return this.groupInstanceId === null ? LEAVE_EPOCH : LEAVE_STATIC_EPOCH
   }
 
   /** Hands everything owned back: the assignment is cleared, what was owned returned. */

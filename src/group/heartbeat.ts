@@ -1,8 +1,8 @@
 // Heartbeats on their own timer, as the Java client's heartbeat thread: a slow handler or a
 // listener busy committing never costs the member its session. One beat at a time; the next is
 // due an interval after the last one settled, or sooner when the beat says so (a backoff) or the
-// member asks for one now (KIP-848: to join, to acknowledge an assignment). The timer does not keep
-// the process alive.
+// member asks for one now (KIP-848: to join, to acknowledge an assignment). Waiting for the next
+// beat does not keep the process alive.
 
 export class HeartbeatTimer {
   /** The time between beats; the consumer protocol takes it from the broker's answers. */
@@ -54,7 +54,8 @@ export class HeartbeatTimer {
 
   private schedule(ms: number): void {
     this.timer = setTimeout(() => void this.run(), ms)
-    this.timer.unref()
+    // a beat asked for now goes, whatever else keeps the process alive
+    if (ms > 0) this.timer.unref()
   }
 
   private async run(): Promise<void> {
