@@ -214,6 +214,9 @@ log.cleaner.dedupe.buffer.size=33554432
 # fewer internal partitions: the first group join and transaction come up in well under a second
 offsets.topic.num.partitions=5
 transaction.state.log.num.partitions=5
+# KIP-848 groups: tests set short sessions per group (consumer.session.timeout.ms, consumer.heartbeat.interval.ms)
+group.consumer.min.session.timeout.ms=3000
+group.consumer.min.heartbeat.interval.ms=250
 `
 
 function jaas(listener: string): string {

@@ -44,7 +44,7 @@ export class HeartbeatTimer {
   /** The next beat now, or as soon as the one in flight settled. */
   now(): void {
     if (this.stopped) return
-    if (this.running) {
+    if (this.running !== undefined) {
       this.soon = true
       return
     }
@@ -59,13 +59,17 @@ export class HeartbeatTimer {
   }
 
   private async run(): Promise<void> {
-    const beat = this.beat()
-    this.running = beat.then(() => {})
+    // marked before the beat starts: what it does synchronously may ask for the next one
+    let settle!: () => void
+    this.running = new Promise((resolve) => {
+      settle = resolve
+    })
     let delay: number | undefined
     try {
-      delay = await beat
+      delay = await this.beat()
     } finally {
       this.running = undefined
+      settle()
     }
     if (this.stopped) return
     const next = this.soon ? 0 : (delay ?? this.intervalMs)
