@@ -287,6 +287,79 @@ if (release().line === '3.9') {
       assert.deepEqual(await committed(groupId), await endOffsets(topic, 6))
     })
 
+    it("describeGroups (ConsumerGroupDescribe) shows each member's target and current assignment while it reconciles; listGroups the type", async () => {
+      const topic = await newTopic(6, 'kip848-describe')
+      const groupId = `group-${topic}`
+      await shortSessions(groupId)
+      await produce(topic, 600)
+      // the first member's handlers hang: the partitions it must give up are not released
+      let release!: () => void
+      const hung = new Promise<void>((resolve) => {
+        release = resolve
+      })
+      const a = new Consumer({
+        brokers: brokers(),
+        groupId,
+        topics: [topic],
+        fromBeginning: true,
+        groupProtocol: 'consumer',
+        concurrency: 6,
+      })
+      const running = a.run(() => hung)
+      const seen = new Map<string, number>()
+      let b: ReturnType<typeof member> | undefined
+      try {
+        await waitFor('the first member to own every partition', () => a.assignment().length === 6)
+        b = member(topic, groupId, seen)
+        const count = (assignment?: { partitions: number[] }[]) =>
+          (assignment ?? []).reduce((n, t) => n + t.partitions.length, 0)
+        const describe = async () => (await admin.describeGroups([groupId]))[0]
+        let reconciling = await describe()
+        await waitFor(
+          'the second member to have a target it cannot own yet',
+          async () => {
+            reconciling = await describe()
+            const second = reconciling.members.find((m) => m.memberId !== reconciling.members[0]?.memberId)
+            return reconciling.members.length === 2 && second !== undefined && count(second.targetAssignment) === 3
+          },
+          { state: () => reconciling },
+        )
+        assert.deepEqual([reconciling.type, reconciling.state], ['consumer', 'Reconciling'])
+        const targets = reconciling.members.map((m) => count(m.targetAssignment))
+        const owned = reconciling.members.map((m) => count(m.assignment)).sort()
+        assert.deepEqual(targets, [3, 3])
+        // the first member still owns all six (three of them pending revocation); the second waits for them
+        assert.deepEqual(owned, [0, 6])
+        assert.ok(reconciling.members.every((m) => m.memberType === 'consumer' && (m.memberEpoch ?? 0) > 0))
+        assert.ok((reconciling.groupEpoch ?? 0) >= (reconciling.assignmentEpoch ?? 0))
+        assert.deepEqual(
+          reconciling.members.map((m) => m.subscription?.topics),
+          [[topic], [topic]],
+        )
+        release()
+        let stable = reconciling
+        await waitFor(
+          'every member to own its target',
+          async () => {
+            stable = await describe()
+            return (
+              stable.state === 'Stable' &&
+              stable.members.every((m) => count(m.assignment) === 3 && count(m.targetAssignment) === 3)
+            )
+          },
+          { state: () => stable },
+        )
+        for (const m of stable.members) assert.deepEqual(m.assignment, m.targetAssignment)
+        const listed = (await admin.listGroups()).find((g) => g.groupId === groupId)
+        assert.deepEqual([listed?.type, listed?.protocolType], ['consumer', 'consumer'])
+      } finally {
+        release()
+        await a.stop()
+        await running
+        await b?.consumer.stop()
+      }
+    })
+
     it("the server-side assignor by name: 'range' is what the group uses; an unknown one fails with UNSUPPORTED_ASSIGNOR", async () => {
       const topic = await newTopic(4, 'kip848-assignor')
       const groupId = `group-${topic}`
