@@ -10,6 +10,7 @@ import { assignorByName } from '../group/assignors.ts'
 import { ClassicGroupMember } from '../group/classic-member.ts'
 import { ConsumerGroupMember } from '../group/consumer-member.ts'
 import type { GroupListener, GroupMembership } from '../group/membership.ts'
+import { subscriptionRegex } from '../group/subscription-pattern.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { traced } from '../observability/tracing.ts'
 import { resolveProducerOptions } from '../producer/options.ts'
@@ -99,7 +100,7 @@ export class Consumer extends EventEmitter {
     // the dead-letter producer is made at run(): its options are checked now, with the others
     if (o.dlq) resolveProducerOptions(deadLetterProducerOptions(o), 'dead-letter producer')
     this.options = o
-    const { groupId, topics } = o
+    const { groupId, subscription } = o
     this.cluster = new Cluster(o.client)
     this.log = childLogger(resolveLogger(o.logger), { clientId: o.client.clientId, groupId })
     this.fetcher = new Fetcher(this.cluster, {
@@ -119,7 +120,7 @@ export class Consumer extends EventEmitter {
     this.pipeline = new HandlerPipeline(o, () => new Producer(deadLetterProducerOptions(o)))
     this.fetcher.on('error', (error: Error) => this.report(error))
     this.fetcher.onData = () => this.dispatcher.pump()
-    if (groupId && topics?.length) {
+    if (groupId && subscription) {
       const listener: GroupListener = {
         onAssigned: (tps) => this.rebalance('assigned', tps, () => this.onAssigned(tps)),
         onRevoked: (tps) => this.rebalance('revoked', tps, () => this.onRevoked(tps, true)),
@@ -128,10 +129,19 @@ export class Consumer extends EventEmitter {
       }
       const { groupInstanceId, rebalanceTimeoutMs } = o
       const rackId = o.fetch.rackId
+      const { names, patterns } = subscription
       if (o.groupProtocol === 'consumer') {
         this.member = new ConsumerGroupMember(
           this.cluster,
-          { groupId, groupInstanceId, topics, rebalanceTimeoutMs, serverAssignor: o.serverAssignor, rackId },
+          {
+            groupId,
+            groupInstanceId,
+            topics: names,
+            topicRegex: subscriptionRegex(patterns) ?? undefined,
+            rebalanceTimeoutMs,
+            serverAssignor: o.serverAssignor,
+            rackId,
+          },
           listener,
         )
       } else {
@@ -140,7 +150,8 @@ export class Consumer extends EventEmitter {
           {
             groupId,
             groupInstanceId,
-            topics,
+            topics: names,
+            patterns,
             sessionTimeoutMs: o.sessionTimeoutMs,
             rebalanceTimeoutMs,
             heartbeatIntervalMs: o.heartbeatIntervalMs,

@@ -5,6 +5,7 @@
 import { CLIENT_FIELDS, type ClientOptions, clusterOptions, type ResolvedClientOptions } from '../client/options.ts'
 import { RETRY_OPTIONS, type RetryOptions } from '../client/retry.ts'
 import { MEMBER_FIELDS } from '../group/options.ts'
+import { type Subscription, splitSubscription } from '../group/subscription-pattern.ts'
 import type { Logger } from '../observability/logger.ts'
 import { type FieldsOf, group, omit, type Resolved, TOPIC } from '../options/schema.ts'
 import { checkOptions, resolveOptions } from '../options/validate.ts'
@@ -24,7 +25,11 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   groupId?: string
   /** Static membership (KIP-345). */
   groupInstanceId?: string
-  /** The subscription of a group member: topic names, or RegExp patterns matching topic names. */
+  /**
+   * The subscription of a group member: topic names, and RegExps matching topic names (new matching
+   * topics are consumed as they appear). With `groupProtocol: 'consumer'` the broker matches them,
+   * translated to RE2/J: lookaround, backreferences and the g, y, v flags are a ConfigError there.
+   */
   topics?: (string | RegExp)[]
   /** Partitions to read without a group, each from `offset` (default: as `fromBeginning` says). */
   assign?: { topic: string; partition: number; offset?: bigint }[]
@@ -159,8 +164,8 @@ export const MANAGER_OPTIONS = group('ConsumerManager options', omit(CONSUMER_FI
 
 /** A consumer's options as it runs with them: checked, defaults applied. */
 export type ResolvedConsumerOptions = Resolved<ConsumerOptions, typeof CONSUMER_FIELDS> & {
-  /** The subscription, once pattern subscriptions are supported: exact names until then. */
-  topics: string[] | undefined
+  /** The topics split into exact names and patterns, each checked for the group protocol. */
+  subscription: Subscription | undefined
   client: ResolvedClientOptions
 }
 
@@ -174,12 +179,9 @@ export function resolveConsumerOptions(options: ConsumerOptions, what = 'Consume
   }
   if (groupId && topics?.length && assign?.length) throw new ConfigError('use either topics or assign, not both')
   if (!groupId && topics?.length) throw new ConfigError('topics need a groupId (without one, use assign)')
-  // ---- Not supported yet: pattern subscriptions. The work that adds them replaces this check. ----
-  if (topics?.some((t) => t instanceof RegExp)) {
-    throw new ConfigError('pattern subscriptions (RegExp topics) are not supported yet: list the topic names')
-  }
-  // ---- End of not supported yet. ----
-  return { ...o, topics: topics as string[] | undefined, client: clusterOptions({ ...o, retry: o.clientRetry }) }
+  // a RegExp the broker cannot take (consumer protocol: RE2/J) is a ConfigError here
+  const subscription = topics?.length ? splitSubscription(topics, o.groupProtocol) : undefined
+  return { ...o, subscription, client: clusterOptions({ ...o, retry: o.clientRetry }) }
 }
 
 /** Checks a ConsumerManager's options: those its consumers share. */

@@ -377,15 +377,20 @@ export class ConsumerGroupMember implements GroupMembership {
     return this.names.get(topicId)
   }
 
-  /** Topic ids of an assignment unknown to the metadata: refreshed (every topic), then reconciled again. */
+  /** Topic ids of an assignment unknown to the metadata: the metadata is refreshed, then reconciled again. */
   private resolveTopics(): void {
     if (this.resolving) return
     this.resolving = true
     // a topic just created may take a moment to reach every broker's metadata: a backoff between tries
     const wait = this.resolveAttempts === 0 ? 0 : this.cluster.retry.delay(this.resolveAttempts)
     this.resolveAttempts++
+    // topics a regex matched are named nowhere: the metadata of every topic then
+    const refresh = () =>
+      this.subscription.topicRegex === null
+        ? this.cluster.refreshMetadata(this.subscription.topics)
+        : this.cluster.refreshAllTopics()
     sleep(wait)
-      .then(() => this.cluster.refreshMetadata(this.subscription.topics))
+      .then(refresh)
       .catch((error) => {
         if (!(error instanceof KafkaxError && error.retriable)) this.listener.report(error)
       })

@@ -386,6 +386,67 @@ if (release().line === '3.9') {
   })
 }
 
+describe('subscriptions by pattern', { timeout: 120_000 }, () => {
+  const protocols = release().line === '3.9' ? (['classic'] as const) : (['classic', 'consumer'] as const)
+  for (const protocol of protocols) {
+    it(`${protocol} protocol: a RegExp in topics consumes the matching topics, and one created later without a restart`, async () => {
+      const prefix = uniqueTopic('kip848-pattern')
+      const escaped = prefix.replace(/[.*+?^${}()|[\]\\-]/g, '\\$&')
+      const first = `${prefix}.a`
+      const unrelated = `${prefix}-other`
+      await admin.createTopics([
+        { topic: first, partitions: 2, replicationFactor: 1 },
+        { topic: unrelated, partitions: 1, replicationFactor: 1 },
+      ])
+      await produce(first, 100)
+      await produce(unrelated, 100, 1000)
+      const groupId = `group-${prefix}`
+      if (protocol === 'consumer') await shortSessions(groupId)
+      const byTopic = new Map<string, Set<string>>()
+      const consumer = new Consumer({
+        brokers: brokers(),
+        groupId,
+        topics: [new RegExp(`^${escaped}\\.`)],
+        fromBeginning: true,
+        groupProtocol: protocol,
+        // the classic member matches against the metadata it refreshes this often
+        metadataMaxAgeMs: 1000,
+        heartbeatIntervalMs: 500,
+      })
+      const running = consumer.run((m) => {
+        const set = byTopic.get(m.topic) ?? new Set<string>()
+        set.add(m.value!.toString())
+        byTopic.set(m.topic, set)
+      })
+      try {
+        await waitFor('the matching topic consumed', () => byTopic.get(first)?.size === 100, { timeoutMs: 60_000 })
+        const later = `${prefix}.b`
+        await admin.createTopics([{ topic: later, partitions: 3, replicationFactor: 1 }])
+        await produce(later, 100, 2000)
+        await waitFor('the topic created later consumed', () => byTopic.get(later)?.size === 100, {
+          timeoutMs: 60_000,
+          state: () => [...byTopic].map(([t, v]) => [t, v.size]),
+        })
+        assert.deepEqual([...byTopic.keys()].sort(), [first, later])
+        assert.deepEqual(
+          consumer
+            .assignment()
+            .map((tp) => `${tp.topic}-${tp.partition}`)
+            .sort(),
+          [`${first}-0`, `${first}-1`, `${later}-0`, `${later}-1`, `${later}-2`],
+        )
+        if (protocol === 'consumer') {
+          const [group] = await admin.describeGroups([groupId])
+          assert.equal(group.members[0].subscribedTopicRegex, `${escaped}\\..*`)
+        }
+      } finally {
+        await consumer.stop()
+        await running
+      }
+    })
+  }
+})
+
 /** Records only the killed member handled (and so are not in `seen`). */
 function missingFrom(seen: Map<string, number>, childSeen: Set<string>): number {
   let n = 0

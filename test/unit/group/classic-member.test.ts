@@ -111,8 +111,9 @@ class FakeGroup {
   /** Node ids of the connections opened, in order. */
   readonly opened: number[] = []
   readonly connections = new Set<FakeConnection>()
-  /** The topics of each metadata refresh asked for. */
+  /** The topics of each metadata refresh asked for, and how often every topic's metadata was. */
   readonly refreshes: string[][] = []
+  allTopicRefreshes = 0
   /** Where FindCoordinator points; a request reaching another node is answered NOT_COORDINATOR. */
   coordinatorNode = 1
   /** FindCoordinator look-ups (the cluster caches the answer until invalidated). */
@@ -174,6 +175,10 @@ class FakeGroup {
       newConnection: (broker: BrokerInfo) => new FakeConnection(this, broker.nodeId),
       refreshMetadata: async (topics: readonly string[] = []) => {
         this.refreshes.push([...topics])
+        return this.metadata
+      },
+      refreshAllTopics: async () => {
+        this.allTopicRefreshes++
         return this.metadata
       },
     } as unknown as Cluster
@@ -542,6 +547,28 @@ describe('ClassicGroupMember: rebalancing', { timeout: 20_000 }, () => {
     assert.equal(group.requests(JoinGroup).at(-1).reason, 'the partition count of a subscribed topic changed')
     assert.deepEqual(calls.at(-1), ['assigned', [...ALL, 'orders-4', 'orders-5']])
   })
+  it('a pattern subscription joins with the topics it matches, and rejoins as matching topics appear and vanish', async () => {
+    const group = new FakeGroup()
+    group.topic('orders.eu', 2)
+    group.topic('audit', 1)
+    const { member, calls } = newMember(group, { topics: [], patterns: [/^orders/] })
+    await member.start()
+    const subscribed = () => decodeSubscription(group.requests(JoinGroup).at(-1).protocols[0].metadata).topics
+    assert.deepEqual(subscribed(), ['orders', 'orders.eu'])
+    assert.ok(group.allTopicRefreshes >= 1, "every topic's metadata before joining")
+    assert.deepEqual(calls, [['assigned', [...ALL, 'orders.eu-0', 'orders.eu-1']]])
+
+    group.topic('orders.us', 1)
+    await until('a generation with the new topic', () => member.assignment().length === 7)
+    assert.equal(group.requests(JoinGroup).at(-1).reason, 'the topics matching the subscription changed')
+    assert.deepEqual(subscribed(), ['orders', 'orders.eu', 'orders.us'])
+
+    group.metadata.topics.delete('orders.eu')
+    await until('a generation without the deleted topic', () => member.assignment().length === 5)
+    assert.deepEqual(subscribed(), ['orders', 'orders.us'])
+    assert.ok(!member.assignment().some((p) => p.topic === 'orders.eu'))
+  })
+
   it('a leader that became a follower leaves the watch to the new leader', async () => {
     const group = new FakeGroup()
     const { member } = newMember(group)

@@ -143,6 +143,7 @@ class FakeGroup {
   readonly opened: number[] = []
   readonly connections = new Set<FakeConnection>()
   readonly refreshes: string[][] = []
+  allTopicRefreshes = 0
   coordinatorNode = 1
   lookups = 0
   private cachedCoordinator: number | undefined
@@ -189,12 +190,20 @@ class FakeGroup {
       newConnection: (broker: BrokerInfo) => new FakeConnection(this, broker.nodeId),
       refreshMetadata: async (topics: readonly string[] = []) => {
         this.refreshes.push([...topics])
-        // the refresh brings what the broker knows
-        if (this.refreshMisses-- <= 0)
-          for (const [name, id, n] of this.brokerOnly.splice(0)) setTopic(this.metadata, name, n, 0, id)
-        return this.metadata
+        return this.learn()
+      },
+      refreshAllTopics: async () => {
+        this.allTopicRefreshes++
+        return this.learn()
       },
     } as unknown as Cluster
+  }
+
+  /** A metadata refresh brings what the broker knows (unless it misses it yet). */
+  private learn(): ClusterMetadata {
+    if (this.refreshMisses-- <= 0)
+      for (const [name, id, n] of this.brokerOnly.splice(0)) setTopic(this.metadata, name, n, 0, id)
+    return this.metadata
   }
 
   heartbeats(): any[] {
@@ -556,6 +565,23 @@ describe('ConsumerGroupMember: reconciliation', { timeout: 20_000 }, () => {
     )
     const acks = group.heartbeats().filter((h) => h.memberEpoch > 0 && h.topicPartitions !== null)
     assert.deepEqual(acks[0].topicPartitions, [{ topicId: ORDERS, partitions: [0] }])
+  })
+
+  it("a regex subscription goes as SubscribedTopicRegex; the topics it matched resolve through every topic's metadata", async () => {
+    const group = new FakeGroup()
+    group.brokerOnly.push(['audit', AUDIT, 2])
+    group.assign({ [AUDIT]: [0, 1] })
+    const { member, calls } = newMember(group, { topics: [], topicRegex: 'aud.*' })
+    await member.start()
+    await until('the matched topic assigned', () => calls.length === 1)
+    assert.deepEqual(calls, [['assigned', ['audit-0', 'audit-1']]])
+    const [join, ...later] = group.heartbeats()
+    assert.deepEqual([join.subscribedTopicNames, join.subscribedTopicRegex], [[], 'aud.*'])
+    assert.ok(
+      later.every((h) => h.subscribedTopicRegex === null),
+      'sent once',
+    )
+    assert.deepEqual([group.allTopicRefreshes, group.refreshes], [1, []])
   })
 
   it('listener calls run one after the other: a loss during a slow onAssigned comes after it', async () => {
