@@ -49,7 +49,12 @@ export class MetadataWatch {
    * `names` and `patterns` are the subscription; `refreshed` is called after each periodic refresh,
    * to check `changed()` and `subscription()`.
    */
-  constructor(cluster: Cluster, refreshed: () => void, names: readonly string[] = [], patterns: readonly RegExp[] = []) {
+  constructor(
+    cluster: Cluster,
+    refreshed: () => void,
+    names: readonly string[] = [],
+    patterns: readonly RegExp[] = [],
+  ) {
     this.cluster = cluster
     this.refreshed = refreshed
     this.names = names

@@ -28,7 +28,8 @@ export function splitSubscription(topics: readonly (string | RegExp)[], protocol
     if (typeof t === 'string' && t !== '') names.push(t)
     else if (t instanceof RegExp) {
       // a stateful RegExp (lastIndex) would match a name only every other time
-      if (t.global || t.sticky) throw new ConfigError(`topics: ${String(t)}: the g and y flags cannot match topic names`)
+      if (t.global || t.sticky)
+        throw new ConfigError(`topics: ${String(t)}: the g and y flags cannot match topic names`)
       if (protocol === 'consumer') toRe2(t)
       patterns.push(t)
     } else throw new ConfigError(`topics: ${JSON.stringify(t)} is neither a topic name nor a RegExp`)
@@ -105,7 +106,7 @@ function translate(pattern: RegExp): { body: string; topLevelAlternation: boolea
   while (i < s.length) {
     const c = s[i]
     if (c === '\\') {
-      const [text, next] = escape(pattern, s, i, unicode, false)
+      const [text, next] = translateEscape(pattern, s, i, unicode, false)
       out += text
       i = next
     } else if (c === '[') {
@@ -134,7 +135,7 @@ function translate(pattern: RegExp): { body: string; topLevelAlternation: boolea
 }
 
 /** One escape at `i`: its RE2 text and where the next token starts. */
-function escape(pattern: RegExp, s: string, i: number, unicode: boolean, inClass: boolean): [string, number] {
+function translateEscape(pattern: RegExp, s: string, i: number, unicode: boolean, inClass: boolean): [string, number] {
   const c = s[i + 1]
   if (c === undefined) return ['\\\\', i + 1]
   if (c >= '1' && c <= '9') throw unsupported(pattern, `the backreference \\${c}`)
@@ -175,7 +176,7 @@ function characterClass(pattern: RegExp, s: string, i: number, unicode: boolean)
   }
   for (; j < s.length && s[j] !== ']'; ) {
     if (s[j] === '\\') {
-      const [text, next] = escape(pattern, s, j, unicode, true)
+      const [text, next] = translateEscape(pattern, s, j, unicode, true)
       out += text
       j = next
     } else {

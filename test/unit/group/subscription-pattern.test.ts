@@ -53,6 +53,7 @@ describe('subscription patterns', () => {
       [/\u0041/, '.*\\x{0041}.*'],
       [/\u{41}/u, '.*\\x{41}.*'],
       [/[a-z\b]/, '.*[a-z\\x08].*'],
+      // biome-ignore lint/correctness/noEmptyCharacterClassInRegex: [^] (any character) is what is translated here
       [/[^]/, '.*(?s:.).*'],
       [/a\/b/, '.*a\\/b.*'],
       // an identity escape in JavaScript, not in RE2 (\z: end of text)
@@ -101,7 +102,9 @@ describe('subscription patterns', () => {
       [/(a)\1/, /backreference \\1/],
       [/(?<n>a)\k<n>/, /named backreference/],
       [/\cJ/, /control escape/],
+      // biome-ignore lint/correctness/noEmptyCharacterClassInRegex: [] (matches nothing) is what is rejected here
       [/[]/, /empty class/],
+      // biome-ignore lint/complexity/useRegexLiterals: TypeScript takes the v flag in literals only from ES2024
       [new RegExp('a', 'v'), /the v flag/],
       [/\p{Script=Greek}/u, /property escape/],
     ]
