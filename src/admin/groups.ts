@@ -34,9 +34,6 @@ export interface ListedGroup {
   type: string
 }
 
-/** Partitions of a group member, by topic. */
-export type MemberAssignment = { topic: string; partitions: number[] }[]
-
 /** A member of a described group. */
 export interface GroupMemberDescription {
   memberId: string
@@ -46,9 +43,9 @@ export interface GroupMemberDescription {
   /** Decoded for consumer groups (protocol type `consumer`). */
   subscription?: { topics: string[]; userData: Buffer | null }
   /** The partitions the member owns now (KIP-848 groups: may trail `targetAssignment` while it reconciles). */
-  assignment?: MemberAssignment
+  assignment?: { topic: string; partitions: number[] }[]
   /** KIP-848 groups: what the broker's assignor gives the member, which it owns once it has reconciled. */
-  targetAssignment?: MemberAssignment
+  targetAssignment?: { topic: string; partitions: number[] }[]
   /** KIP-848 groups: the member's epoch, its rack and its subscribed regular expression (null: none). */
   memberEpoch?: number
   rackId?: string | null
@@ -176,7 +173,7 @@ async function describeConsumerGroup(engine: RequestEngine, groupId: string): Pr
   const g = response.groups[0]
   if (!g) throw new ProtocolError(`ConsumerGroupDescribe answer lacks group ${groupId}`)
   if (g.errorCode) return itemError(g.errorCode, `group ${groupId}`, g.errorMessage)
-  const partitions = (a: { topicPartitions: { topicName: string; partitions: number[] }[] }): MemberAssignment =>
+  const partitions = (a: { topicPartitions: { topicName: string; partitions: number[] }[] }) =>
     a.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: tp.partitions }))
   return {
     groupId,

@@ -103,10 +103,12 @@ export class Consumer extends EventEmitter {
     const { groupId, subscription } = o
     this.cluster = new Cluster(o.client)
     this.log = childLogger(resolveLogger(o.logger), { clientId: o.client.clientId, groupId })
+    const rackId = o.rackId ?? o.fetch.rackId
     this.fetcher = new Fetcher(this.cluster, {
       ...o.fetch,
+      rackId,
       isolationLevel: o.isolationLevel,
-      resetPolicy: o.fromBeginning ? 'earliest' : 'latest',
+      resetPolicy: o.autoOffsetReset ?? (o.fromBeginning ? 'earliest' : 'latest'),
       logger: this.log,
     })
     this.dispatcher = new Dispatcher(this.fetcher, {
@@ -128,7 +130,6 @@ export class Consumer extends EventEmitter {
         onError: (error) => this.report(error),
       }
       const { groupInstanceId, rebalanceTimeoutMs } = o
-      const rackId = o.fetch.rackId
       const { names, patterns } = subscription
       if (o.groupProtocol === 'consumer') {
         this.member = new ConsumerGroupMember(

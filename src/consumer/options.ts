@@ -35,6 +35,13 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   assign?: { topic: string; partition: number; offset?: bigint }[]
   /** Partitions without a committed offset start at the earliest record (else at the latest). */
   fromBeginning?: boolean
+  /**
+   * Where a partition without a valid position starts: 'earliest', 'latest' (default: as
+   * `fromBeginning` says) or 'none': an error instead, and on log truncation (KIP-320) a LogTruncationError.
+   */
+  autoOffsetReset?: 'earliest' | 'latest' | 'none'
+  /** The consumer's rack: it fetches from a replica in it when the brokers allow (KIP-392), and tells its group. */
+  rackId?: string
   /** Handlers running at once. */
   concurrency?: number
   /** What keeps its order under concurrency: the partition or the key within it. */
@@ -113,6 +120,12 @@ const CONSUMER_OWN_FIELDS = {
   },
   assign: { kind: 'assignments', doc: 'Partitions to read without subscribing: topic:partition[:offset]' },
   fromBeginning: { kind: 'boolean', default: false, doc: 'Start from the earliest offset when the group has none' },
+  autoOffsetReset: {
+    kind: 'enum',
+    values: ['earliest', 'latest', 'none'],
+    doc: 'Where a partition without a valid position starts (none: an error); default as fromBeginning says',
+  },
+  rackId: { kind: 'string', doc: 'The rack of this consumer: fetch from a replica in it (KIP-392), told to the group' },
   concurrency: { kind: 'integer', min: 1, default: 1, doc: 'Messages handled at once' },
   orderBy: {
     kind: 'enum',
