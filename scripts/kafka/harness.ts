@@ -288,6 +288,9 @@ share.coordinator.state.topic.min.isr=2
 # detect a killed node in 4 s instead of 9 s
 broker.session.timeout.ms=4000
 broker.heartbeat.interval.ms=1000
+# a rack per node; consumers that name theirs fetch from the replica there (KIP-392)
+broker.rack=rack-${node}
+replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector
 `
 }
 
