@@ -287,6 +287,69 @@ if (release().line === '3.9') {
       assert.deepEqual(await committed(groupId), await endOffsets(topic, 6))
     })
 
+    it('a classic group upgraded online: members restarted one by one with the consumer protocol, nothing lost', async (t) => {
+      const topic = await newTopic(6, 'kip848-upgrade')
+      const groupId = `group-${topic}`
+      const TOTAL = 60_000
+      const producing = produce(topic, TOTAL)
+      const seen = new Map<string, number>()
+      const classic: Partial<ConsumerOptions> = {
+        groupProtocol: 'classic',
+        assignors: ['cooperative-sticky'],
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 500,
+      }
+      const members = [0, 1, 2].map(() => member(topic, groupId, seen, classic))
+      const watch = overlapWatch(() => members.map((m) => m.owned()))
+      const types: string[][] = []
+      try {
+        await waitFor(
+          'three classic members sharing the partitions',
+          () => members.every((m) => m.owned().length === 2),
+          {
+            timeoutMs: 60_000,
+            state: () => members.map((m) => m.owned()),
+          },
+        )
+        assert.equal((await admin.describeGroups([groupId]))[0].type, 'classic')
+        for (let i = 0; i < members.length; i++) {
+          await members[i].consumer.stop()
+          await members[i].run
+          members[i] = member(topic, groupId, seen)
+          await waitFor(
+            `member ${i} back on the consumer protocol, the partitions shared again`,
+            () => members.every((m) => m.owned().length === 2),
+            { timeoutMs: 60_000, state: () => members.map((m) => m.owned()) },
+          )
+          const [group] = await admin.describeGroups([groupId])
+          types.push(group.members.map((m) => m.memberType ?? group.type).sort())
+        }
+        await producing
+        await waitFor(`all ${TOTAL} records`, () => seen.size === TOTAL, { timeoutMs: 120_000, state: () => seen.size })
+        await Promise.all(members.map((m) => m.consumer.stop()))
+        await Promise.all(members.map((m) => m.run))
+      } finally {
+        watch.stop()
+        await Promise.all(members.map((m) => m.consumer.stop()))
+      }
+      // the group turned into a consumer group with the first member on the new protocol, the
+      // classic members staying in it until they were restarted
+      assert.deepEqual(types, [
+        ['classic', 'classic', 'consumer'],
+        ['classic', 'consumer', 'consumer'],
+        ['consumer', 'consumer', 'consumer'],
+      ])
+      assert.deepEqual(watch.overlaps, [], 'a partition with two owners at once')
+      const twice = [...seen.values()].filter((n) => n > 1).length
+      t.diagnostic(`upgrade: ${TOTAL} records, ${twice} handled twice`)
+      assert.equal(twice, 0, 'clean handovers: nothing handled twice')
+      assert.deepEqual(await committed(groupId), await endOffsets(topic, 6))
+      assert.deepEqual(
+        members.flatMap((m) => m.errors),
+        [],
+      )
+    })
+
     it("describeGroups (ConsumerGroupDescribe) shows each member's target and current assignment while it reconciles; listGroups the type", async () => {
       const topic = await newTopic(6, 'kip848-describe')
       const groupId = `group-${topic}`
