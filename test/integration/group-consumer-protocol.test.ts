@@ -8,14 +8,14 @@
 // lowers the broker's minimums).
 
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { after, describe, it } from 'node:test'
-import { ROOT, release } from '../../scripts/kafka/harness.ts'
+import { release } from '../../scripts/kafka/harness.ts'
 import { Admin } from '../../src/admin/admin.ts'
 import { Consumer, type ConsumerOptions } from '../../src/consumer/consumer.ts'
 import type { Message, TopicPartition } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { KafkaError } from '../../src/protocol/errors.ts'
+import { childConsumer } from '../helpers/consumers.ts'
 import { brokers, uniqueTopic } from '../helpers/kafka.ts'
 import { VerifiableConsumer } from '../helpers/verifiable-consumer.ts'
 import { sleep, waitFor } from '../helpers/wait.ts'
@@ -176,23 +176,7 @@ if (release().line === '3.9') {
         await waitFor('the first member to own every partition', () => a.owned().length === 6)
 
         // the member to kill runs in its own process and commits only when it gives partitions up
-        const child = spawn(
-          process.execPath,
-          ['--import', 'tsx', 'test/helpers/child-consumer.ts', brokers().join(','), topic, groupId, protocol],
-          { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] },
-        )
-        const childSeen = new Set<string>()
-        let buffered = ''
-        child.stdout!.on('data', (chunk) => {
-          buffered += chunk
-          const lines = buffered.split('\n')
-          buffered = lines.pop()!
-          for (const line of lines) {
-            const parsed = JSON.parse(line)
-            if (parsed.value !== undefined) childSeen.add(parsed.value)
-          }
-        })
-        const exited = new Promise((resolve) => child.once('exit', resolve))
+        const { child, seen: childSeen, exited } = childConsumer(topic, groupId, protocol)
         let b: ReturnType<typeof member> | undefined
         try {
           await waitFor('the child to handle records', () => childSeen.size >= 300, { timeoutMs: 60_000 })

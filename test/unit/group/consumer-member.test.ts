@@ -10,106 +10,20 @@
 // moves, commits and fetches with the member epoch, and leaving (-1, or -2 for a static member).
 
 import assert from 'node:assert/strict'
-import { afterEach, describe, it } from 'node:test'
-import type { Cluster, CoordinatorType } from '../../../src/client/cluster.ts'
-import { type BrokerInfo, ClusterMetadata } from '../../../src/client/metadata.ts'
-import { RetryPolicy } from '../../../src/client/retry.ts'
-import { type TopicPartition, tpKey } from '../../../src/client/topic-partition.ts'
+import { describe, it } from 'node:test'
+import type { ClusterMetadata } from '../../../src/client/metadata.ts'
+import { tpKey } from '../../../src/client/topic-partition.ts'
 import { ConsumerGroupMember, type ConsumerGroupMemberOptions } from '../../../src/group/consumer-member.ts'
-import type { GroupListener } from '../../../src/group/membership.ts'
 import { ErrorCode, kafkaError } from '../../../src/protocol/error-codes.ts'
-import { ConnectionError, KafkaError, KafkaxError } from '../../../src/protocol/errors.ts'
-import { type Api, type MessageCodec, OffsetCommit, OffsetFetch } from '../../../src/protocol/messages/index.ts'
-import { Reader, Writer } from '../../../src/protocol/primitives/index.ts'
+import { KafkaError, KafkaxError } from '../../../src/protocol/errors.ts'
+import { type Api, OffsetCommit, OffsetFetch } from '../../../src/protocol/messages/index.ts'
 import { setTopic } from '../../helpers/metadata.ts'
 import { waitFor } from '../../helpers/wait.ts'
+import { FakeCoordinator, GROUP, keys, memberMaker } from './fake-coordinator.ts'
 
-const GROUP = 'g'
 const ORDERS = '0000000a-0000-0000-0000-000000000001'
 const AUDIT = '0000000a-0000-0000-0000-000000000002'
 const HEARTBEAT = 'ConsumerGroupHeartbeat'
-const key = (p: TopicPartition) => `${p.topic}-${p.partition}`
-const keys = (ps: readonly TopicPartition[]) => ps.map(key).sort()
-
-/** A body as the other side reads it (without the empty tagged-field lists the decoder adds). */
-function roundTrip<T>(codec: MessageCodec<T>, version: number, body: T): T {
-  const w = new Writer()
-  codec.write(w, version, body)
-  return withoutTags(codec.read(new Reader(w.finish()), version))
-}
-
-function withoutTags<T>(value: T): T {
-  if (Array.isArray(value)) return value.map(withoutTags) as T
-  if (value === null || typeof value !== 'object' || Buffer.isBuffer(value)) return value
-  const copy: Record<string, unknown> = {}
-  for (const [k, v] of Object.entries(value))
-    if (!(k === 'unknownTaggedFields' && v === undefined)) copy[k] = withoutTags(v)
-  return copy as T
-}
-
-interface Sent {
-  api: string
-  node: number
-  connection: number
-  version: number
-  body: any
-  at: number
-}
-
-/** A connection of the fake cluster: requests in flight fail with ConnectionError when it closes. */
-class FakeConnection {
-  connected = false
-  private index = -1
-  readonly pending = new Set<(error: Error) => void>()
-
-  constructor(
-    private readonly group: FakeGroup,
-    readonly nodeId: number,
-  ) {}
-
-  async connect(): Promise<void> {
-    this.connected = true
-    this.index = this.group.opened.push(this.nodeId) - 1
-    this.group.connections.add(this)
-  }
-
-  versionFor(api: Api): number {
-    if (api.name !== HEARTBEAT) return api.request.latestStableVersion
-    const offered = this.group.heartbeatVersion
-    if (offered === undefined)
-      throw kafkaError(ErrorCode.UNSUPPORTED_VERSION, `${api.name}: broker fake supports none, kafkax 0-1`)
-    return Math.min(offered, api.request.latestStableVersion)
-  }
-
-  request(api: Api, body: unknown, options: { version: number }): Promise<unknown> {
-    if (!this.connected) return Promise.reject(new ConnectionError('the fake connection is closed'))
-    const { version } = options
-    const sent = roundTrip(api.request, version, body)
-    this.group.sent.push({
-      api: api.name,
-      node: this.nodeId,
-      connection: this.index,
-      version,
-      body: sent,
-      at: Date.now(),
-    })
-    return new Promise((resolve, reject) => {
-      this.pending.add(reject)
-      // answered on a later turn of the event loop, as over a network
-      new Promise((next) => setImmediate(next))
-        .then(() => this.group.answer(api, sent, this.nodeId))
-        .then((answer) => resolve(roundTrip(api.response, version, answer)), reject)
-        .finally(() => this.pending.delete(reject))
-    })
-  }
-
-  close(): void {
-    this.connected = false
-    this.group.connections.delete(this)
-    for (const reject of this.pending) reject(new ConnectionError('the fake connection was closed'))
-    this.pending.clear()
-  }
-}
 
 /** Our member as the coordinator keeps it. */
 interface BrokerMember {
@@ -136,17 +50,8 @@ const intersect = (a: Map<string, number[]>, b: Map<string, number[]>) =>
   new Map([...a].map(([id, ps]) => [id, ps.filter((p) => b.get(id)?.includes(p))]))
 const isEmpty = (m: Map<string, number[]>) => [...m.values()].every((ps) => ps.length === 0)
 
-/** The cluster layer as the member uses it, and the coordinator of group GROUP behind it. */
-class FakeGroup {
-  readonly metadata = new ClusterMetadata()
-  readonly sent: Sent[] = []
-  readonly opened: number[] = []
-  readonly connections = new Set<FakeConnection>()
-  readonly refreshes: string[][] = []
-  allTopicRefreshes = 0
-  coordinatorNode = 1
-  lookups = 0
-  private cachedCoordinator: number | undefined
+/** The coordinator of group GROUP as the consumer protocol (KIP-848) has it. */
+class FakeGroup extends FakeCoordinator {
   /** The highest ConsumerGroupHeartbeat version offered; undefined: the broker has no such API. */
   heartbeatVersion: number | undefined = 1
   heartbeatIntervalMs = 10
@@ -164,54 +69,28 @@ class FakeGroup {
   readonly members = new Map<string, BrokerMember>()
   /** What the assignor gives our member: every partition of orders to begin with. */
   target = new Map<string, number[]>([[ORDERS, [0, 1, 2, 3]]])
-  readonly committed = new Map<string, bigint>()
 
   constructor() {
-    for (const nodeId of [1, 2])
-      this.metadata.brokers.set(nodeId, { nodeId, host: '127.0.0.1', port: 9000 + nodeId, rack: null })
+    super()
     setTopic(this.metadata, 'orders', 4, 0, ORDERS)
   }
 
-  cluster(): Cluster {
-    return {
-      metadata: this.metadata,
-      retry: new RetryPolicy({ initialDelayMs: 5, maxDelayMs: 20, deadlineMs: 2000 }),
-      coordinator: async (type: CoordinatorType, key: string) => {
-        assert.deepEqual([type, key], ['group', GROUP])
-        if (this.cachedCoordinator === undefined) {
-          this.lookups++
-          this.cachedCoordinator = this.coordinatorNode
-        }
-        return this.cachedCoordinator
-      },
-      invalidateCoordinator: () => {
-        this.cachedCoordinator = undefined
-      },
-      newConnection: (broker: BrokerInfo) => new FakeConnection(this, broker.nodeId),
-      refreshMetadata: async (topics: readonly string[] = []) => {
-        this.refreshes.push([...topics])
-        return this.learn()
-      },
-      refreshAllTopics: async () => {
-        this.allTopicRefreshes++
-        return this.learn()
-      },
-    } as unknown as Cluster
+  override versionFor(api: Api): number {
+    if (api.name !== HEARTBEAT) return api.request.latestStableVersion
+    if (this.heartbeatVersion === undefined)
+      throw kafkaError(ErrorCode.UNSUPPORTED_VERSION, `${api.name}: broker fake supports none, kafkax 0-1`)
+    return Math.min(this.heartbeatVersion, api.request.latestStableVersion)
   }
 
   /** A metadata refresh brings what the broker knows (unless it misses it yet). */
-  private learn(): ClusterMetadata {
+  protected override refreshed(): ClusterMetadata {
     if (this.refreshMisses-- <= 0)
       for (const [name, id, n] of this.brokerOnly.splice(0)) setTopic(this.metadata, name, n, 0, id)
     return this.metadata
   }
 
   heartbeats(): any[] {
-    return this.sent.filter((s) => s.api === HEARTBEAT).map((s) => s.body)
-  }
-
-  requests(api: Api): any[] {
-    return this.sent.filter((s) => s.api === api.name).map((s) => s.body)
+    return this.requests(HEARTBEAT)
   }
 
   /** The assignor's new target for our member: a new group epoch. */
@@ -227,10 +106,6 @@ class FakeGroup {
     m.previousEpoch = m.epoch
   }
 
-  dropConnections(): void {
-    for (const c of [...this.connections]) c.close()
-  }
-
   answer(api: Api, body: any, node: number): unknown {
     const moved = node !== this.coordinatorNode ? ErrorCode.NOT_COORDINATOR : 0
     switch (api.name) {
@@ -240,43 +115,10 @@ class FakeGroup {
           return new Promise(() => {})
         }
         return this.heartbeat(body, moved)
-      case OffsetCommit.name: {
-        const errorCode = moved || this.check(body.memberId, body.generationIdOrMemberEpoch)
-        return {
-          throttleTimeMs: 0,
-          topics: body.topics.map((t: any) => ({
-            name: t.name,
-            topicId: '00000000-0000-0000-0000-000000000000',
-            partitions: t.partitions.map((p: any) => {
-              if (!errorCode) this.committed.set(`${t.name}-${p.partitionIndex}`, p.committedOffset)
-              return { partitionIndex: p.partitionIndex, errorCode }
-            }),
-          })),
-        }
-      }
-      case OffsetFetch.name: {
-        const groups = body.groups.map((g: any) => {
-          const errorCode = moved || this.check(g.memberId, g.memberEpoch)
-          return {
-            groupId: g.groupId,
-            errorCode,
-            topics: errorCode
-              ? []
-              : g.topics.map((t: any) => ({
-                  name: t.name,
-                  topicId: '00000000-0000-0000-0000-000000000000',
-                  partitions: t.partitionIndexes.map((partitionIndex: number) => ({
-                    partitionIndex,
-                    committedOffset: this.committed.get(`${t.name}-${partitionIndex}`) ?? -1n,
-                    committedLeaderEpoch: -1,
-                    metadata: '',
-                    errorCode: 0,
-                  })),
-                })),
-          }
-        })
-        return { throttleTimeMs: 0, errorCode: 0, topics: [], groups }
-      }
+      case OffsetCommit.name:
+        return this.offsetCommit(body, moved || this.check(body.memberId, body.generationIdOrMemberEpoch))
+      case OffsetFetch.name:
+        return this.offsetFetch(body, (g) => moved || this.check(g.memberId, g.memberEpoch))
     }
     throw new Error(`the fake coordinator does not answer ${api.name}`)
   }
@@ -342,38 +184,11 @@ class FakeGroup {
   }
 }
 
-type Call = [kind: 'assigned' | 'revoked' | 'lost', partitions: string[]]
-
-const stops: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop()
-})
-
 /** A member of GROUP on the fake, subscribed to 'orders', recording its listener calls and errors. */
-function newMember(
-  group: FakeGroup,
-  options: Partial<ConsumerGroupMemberOptions> = {},
-  hooks: Partial<GroupListener> = {},
-): { member: ConsumerGroupMember; calls: Call[]; errors: Error[] } {
-  const calls: Call[] = []
-  const errors: Error[] = []
-  const record = (kind: Call[0], hook?: (ps: TopicPartition[]) => unknown) => async (ps: TopicPartition[]) => {
-    calls.push([kind, keys(ps)])
-    await hook?.(ps)
-  }
-  const member = new ConsumerGroupMember(
-    group.cluster(),
-    { groupId: GROUP, topics: ['orders'], rebalanceTimeoutMs: 1000, ...options },
-    {
-      onAssigned: record('assigned', hooks.onAssigned),
-      onRevoked: record('revoked', hooks.onRevoked),
-      onLost: record('lost', hooks.onLost),
-      onError: (e) => errors.push(e),
-    },
-  )
-  stops.push(() => member.stop())
-  return { member, calls, errors }
-}
+const newMember = memberMaker(
+  (cluster, options: ConsumerGroupMemberOptions, listener) => new ConsumerGroupMember(cluster, options, listener),
+  { groupId: GROUP, topics: ['orders'], rebalanceTimeoutMs: 1000 } as ConsumerGroupMemberOptions,
+)
 
 /** The fake answers within milliseconds: a condition not met in 2 s will not be. */
 const until = (what: string, condition: () => boolean, state?: () => unknown) =>
