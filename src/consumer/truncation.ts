@@ -59,6 +59,11 @@ export class TruncationDetector {
         },
         (error) => {
           if (!cursor.isCurrent(generation)) return
+          // a leader without OffsetForLeaderEpoch (v2+) cannot tell: fetching goes on, as Java's does
+          if (error instanceof KafkaError && error.code === ErrorCode.UNSUPPORTED_VERSION) {
+            cursor.fetchedLeaderEpoch = currentLeaderEpoch
+            return
+          }
           cursor.backoff(this.cluster.retry)
           if (error instanceof KafkaError && STALE_METADATA_ERRORS.has(error.code)) this.host.refresh([cursor.topic])
           else if (!(error instanceof KafkaError && error.retriable)) this.host.fail(error)

@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { Fetcher, type FetcherOptions } from '../../../src/consumer/fetcher.ts'
-import { ErrorCode } from '../../../src/protocol/error-codes.ts'
+import { ErrorCode, kafkaError } from '../../../src/protocol/error-codes.ts'
 import { ConnectionError, LogTruncationError } from '../../../src/protocol/errors.ts'
 import { asked, batch, epochAnswer, FakeFetchCluster, fetchAnswer, listOffsetsAnswer } from './fake-fetch-cluster.ts'
 
@@ -128,6 +128,15 @@ describe('Fetcher: log truncation detection (KIP-320)', () => {
     assert.ok(fake.refreshes.some((t) => t.includes('t')))
     again.reply(epochAnswer('t', 0, 0, 5n))
     assert.deepEqual(asked(fake, (await fake.nextFetch()).body), ['t-0@5'])
+    await close()
+  })
+
+  it('a leader without OffsetForLeaderEpoch: fetching goes on unvalidated, as Java does', async () => {
+    const { fake, fetcher, errors, close } = setup()
+    const lookup = await readThenNewLeader(fake, fetcher)
+    lookup.fail(kafkaError(ErrorCode.UNSUPPORTED_VERSION, 'OffsetForLeaderEpoch: broker supports none'))
+    assert.deepEqual(asked(fake, (await fake.nextFetch()).body), ['t-0@5'])
+    assert.deepEqual(errors, [])
     await close()
   })
 
