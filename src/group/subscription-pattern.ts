@@ -21,7 +21,10 @@ export interface Subscription {
 }
 
 /** A subscription split into exact names and patterns; a ConfigError for what cannot be subscribed to. */
-export function splitSubscription(topics: readonly (string | RegExp)[], protocol: 'classic' | 'consumer'): Subscription {
+export function splitSubscription(
+  topics: readonly (string | RegExp)[],
+  protocol: 'classic' | 'consumer',
+): Subscription {
   const names: string[] = []
   const patterns: RegExp[] = []
   for (const t of topics) {
