@@ -11,11 +11,11 @@
 // Both clients: cooperative-sticky with 1 s heartbeats on the classic protocol; on the consumer
 // protocol the group's heartbeat interval is set to 1 s (group config) where the broker allows it.
 // Uses KAFKA_BROKERS when set, else starts the harness's single node. Never asserts; writes
-// bench/results/rebalance-<date>.json.
+// bench/results/rebalance-<date>.json, with the machine's load average around each run.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process'
 import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs'
-import { tmpdir } from 'node:os'
+import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { createInterface } from 'node:readline'
 import { parseArgs } from 'node:util'
@@ -203,6 +203,8 @@ const results: Record<string, unknown>[] = []
 for (const protocol of protocols) {
   for (const client of clients) {
     const label = `${client} ${protocol}`
+    // the machine may be shared: the 1-minute load average before and after each client's run
+    const loadBefore = loadavg()[0]
     // the join: a seventh member into a group of six, records flowing
     const joinTopic = await freshTopic('rebalance-join')
     const joinGroup = `bench-${joinTopic}`
@@ -287,6 +289,7 @@ for (const protocol of protocols) {
       records,
       recordsPerSec,
       drained,
+      load: [loadBefore, loadavg()[0]].map((l) => Math.round(l * 10) / 10),
     })
   }
 }
@@ -294,13 +297,13 @@ await admin.close()
 
 const rows = results.map(
   (r) =>
-    `| ${r.client} | ${r.protocol} | ${r.joinMedianMs} (${(r.joinMs as number[]).join(', ')}) | ${r.restartMs} | ${Math.round(r.recordsPerSec as number)}${r.drained ? ' (drained)' : ''} |`,
+    `| ${r.client} | ${r.protocol} | ${r.joinMedianMs} (${(r.joinMs as number[]).join(', ')}) | ${r.restartMs} | ${Math.round(r.recordsPerSec as number)}${r.drained ? ' (drained)' : ''} | ${(r.load as number[]).join(' to ')} |`,
 )
 const table = [
   `Rebalance cost: ${MEMBERS} members over ${PARTITIONS} partitions, Kafka ${release().version}, Node ${process.versions.node}`,
   '',
-  '| client | protocol | join: ms until every partition flows again (median, all) | rolling restart ms | records/s during it |',
-  '|---|---|---|---|---|',
+  '| client | protocol | join: ms until every partition flows again (median, all) | rolling restart ms | records/s during it | load average |',
+  '|---|---|---|---|---|---|',
   ...rows,
 ].join('\n')
 process.stdout.write(`${table}\n`)
