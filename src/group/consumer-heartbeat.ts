@@ -6,8 +6,8 @@
 import type { ConsumerGroupHeartbeatRequest } from '../protocol/messages/generated/consumer-group-heartbeat-request.ts'
 import { heartbeatPartitions, type LocalAssignment, sameAssignment } from './reconciliation.ts'
 
-/** What the member subscribes with and how it wants to be assigned. */
-export interface MemberSubscription {
+/** What a member of the consumer protocol subscribes with and how it wants to be assigned (the heartbeat fields). */
+export interface HeartbeatSubscription {
   /** Exact topic names (may be empty with a regex). */
   topics: readonly string[]
   /** RE2/J syntax, matched by the broker; null without one. */
@@ -45,7 +45,7 @@ export class HeartbeatState {
   build(
     who: MemberIdentity,
     joining: boolean,
-    subscription: MemberSubscription,
+    subscription: HeartbeatSubscription,
     assignment: LocalAssignment,
   ): ConsumerGroupHeartbeatRequest {
     const request: ConsumerGroupHeartbeatRequest = {

@@ -20,7 +20,7 @@ import { ErrorCode, errorCode, kafkaError } from '../protocol/error-codes.ts'
 import { KafkaError, KafkaxError } from '../protocol/errors.ts'
 import type { ConsumerGroupHeartbeatResponse } from '../protocol/messages/generated/consumer-group-heartbeat-response.ts'
 import { type Api, ConsumerGroupHeartbeatModule, loadApi } from '../protocol/messages/index.ts'
-import { HeartbeatState, type MemberSubscription } from './consumer-heartbeat.ts'
+import { HeartbeatState, type HeartbeatSubscription } from './consumer-heartbeat.ts'
 import { HeartbeatTimer } from './heartbeat.ts'
 import { diffAssignment, type GroupListener, type GroupMembership, ListenerInvoker } from './membership.ts'
 import {
@@ -93,7 +93,7 @@ export class ConsumerGroupMember implements GroupMembership {
   private readonly listener: ListenerInvoker
   private readonly groupId: string
   private readonly groupInstanceId: string | null
-  private readonly subscription: MemberSubscription
+  private readonly subscription: HeartbeatSubscription
   private readonly coordinator: CoordinatorConnection
   private readonly heartbeats: HeartbeatTimer
   private readonly fields = new HeartbeatState()
