@@ -19,6 +19,7 @@ import {
   javaConsume,
   javaLatency,
   javaProduce,
+  javaTransactions,
   kcatConsume,
   kcatProduce,
   type Settings,
@@ -83,7 +84,7 @@ function nodeMode(c: BenchCase, client: string): string {
 }
 
 async function runNode(c: BenchCase, client: string, s: Settings): Promise<Figures> {
-  const file = c.group === 'consume' ? 'consume' : c.group === 'e2e' ? 'e2e' : 'produce'
+  const file = { consume: 'consume', e2e: 'e2e', transactions: 'transactions' }[c.group as string] ?? 'produce'
   const spec = { ...s, brokers, mode: nodeMode(c, client) }
   const m = await measured(process.execPath, [
     '--import',
@@ -98,6 +99,7 @@ async function runNode(c: BenchCase, client: string, s: Settings): Promise<Figur
 function runExternal(c: BenchCase, client: string, s: Settings): Promise<Figures> {
   if (client === 'kcat') return c.group === 'consume' ? kcatConsume(s) : kcatProduce(s)
   if (c.group === 'consume') return javaConsume(s)
+  if (c.group === 'transactions') return javaTransactions(c.mode, s)
   if (c.group === 'produce') return javaProduce(s)
   return javaLatency(c.mode, s)
 }
@@ -138,19 +140,24 @@ function settings(c: BenchCase, topic: string): Settings {
     seconds,
     groupId,
     batchBytes: BATCH_BYTES,
+    transaction: c.transaction,
   }
 }
 
 async function runOne(c: BenchCase, client: string): Promise<Figures> {
-  const fresh = c.group !== 'consume'
+  // consume-transform-produce reads a pre-filled topic and writes a fresh one
+  const ctp = c.mode === 'ctp'
+  const fresh = c.group !== 'consume' && !ctp
   const topic = fresh ? topicName(c.group) : await consumeTopic(c)
-  if (fresh) await createTopic(topic)
+  const output = ctp ? topicName('ctp-out') : undefined
+  const written = fresh ? topic : output
+  if (written) await createTopic(written)
   try {
-    const s = settings(c, topic)
+    const s = { ...settings(c, topic), output }
     return client in NODE ? await runNode(c, client, s) : await runExternal(c, client, s)
   } finally {
     // produced data would fill the disk over a full run
-    if (fresh) await admin.deleteTopics([topic]).catch(() => {})
+    if (written) await admin.deleteTopics([written]).catch(() => {})
   }
 }
 

@@ -20,6 +20,7 @@ const fakeTarget = process.env.KAFKAX_TARGET === 'fake'
 const NOT_FOR_THE_FAKE: Record<string, string> = {
   'test/integration/records.test.ts': "reads the batches from the broker's log directory",
   'test/integration/cluster.test.ts': 'kills and restarts the JVM brokers of the 3-node cluster',
+  'test/integration/exactly-once-cluster.test.ts': 'kills and restarts the JVM brokers of the 3-node cluster',
   'test/integration/faults.test.ts': 'restarts the JVM single node between the faults',
   'test/integration/harness.test.ts': 'tests the broker harness',
   'test/integration/fake-cluster-java.test.ts': 'starts fake clusters of its own: the default target runs it',

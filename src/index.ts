@@ -46,6 +46,7 @@ export type { ClientOptions } from './client/options.ts'
 export { type RetryOptions, RetryPolicy, type RetryRun } from './client/retry.ts'
 export type { OAuthBearerToken, SaslMechanism, SaslOptions } from './client/sasl/mechanism.ts'
 export { unsecuredJwt } from './client/sasl/oauthbearer.ts'
+export type { OffsetToCommit } from './client/topic-partition.ts'
 export { type KafkaxConfig, type LoadConfigOptions, loadConfig } from './config/index.ts'
 export {
   Consumer,
@@ -86,6 +87,7 @@ export {
   retryBatch,
   timeout,
 } from './consumer/middleware.ts'
+export type { ExactlyOnceOptions } from './consumer/options.ts'
 export { jsonLogger, type LogLevel, type LogMethod } from './observability/logger.ts'
 // the adapters' own entry points are kafkax/otel and kafkax/prometheus; these names stay for compatibility
 export {
@@ -101,8 +103,10 @@ export {
   type PartitionerName,
   type PartitionerRecord,
 } from './producer/partitioners.ts'
-export { type Acks, Producer, type ProducerOptions, type ProducerStats } from './producer/producer.ts'
+export { type Acks, Producer, type ProducerOptions, type ProducerStats, type Transaction } from './producer/producer.ts'
 export type { Bytes, HeadersInput, ProducerRecord, RecordMetadata } from './producer/record.ts'
+export { TransactionError, type TransactionErrorKind } from './producer/transaction-error.ts'
+export type { ConsumerGroupMetadata } from './producer/transaction-requests.ts'
 export {
   type CollectedMetric,
   type MetricsRegistry,

@@ -21,6 +21,10 @@ export interface ClientCase {
   rate: number
   seconds: number
   groupId: string
+  /** Transactional cases: commit every `records` records, or `durationMs` after the transaction began. */
+  transaction?: { records?: number; durationMs?: number }
+  /** Consume-transform-produce: the topic written to (`topic` is the pre-filled input). */
+  output?: string
 }
 
 export const [client, json] = process.argv.slice(2)

@@ -1,7 +1,7 @@
 // The benchmark cases: what each measures, with which clients, at which size. Full runs use the
 // issue's workloads (1M x 100 B, 200k x 1 KB); --quick a tenth of the records and shorter latency runs.
 
-export type Group = 'produce' | 'produce-single' | 'produce-latency' | 'consume' | 'e2e'
+export type Group = 'produce' | 'produce-single' | 'produce-latency' | 'consume' | 'e2e' | 'transactions'
 export type Metric = 'throughput' | 'latency'
 
 export interface BenchCase {
@@ -21,6 +21,8 @@ export interface BenchCase {
   clients: string[]
   /** Clients that cannot express the case, with the reason for the report. */
   skipped: Record<string, string>
+  /** Transactions: committed every `records` records, or `durationMs` after they began. */
+  transaction?: { records?: number; durationMs?: number }
 }
 
 /** Every figure of every repetition of one case, per client, and the failures. */
@@ -168,6 +170,60 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
       })
     }
   }
+  // transactional produce: fixed sizes (the Java side is bench/java/Transactions.java, the same loop),
+  // and ProducerPerformance's own form, transactions of a fixed duration
+  for (const [records, per] of [
+    [30_000, 100],
+    [100_000, 1000],
+    [300_000, 10_000],
+  ] as const) {
+    const n = Math.max(per * 3, Math.round(records * scale))
+    cases.push({
+      ...base,
+      group: 'transactions',
+      name: `${count(n)} x 100 B in transactions of ${count(per)}`,
+      metric: 'throughput',
+      mode: 'records',
+      records: n,
+      size: 100,
+      acks: 'all',
+      compression: 'none',
+      clients: ['kafkax', 'java'],
+      transaction: { records: per },
+    })
+  }
+  const timedRecords = Math.round(200_000 * scale)
+  cases.push({
+    ...base,
+    group: 'transactions',
+    name: `${count(timedRecords)} x 100 B in 100 ms transactions (ProducerPerformance --transaction-duration-ms)`,
+    metric: 'throughput',
+    mode: 'duration',
+    records: timedRecords,
+    size: 100,
+    acks: 'all',
+    compression: 'none',
+    clients: ['kafkax', 'java'],
+    transaction: { durationMs: 100 },
+  })
+  // consume-transform-produce (the kafkax Consumer's exactlyOnce option; bench/java/ConsumeTransformProduce.java)
+  const ctpRecords = Math.round(200_000 * scale)
+  for (const transaction of [{ records: 100 }, { records: 1000 }, { durationMs: 100 }]) {
+    const per = transaction.records ? `transactions of ${count(transaction.records)} messages` : '100 ms transactions'
+    cases.push({
+      ...base,
+      group: 'transactions',
+      name: `consume-transform-produce ${count(ctpRecords)} x 100 B, read_committed, ${per}`,
+      metric: 'throughput',
+      mode: 'ctp',
+      records: ctpRecords,
+      size: 100,
+      acks: 'all',
+      compression: 'none',
+      clients: ['kafkax', 'java'],
+      transaction,
+    })
+  }
   return cases
 }
 
@@ -176,6 +232,8 @@ export function estimate(c: BenchCase, client: string): number {
   const startup = client === 'java' ? 3 : 1.5
   const bytes = c.records * c.size
   if (c.group === 'consume') return startup + bytes / 40e6
+  if (c.mode === 'ctp') return startup + c.records / (c.transaction?.records === 100 ? 3000 : 20_000)
+  if (c.group === 'transactions') return startup + c.records / (c.transaction?.records === 100 ? 5000 : 40_000)
   if (c.metric === 'throughput') return startup + bytes / (c.group === 'produce-single' ? 0.5e6 : 15e6)
   if (c.mode === 'sequential') return startup + c.records * 0.0015
   return startup + c.seconds + 3

@@ -22,8 +22,11 @@ const kafka39 = () => release().line === '3.9'
 const acks = (s: Settings) => (s.acks === 'all' ? 'all' : '1')
 const outside = (m: Measured) => ({ cpuSeconds: m.cpuSeconds, peakRssMb: m.peakRssMb, wallSeconds: m.wallSeconds })
 
-/** ProducerPerformance at full speed with the case's payload lines; throughput as it measures it. */
-export async function javaProduce(s: Settings): Promise<Figures> {
+/**
+ * ProducerPerformance at full speed with the case's payload lines (`extra`: more of its flags, e.g.
+ * --transactional-id); throughput as it measures it.
+ */
+export async function javaProduce(s: Settings, extra: string[] = []): Promise<Figures> {
   const props = {
     'bootstrap.servers': s.bootstrap,
     acks: acks(s),
@@ -35,6 +38,7 @@ export async function javaProduce(s: Settings): Promise<Figures> {
   const m = await java('org.apache.kafka.tools.ProducerPerformance', [
     ...['--topic', s.topic, '--num-records', String(s.records), '--throughput', '-1'],
     ...['--payload-file', payloadFile(s.size)],
+    ...extra,
     kafka39() ? '--producer-props' : '--command-property',
     ...Object.entries(props).map(([k, v]) => `${k}=${v}`),
   ])
@@ -44,6 +48,35 @@ export async function javaProduce(s: Settings): Promise<Figures> {
   if (!rate) throw new Error(`ProducerPerformance printed no summary:\n${m.stdout.slice(-2000)}`)
   const recordsPerSec = Number(rate[1])
   return { recordsPerSec, mbPerSec: (recordsPerSec * s.size) / 1e6, ...outside(m) }
+}
+
+/**
+ * Transactions with the Java client: bench/java/Transactions.java for transactions of a number of
+ * records (the loop the kafkax client runs), ProducerPerformance with --transactional-id and
+ * --transaction-duration-ms for transactions of a duration, bench/java/ConsumeTransformProduce.java
+ * for consume-transform-produce.
+ */
+export async function javaTransactions(mode: string, s: Settings): Promise<Figures> {
+  const transactionalId = `bench-java-${s.topic}-${s.groupId}`
+  if (mode === 'duration') {
+    const duration = String(s.transaction!.durationMs)
+    return javaProduce(s, ['--transactional-id', transactionalId, '--transaction-duration-ms', duration])
+  }
+  const { transaction, ...rest } = s
+  const spec = {
+    ...rest,
+    payloadFile: payloadFile(s.size),
+    transactionalId,
+    per: transaction!.records ?? 0,
+    durationMs: transaction!.durationMs ?? 0,
+  }
+  const program = mode === 'ctp' ? 'ConsumeTransformProduce.java' : 'Transactions.java'
+  const m = await java(join(ROOT, 'bench/java', program), [
+    Object.entries(spec)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(';'),
+  ])
+  return { ...lastJson(m.stdout), ...outside(m) }
 }
 
 /** ConsumerPerformance in a fresh group: records/s including the group join, as the Node clients. */

@@ -45,6 +45,8 @@ const GROUP_TITLES: Record<string, string> = {
   'produce-latency': 'Produce latency (send to acknowledgement)',
   consume: 'Consume throughput (from the beginning of a pre-filled topic, group join included)',
   e2e: 'End-to-end latency (send to handler, one process per client)',
+  transactions:
+    "Transactions (acks=all; each committed before the next begins): transactional produce, and consume-transform-produce (the kafkax Consumer's exactlyOnce)",
 }
 
 function tables(results: CaseResult[]): string {

@@ -217,6 +217,8 @@ transaction.state.log.num.partitions=5
 # KIP-848 groups: tests set short sessions per group (consumer.session.timeout.ms, consumer.heartbeat.interval.ms)
 group.consumer.min.session.timeout.ms=3000
 group.consumer.min.heartbeat.interval.ms=250
+# transactions past their timeout are aborted within a second (default: checked every 10 s)
+transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
 `
 
 function jaas(listener: string): string {

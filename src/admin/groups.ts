@@ -1,7 +1,8 @@
 // Consumer groups: list, describe (classic and KIP-848), delete, and their committed offsets
 // (fetch, alter, delete, lag). Sent to each group's coordinator; ListGroups to every broker.
 
-import { byTopic, MAX_OFFSET_COMMIT_VERSION, MAX_OFFSET_FETCH_VERSION } from '../group/offsets.ts'
+import { byTopic } from '../client/topic-partition.ts'
+import { MAX_OFFSET_COMMIT_VERSION, MAX_OFFSET_FETCH_VERSION } from '../group/offsets.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { type KafkaError, ProtocolError } from '../protocol/errors.ts'
 import { ConsumerProtocolAssignment } from '../protocol/messages/generated/consumer-protocol-assignment.ts'

@@ -5,7 +5,7 @@
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { AuthenticationError, ConnectionError } from '../protocol/errors.ts'
 import { type Api, FindCoordinator, Metadata } from '../protocol/messages/index.ts'
-import { Connection, type RequestOptions } from './connection.ts'
+import { Connection, type FinalizedFeatures, type RequestOptions } from './connection.ts'
 import { type BrokerInfo, ClusterMetadata } from './metadata.ts'
 import { type BrokerAddress, type ClientOptions, type ResolvedClientOptions, resolveClientOptions } from './options.ts'
 import { RetryPolicy, sleep } from './retry.ts'
@@ -28,6 +28,11 @@ export class Cluster {
   readonly metadata = new ClusterMetadata()
   /** Sent with metadata requests: producers let the broker create topics on first use, as Java's do. */
   allowAutoTopicCreation = false
+  /**
+   * The newest finalized features any broker reported (the highest epoch wins, as the Java client's
+   * ApiVersions keeps them): e.g. `transaction.version` decides the transaction protocol.
+   */
+  finalizedFeatures: FinalizedFeatures = { epoch: -1n, levels: new Map() }
   private readonly pool = new Map<string, PooledBroker>()
   /** Topics whose metadata we keep: those any caller asked about. */
   private readonly interest = new Set<string>()
@@ -78,6 +83,8 @@ export class Cluster {
       throw error
     }
     entry.failures = 0
+    if (connection.finalizedFeatures.epoch > this.finalizedFeatures.epoch)
+      this.finalizedFeatures = connection.finalizedFeatures
     connection.once('close', () => {
       if (entry.connection && this.pool.get(`${address.host}:${address.port}`) === entry) entry.connection = undefined
     })

@@ -55,6 +55,14 @@ export interface RequestOptions {
   timeoutMs?: number
   /** false for requests the broker does not answer (Produce with acks=0). */
   expectResponse?: boolean
+  /** The highest version to negotiate (a protocol feature not in use caps it, e.g. Produce v11 in a transaction of protocol v1). */
+  maxVersion?: number
+}
+
+/** Cluster-wide feature levels a broker reported in ApiVersions (KIP-584), with their epoch (-1: none). */
+export interface FinalizedFeatures {
+  epoch: bigint
+  levels: ReadonlyMap<string, number>
 }
 
 interface InFlight {
@@ -70,6 +78,8 @@ export class Connection extends EventEmitter {
   readonly port: number
   /** The broker's supported [min, max] version per API key, from ApiVersions. */
   readonly brokerVersions = new Map<number, readonly [number, number]>()
+  /** The finalized features of ApiVersions v3+ (the highest level of each). */
+  finalizedFeatures: FinalizedFeatures = { epoch: -1n, levels: new Map() }
   private socket: Duplex | undefined
   private readonly connector: Connector
   /** Aborts the connector's attempt while the stream is being opened. */
@@ -177,7 +187,13 @@ export class Connection extends EventEmitter {
       )
       this.brokerVersions.clear()
       for (const k of response.apiKeys) this.brokerVersions.set(k.apiKey, [k.minVersion, k.maxVersion])
-      if (response.errorCode === 0) return
+      if (response.errorCode === 0) {
+        this.finalizedFeatures = {
+          epoch: response.finalizedFeaturesEpoch,
+          levels: new Map(response.finalizedFeatures.map((f) => [f.name, f.maxVersionLevel])),
+        }
+        return
+      }
       // An older broker answers an ApiVersions version it does not know with v0 and its own range.
       const theirs = this.brokerVersions.get(ApiVersions.apiKey)
       if (response.errorCode !== ErrorCode.UNSUPPORTED_VERSION || !theirs || theirs[1] >= version) {
@@ -187,11 +203,11 @@ export class Connection extends EventEmitter {
     }
   }
 
-  /** The highest version of `api` both kafkax and this broker support. */
-  versionFor(api: Api): number {
+  /** The highest version of `api` both kafkax and this broker support (at most `maxVersion`). */
+  versionFor(api: Api, maxVersion = Number.POSITIVE_INFINITY): number {
     const theirs = this.brokerVersions.get(api.apiKey)
     const min = api.request.minVersion
-    const max = api.request.latestStableVersion
+    const max = Math.min(api.request.latestStableVersion, maxVersion)
     if (api.apiKey === ApiVersions.apiKey && !theirs) return max
     const common = theirs ? Math.min(max, theirs[1]) : -1
     if (!theirs || common < Math.max(min, theirs[0])) {
@@ -267,7 +283,7 @@ export class Connection extends EventEmitter {
     await this.acquireSlot(api === SaslHandshake || api === SaslAuthenticate || api === ApiVersions)
     let registered = false
     try {
-      const version = options.version ?? this.versionFor(api)
+      const version = options.version ?? this.versionFor(api, options.maxVersion)
       const correlationId = this.nextCorrelationId
       this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff
       const frame = encodeRequestFrame(

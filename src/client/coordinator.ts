@@ -11,8 +11,9 @@ import type { Connection } from './connection.ts'
 
 export class CoordinatorConnection {
   private readonly cluster: Cluster
-  private readonly type: CoordinatorType
-  private readonly key: string
+  readonly type: CoordinatorType
+  /** The group id or transactional id. */
+  readonly key: string
   private current: { nodeId: number; connection: Promise<Connection> } | undefined
 
   constructor(cluster: Cluster, type: CoordinatorType, key: string) {

@@ -105,3 +105,15 @@ export function sleep(ms: number, signal?: AbortSignal): Promise<void> {
     signal?.addEventListener('abort', onAbort, { once: true })
   })
 }
+
+/**
+ * `promise`, or a rejection with `timeout()` after `ms` if it has not settled by then (the work goes
+ * on; a caller that must bound its wait uses this).
+ */
+export function within<T>(promise: Promise<T>, ms: number, timeout: () => Error): Promise<T> {
+  let timer: NodeJS.Timeout | undefined
+  const expired = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(timeout()), ms)
+  })
+  return Promise.race([promise, expired]).finally(() => clearTimeout(timer))
+}

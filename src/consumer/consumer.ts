@@ -2,7 +2,8 @@
 // middleware, retry and dead letters) on `concurrency` workers with order kept per partition (or
 // per key); the committer commits in order, never past a message that was not handled (or
 // dead-lettered). In a group, partitions come and go with rebalances: a partition is revoked only
-// after its handlers finished and its offset committed.
+// after its handlers finished and its offset committed. With `exactlyOnce`, offsets commit in the
+// transactions of exactly-once.ts instead, with what the handlers wrote.
 
 import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
@@ -19,6 +20,7 @@ import { ConfigError, TimeoutError } from '../protocol/errors.ts'
 import { consumerChannels as channels } from './channels.ts'
 import { Committer } from './committer.ts'
 import { Dispatcher } from './dispatcher.ts'
+import { ExactlyOnce } from './exactly-once.ts'
 import { Fetcher, type SeekTarget } from './fetcher.ts'
 import { deadLetterProducerOptions, HandlerPipeline } from './handler-pipeline.ts'
 import { messagesOf } from './iterator.ts'
@@ -80,6 +82,8 @@ export class Consumer extends EventEmitter {
   private readonly fetcher: Fetcher
   private readonly member: GroupMembership | undefined
   private readonly committer: Committer | undefined
+  private readonly exactlyOnce: ExactlyOnce | undefined
+  private readonly isolationLevel: ConsumerOptions['isolationLevel']
   private readonly dispatcher: Dispatcher
   private readonly pipeline: HandlerPipeline
   private running: Promise<void> | undefined
@@ -104,10 +108,12 @@ export class Consumer extends EventEmitter {
     this.cluster = new Cluster(o.client)
     this.log = childLogger(resolveLogger(o.logger), { clientId: o.client.clientId, groupId })
     const rackId = o.rackId ?? o.fetch.rackId
+    // an exactly-once consumer handles committed input only, unless told otherwise
+    this.isolationLevel = options.isolationLevel ?? (o.exactlyOnce ? 'read_committed' : o.isolationLevel)
     this.fetcher = new Fetcher(this.cluster, {
       ...o.fetch,
       rackId,
-      isolationLevel: o.isolationLevel,
+      isolationLevel: this.isolationLevel,
       resetPolicy: o.autoOffsetReset ?? (o.fromBeginning ? 'earliest' : 'latest'),
       logger: this.log,
     })
@@ -118,8 +124,8 @@ export class Consumer extends EventEmitter {
       groupId,
       stop: this.stopController.signal,
       report: (error) => this.report(error),
+      admit: o.exactlyOnce ? (s, offset) => this.exactlyOnce!.admit(s, offset) : undefined,
     })
-    this.pipeline = new HandlerPipeline(o, () => new Producer(deadLetterProducerOptions(o)))
     this.fetcher.on('error', (error: Error) => this.report(error))
     this.fetcher.onData = () => this.dispatcher.pump()
     if (groupId && subscription) {
@@ -162,8 +168,27 @@ export class Consumer extends EventEmitter {
           listener,
         )
       }
-      this.committer = new Committer(this.member, groupId, this.log)
+      if (o.exactlyOnce) {
+        this.exactlyOnce = new ExactlyOnce(o.exactlyOnce, {
+          dispatcher: this.dispatcher,
+          member: this.member,
+          groupId,
+          log: this.log,
+          stop: this.stopController.signal,
+          report: (error) => this.report(error),
+          fatal: (error) => {
+            this.report(error)
+            void this.stop().catch((e) => this.report(e))
+          },
+        })
+      } else this.committer = new Committer(this.member, groupId, this.log)
     }
+    const eo = this.exactlyOnce
+    this.pipeline = new HandlerPipeline(
+      o,
+      () => eo?.deadLetters ?? new Producer(deadLetterProducerOptions(o)),
+      eo?.middleware,
+    )
   }
 
   /** Adds a middleware; the first added is the outermost. */
@@ -225,6 +250,7 @@ export class Consumer extends EventEmitter {
   /** Connects and joins (or takes the assignment); fetched data then drives the dispatcher. */
   private async begin(): Promise<void> {
     await this.cluster.connect()
+    await this.exactlyOnce?.start()
     if (this.member) await this.member.start()
     else this.onAssigned(this.options.assign!.map(({ topic, partition }) => ({ topic, partition })))
     const { mode, intervalMs } = this.options.commit
@@ -250,7 +276,7 @@ export class Consumer extends EventEmitter {
   private async onAssigned(tps: TopicPartition[]): Promise<void> {
     this.rebalances++
     const committed = this.member
-      ? await this.member.committed(tps, this.options.isolationLevel === 'read_committed')
+      ? await this.member.committed(tps, this.isolationLevel === 'read_committed')
       : undefined
     const explicit = new Map((this.options.assign ?? []).map((a) => [tpKey(a.topic, a.partition), a.offset]))
     this.dispatcher.assign(tps)
@@ -269,7 +295,10 @@ export class Consumer extends EventEmitter {
     this.fetcher.unassign(tps)
     const states = this.dispatcher.revoke(tps, !clean)
     await this.dispatcher.settled(states)
-    if (clean) await this.committer?.commit(states.map((s) => s.offsets)).catch((e) => this.report(e))
+    // an exactly-once consumer's open transaction holds these partitions' records: it ends first
+    if (this.exactlyOnce)
+      await (clean ? this.exactlyOnce.commit() : this.exactlyOnce.abort()).catch((e) => this.report(e))
+    else if (clean) await this.committer?.commit(states.map((s) => s.offsets)).catch((e) => this.report(e))
     this.dispatcher.remove(states)
     this.emit('revoked', tps)
   }
@@ -284,6 +313,7 @@ export class Consumer extends EventEmitter {
   }
 
   private async commitHandled(): Promise<void> {
+    if (this.exactlyOnce) return this.exactlyOnce.commit()
     const partitions = [...this.dispatcher.partitions.values()].filter((s) => !s.revoked)
     await this.committer?.commit(partitions.map((s) => s.offsets))
   }
@@ -380,7 +410,7 @@ export class Consumer extends EventEmitter {
       messages,
       bytes,
       handlerErrors,
-      commits: this.committer?.commits ?? 0,
+      commits: (this.exactlyOnce ?? this.committer)?.commits ?? 0,
       rebalances: this.rebalances,
       fetches: f.fetches,
       inFlight: this.dispatcher.inFlight,

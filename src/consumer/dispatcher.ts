@@ -13,7 +13,7 @@ import { KafkaxError } from '../protocol/errors.ts'
 import { consumerChannels as channels } from './channels.ts'
 import type { FetchedBatch, SeekTarget } from './fetcher.ts'
 import type { BatchContext, BatchHandler, Handler, HandlerContext, Message, TopicPartition } from './message.ts'
-import { tpKey } from './message.ts'
+import { sendWithoutTransaction, tpKey } from './message.ts'
 import { batchFailure, HandlerError } from './middleware.ts'
 import { OffsetTracker, type PendingOffset } from './offset-tracker.ts'
 
@@ -51,6 +51,11 @@ export interface DispatcherOptions {
   report: (error: Error) => void
   /** The wait before a failed message is fetched again (default 500 ms, doubling up to 30 s). */
   failureBackoff?: RetryPolicy
+  /**
+   * Whether a partition's next message may start now (the exactly-once transaction takes it, or
+   * is being committed); one refused waits for the next pump().
+   */
+  admit?: (s: AssignedPartition, offset: bigint) => boolean
 }
 
 /** One partition assigned to the consumer, as the dispatcher sees it. */
@@ -169,12 +174,12 @@ export class Dispatcher {
   /**
    * Clears the batch timers and waits, up to `timeoutMs` (unbounded without it), until no handler
    * runs (the consumer stops). Handlers still running then are abandoned: what they do later moves
-   * no offset (their partition's epoch moves on) and settled() no longer waits for them. Resolves
-   * with the partitions they run on.
+   * no offset (their partition's epoch moves on) and settled() no longer waits for them, nor does
+   * a later drain(). Resolves with the partitions they run on.
    */
   async drain(timeoutMs = Number.POSITIVE_INFINITY): Promise<TopicPartition[]> {
     for (const s of this.partitions.values()) clearTimeout(s.batchTimer)
-    if (this.active === 0) return []
+    if (this.active === 0 || this.abandoned) return []
     let timer: NodeJS.Timeout | undefined
     const expired = new Promise<'expired'>((resolve) => {
       // a timer cannot wait longer than 2^31-1 ms (it would fire at once): longer is unbounded
@@ -284,8 +289,10 @@ export class Dispatcher {
     let started = 0
     if (this.options.orderBy !== 'key') {
       // handlers settled synchronously free the partition at once: its turn goes on with the next message
+      const admit = this.options.admit
       while (started < limit && s.running === 0 && !s.paused && !s.revoked && this.active < concurrency) {
         if (s.queue.length === 0 && !this.refill(s)) break
+        if (admit && !admit(s, s.queue.at(0)!.offset)) break
         this.launch(s, undefined, this.take(s, 1))
         started++
       }
@@ -353,7 +360,7 @@ export class Dispatcher {
     const started = performance.now()
     const context: HandlerContext = this.batchHandler
       ? this.batchContext(s, epoch, messages, entries)
-      : { signal: s.signal, attempt: 1 }
+      : { signal: s.signal, attempt: 1, send: sendWithoutTransaction }
     let result: unknown
     try {
       result = channels.handler.hasSubscribers
@@ -387,6 +394,7 @@ export class Dispatcher {
     const context: BatchContext = {
       signal: s.signal,
       attempt: 1,
+      send: sendWithoutTransaction,
       resolve: (offset) => {
         if (typeof offset !== 'bigint') {
           throw new HandlerError(`resolve() needs a bigint offset, got ${typeof offset} ${String(offset)}`)
@@ -497,7 +505,7 @@ export class Dispatcher {
         { cause: wrapped },
       ),
     )
-    s.epoch++
+    const epoch = ++s.epoch
     s.offsets.advance(s.queue.at(0)?.offset)
     s.offsets.drop()
     s.queue.clear()
@@ -507,7 +515,8 @@ export class Dispatcher {
     sleep(this.failureBackoff.delay(s.failures), this.options.stop)
       .then(async () => {
         if (s.revoked) return
-        await this.source.seek(s.tp, message.offset)
+        // a seek meanwhile (the user's, an aborted transaction's rewind) placed the partition already
+        if (s.epoch === epoch) await this.source.seek(s.tp, message.offset)
         s.paused = false
         this.source.resume([s.tp])
       })

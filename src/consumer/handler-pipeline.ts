@@ -1,6 +1,7 @@
 // The handler pipeline: the user's handler wrapped in the middleware added with use() (batch mode:
 // useBatch()), inside the retry middleware of the `retry` option and, outermost, the dead-letter
-// one of the `dlq` option, whose producer the pipeline makes and closes.
+// one of the `dlq` option, whose producer the pipeline makes and closes. An exactly-once consumer
+// wraps each handler run too (inside retry), to give it its own context.send.
 
 import type { ProducerOptions } from '../producer/options.ts'
 import { ConfigError } from '../protocol/errors.ts'
@@ -42,17 +43,23 @@ export class HandlerPipeline {
   readonly batchMiddlewares: BatchMiddleware[] = []
   private producer: ClosableDeadLetterProducer | undefined
 
+  /**
+   * `attempt` wraps each handler run inside the retry middleware, outside the use() middleware
+   * (the exactly-once consumer's: each run's own `context.send`).
+   */
   constructor(
     private readonly options: Pick<ConsumerOptions, 'batch' | 'retry' | 'dlq'>,
     private readonly newProducer: () => ClosableDeadLetterProducer,
+    private readonly attempt?: Middleware,
   ) {}
 
-  /** `handler` in the chain: [dead letters, retry, ...middleware], dead letters outermost. */
+  /** `handler` in the chain: [dead letters, retry, attempt, ...middleware], dead letters outermost. */
   build(handler: Handler): Handler {
     if (this.batchMiddlewares.length > 0) {
       throw new ConfigError('useBatch() middleware wraps batch handlers, and this consumer has no batch option')
     }
-    return compose(this.chain(this.middlewares, deadLetter, retry), handler)
+    const middlewares = this.attempt ? [this.attempt, ...this.middlewares] : this.middlewares
+    return compose(this.chain(middlewares, deadLetter, retry), handler)
   }
 
   /** The same for a batch handler, with the batch middlewares. */

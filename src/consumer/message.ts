@@ -1,6 +1,8 @@
 // What handlers receive, and the shapes the consumer's parts share: a message read from a
 // partition, the handler and middleware signatures, topic-partition keys.
 
+import type { ProducerRecord } from '../producer/record.ts'
+import { ConfigError } from '../protocol/errors.ts'
 import type { RecordHeader } from '../protocol/records/index.ts'
 
 export { type TopicPartition, tpKey } from '../client/topic-partition.ts'
@@ -28,6 +30,12 @@ export interface HandlerContext {
   signal: AbortSignal
   /** 1 for the first delivery; the retry middleware counts up. */
   attempt: number
+  /**
+   * Writes records in the consumer's transaction (the `exactlyOnce` option): they join it when this
+   * handler run succeeds, and become visible with the input's offset when it commits; a run that
+   * fails (retried, dead-lettered) leaves none. Without `exactlyOnce` it throws a ConfigError.
+   */
+  send(records: ProducerRecord | readonly ProducerRecord[]): void
 }
 
 /** What a batch handler gets beside its messages: a handler's context, and a way to report progress. */
@@ -66,6 +74,11 @@ export type BatchHandler = (messages: Message[], context: BatchContext) => unkno
 export type Middleware = (next: Handler) => Handler
 /** Wraps a batch handler: `(next) => (messages, context) => ...` (`Consumer.useBatch()`). */
 export type BatchMiddleware = (next: BatchHandler) => BatchHandler
+
+/** HandlerContext.send of a consumer without `exactlyOnce`. */
+export function sendWithoutTransaction(): never {
+  throw new ConfigError("context.send() writes in the consumer's transaction: it needs the exactlyOnce option")
+}
 
 /** The Message objects the fetcher hands out. */
 export class ConsumedMessage implements Message {

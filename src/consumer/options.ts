@@ -11,6 +11,7 @@ import { type FieldsOf, group, omit, type Resolved, TOPIC } from '../options/sch
 import { checkOptions, resolveOptions } from '../options/validate.ts'
 import { didYouMean } from '../options/values.ts'
 import type { ProducerOptions } from '../producer/options.ts'
+import { Producer } from '../producer/producer.ts'
 import { ConfigError } from '../protocol/errors.ts'
 import { BATCH_OPTIONS } from './dispatcher.ts'
 import { FETCH_FIELDS, type FetcherOptions, ISOLATION_LEVEL } from './fetcher.ts'
@@ -81,6 +82,23 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   onError?: (error: Error) => void
   /** A pino- or console-like logger for rebalances, lost connections and errors (default: silent, or KAFKAX_LOG_LEVEL). */
   logger?: Logger
+  /**
+   * Consume-transform-produce in transactions: what handlers write with `context.send()` and the
+   * offsets of the messages they handled commit together, once per `maxMessages` messages or
+   * `intervalMs` (see docs/transactions.md). Reads read_committed unless `isolationLevel` says
+   * otherwise; needs a group with `topics`, one message per handler run, order by partition.
+   */
+  exactlyOnce?: ExactlyOnceOptions
+}
+
+/** The Consumer's `exactlyOnce` option. */
+export interface ExactlyOnceOptions {
+  /** A transactional Producer (with a `transactionalId`) that only this consumer uses. */
+  producer: Producer
+  /** A transaction commits once this many messages were handed out in it (at high rates, a bound on what an abort redoes). */
+  maxMessages?: number
+  /** A transaction commits at the latest this long after its first message was handed out. */
+  intervalMs?: number
 }
 
 /** Options of `Consumer.run()`. */
@@ -162,6 +180,16 @@ const CONSUMER_OWN_FIELDS = {
   fetch: group('Fetch requests and prefetching', FETCH_FIELDS satisfies FieldsOf<ConsumerOptions['fetch']>),
   onError: { kind: 'function', doc: 'Code only: errors outside handlers (default: the error event)' },
   logger: { kind: 'object', doc: 'Code only: a pino- or console-like logger' },
+  exactlyOnce: group(
+    'Consume-transform-produce: outputs and offsets commit in one transaction',
+    {
+      producer: { kind: 'object', instanceOf: Producer, doc: 'Code only: a transactional Producer' },
+      // 10,000 messages: at usual rates the 100 ms interval governs
+      maxMessages: { kind: 'integer', min: 1, default: 10_000, doc: 'Messages per transaction at most' },
+      intervalMs: { kind: 'duration', min: 1, default: 100, doc: 'How long a transaction stays open at most' },
+    } satisfies FieldsOf<ConsumerOptions['exactlyOnce']>,
+    { required: ['producer'], optional: true },
+  ),
 } satisfies FieldsOf<Omit<ConsumerOptions, keyof Omit<ClientOptions, 'retry'>>>
 
 export const CONSUMER_FIELDS = { ...omit(CLIENT_FIELDS, 'retry'), ...CONSUMER_OWN_FIELDS }
@@ -194,7 +222,26 @@ export function resolveConsumerOptions(options: ConsumerOptions, what = 'Consume
   if (!groupId && topics?.length) throw new ConfigError('topics need a groupId (without one, use assign)')
   // a RegExp the broker cannot take (consumer protocol: RE2/J) is a ConfigError here
   const subscription = topics?.length ? splitSubscription(topics, o.groupProtocol) : undefined
+  if (o.exactlyOnce) checkExactlyOnce(options)
   return { ...o, subscription, client: clusterOptions({ ...o, retry: o.clientRetry }) }
+}
+
+function checkExactlyOnce(options: ConsumerOptions): void {
+  if (!options.exactlyOnce?.producer.transactionalId) {
+    throw new ConfigError('exactlyOnce.producer must be a transactional Producer (one with a transactionalId)')
+  }
+  if (!options.groupId || !options.topics?.length) {
+    throw new ConfigError('exactlyOnce commits offsets of a group: it needs groupId and topics')
+  }
+  // a batch's or a key lane's messages settle out of offset order: their records could not be told apart
+  if (options.batch) throw new ConfigError('exactlyOnce runs one message per handler run: it does not take batch')
+  if (options.orderBy === 'key')
+    throw new ConfigError("exactlyOnce keeps order by partition: it does not take orderBy 'key'")
+  if (options.commit) {
+    throw new ConfigError(
+      'exactlyOnce commits with its transactions: set exactlyOnce.intervalMs / maxMessages, not commit',
+    )
+  }
 }
 
 /** Checks a ConsumerManager's options: those its consumers share. */

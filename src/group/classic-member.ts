@@ -5,7 +5,7 @@
 
 import type { Cluster } from '../client/cluster.ts'
 import { CoordinatorConnection } from '../client/coordinator.ts'
-import { sleep } from '../client/retry.ts'
+import { RetryPolicy, sleep } from '../client/retry.ts'
 import type { TopicPartition } from '../client/topic-partition.ts'
 import { defaultsOf } from '../options/schema.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
@@ -77,6 +77,8 @@ export class ClassicGroupMember implements GroupMembership {
   private subscribed: string[] = []
   private readonly sessionTimeoutMs: number
   private readonly rebalanceTimeoutMs: number
+  /** Retries of an OffsetFetch answered with UNSTABLE_OFFSET_COMMIT. */
+  private readonly stableOffsets: RetryPolicy
   private readonly assignors: Assignor[]
   private readonly rackId: string | null
 
@@ -107,6 +109,12 @@ export class ClassicGroupMember implements GroupMembership {
     const defaults = defaultsOf(MEMBER_FIELDS)
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? defaults.sessionTimeoutMs
     this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? defaults.rebalanceTimeoutMs
+    this.stableOffsets = new RetryPolicy({
+      initialDelayMs: 200,
+      maxDelayMs: 1000,
+      maxAttempts: Number.MAX_SAFE_INTEGER,
+      deadlineMs: this.rebalanceTimeoutMs,
+    })
     this.assignors = options.assignors ?? defaults.assignors.map(assignorByName)
     this.rackId = options.rackId ?? null
     this.listener = new ListenerInvoker(listener, this.groupId, this.rebalanceTimeoutMs)
@@ -194,15 +202,22 @@ export class ClassicGroupMember implements GroupMembership {
     await this.cluster.retry.run(() => sendOffsetCommit(this.coordinator, this.commitIdentity(), offsets))
   }
 
-  /** Committed offsets by tpKey (null: none). `requireStable` waits out pending transactional commits (read_committed). */
+  /**
+   * Committed offsets by tpKey (null: none). `requireStable` waits out pending transactional commits
+   * (read_committed): ErrorCode.UNSTABLE_OFFSET_COMMIT lasts until the transaction ends, which for a
+   * producer that died in it is its transaction timeout, so it is retried within the rebalance
+   * timeout (the Java consumer retries it until its poll gives up).
+   */
   committed(
     partitions: TopicPartition[],
     requireStable = false,
   ): Promise<Map<string /* tpKey */, CommittedPosition | null>> {
     if (partitions.length === 0) return Promise.resolve(new Map())
-    return this.cluster.retry.run(() =>
-      sendOffsetFetch(this.coordinator, this.commitIdentity(), partitions, requireStable),
-    )
+    const fetch = () =>
+      this.cluster.retry.run(() => sendOffsetFetch(this.coordinator, this.commitIdentity(), partitions, requireStable))
+    if (!requireStable) return fetch()
+    const unstable = (e: unknown) => e instanceof KafkaError && e.code === ErrorCode.UNSTABLE_OFFSET_COMMIT
+    return this.stableOffsets.run(fetch, { retriable: unstable })
   }
 
   // ------------------------------------------------------------------------------------------

@@ -3,7 +3,13 @@
 // coordinator connection (the member decides on retries).
 
 import type { CoordinatorConnection } from '../client/coordinator.ts'
-import { type TopicPartition, tpKey } from '../client/topic-partition.ts'
+import {
+  byTopic,
+  committedOffsetTopics,
+  type OffsetToCommit,
+  type TopicPartition,
+  tpKey,
+} from '../client/topic-partition.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { KafkaError } from '../protocol/errors.ts'
 import type { OffsetCommitRequest } from '../protocol/messages/generated/offset-commit-request.ts'
@@ -19,13 +25,7 @@ import { OffsetCommit, OffsetFetch } from '../protocol/messages/index.ts'
 export const MAX_OFFSET_COMMIT_VERSION = 9
 export const MAX_OFFSET_FETCH_VERSION = 9
 
-export interface OffsetToCommit {
-  topic: string
-  partition: number
-  offset: bigint
-  leaderEpoch?: number
-  metadata?: string
-}
+export type { OffsetToCommit }
 
 /** Where a group committed a partition (OffsetFetch): the next offset to read and its leader epoch. */
 export interface CommittedPosition {
@@ -54,17 +54,6 @@ export interface MemberEpochIdentity extends MemberIdentity {
   memberEpoch: number
 }
 
-/** Groups items by topic, keeping the order topics first appear in. */
-export function byTopic<T extends { topic: string }>(items: readonly T[]): Map<string, T[]> {
-  const topics = new Map<string, T[]>()
-  for (const item of items) {
-    const list = topics.get(item.topic)
-    if (list) list.push(item)
-    else topics.set(item.topic, [item])
-  }
-  return topics
-}
-
 export function offsetCommitRequest(
   version: number,
   who: CommitIdentity,
@@ -76,15 +65,7 @@ export function offsetCommitRequest(
     memberId: who.memberId,
     // only v7+ carries it; older versions cannot speak for static members anyway
     groupInstanceId: version >= 7 ? who.groupInstanceId : null,
-    topics: [...byTopic(offsets)].map(([name, list]) => ({
-      name,
-      partitions: list.map((o) => ({
-        partitionIndex: o.partition,
-        committedOffset: o.offset,
-        committedLeaderEpoch: o.leaderEpoch ?? -1,
-        committedMetadata: o.metadata ?? '',
-      })),
-    })),
+    topics: committedOffsetTopics(offsets),
   }
 }
 

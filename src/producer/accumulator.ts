@@ -230,14 +230,12 @@ export class RecordAccumulator {
     return force || q.batches.length > 1 || this.isFull(first, 0) || now - first.createdAt >= this.options.lingerMs
   }
 
-  /** The earliest time a lingering batch becomes sendable (for the sender's timer), or Infinity. */
-  nextLingerDeadline(): number {
-    let next = Number.POSITIVE_INFINITY
-    for (const q of this.allQueues()) {
-      const first = q.batches[0]
-      if (first && !q.inFlight) next = Math.min(next, Math.max(first.createdAt + this.options.lingerMs, q.retryAt))
-    }
-    return next
+  /** When a partition's first batch becomes sendable, unless it is in flight (for the sender's timer), or Infinity. */
+  lingerDeadline(q: PartitionQueue): number {
+    const first = q.batches[0]
+    return first && !q.inFlight
+      ? Math.max(first.createdAt + this.options.lingerMs, q.retryAt)
+      : Number.POSITIVE_INFINITY
   }
 
   get pendingBatches(): number {

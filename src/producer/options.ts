@@ -31,9 +31,23 @@ export interface ProducerOptions extends ClientOptions {
   }
   /** Exactly-once writes per partition (default true when acks is 'all', as the Java client). */
   idempotent?: boolean
+  /**
+   * Makes the producer transactional (KIP-98): records are sent in transactions that commit or abort
+   * as a whole, and a newer producer with the same id fences this one. Implies idempotence and
+   * acks 'all'. See docs/transactions.md.
+   */
+  transactionalId?: string
+  /**
+   * The coordinator aborts a transaction open longer than this (as the Java client; the broker
+   * allows up to its transaction.max.timeout.ms, 15 min by default).
+   */
+  transactionTimeoutMs?: number
   /** Bytes of records waiting for brokers at most; `send` waits beyond. */
   bufferMemory?: number
-  /** How long `send` waits for buffer memory or metadata before a TimeoutError (as Java's max.block.ms). */
+  /**
+   * How long `send` waits for buffer memory or metadata before a TimeoutError, and what a transaction
+   * call (begin, commit, abort, sendOffsets) may take at most (as Java's max.block.ms).
+   */
   maxBlockMs?: number
   /** A record is failed when not acknowledged this long after `send`; at least batch.lingerMs + requestTimeoutMs. */
   deliveryTimeoutMs?: number
@@ -75,6 +89,16 @@ const PRODUCER_OWN_FIELDS = {
   } satisfies FieldsOf<ProducerOptions['batch']>),
   // no default: it follows acks (on with acks all), so acks leader alone stays valid
   idempotent: { kind: 'boolean', doc: "Exactly-once writes per partition (default: true when acks is 'all')" },
+  transactionalId: {
+    kind: 'string',
+    doc: 'Makes the producer transactional; a newer producer with the same id fences this one',
+  },
+  transactionTimeoutMs: {
+    kind: 'duration',
+    min: 1,
+    default: 60_000,
+    doc: 'The coordinator aborts a transaction open longer than this (needs transactionalId)',
+  },
   bufferMemory: {
     kind: 'size',
     min: 1024,
@@ -85,7 +109,7 @@ const PRODUCER_OWN_FIELDS = {
     kind: 'duration',
     min: 0,
     default: 60_000,
-    doc: 'How long send waits for buffer memory or metadata',
+    doc: 'How long send waits for buffer memory or metadata, and a transaction call at most',
   },
   deliveryTimeoutMs: {
     kind: 'duration',
@@ -121,6 +145,16 @@ export function resolveProducerOptions(options: ProducerOptions, what = 'Produce
   const acks = ACKS[o.acks as keyof typeof ACKS]
   if (o.idempotent === true && acks !== -1) {
     throw new ConfigError(`idempotent: true needs acks: 'all' (got acks: ${JSON.stringify(options.acks)})`)
+  }
+  if (o.transactionalId !== undefined) {
+    if (o.idempotent === false)
+      throw new ConfigError(
+        'a transactional producer is idempotent: transactionalId does not go with idempotent: false',
+      )
+    if (acks !== -1)
+      throw new ConfigError(`transactionalId needs acks: 'all' (got acks: ${JSON.stringify(options.acks)})`)
+  } else if (options.transactionTimeoutMs !== undefined) {
+    throw new ConfigError('transactionTimeoutMs needs a transactionalId')
   }
   // as the Java client: a record gets at least its linger and one full request before it expires
   const leastDeliveryMs = o.batch.lingerMs + o.requestTimeoutMs

@@ -1,18 +1,20 @@
 // The kafkax Producer: `send` resolves after the broker's acknowledgement, `publish` returns at once
 // and reports delivery through a callback and 'delivery'/'error' events. Records go through the
-// partitioner into the accumulator; the sender drains it into Produce requests per broker.
+// partitioner into the accumulator; the sender drains it into Produce requests per broker. With a
+// `transactionalId` records are sent in transactions (the TransactionManager is the identity).
 
 import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
 import { Deque } from '../client/deque.ts'
 import { RetryPolicy } from '../client/retry.ts'
-import { childLogger, resolveLogger } from '../observability/logger.ts'
+import type { OffsetToCommit } from '../client/topic-partition.ts'
+import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { Summary } from '../observability/summary.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
-import { ConnectionError } from '../protocol/errors.ts'
+import { ConfigError, ConnectionError, KafkaError } from '../protocol/errors.ts'
 import { ApiVersions } from '../protocol/messages/index.ts'
 import { type Delivery, RecordAccumulator } from './accumulator.ts'
-import { IdempotentState } from './idempotence.ts'
+import { IdempotentState, type ProducerIdentity } from './idempotence.ts'
 import { type ProducerOptions, resolveProducerOptions } from './options.ts'
 import { createPartitioner, type Partitioner } from './partitioners.ts'
 import {
@@ -25,6 +27,9 @@ import {
   type RecordMetadata,
 } from './record.ts'
 import { Sender } from './sender.ts'
+import { TransactionError } from './transaction-error.ts'
+import { TransactionManager } from './transaction-manager.ts'
+import type { ConsumerGroupMetadata } from './transaction-requests.ts'
 
 export type { Acks, ProducerOptions } from './options.ts'
 
@@ -42,6 +47,28 @@ export interface ProducerStats {
 }
 
 /**
+ * One transaction of a transactional producer: what is sent through it, and the consumer offsets it
+ * commits, become visible (to read_committed consumers) together when it commits. It refuses to act
+ * once it has ended.
+ */
+export interface Transaction {
+  /** Producer.send, in this transaction. */
+  send(record: ProducerRecord): Promise<RecordMetadata>
+  /** Producer.sendBatch, in this transaction. */
+  sendBatch(records: readonly ProducerRecord[]): Promise<RecordMetadata[]>
+  /** Producer.publish, in this transaction. */
+  publish(record: ProducerRecord, callback?: (error: Error | null, metadata: RecordMetadata | null) => void): void
+  /** Producer.sendJSON, in this transaction. */
+  sendJSON(
+    topic: string,
+    value: unknown,
+    options?: { key?: Bytes; headers?: HeadersInput; partition?: number },
+  ): Promise<RecordMetadata>
+  /** Commits offsets of a consumer group with this transaction (the next offset to read, per partition). */
+  sendOffsets(offsets: readonly OffsetToCommit[], groupMetadata: ConsumerGroupMetadata): Promise<void>
+}
+
+/**
  * Writes records to Kafka: batched per partition, compressed, one Produce request per broker.
  * Connects on first use (or `connect()`); `close()` delivers what was accepted, then disconnects.
  */
@@ -53,6 +80,9 @@ export class Producer extends EventEmitter {
   private readonly maxBlockMs: number
   private readonly maxRequestSize: number
   private closed = false
+  /** Set when the producer is transactional. */
+  private readonly transactions: TransactionManager | undefined
+  private readonly logger: Logger
   private readonly latency = new Summary()
   private readonly batchRecords = new Summary()
 
@@ -73,20 +103,28 @@ export class Producer extends EventEmitter {
     this.partitioner = createPartitioner(o.partitioner, { batchMaxBytes: o.batch.maxBytes })
     this.cluster = new Cluster(client)
     this.cluster.allowAutoTopicCreation = o.allowAutoTopicCreation
-    this.sender = new Sender(
-      this.cluster,
-      this.accumulator,
-      new RetryPolicy(client.retry),
-      o.idempotent ? new IdempotentState(this.cluster) : undefined,
-      {
-        acks: o.acks,
-        requestTimeoutMs: client.requestTimeoutMs,
-        deliveryTimeoutMs: o.deliveryTimeoutMs,
-        maxInFlight: client.maxInFlight,
-        maxRequestSize: o.maxRequestSize,
-        logger: childLogger(resolveLogger(o.logger), { clientId: client.clientId }),
-      },
-    )
+    this.logger = childLogger(resolveLogger(o.logger), { clientId: client.clientId })
+    if (o.transactionalId !== undefined) {
+      this.transactions = new TransactionManager(this.cluster, {
+        transactionalId: o.transactionalId,
+        transactionTimeoutMs: o.transactionTimeoutMs,
+        timeoutMs: this.maxBlockMs,
+        retry: client.retry,
+        logger: this.logger,
+        flush: () => this.flush(),
+        wakeup: () => this.sender.wakeup(),
+      })
+    }
+    const identity: ProducerIdentity | undefined =
+      this.transactions ?? (o.idempotent ? new IdempotentState(this.cluster) : undefined)
+    this.sender = new Sender(this.cluster, this.accumulator, new RetryPolicy(client.retry), identity, {
+      acks: o.acks,
+      requestTimeoutMs: client.requestTimeoutMs,
+      deliveryTimeoutMs: o.deliveryTimeoutMs,
+      maxInFlight: client.maxInFlight,
+      maxRequestSize: o.maxRequestSize,
+      logger: this.logger,
+    })
     this.sender.onBatchDone = (b, error) => {
       this.partitioner.onBatchClosed(b.topic, b.partition)
       if (error) return
@@ -95,9 +133,137 @@ export class Producer extends EventEmitter {
     }
   }
 
-  /** Connects to the cluster now (otherwise the first send does). */
+  /** The transactional id of a transactional producer (undefined: not transactional). */
+  get transactionalId(): string | undefined {
+    return this.transactions?.transactionalId
+  }
+
+  /** Connects to the cluster now (otherwise the first send does); a transactional producer also initializes. */
   async connect(): Promise<void> {
     await this.cluster.connect()
+    if (this.transactions) await this.transactions.initialize()
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Transactions
+
+  /**
+   * Gets the producer id of the transactional id from its coordinator, fencing any older producer
+   * with the same id (its open transaction is aborted). `beginTransaction` does this when needed.
+   */
+  async initTransactions(): Promise<void> {
+    await this.transactional('initTransactions').initialize()
+  }
+
+  /**
+   * Opens a transaction (initializing the producer first when needed): `send`, `sendBatch`,
+   * `publish` and `sendOffsetsToTransaction` then belong to it until `commitTransaction` or
+   * `abortTransaction`. Resolves with a handle that acts in this transaction only.
+   */
+  async beginTransaction(): Promise<Transaction> {
+    const tm = this.transactional('beginTransaction')
+    if (this.closed) throw new ConnectionError('the producer is closed')
+    return this.handle(tm, await tm.begin())
+  }
+
+  /**
+   * Sends every record of the transaction, then commits it. Rejects with an abortable
+   * TransactionError when a record or the offsets failed (abort then), a fatal one when the producer
+   * was fenced, or a TimeoutError after maxBlockMs (call it again: the commit may still complete).
+   */
+  async commitTransaction(): Promise<void> {
+    await this.transactional('commitTransaction').commit()
+  }
+
+  /** Fails the records not sent yet, waits for those in flight, and aborts the transaction. */
+  async abortTransaction(): Promise<void> {
+    await this.transactional('abortTransaction').abort()
+  }
+
+  /**
+   * Commits offsets of a consumer group with the open transaction: they take effect when it commits.
+   * `offsets` are the next offsets to read; `groupMetadata` names the group and, for a member of it,
+   * its generation and member id, so that the coordinator refuses a zombie member's offsets (KIP-447).
+   */
+  async sendOffsetsToTransaction(
+    offsets: readonly OffsetToCommit[],
+    groupMetadata: ConsumerGroupMetadata,
+  ): Promise<void> {
+    const tm = this.transactional('sendOffsetsToTransaction')
+    checkOffsets(offsets, groupMetadata)
+    await tm.sendOffsets(offsets, groupMetadata)
+  }
+
+  /**
+   * Runs `fn` in a transaction: commits when it resolves, aborts when it throws (and rethrows), and
+   * aborts when the commit fails abortably (rethrowing the commit's error: its `retriable` says
+   * whether running the transaction again may succeed). Resolves with what `fn` resolved with.
+   */
+  async transaction<T>(fn: (tx: Transaction) => Promise<T> | T): Promise<T> {
+    const tx = await this.beginTransaction()
+    let result: T
+    try {
+      result = await fn(tx)
+    } catch (error) {
+      await this.abortAfter(error)
+      throw error
+    }
+    try {
+      await this.commitTransaction()
+    } catch (error) {
+      if (error instanceof TransactionError && error.abortable) await this.abortAfter(error)
+      throw error
+    }
+    return result
+  }
+
+  /** Aborts after `cause`; when the abort fails too, that failure is what the caller must know. */
+  private async abortAfter(cause: unknown): Promise<void> {
+    try {
+      await this.abortTransaction()
+    } catch (error) {
+      this.logger.warn?.({ err: cause }, 'transaction failed, and so did its abort')
+      throw error
+    }
+  }
+
+  private transactional(call: string): TransactionManager {
+    if (!this.transactions)
+      throw new TransactionError(`${call}: the producer is not transactional (no transactionalId)`, 'state')
+    return this.transactions
+  }
+
+  /** A transaction's handle: the producer's calls, refused once that transaction has ended. */
+  private handle(tm: TransactionManager, generation: number): Transaction {
+    const ended = () =>
+      tm.isOpen(generation) ? undefined : new TransactionError('this transaction has ended', 'state')
+    return {
+      send: async (record) => {
+        const error = ended()
+        if (error) throw error
+        return this.send(record)
+      },
+      sendBatch: async (records) => {
+        const error = ended()
+        if (error) throw error
+        return this.sendBatch(records)
+      },
+      publish: (record, callback) => {
+        const error = ended()
+        if (error) callback?.(error, null)
+        else this.publish(record, callback)
+      },
+      sendJSON: async (topic, value, options) => {
+        const error = ended()
+        if (error) throw error
+        return this.sendJSON(topic, value, options)
+      },
+      sendOffsets: async (offsets, groupMetadata) => {
+        const error = ended()
+        if (error) throw error
+        return this.sendOffsetsToTransaction(offsets, groupMetadata)
+      },
+    }
   }
 
   /** Sends one record; resolves with where it was written once the broker acknowledged it. */
@@ -164,6 +330,8 @@ export class Producer extends EventEmitter {
     try {
       this.enqueue(record, delivery)
     } catch (error) {
+      // a broker's refusal (too large, no such partition) fails the transaction; bad options do not (as Java)
+      if (error instanceof KafkaError) this.transactions?.rejected(error, record.topic)
       delivery(error as Error, null)
     }
   }
@@ -174,6 +342,7 @@ export class Producer extends EventEmitter {
    */
   private enqueue(input: ProducerRecord, delivery: Delivery): void {
     if (this.closed) throw new ConnectionError('the producer is closed')
+    this.transactions?.checkSend()
     const record = normalizeRecord(input)
     const size = estimatedSize(record)
     if (size + 100 > this.maxRequestSize) {
@@ -230,6 +399,7 @@ export class Producer extends EventEmitter {
         this.append(b.record, partition, b.size, b.delivery)
       } catch (error) {
         this.blocked.shift()
+        this.transactions?.rejected(error as Error, b.record.topic)
         b.delivery(error as Error, null)
       }
     }
@@ -237,6 +407,7 @@ export class Producer extends EventEmitter {
 
   private append(record: NormalizedRecord, partition: number, size: number, delivery: Delivery): void {
     this.accumulator.append(record, partition, size, delivery)
+    this.transactions?.addPartition(record.topic, partition)
     this.partitioner.onAppend(record.topic, partition, size)
     this.sender.wakeup()
   }
@@ -277,14 +448,21 @@ export class Producer extends EventEmitter {
     await this.sender.flush()
   }
 
-  /** Delivers everything accepted before, then closes the connections. */
+  /**
+   * Delivers everything accepted before, then closes the connections. An open transaction is
+   * aborted first (its records would only hold back read_committed consumers until its timeout).
+   */
   async close(): Promise<void> {
     if (this.closed) return
     this.closed = true
     try {
+      const tm = this.transactions
+      if (tm && (tm.state === 'IN_TRANSACTION' || tm.state === 'ABORTABLE_ERROR' || tm.state === 'ABORTING'))
+        await tm.abort().catch((error) => this.logger.warn?.({ err: error }, 'aborting the open transaction failed'))
       await this.flush()
     } finally {
       this.sender.close()
+      this.transactions?.close()
       await this.cluster.close()
     }
   }
@@ -306,6 +484,29 @@ export class Producer extends EventEmitter {
       bufferUsed: this.accumulator.bufferUsed,
       batchSize: { count, mean, max },
       latencyMs: this.latency.snapshot(),
+    }
+  }
+}
+
+/** Offsets and group metadata for sendOffsetsToTransaction, checked before anything is sent. */
+function checkOffsets(offsets: readonly OffsetToCommit[], group: ConsumerGroupMetadata): void {
+  if (group === null || typeof group !== 'object' || typeof group.groupId !== 'string' || group.groupId === '')
+    throw new ConfigError('sendOffsetsToTransaction: groupMetadata must name its groupId (a non-empty string)')
+  if (!Array.isArray(offsets) || offsets.length === 0)
+    throw new ConfigError('sendOffsetsToTransaction: offsets must be a non-empty array of { topic, partition, offset }')
+  for (const [i, o] of offsets.entries()) {
+    if (
+      o === null ||
+      typeof o !== 'object' ||
+      typeof o.topic !== 'string' ||
+      !Number.isInteger(o.partition) ||
+      o.partition < 0 ||
+      typeof o.offset !== 'bigint' ||
+      o.offset < 0n
+    ) {
+      throw new ConfigError(
+        `sendOffsetsToTransaction: offsets[${i}] must be { topic: string, partition: integer >= 0, offset: bigint >= 0 }`,
+      )
     }
   }
 }

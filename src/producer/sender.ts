@@ -115,7 +115,7 @@ export class Sender {
       identity === undefined ||
       identity.prepare(
         () => this.wakeup(),
-        (error) => this.failUnsequenced(error),
+        (error, all) => this.failWaiting(error, all),
       )
     const now = Date.now()
     const force = this.forcing > 0
@@ -124,8 +124,17 @@ export class Sender {
     const unknown = new Set<string>()
     for (const q of this.accumulator.allQueues()) {
       next = Math.min(next, this.expire(q, now))
-      if (!this.accumulator.sendable(q, now, force)) continue
-      if (!canSequence && q.batches[0].options.baseSequence === undefined) continue
+      if (!this.accumulator.sendable(q, now, force)) {
+        next = Math.min(next, this.accumulator.lingerDeadline(q))
+        continue
+      }
+      // a queue held back by the identity, by metadata or by maxInFlight is woken when that changes
+      if (
+        identity &&
+        q.batches[0].options.baseSequence === undefined &&
+        (!canSequence || !identity.sendable(q.topic, q.partition))
+      )
+        continue
       const p = this.cluster.metadata.partition(q.topic, q.partition)
       if (!p || p.leader < 0) {
         unknown.add(q.topic)
@@ -161,7 +170,6 @@ export class Sender {
       }
       if (request.length > 0) this.send(leader, request)
     }
-    next = Math.min(next, this.accumulator.nextLingerDeadline())
     if (next !== Number.POSITIVE_INFINITY) this.later(next - Date.now())
     if (this.accumulator.pendingBatches === 0 && this.inFlight === 0) this.settled()
   }
@@ -186,6 +194,7 @@ export class Sender {
       )
       if (i === 0 && q.inFlight) {
         batch.expire(error)
+        this.identity?.failed(batch, error)
         this.onBatchDone?.(batch, error)
         i++
       } else this.finish(q, batch, error)
@@ -193,15 +202,21 @@ export class Sender {
     return Number.POSITIVE_INFINITY
   }
 
-  /** The producer id cannot be had (e.g. not authorised): batches that would need it fail with why. */
-  private failUnsequenced(error: Error): void {
+  /**
+   * The identity cannot send them (no producer id to be had, e.g. not authorised; a transaction that
+   * cannot commit): batches not sequenced yet, and with `all` every batch not in flight, fail with why.
+   */
+  private failWaiting(error: Error, all: boolean): void {
+    let failed = 0
     for (const q of this.accumulator.allQueues()) {
       for (const batch of [...q.batches]) {
-        if (batch.options.baseSequence === undefined && !(q.inFlight && batch === q.batches[0]))
+        if ((all || batch.options.baseSequence === undefined) && !(q.inFlight && batch === q.batches[0])) {
           this.finish(q, batch, error)
+          failed++
+        }
       }
     }
-    this.wakeup()
+    if (failed > 0) this.wakeup()
   }
 
   private send(leader: number, queues: PartitionQueue[]): void {
@@ -267,12 +282,13 @@ export class Sender {
     const connection = await this.cluster.connectionToNode(leader)
     for (const b of batches) b.attempts++
     this.stats.requests++
+    const maxVersion = identity?.maxProduceVersion
     if (this.options.acks === 0) {
-      await connection.request(Produce, body, { expectResponse: false })
+      await connection.request(Produce, body, { expectResponse: false, maxVersion })
       for (const q of queues) this.finish(q, q.batches[0], null, -1n, -1)
       return
     }
-    const response = await connection.request(Produce, body)
+    const response = await connection.request(Produce, body, { maxVersion })
     const byId = new Map([...topics.keys()].map((name) => [this.cluster.metadata.topics.get(name)?.topicId, name]))
     const endpoints = response.nodeEndpoints.map((e) => ({
       nodeId: e.nodeId,
@@ -303,8 +319,8 @@ export class Sender {
         ) {
           // the broker has no state for this sequence (retention removed the producer, a truncated
           // log): the batch was not written, so it is safe to write again under a new epoch
-          identity.resequence(batch)
-          this.retryOrFail(q, batch, Object.assign(error, { retriable: true }))
+          if (identity.resequence(batch)) this.retryOrFail(q, batch, Object.assign(error, { retriable: true }))
+          else this.finish(q, batch, error)
         } else this.retryOrFail(q, batch, error)
       }
     }
@@ -348,8 +364,8 @@ export class Sender {
     } else q.batches.splice(q.batches.indexOf(batch), 1)
     this.accumulator.release(batch.reserved)
     this.stats.batches++
-    // its sequences may or may not be in the log: the next batch of the partition takes a new epoch
-    if (error && this.identity && batch.options.baseSequence !== undefined) this.identity.failed(batch)
+    // its sequences may or may not be in the log (an expired batch was reported when it expired)
+    if (error && this.identity && !batch.expired) this.identity.failed(batch, error)
     if (batch.expired) {
       // reported when it expired in flight; what its request brought is known to nobody but the log
       this.stats.errors++
@@ -386,7 +402,6 @@ export class Sender {
     parts[0].reserved = batch.reserved
     for (const part of parts) part.createdAt = batch.createdAt
     q.batches.splice(0, 1, ...parts)
-    // the halves take new sequences: the whole batch's ones are a gap
-    if (this.identity && batch.options.baseSequence !== undefined) this.identity.failed(batch)
+    if (this.identity && batch.options.baseSequence !== undefined) this.identity.split(batch)
   }
 }

@@ -27,7 +27,7 @@ export interface TransactionDeps {
   nextProducerId(): bigint
 }
 
-export type TransactionState = 'Empty' | 'Ongoing' | 'CompleteCommit' | 'CompleteAbort'
+export type CoordinatorTransactionState = 'Empty' | 'Ongoing' | 'CompleteCommit' | 'CompleteAbort'
 
 /** Short.MAX_VALUE - 1: at this epoch a transactional id gets a new producer id (isProducerEpochExhausted). */
 const MAX_EPOCH = 32766
@@ -40,7 +40,7 @@ export interface TransactionMetadata {
   lastProducerId: bigint
   lastProducerEpoch: number
   timeoutMs: number
-  state: TransactionState
+  state: CoordinatorTransactionState
   /** Partitions in the open transaction: topic -> partition indexes. */
   partitions: Map<string, Set<number>>
   groups: Set<string>
@@ -49,7 +49,7 @@ export interface TransactionMetadata {
 }
 
 /** What InitProducerId and the transactional APIs answer. */
-export interface ProducerIdAndEpoch {
+export interface ProducerIdAnswer {
   errorCode: number
   producerId: bigint
   producerEpoch: number
@@ -89,7 +89,7 @@ export class TransactionCoordinator {
     timeoutMs: number,
     producerId: bigint,
     producerEpoch: number,
-  ): Promise<ProducerIdAndEpoch> {
+  ): Promise<ProducerIdAnswer> {
     const fail = (errorCode: number) => ({ errorCode, producerId: -1n, producerEpoch: -1 })
     // an idempotent producer always gets a fresh producer id
     if (transactionalId === null)

@@ -137,7 +137,11 @@ export const cli = {
   },
 
   /** Consumes `max` records from the beginning with the console consumer; returns `key:value` lines. */
-  consume(topic: string, max: number, o: { bootstrap?: string; config?: string; group?: string } = {}): string[] {
+  consume(
+    topic: string,
+    max: number,
+    o: { bootstrap?: string; config?: string; group?: string; isolation?: 'read_committed' | 'read_uncommitted' } = {},
+  ): string[] {
     const { stdout } = runTool('org.apache.kafka.tools.consumer.ConsoleConsumer', [
       '--bootstrap-server',
       o.bootstrap ?? brokers()[0],
@@ -154,6 +158,7 @@ export const cli = {
       isKafka39() ? '--property' : '--formatter-property',
       'key.separator=:',
       ...(o.group ? ['--group', o.group] : []),
+      ...(o.isolation ? ['--isolation-level', o.isolation] : []),
       ...(o.config ? [isKafka39() ? '--consumer.config' : '--command-config', o.config] : []),
     ])
     return stdout.split('\n').filter(Boolean)

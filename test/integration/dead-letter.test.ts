@@ -4,7 +4,7 @@
 
 import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
-import { ConsumedMessage, type HandlerContext } from '../../src/consumer/message.ts'
+import { ConsumedMessage, type HandlerContext, sendWithoutTransaction } from '../../src/consumer/message.ts'
 import { compose, DeadLetterError, deadLetter, retry } from '../../src/consumer/middleware.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import type { ProducerRecord, RecordMetadata } from '../../src/producer/record.ts'
@@ -34,7 +34,11 @@ function headerPairs(record: KcatRecord): [string, string | null][] {
   return Array.from({ length: flat.length / 2 }, (_, i) => [flat[2 * i] as string, flat[2 * i + 1]])
 }
 
-const context = (): HandlerContext => ({ signal: new AbortController().signal, attempt: 1 })
+const context = (): HandlerContext => ({
+  signal: new AbortController().signal,
+  attempt: 1,
+  send: sendWithoutTransaction,
+})
 
 describe('deadLetter with a real broker', () => {
   const producer = new Producer({ brokers: brokers() })

@@ -28,6 +28,7 @@ const EXPECTED: Record<string, RegExp> = {
   'producer.ts': /records: 3/,
   'consumer.ts': /payment 5 .*\n[\s\S]*offsets committed: true/,
   'admin-and-config.ts': /partitions/,
+  'exactly-once.ts': /^o-1: \{"cents":250,"euros":2\.5\}\no-2: .*\no-4: .*\no-5: .*\ninput offsets committed: 5$/m,
   'schema-registry.ts':
     /versions 1,2\nrefused: INCOMPATIBLE_SCHEMA\norder o-1: 12.5 via web .*\norder o-2: 9.9 via app/,
   'fake-cluster.test.ts': /# pass 1\n# fail 0/,

@@ -91,14 +91,29 @@ export function lz4Bound(data: Buffer): number {
   return total
 }
 
-/** The uncompressed length a raw snappy block announces in its varint preamble. */
+/**
+ * Snappy's densest element is a copy with a 2-byte offset: 3 bytes that produce up to 64
+ * (format_description.txt §2.2), so a block's elements expand at most 64/3 times.
+ */
+const SNAPPY_MAX_EXPANSION = 64 / 3
+
+/**
+ * The uncompressed length a raw snappy block announces in its varint preamble; refused when the
+ * elements after it could not produce that much (a few bytes claiming hundreds of MB).
+ */
 export function snappyLength(block: Uint8Array): number {
   let value = 0
   for (let i = 0; i < 5; i++) {
     if (i >= block.length) throw new ProtocolError('truncated snappy length')
     const byte = block[i]
     value += (byte & 0x7f) * 2 ** (7 * i)
-    if ((byte & 0x80) === 0) return value
+    if ((byte & 0x80) === 0) {
+      const most = Math.ceil((block.length - i - 1) * SNAPPY_MAX_EXPANSION)
+      if (value > most) {
+        throw new ProtocolError(`snappy block claims ${value} bytes, more than its ${block.length} bytes can hold`)
+      }
+      return value
+    }
   }
   throw new ProtocolError('snappy length longer than 5 bytes')
 }

@@ -193,6 +193,29 @@ describe('Dispatcher', () => {
     assert.equal(reported.length, 2)
     assert.match(reported[0].message, /orders-0 at offset 7: poison for now/)
   })
+
+  it('keeps a seek made during a failure backoff: the partition resumes from there, not from the failed message', async () => {
+    const fetcher = new FakeFetcher([20], 5)
+    const handled: number[] = []
+    let failed = false
+    const { dispatcher, stop } = dispatch(fetcher, (m: Message) => {
+      if (m.offset === 12n && !failed) {
+        failed = true
+        throw new Error('fails once')
+      }
+      handled.push(Number(m.offset))
+    })
+    await waitFor('the failure', () => failed)
+    // as an aborted transaction rewinds its partitions
+    await dispatcher.seek(dispatcher.get({ topic: TOPIC, partition: 0 })!, 4n)
+    await waitFor('every message handled', () => handled.at(-1) === 19, { timeoutMs: 10_000 })
+    await stop()
+    assert.deepEqual(fetcher.calls, ['pause 0', 'seek 0 4', 'resume 0'], 'no seek back to 12 after the backoff')
+    assert.deepEqual(handled, [
+      ...Array.from({ length: 12 }, (_, i) => i),
+      ...Array.from({ length: 16 }, (_, i) => i + 4),
+    ])
+  })
 })
 
 describe('OffsetTracker', () => {

@@ -3,7 +3,13 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { ConsumedMessage, type Handler, type HandlerContext, type Middleware } from '../../../src/consumer/message.ts'
+import {
+  ConsumedMessage,
+  type Handler,
+  type HandlerContext,
+  type Middleware,
+  sendWithoutTransaction,
+} from '../../../src/consumer/message.ts'
 import {
   compose,
   DeadLetterError,
@@ -29,7 +35,11 @@ const message = new ConsumedMessage(
   7,
 )
 
-const context = (signal = new AbortController().signal): HandlerContext => ({ signal, attempt: 1 })
+const context = (signal = new AbortController().signal): HandlerContext => ({
+  signal,
+  attempt: 1,
+  send: sendWithoutTransaction,
+})
 
 /** Runs a handler on the test message: composed handlers return promises, though Handler says unknown. */
 const call = async (handler: Handler, ctx = context()): Promise<unknown> => handler(message, ctx)

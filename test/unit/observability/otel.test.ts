@@ -19,7 +19,7 @@ import {
 } from '@opentelemetry/api'
 import { W3CTraceContextPropagator } from '@opentelemetry/core'
 import { BasicTracerProvider, InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base'
-import { ConsumedMessage, type HandlerContext } from '../../../src/consumer/message.ts'
+import { ConsumedMessage, type HandlerContext, sendWithoutTransaction } from '../../../src/consumer/message.ts'
 import { otelMiddleware, otelProducer } from '../../../src/otel/index.ts'
 import type { ProducerRecord, RecordMetadata } from '../../../src/producer/record.ts'
 import { normalizeRecord } from '../../../src/producer/record.ts'
@@ -82,7 +82,7 @@ class FakeProducer extends EventEmitter {
 }
 
 const signal = new AbortController().signal
-const handlerContext: HandlerContext = { signal, attempt: 1 }
+const handlerContext: HandlerContext = { signal, attempt: 1, send: sendWithoutTransaction }
 
 /** What the consumer would read back: the record as normalised, at the offset the fake acknowledged. */
 function consumed(record: ProducerRecord, offset = 41n): ConsumedMessage {

@@ -11,7 +11,6 @@ import { describe, it } from 'node:test'
 import type { Cluster } from '../../../src/client/cluster.ts'
 import { RetryPolicy } from '../../../src/client/retry.ts'
 import { silentLogger } from '../../../src/observability/logger.ts'
-import { RecordAccumulator } from '../../../src/producer/accumulator.ts'
 import { IdempotentState } from '../../../src/producer/idempotence.ts'
 import type { RecordMetadata } from '../../../src/producer/record.ts'
 import { Sender } from '../../../src/producer/sender.ts'
@@ -21,6 +20,7 @@ import type { Api } from '../../../src/protocol/messages/index.ts'
 import { InitProducerId, Produce } from '../../../src/protocol/messages/index.ts'
 import { decodeRecordBatches } from '../../../src/protocol/records/index.ts'
 import { sleep, waitFor, within } from '../../helpers/wait.ts'
+import { produceResponse, smallAccumulator } from './fake-produce.ts'
 
 type Fault = 'none' | 'lose-request' | 'lose-answer'
 
@@ -78,23 +78,7 @@ class FakeBroker {
       for (const p of t.partitionData) answers.push({ index: p.index, ...(await this.append(p.index, p.records)) })
     }
     if (fault === 'lose-answer') return timedOut()
-    return {
-      responses: [
-        {
-          name: this.topic,
-          partitionResponses: answers.map((a) => ({
-            ...a,
-            logAppendTimeMs: -1n,
-            logStartOffset: 0n,
-            recordErrors: [],
-            errorMessage: null,
-            currentLeader: { leaderId: -1, leaderEpoch: -1 },
-          })),
-        },
-      ],
-      throttleTimeMs: 0,
-      nodeEndpoints: [],
-    }
+    return produceResponse(this.topic, answers)
   }
 
   /** ProducerStateManager's checks, simplified to one producer id. */
@@ -127,14 +111,7 @@ class FakeBroker {
 
 function setup(broker: FakeBroker, o: { requestTimeoutMs: number; deliveryTimeoutMs: number }) {
   const cluster = broker.cluster()
-  const accumulator = new RecordAccumulator({
-    compression: 'none',
-    maxMessages: 50,
-    maxBytes: 64 * 1024,
-    lingerMs: 2,
-    bufferMemory: 8 * 1024 * 1024,
-    maxBlockMs: 1000,
-  })
+  const accumulator = smallAccumulator()
   const sender = new Sender(cluster, accumulator, cluster.retry, new IdempotentState(cluster), {
     acks: -1,
     requestTimeoutMs: o.requestTimeoutMs,

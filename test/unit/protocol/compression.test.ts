@@ -89,6 +89,23 @@ describe('compression codecs', () => {
     }
     assert.equal(snappyLength(await snappy.compress(data)), data.length)
   })
+
+  it('refuses a snappy block announcing more than its elements can produce, under the limit too', async () => {
+    // 7 bytes: a preamble of ~181 MB (under the limit) and 3 bytes that make 64 at most
+    const forged = Buffer.from([167, 159, 180, 86, 29, 40, 120])
+    assert.throws(
+      () => snappyLength(forged),
+      (e: unknown) => e instanceof ProtocolError && /can hold/.test(e.message),
+    )
+    await assert.rejects(decompress('snappy', forged), ProtocolError)
+    // the densest real data (one byte repeated) still passes, and round-trips
+    for (const size of [1, 64, 65_536, 4 << 20]) {
+      const zeros = Buffer.alloc(size)
+      const block = await snappy.compress(zeros)
+      assert.equal(snappyLength(block), size, `${size} zero bytes in ${block.length}`)
+      assert.deepEqual(await decompress('snappy', block), zeros)
+    }
+  })
 })
 
 describe('optional codec packages', () => {
