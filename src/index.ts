@@ -127,6 +127,8 @@ export {
   KafkaError,
   KafkaxError,
   type KafkaxErrorOptions,
+  type LogTruncation,
+  LogTruncationError,
   ProtocolError,
   TimeoutError,
 } from './protocol/errors.ts'

@@ -207,6 +207,17 @@ export class Cluster {
     }
   }
 
+  /** The metadata of every topic of the cluster (pattern subscriptions match against it); deleted topics leave the cache. */
+  async refreshAllTopics(): Promise<ClusterMetadata> {
+    const response = await this.request('any', Metadata, {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    })
+    this.metadata.update(response, true)
+    return this.metadata
+  }
+
   /** Metadata of topics, from the cache when it has them all. */
   async topicMetadata(topics: readonly string[]): Promise<ClusterMetadata> {
     if (topics.every((t) => this.metadata.topics.has(t))) return this.metadata

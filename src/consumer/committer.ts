@@ -20,6 +20,8 @@ const REBALANCE_ERRORS = new Set<number>([
   ErrorCode.REBALANCE_IN_PROGRESS,
   ErrorCode.ILLEGAL_GENERATION,
   ErrorCode.UNKNOWN_MEMBER_ID,
+  // the consumer protocol (KIP-848): the member epoch moved on, or the member left the group
+  ErrorCode.STALE_MEMBER_EPOCH,
 ])
 
 /** Commits the offsets of a group member's partitions. */

@@ -9,7 +9,9 @@ import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
 import { assignorByName } from '../group/assignors.ts'
 import { ClassicGroupMember } from '../group/classic-member.ts'
-import type { GroupMembership } from '../group/membership.ts'
+import { ConsumerGroupMember } from '../group/consumer-member.ts'
+import type { GroupListener, GroupMembership } from '../group/membership.ts'
+import { subscriptionRegex } from '../group/subscription-pattern.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { traced } from '../observability/tracing.ts'
 import { resolveProducerOptions } from '../producer/options.ts'
@@ -102,15 +104,17 @@ export class Consumer extends EventEmitter {
     // the dead-letter producer is made at run(): its options are checked now, with the others
     if (o.dlq) resolveProducerOptions(deadLetterProducerOptions(o), 'dead-letter producer')
     this.options = o
-    const { groupId, topics } = o
+    const { groupId, subscription } = o
     this.cluster = new Cluster(o.client)
     this.log = childLogger(resolveLogger(o.logger), { clientId: o.client.clientId, groupId })
+    const rackId = o.rackId ?? o.fetch.rackId
     // an exactly-once consumer handles committed input only, unless told otherwise
     this.isolationLevel = options.isolationLevel ?? (o.exactlyOnce ? 'read_committed' : o.isolationLevel)
     this.fetcher = new Fetcher(this.cluster, {
       ...o.fetch,
+      rackId,
       isolationLevel: this.isolationLevel,
-      resetPolicy: o.fromBeginning ? 'earliest' : 'latest',
+      resetPolicy: o.autoOffsetReset ?? (o.fromBeginning ? 'earliest' : 'latest'),
       logger: this.log,
     })
     this.dispatcher = new Dispatcher(this.fetcher, {
@@ -124,25 +128,46 @@ export class Consumer extends EventEmitter {
     })
     this.fetcher.on('error', (error: Error) => this.report(error))
     this.fetcher.onData = () => this.dispatcher.pump()
-    if (groupId && topics?.length) {
-      this.member = new ClassicGroupMember(
-        this.cluster,
-        {
-          groupId,
-          groupInstanceId: o.groupInstanceId,
-          topics,
-          sessionTimeoutMs: o.sessionTimeoutMs,
-          rebalanceTimeoutMs: o.rebalanceTimeoutMs,
-          heartbeatIntervalMs: o.heartbeatIntervalMs,
-          assignors: o.assignors.map((name) => assignorByName(name)),
-        },
-        {
-          onAssigned: (tps) => this.rebalance('assigned', tps, () => this.onAssigned(tps)),
-          onRevoked: (tps) => this.rebalance('revoked', tps, () => this.onRevoked(tps, true)),
-          onLost: (tps) => this.rebalance('lost', tps, () => this.onRevoked(tps, false)),
-          onError: (error) => this.report(error),
-        },
-      )
+    if (groupId && subscription) {
+      const listener: GroupListener = {
+        onAssigned: (tps) => this.rebalance('assigned', tps, () => this.onAssigned(tps)),
+        onRevoked: (tps) => this.rebalance('revoked', tps, () => this.onRevoked(tps, true)),
+        onLost: (tps) => this.rebalance('lost', tps, () => this.onRevoked(tps, false)),
+        onError: (error) => this.report(error),
+      }
+      const { groupInstanceId, rebalanceTimeoutMs } = o
+      const { names, patterns } = subscription
+      if (o.groupProtocol === 'consumer') {
+        this.member = new ConsumerGroupMember(
+          this.cluster,
+          {
+            groupId,
+            groupInstanceId,
+            topics: names,
+            topicRegex: subscriptionRegex(patterns) ?? undefined,
+            rebalanceTimeoutMs,
+            serverAssignor: o.serverAssignor,
+            rackId,
+          },
+          listener,
+        )
+      } else {
+        this.member = new ClassicGroupMember(
+          this.cluster,
+          {
+            groupId,
+            groupInstanceId,
+            topics: names,
+            patterns,
+            sessionTimeoutMs: o.sessionTimeoutMs,
+            rebalanceTimeoutMs,
+            heartbeatIntervalMs: o.heartbeatIntervalMs,
+            assignors: o.assignors.map((name) => assignorByName(name)),
+            rackId,
+          },
+          listener,
+        )
+      }
       if (o.exactlyOnce) {
         this.exactlyOnce = new ExactlyOnce(o.exactlyOnce, {
           dispatcher: this.dispatcher,

@@ -11,6 +11,8 @@ export interface PartitionRecords {
   messages: ConsumedMessage[]
   /** The offset to fetch next: past every batch read, control and aborted ones included. */
   nextOffset: bigint
+  /** The leader epoch of the last batch read (-1: none): the fetch position's epoch (KIP-320). */
+  lastEpoch: number
 }
 
 /**
@@ -26,6 +28,7 @@ export function partitionRecords(
 ): PartitionRecords {
   const messages: ConsumedMessage[] = []
   let next = fetchOffset
+  let lastEpoch = -1
   const pending = aborted ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : []
   let nextAborted = 0
   const abortedProducers = new Set<bigint>()
@@ -36,6 +39,7 @@ export function partitionRecords(
     const tail = records.length > 0 ? records[records.length - 1].offset : -1n
     if (tail > last) last = tail
     if (last < next) continue
+    lastEpoch = batch.partitionLeaderEpoch
     if (aborted) {
       while (nextAborted < pending.length && pending[nextAborted].firstOffset <= last)
         abortedProducers.add(pending[nextAborted++].producerId)
@@ -58,5 +62,5 @@ export function partitionRecords(
     }
     next = last + 1n
   }
-  return { messages, nextOffset: next }
+  return { messages, nextOffset: next, lastEpoch }
 }

@@ -38,9 +38,11 @@ export interface ClassicGroupMemberOptions {
   groupId: string
   /** Static membership (KIP-345): the member keeps its slot across restarts within the session timeout. */
   groupInstanceId?: string
-  /** The subscription (exact topic names). */
+  /** The subscription: exact topic names... */
   topics: string[]
-  /** As Java's session.timeout.ms (defaults: MEMBER_FIELDS). */
+  /** ...and the topics of the metadata these match (matched again as topics appear and vanish). */
+  patterns?: RegExp[]
+  /** Default 45000, as Java's session.timeout.ms. */
   sessionTimeoutMs?: number
   /** As Java's max.poll.interval.ms: how long the group waits for members to rejoin. */
   rebalanceTimeoutMs?: number
@@ -71,7 +73,8 @@ export class ClassicGroupMember implements GroupMembership {
   private readonly listener: ListenerInvoker
   private readonly groupId: string
   private readonly groupInstanceId: string | null
-  private readonly topics: string[]
+  /** The topics subscribed to in the last JoinGroup (with patterns: those they matched then). */
+  private subscribed: string[] = []
   private readonly sessionTimeoutMs: number
   private readonly rebalanceTimeoutMs: number
   /** Retries of an OffsetFetch answered with UNSTABLE_OFFSET_COMMIT. */
@@ -103,7 +106,6 @@ export class ClassicGroupMember implements GroupMembership {
     this.cluster = cluster
     this.groupId = options.groupId
     this.groupInstanceId = options.groupInstanceId ?? null
-    this.topics = [...options.topics]
     const defaults = defaultsOf(MEMBER_FIELDS)
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? defaults.sessionTimeoutMs
     this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? defaults.rebalanceTimeoutMs
@@ -119,7 +121,7 @@ export class ClassicGroupMember implements GroupMembership {
     this.heartbeats = new HeartbeatTimer(options.heartbeatIntervalMs ?? defaults.heartbeatIntervalMs, () =>
       this.heartbeat(),
     )
-    this.watch = new MetadataWatch(cluster, () => this.checkWatched())
+    this.watch = new MetadataWatch(cluster, () => this.checkWatched(), [...options.topics], options.patterns)
     this.coordinator = new CoordinatorConnection(cluster, 'group', this.groupId)
   }
 
@@ -255,6 +257,7 @@ export class ClassicGroupMember implements GroupMembership {
 
   private async rebalance(): Promise<void> {
     await this.prepare()
+    await this.watch.refreshSubscription()
     const join = await this.join()
     const assigned = await this.sync(join)
     const { revoked, added } = diffAssignment(this.owned, assigned)
@@ -288,8 +291,9 @@ export class ClassicGroupMember implements GroupMembership {
       this.rejoinNeeded = false
       const reason = this.rejoinReason
       this.rejoinReason = null
+      this.subscribed = this.watch.subscription()
       const subscription = encodeSubscription({
-        topics: this.topics,
+        topics: this.subscribed,
         ownedPartitions: this.owned,
         generationId: this.ownedGeneration,
         rackId: this.rackId,
@@ -413,7 +417,7 @@ export class ClassicGroupMember implements GroupMembership {
   // ------------------------------------------------------------------------------------------
   // Heartbeats and the leader's metadata watch
 
-  private async heartbeat(): Promise<void> {
+  private async heartbeat(): Promise<undefined> {
     // during JoinGroup the join itself keeps the session; without a generation there is nothing to keep
     const state = this.state
     if ((state === 'stable' || state === 'syncing') && this._generationId >= 0) {
@@ -455,10 +459,12 @@ export class ClassicGroupMember implements GroupMembership {
     }
   }
 
-  /** The leader asks for a rejoin when a topic of the group gained partitions or appeared. */
+  /** A rejoin when a topic of the group gained partitions or appeared (the leader), or the patterns match other topics. */
   private checkWatched(): void {
-    if (this.state === 'stable' && this.watch.changed())
-      this.requestRejoin('the partition count of a subscribed topic changed')
+    if (this.state !== 'stable') return
+    if (this.watch.changed()) this.requestRejoin('the partition count of a subscribed topic changed')
+    else if (this.watch.subscription().join() !== this.subscribed.join())
+      this.requestRejoin('the topics matching the subscription changed')
   }
 }
 
