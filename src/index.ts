@@ -47,6 +47,7 @@ export type {
 } from './admin/share-groups.ts'
 export type { CreatedTopic, NewPartitions, NewTopic, PartitionDescription, TopicDescription } from './admin/topics.ts'
 export type { Connector, ConnectTarget } from './client/connector.ts'
+export type { NetworkEvent, NetworkEventListener, NetworkRequest } from './client/network-events.ts'
 export type { ClientOptions } from './client/options.ts'
 export { type RetryOptions, RetryPolicy, type RetryRun } from './client/retry.ts'
 export type { OAuthBearerToken, SaslMechanism, SaslOptions } from './client/sasl/mechanism.ts'
@@ -102,6 +103,7 @@ export {
   otelProducer,
   type TraceableProducer,
 } from './otel/index.ts'
+export { murmur2, murmur2Partition } from './producer/murmur2.ts'
 export {
   PartitionerError,
   type PartitionerFunction,
