@@ -1,0 +1,331 @@
+// kafkajs's producer on kafkax Producers. Each send places its messages with the kafkajs partitioner
+// (the topic's partitions from the kafkax producer's metadata cache), hands them to a kafkax Producer
+// as one sendBatch with explicit partitions, and answers kafkajs's RecordMetadata: per partition the
+// offset of the first message, as strings. kafkajs sets acks, compression and timeout per send, a
+// kafkax Producer per producer: one kafkax Producer per combination in use (usually one).
+// Transactions plug in here: a transactional kafkax Producer (the core's TransactionManager) and a
+// Transaction object whose sends go through `produce()` like these.
+
+import {
+  type Acks,
+  KafkaxError,
+  type RecordMetadata as KafkaxMetadata,
+  Producer as KafkaxProducer,
+  type ProducerRecord as KafkaxRecord,
+  RetryPolicy,
+} from '../index.ts'
+import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
+import { COMPRESSION_NAMES } from './constants.ts'
+import {
+  KafkaJSError,
+  KafkaJSNonRetriableError,
+  KafkaJSNotImplemented,
+  type RetrySpent,
+  toKafkaJSError,
+} from './errors.ts'
+import { clientEvents, Instrumentation } from './instrumentation.ts'
+import { kafkaxLogger, type Logger } from './logger.ts'
+import { clientOptions, type KafkaContext, resolveBrokers, retryPolicy } from './options.ts'
+import { Partitioners } from './partitioners.ts'
+import type {
+  ClientOn,
+  Message,
+  PartitionerArgs,
+  PartitionMetadata,
+  ProducerBatch,
+  ProducerConfig,
+  ProducerEvents,
+  ProducerRecord,
+  RecordMetadata,
+  TopicMessages,
+} from './types.ts'
+
+const ACKS: Record<number, Acks> = { [-1]: 'all', 1: 'leader', 0: 'none' }
+/** setTimeout's limit: longer delivery timeouts would fire at once. */
+const MAX_TIMER_MS = 2 ** 31 - 1
+
+type Status = 'disconnected' | 'connected' | 'disconnecting'
+
+/** kafkajs's message values: strings and bytes as they are, null, anything else as its string form. */
+const bytesOf = (v: unknown): string | Buffer | Uint8Array | null | undefined =>
+  v === null || v === undefined || typeof v === 'string' || v instanceof Uint8Array ? v : String(v)
+
+/** The partitions of a topic as kafkajs describes them to partitioners. */
+function partitionMetadata(partitions: readonly PartitionInfo[]): PartitionMetadata[] {
+  return partitions.map((p) => ({
+    partitionErrorCode: p.errorCode,
+    partitionId: p.partition,
+    leader: p.leader,
+    replicas: p.replicas,
+    isr: p.isr,
+    offlineReplicas: p.offlineReplicas,
+  }))
+}
+
+type PartitionInfo = NonNullable<ReturnType<KafkaxProducer['cluster']['metadata']['partition']>>
+
+/** kafkajs's RecordMetadata: per topic-partition (in the order of the messages) the first message's offset. */
+function recordMetadata(records: readonly KafkaxRecord[], written: readonly KafkaxMetadata[]): RecordMetadata[] {
+  const byTopic = new Map<string, Map<number, { first: bigint; meta: RecordMetadata }>>()
+  const out: RecordMetadata[] = []
+  for (let i = 0; i < records.length; i++) {
+    const { topic, partition, offset, timestamp } = written[i]
+    let partitions = byTopic.get(topic)
+    if (!partitions) {
+      partitions = new Map()
+      byTopic.set(topic, partitions)
+    }
+    const seen = partitions.get(partition)
+    if (seen) {
+      if (offset < seen.first) {
+        seen.first = offset
+        seen.meta.baseOffset = String(offset)
+      }
+      continue
+    }
+    // a timestamp other than the one sent is the broker's: the topic uses LogAppendTime
+    const appended = timestamp !== records[i].timestamp
+    const meta: RecordMetadata = {
+      topicName: topic,
+      partition,
+      errorCode: 0,
+      baseOffset: String(offset),
+      logAppendTime: appended ? String(timestamp) : '-1',
+      logStartOffset: '-1',
+    }
+    partitions.set(partition, { first: offset, meta })
+    out.push(meta)
+  }
+  return out
+}
+
+/** Validates a send as kafkajs does and merges the messages of repeated topics. */
+function checkedTopicMessages(topicMessages: TopicMessages[]): TopicMessages[] {
+  if (!Array.isArray(topicMessages)) throw new KafkaJSNonRetriableError(`Invalid topicMessages ${topicMessages}`)
+  const merged = new Map<string, Message[]>()
+  for (const { topic, messages } of topicMessages) {
+    if (!topic || typeof topic !== 'string') throw new KafkaJSNonRetriableError('Invalid topic')
+    if (!Array.isArray(messages))
+      throw new KafkaJSNonRetriableError(`Invalid messages array [${messages}] for topic "${topic}"`)
+    const missing = messages.find((m) => m === null || typeof m !== 'object' || m.value === undefined)
+    if (missing !== undefined) {
+      throw new KafkaJSNonRetriableError(
+        `Invalid message without value for topic "${topic}": ${JSON.stringify(missing)}`,
+      )
+    }
+    const list = merged.get(topic)
+    if (list) list.push(...messages)
+    else merged.set(topic, [...messages])
+  }
+  return [...merged].map(([topic, messages]) => ({ topic, messages }))
+}
+
+/** A kafkajs producer (`kafka.producer(config)`); its methods may be called detached, as kafkajs's. */
+export class Producer {
+  readonly events: ProducerEvents = clientEvents('producer')
+  private readonly log: Logger
+  private readonly instrumentation: Instrumentation<ProducerEvents>
+  private readonly partition: (args: PartitionerArgs) => number
+  private readonly idempotent: boolean
+  private readonly retry: RetryPolicy
+  private readonly spent: RetrySpent
+  private readonly retryOptions: ReturnType<typeof retryPolicy>['options']
+  /** One kafkax Producer per acks/compression/timeout a send asked for, and its connect. */
+  private readonly producers = new Map<string, { producer: KafkaxProducer; connected: Promise<void> }>()
+  private brokers: string[] | undefined
+  private status: Status = 'disconnected'
+
+  constructor(
+    private readonly kafka: KafkaContext,
+    private readonly config: ProducerConfig = {},
+  ) {
+    this.log = kafka.logger.namespace('Producer')
+    this.instrumentation = new Instrumentation(this.events, this.log)
+    this.partition = (config.createPartitioner ?? Partitioners.DefaultPartitioner)()
+    this.idempotent = config.idempotent ?? false
+    const retry = { ...kafka.config.retry, ...config.retry }
+    if (this.idempotent && retry.retries !== undefined && retry.retries < 1) {
+      throw new KafkaJSNonRetriableError('Idempotent producer must allow retries to protect against transient errors')
+    }
+    if (this.idempotent && retry.retries !== undefined && retry.retries < Number.MAX_SAFE_INTEGER) {
+      this.log.warn('Limiting retries for the idempotent producer may invalidate EoS guarantees')
+    }
+    const policy = retryPolicy(retry, kafka.config.requestTimeout ?? 30_000)
+    this.retryOptions = policy.options
+    this.spent = policy.spent
+    this.retry = new RetryPolicy(policy.options)
+  }
+
+  /** Connects to the cluster (fetches metadata); sends before this fail, as in kafkajs. */
+  connect = async (): Promise<void> => {
+    try {
+      this.brokers = await resolveBrokers(this.kafka.config.brokers)
+      await this.producerFor(-1, 0, undefined)
+    } catch (error) {
+      await this.closeAll()
+      throw toKafkaJSError(error, this.spent)
+    }
+    this.status = 'connected'
+    this.instrumentation.emit(this.events.CONNECT)
+  }
+
+  /** Delivers every message accepted before, then closes the connections; `connect()` may follow. */
+  disconnect = async (): Promise<void> => {
+    this.status = 'disconnecting'
+    try {
+      await this.closeAll()
+    } finally {
+      this.status = 'disconnected'
+    }
+    this.instrumentation.emit(this.events.DISCONNECT)
+  }
+
+  /** Sends messages to one topic; resolves with where they landed, per partition. */
+  send = (record: ProducerRecord): Promise<RecordMetadata[]> => {
+    const { topic, messages, acks, timeout, compression } = record ?? ({} as ProducerRecord)
+    return this.sendBatch({ acks, timeout, compression, topicMessages: [{ topic, messages }] })
+  }
+
+  /** Sends messages to several topics in one go. */
+  sendBatch = async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
+    const { acks = -1, timeout, compression = 0, topicMessages = [] } = batch ?? {}
+    const topics = checkedTopicMessages(topicMessages)
+    if (this.idempotent && acks !== -1) {
+      throw new KafkaJSNonRetriableError(
+        "Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees",
+      )
+    }
+    if (this.status === 'disconnecting') {
+      throw new KafkaJSNonRetriableError(
+        "The producer is disconnecting; therefore, it can't safely accept messages anymore",
+      )
+    }
+    if (this.status === 'disconnected') throw new KafkaJSError('The producer is disconnected')
+    try {
+      return await this.produce(await this.producerFor(acks, compression, timeout), acks, topics)
+    } catch (error) {
+      throw toKafkaJSError(error, this.spent)
+    }
+  }
+
+  /** Transactions come with the transactional producer of the core (the second part of kafkax/kafkajs). */
+  transaction = async (): Promise<never> => {
+    if (!this.config.transactionalId) {
+      throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer')
+    }
+    throw new KafkaJSNotImplemented(
+      'producer.transaction() is not available in kafkax/kafkajs yet: it comes with the transactional producer (see docs/kafkajs-migration.md)',
+    )
+  }
+
+  /** Whether the producer was made with `idempotent: true`. */
+  isIdempotent = (): boolean => this.idempotent
+
+  /** Listens to one of `producer.events`; returns the function that removes the listener. */
+  on: ClientOn<ProducerEvents> = (eventName: string, listener: (event: any) => void) =>
+    this.instrumentation.on(eventName, listener)
+
+  /** The producer's logger (namespace Producer). */
+  logger = (): Logger => this.log
+
+  /**
+   * Places the messages and sends them through `target` as one batch. Metadata of a topic the
+   * producer has not seen yet is fetched first (with auto-creation, as allowed).
+   */
+  private async produce(
+    target: KafkaxProducer,
+    acks: number,
+    topicMessages: TopicMessages[],
+  ): Promise<RecordMetadata[]> {
+    const records: KafkaxRecord[] = []
+    const now = Date.now()
+    for (const { topic, messages } of topicMessages) {
+      const partitions = partitionMetadata(await this.partitionsOf(target, topic))
+      for (const message of messages) {
+        const partition = this.partition({ topic, partitionMetadata: partitions, message })
+        if (!Number.isInteger(partition) || partition < 0) {
+          throw new KafkaJSNonRetriableError(
+            `The partitioner returned ${String(partition)} for a message to ${topic}: not a partition`,
+          )
+        }
+        records.push({
+          topic,
+          key: bytesOf(message.key),
+          value: bytesOf(message.value) ?? null,
+          headers: message.headers as KafkaxRecord['headers'],
+          partition,
+          timestamp: message.timestamp === undefined || message.timestamp === null ? now : Number(message.timestamp),
+        })
+      }
+    }
+    const written = await target.sendBatch(records)
+    return acks === 0 ? [] : recordMetadata(records, written)
+  }
+
+  /** A topic's partitions from `target`'s metadata, fetched (retried while the topic is created or unknown) when missing. */
+  private async partitionsOf(target: KafkaxProducer, topic: string): Promise<readonly PartitionInfo[]> {
+    const cached = target.cluster.metadata.topics.get(topic)
+    if (cached && cached.errorCode === 0 && cached.partitions.length > 0) return cached.partitions
+    return this.retry.run(
+      async () => {
+        const t = (await target.cluster.refreshMetadata([topic])).topics.get(topic)
+        if (t?.errorCode) throw kafkaError(t.errorCode, `topic ${topic}`)
+        if (!t || t.partitions.length === 0) throw kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic}`)
+        return t.partitions
+      },
+      { retriable: (e) => (e instanceof KafkaxError || e instanceof KafkaJSError) && e.retriable },
+    )
+  }
+
+  /** The kafkax Producer for a send's settings, made and connected (metadata, its refresh timer) on first use. */
+  private async producerFor(acks: number, compression: number, timeout: number | undefined): Promise<KafkaxProducer> {
+    const key = `${acks}/${compression}/${timeout}`
+    const known = this.producers.get(key)
+    if (known) {
+      await known.connected
+      return known.producer
+    }
+    const codec = COMPRESSION_NAMES[compression]
+    if (codec === undefined) throw new KafkaJSNonRetriableError(`Unknown compression type ${compression}`)
+    if (ACKS[acks] === undefined) throw new KafkaJSNonRetriableError(`acks must be -1, 0 or 1, got ${acks}`)
+    const { config } = this.kafka
+    const options = clientOptions(config, this.brokers!, this.log, {
+      retry: this.retryOptions,
+      maxInFlightRequests: this.config.maxInFlightRequests,
+      metadataMaxAge: this.config.metadataMaxAge,
+    })
+    const requestTimeoutMs = timeout ?? options.requestTimeoutMs!
+    const producer = new KafkaxProducer({
+      ...options,
+      requestTimeoutMs,
+      acks: ACKS[acks],
+      compression: codec,
+      idempotent: this.idempotent && acks === -1,
+      // kafkajs sends each call at once: the messages of one call (and of calls made meanwhile) batch together
+      batch: { lingerMs: 0 },
+      allowAutoTopicCreation: this.config.allowAutoTopicCreation ?? true,
+      deliveryTimeoutMs: Math.round(Math.min(MAX_TIMER_MS, Math.max(this.retryOptions.deadlineMs!, requestTimeoutMs))),
+      logger: kafkaxLogger(this.log),
+      onNetworkEvent: this.instrumentation.networkListener(),
+    })
+    const connected = producer.connect()
+    this.producers.set(key, { producer, connected })
+    try {
+      await connected
+    } catch (error) {
+      // the next send tries again with a new one
+      if (this.producers.get(key)?.producer === producer) this.producers.delete(key)
+      await producer.close().catch(() => {})
+      throw error
+    }
+    return producer
+  }
+
+  private async closeAll(): Promise<void> {
+    const producers = [...this.producers.values()].map((p) => p.producer)
+    this.producers.clear()
+    const closed = await Promise.allSettled(producers.map((p) => p.close()))
+    const failed = closed.find((c) => c.status === 'rejected')
+    if (failed) throw toKafkaJSError((failed as PromiseRejectedResult).reason, this.spent)
+  }
+}
