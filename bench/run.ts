@@ -74,6 +74,7 @@ const NODE: Record<string, { name: string; mode?: string }> = {
   'kafkax-iterator': { name: 'kafkax-iterator' },
   'kafkajs-batch': { name: 'kafkajs-batch' },
   kafkajs: { name: 'kafkajs' },
+  'kafkax-kafkajs': { name: 'kafkax-kafkajs' },
   platformatic: { name: 'platformatic' },
 }
 
