@@ -94,6 +94,8 @@ export {
   timeout,
 } from './consumer/middleware.ts'
 export type { ExactlyOnceOptions } from './consumer/options.ts'
+export type { Assignor, CustomAssignor, MemberSubscription } from './group/assignors.ts'
+export type { GroupJoin } from './group/membership.ts'
 export { jsonLogger, type LogLevel, type LogMethod } from './observability/logger.ts'
 // the adapters' own entry points are kafkax/otel and kafkax/prometheus; these names stay for compatibility
 export {

@@ -18,7 +18,8 @@ export const MEMBER_FIELDS = {
   assignors: {
     kind: 'list',
     values: ASSIGNOR_NAMES,
+    orObject: true,
     default: ['range', 'cooperative-sticky'],
-    doc: 'Partition assignors offered to the group, preferred first',
+    doc: 'Partition assignors offered to the group, preferred first (in code also assignors of your own)',
   },
 } satisfies Fields
