@@ -660,7 +660,7 @@ export class Admin {
     timeout?: number
   }): Promise<void> => {
     throw new KafkaJSNotImplemented(
-      'alterPartitionReassignments is not available in kafkax/kafkajs (see docs/kafkajs-migration.md)',
+      'alterPartitionReassignments is not available in kafkax/kafkajs (see docs/kafkajs.md)',
     )
   }
 
@@ -670,7 +670,7 @@ export class Admin {
     timeout?: number
   }): Promise<ListPartitionReassignmentsResponse> => {
     throw new KafkaJSNotImplemented(
-      'listPartitionReassignments is not available in kafkax/kafkajs (see docs/kafkajs-migration.md)',
+      'listPartitionReassignments is not available in kafkax/kafkajs (see docs/kafkajs.md)',
     )
   }
 

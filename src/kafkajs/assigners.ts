@@ -1,8 +1,11 @@
 // kafkajs's assignor side of the consumer protocol: AssignerProtocol (the member metadata and
-// assignment bytes kafkajs members exchange, also what admin.describeGroups() returns), and
+// assignment bytes kafkajs members exchange, also what admin.describeGroups() returns);
 // PartitionAssigners.roundRobin, placing partitions exactly as kafkajs's RoundRobinAssigner so that
-// kafkajs and kafkax/kafkajs members can share a group.
+// kafkajs and kafkax/kafkajs members can share a group, and PartitionAssigners.range (the Java
+// client's range placement in kafkajs's shape, for kafkajs members too); and the assigner in kafkajs's
+// shape as a group assignor of the kafkax Consumer.
 
+import type { CustomAssignor, TopicPartition } from '../index.ts'
 import { Reader, Writer } from '../protocol/primitives/index.ts'
 import type { Assigner, Assignment, MemberAssignment, MemberMetadata, PartitionAssigner } from './types.ts'
 
@@ -109,5 +112,75 @@ const roundRobin: PartitionAssigner = ({ cluster }) => {
   return assigner
 }
 
-/** kafkajs's assigners. */
-export const PartitionAssigners: { roundRobin: PartitionAssigner } = { roundRobin }
+/**
+ * The Java client's RangeAssignor in kafkajs's shape (kafkajs has none): per topic, in name order, the
+ * partitions in contiguous ranges over the members subscribed to it sorted by member id, the first
+ * ones getting one more. Named `range` like Java's, whose members read its bytes (version 0).
+ */
+const range: PartitionAssigner = ({ cluster }) => {
+  const assigner: Assigner = {
+    name: 'range',
+    version: 0,
+    async assign({ members }) {
+      const subscriptions = members
+        .map((m) => ({ memberId: m.memberId, topics: AssignerProtocol.MemberMetadata.decode(m.memberMetadata).topics }))
+        .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))
+      const assignment = new Map<string, Assignment>(subscriptions.map((s) => [s.memberId, Object.create(null)]))
+      const topics = [...new Set(subscriptions.flatMap((s) => s.topics))].sort()
+      for (const topic of topics) {
+        const count = cluster.findTopicPartitionMetadata(topic).length
+        const consumers = subscriptions.filter((s) => s.topics.includes(topic))
+        const each = Math.floor(count / consumers.length)
+        const withExtra = count % consumers.length
+        consumers.forEach((c, i) => {
+          const start = each * i + Math.min(i, withExtra)
+          const end = start + each + (i < withExtra ? 1 : 0)
+          if (end > start) assignment.get(c.memberId)![topic] = Array.from({ length: end - start }, (_, k) => start + k)
+        })
+      }
+      return [...assignment].map(([memberId, own]) => ({
+        memberId,
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: assigner.version, assignment: own }),
+      }))
+    },
+    protocol({ topics }) {
+      return {
+        name: assigner.name,
+        metadata: AssignerProtocol.MemberMetadata.encode({ version: assigner.version, topics }),
+      }
+    },
+  }
+  return assigner
+}
+
+/** kafkajs's assigners (roundRobin, its default), and range. */
+export const PartitionAssigners: { roundRobin: PartitionAssigner; range: PartitionAssigner } = { roundRobin, range }
+
+/**
+ * A kafkajs assigner as the kafkax Consumer's group assignor: its protocol() metadata in JoinGroup; as
+ * the leader, its assign() over the members' metadata as they sent it and the leader's own topics (as
+ * kafkajs passes them), its answers read back into partitions. `cluster` answers from the metadata the
+ * leader has just refreshed for the group's topics.
+ */
+export function groupAssignor(assigner: Assigner, subscribed: () => string[]): CustomAssignor {
+  return {
+    name: assigner.name,
+    rebalanceProtocol: 'eager',
+    subscription: (topics) => assigner.protocol({ topics }).metadata,
+    async assign(members) {
+      const answers = await assigner.assign({
+        members: members.map((m) => ({ memberId: m.memberId, memberMetadata: m.metadata ?? Buffer.alloc(0) })),
+        topics: subscribed(),
+      })
+      const plan = new Map<string, TopicPartition[]>()
+      for (const { memberId, memberAssignment } of answers) {
+        const decoded = AssignerProtocol.MemberAssignment.decode(memberAssignment)
+        const own = plan.get(memberId) ?? []
+        for (const [topic, partitions] of Object.entries(decoded?.assignment ?? {}))
+          for (const partition of partitions) own.push({ topic, partition })
+        plan.set(memberId, own)
+      }
+      return plan
+    },
+  }
+}

@@ -14,6 +14,7 @@ export {
   type KafkaJSCodec,
   ResourcePatternTypes,
 } from './constants.ts'
+export { Consumer } from './consumer.ts'
 export {
   KafkaJSAggregateError,
   KafkaJSAlterPartitionReassignmentsError,

@@ -1,17 +1,16 @@
 // `new Kafka(config)`: the kafkajs client factory. It checks the configuration, owns the root logger
-// and makes producers and admin clients on kafkax; kafka.consumer() comes with the second part of
-// kafkax/kafkajs (after the consumer's batch middleware lands) and says so when called.
+// and makes producers, consumers and admin clients on kafkax.
 
 import { Admin } from './admin.ts'
-import { KafkaJSNotImplemented } from './errors.ts'
+import { Consumer } from './consumer.ts'
 import { createLogger, type Logger } from './logger.ts'
 import { checkConfig, type KafkaContext } from './options.ts'
 import { Producer } from './producer.ts'
-import type { AdminConfig, Consumer, ConsumerConfig, KafkaConfig, ProducerConfig } from './types.ts'
+import type { AdminConfig, ConsumerConfig, KafkaConfig, ProducerConfig } from './types.ts'
 
 let warnedOfDefaultPartitioner = false
 
-/** kafkajs's client: `new Kafka({ clientId, brokers, ssl, sasl, ... })`, then producers and admin clients. */
+/** kafkajs's client: `new Kafka({ clientId, brokers, ssl, sasl, ... })`, then producers, consumers and admin clients. */
 export class Kafka {
   private readonly context: KafkaContext
 
@@ -35,11 +34,9 @@ export class Kafka {
     return new Producer(this.context, config)
   }
 
-  /** Not available yet: kafkax/kafkajs's consumer comes with its second part. */
-  consumer(_config: ConsumerConfig): Consumer {
-    throw new KafkaJSNotImplemented(
-      "kafka.consumer() is not available in kafkax/kafkajs yet; until it is, use kafkax's Consumer (see docs/kafkajs-migration.md)",
-    )
+  /** A consumer of the group `config.groupId`. */
+  consumer(config: ConsumerConfig): Consumer {
+    return new Consumer(this.context, config)
   }
 
   /** An admin client. */

@@ -90,7 +90,7 @@ function saslOptions(sasl: KafkaConfig['sasl'], logger: Logger): SaslOptions | u
     return customMechanism(sasl, logger)
   if (String(sasl.mechanism).toLowerCase() === 'aws') {
     throw new KafkaJSNonRetriableError(
-      'SASL mechanism aws is not offered by kafkax/kafkajs: use a custom mechanism (see docs/kafkajs-migration.md)',
+      'SASL mechanism aws is not offered by kafkax/kafkajs: use a custom mechanism (see docs/kafkajs.md)',
     )
   }
   return sasl as SaslOptions

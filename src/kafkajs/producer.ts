@@ -214,7 +214,7 @@ export class Producer {
       throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer')
     }
     throw new KafkaJSNotImplemented(
-      'producer.transaction() is not available in kafkax/kafkajs yet: it comes with the transactional producer (see docs/kafkajs-migration.md)',
+      'producer.transaction() is not available in kafkax/kafkajs yet: it comes with the transactional producer (see docs/kafkajs.md)',
     )
   }
 

@@ -1,6 +1,6 @@
 // kafkajs 2.2's public types, as its users' code names them: the configuration, messages and
 // record metadata (offsets and timestamps as decimal strings, headers as objects), topic and group
-// descriptions, and the consumer's (kafka.consumer() comes with the second part of kafkax/kafkajs).
+// descriptions, the consumer's and the transaction's.
 
 import type { Socket } from 'node:net'
 import type { ConnectionOptions as TlsConnectionOptions } from 'node:tls'
@@ -62,7 +62,7 @@ export interface OauthbearerProviderResponse {
   value: string
 }
 
-/** Built-in SASL mechanisms (kafkajs's `aws` is not offered: see docs/kafkajs-migration.md). */
+/** Built-in SASL mechanisms (kafkajs's `aws` is not offered: see docs/kafkajs.md). */
 export type SASLOptions =
   | { mechanism: 'plain' | 'scram-sha-256' | 'scram-sha-512'; username: string; password: string }
   | { mechanism: 'oauthbearer'; oauthBearerProvider: () => Promise<OauthbearerProviderResponse> }
@@ -219,6 +219,9 @@ export interface PartitionOffset {
   partition: number
   offset: string
 }
+
+/** A committed offset and the metadata committed with it. */
+export type FetchOffsetsPartition = PartitionOffset & { metadata: string | null }
 
 /** Offsets of partitions of one topic. */
 export interface TopicOffsets {
@@ -533,7 +536,7 @@ export interface ListPartitionReassignmentsResponse {
 }
 
 // ---------------------------------------------------------------------------------------------
-// Consumer (the types only: kafka.consumer() comes with the second part of kafkax/kafkajs)
+// Consumer
 
 /** A consumer group's assignor in kafkajs's shape. */
 export type PartitionAssigner = (config: { cluster: AssignerCluster; groupId: string; logger: Logger }) => Assigner
@@ -605,15 +608,18 @@ export interface ConsumerConfig {
   rackId?: string
 }
 
-/** A consumed message: offsets and timestamps as strings, headers as an object. */
+/** A consumed message: offsets and timestamps as strings, headers as an object (a key that repeats: an array). */
 export interface KafkaMessage {
   key: Buffer | null
   value: Buffer | null
   timestamp: string
   attributes: number
   offset: string
-  headers?: IHeaders
-  size?: number
+  headers: IHeaders
+  /** Record batches (v2) carry magic byte 2: the only kind kafkax reads. */
+  magicByte: number
+  /** Always false: control records are not handed out. */
+  isControlRecord: boolean
 }
 
 /** The messages of one partition fetched together. */
@@ -645,10 +651,19 @@ export interface EachBatchPayload {
   heartbeat(): Promise<void>
   pause(): () => void
   commitOffsetsIfNecessary(offsets?: Offsets): Promise<void>
-  uncommittedOffsets(): { topics: TopicOffsets[] }
+  uncommittedOffsets(): OffsetsByTopicPartition
   isRunning(): boolean
   isStale(): boolean
 }
+
+/** Offsets of partitions of topics, as the consumer commits them. */
+export interface OffsetsByTopicPartition {
+  topics: TopicOffsets[]
+}
+
+/** The old names of the payloads (@types/kafkajs). */
+export type ConsumerEachMessagePayload = EachMessagePayload
+export type ConsumerEachBatchPayload = EachBatchPayload
 
 /** A message handler. */
 export type EachMessageHandler = (payload: EachMessagePayload) => Promise<void>
@@ -691,23 +706,139 @@ export interface ConsumerEvents {
   REQUEST_QUEUE_SIZE: 'consumer.network.request_queue_size'
 }
 
-/** A kafkajs consumer. */
-export interface Consumer {
-  connect(): Promise<void>
-  disconnect(): Promise<void>
-  subscribe(subscription: ConsumerSubscribeTopics | ConsumerSubscribeTopic): Promise<void>
-  stop(): Promise<void>
-  run(config?: ConsumerRunConfig): Promise<void>
-  commitOffsets(topicPartitions: TopicPartitionOffsetAndMetadata[]): Promise<void>
-  seek(topicPartitionOffset: TopicPartitionOffset): void
-  describeGroup(): Promise<GroupDescription>
-  pause(topics: { topic: string; partitions?: number[] }[]): void
-  paused(): TopicPartitions[]
-  resume(topics: { topic: string; partitions?: number[] }[]): void
-  on(
-    eventName: ConsumerEvents[keyof ConsumerEvents],
-    listener: (event: InstrumentationEvent<any>) => void,
+/** A heartbeat sent. */
+export type ConsumerHeartbeatEvent = InstrumentationEvent<{
+  groupId: string
+  memberId: string
+  groupGenerationId: number
+}>
+/** Offsets committed. */
+export type ConsumerCommitOffsetsEvent = InstrumentationEvent<{
+  groupId: string
+  memberId: string
+  groupGenerationId: number
+  topics: TopicOffsets[]
+}>
+/** Partitions per topic. */
+export interface IMemberAssignment {
+  [key: string]: number[]
+}
+/** The member joined (or rejoined) its group and has its assignment. */
+export type ConsumerGroupJoinEvent = InstrumentationEvent<{
+  duration: number
+  groupId: string
+  isLeader: boolean
+  leaderId: string
+  groupProtocol: string
+  memberId: string
+  memberAssignment: IMemberAssignment
+}>
+/** A fetch request is about to go to a broker. */
+export type ConsumerFetchStartEvent = InstrumentationEvent<{ nodeId: number }>
+/** A fetch request was answered. */
+export type ConsumerFetchEvent = InstrumentationEvent<{ numberOfBatches: number; duration: number; nodeId: number }>
+/** What a batch-process event says about the batch. */
+export interface IBatchProcessEvent {
+  topic: string
+  partition: number
+  highWatermark: string
+  offsetLag: string
+  offsetLagLow: string
+  batchSize: number
+  firstOffset: string
+  lastOffset: string
+}
+/** A batch is handed to eachBatch (or its messages to eachMessage). */
+export type ConsumerStartBatchProcessEvent = InstrumentationEvent<IBatchProcessEvent>
+/** A batch was processed. */
+export type ConsumerEndBatchProcessEvent = InstrumentationEvent<IBatchProcessEvent & { duration: number }>
+/** The consumer crashed; `restart` says whether it starts again. */
+export type ConsumerCrashEvent = InstrumentationEvent<{ error: Error; groupId: string; restart: boolean }>
+/** The group is rebalancing. */
+export type ConsumerRebalancingEvent = InstrumentationEvent<{ groupId: string; memberId: string }>
+/** The assignment named topics this member does not subscribe to. */
+export type ConsumerReceivedUnsubcribedTopicsEvent = InstrumentationEvent<{
+  groupId: string
+  generationId: number
+  memberId: string
+  assignedTopics: string[]
+  topicsSubscribed: string[]
+  topicsNotSubscribed: string[]
+}>
+
+/** `on(eventName, listener)` of a consumer. */
+export interface ConsumerOn {
+  (
+    eventName: ConsumerEvents['HEARTBEAT'],
+    listener: (event: ConsumerHeartbeatEvent) => void,
   ): RemoveInstrumentationEventListener<string>
-  logger(): Logger
-  readonly events: ConsumerEvents
+  (
+    eventName: ConsumerEvents['COMMIT_OFFSETS'],
+    listener: (event: ConsumerCommitOffsetsEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['GROUP_JOIN'],
+    listener: (event: ConsumerGroupJoinEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['FETCH_START'],
+    listener: (event: ConsumerFetchStartEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['FETCH'],
+    listener: (event: ConsumerFetchEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['START_BATCH_PROCESS'],
+    listener: (event: ConsumerStartBatchProcessEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['END_BATCH_PROCESS'],
+    listener: (event: ConsumerEndBatchProcessEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['CONNECT'] | ConsumerEvents['DISCONNECT'] | ConsumerEvents['STOP'],
+    listener: (event: ConnectEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['CRASH'],
+    listener: (event: ConsumerCrashEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['REBALANCING'],
+    listener: (event: ConsumerRebalancingEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['RECEIVED_UNSUBSCRIBED_TOPICS'],
+    listener: (event: ConsumerReceivedUnsubcribedTopicsEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['REQUEST'],
+    listener: (event: RequestEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['REQUEST_TIMEOUT'],
+    listener: (event: RequestTimeoutEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+  (
+    eventName: ConsumerEvents['REQUEST_QUEUE_SIZE'],
+    listener: (event: RequestQueueSizeEvent) => void,
+  ): RemoveInstrumentationEventListener<string>
+}
+
+// ---------------------------------------------------------------------------------------------
+// Transactions
+
+/** What sends messages: a producer or a transaction. */
+export interface Sender {
+  send(record: ProducerRecord): Promise<RecordMetadata[]>
+  sendBatch(batch: ProducerBatch): Promise<RecordMetadata[]>
+}
+
+/** A transaction of a transactional producer: its sends, the group offsets it commits, its end. */
+export type Transaction = Sender & {
+  sendOffsets(offsets: Offsets & { consumerGroupId: string }): Promise<void>
+  commit(): Promise<void>
+  abort(): Promise<void>
+  isActive(): boolean
 }

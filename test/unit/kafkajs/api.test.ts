@@ -8,6 +8,8 @@ import { createRequire } from 'node:module'
 import { createServer, connect as netConnect, type Server } from 'node:net'
 import { after, before, describe, it } from 'node:test'
 import { RetryPolicy } from '../../../src/client/retry.ts'
+import { rangeAssignor } from '../../../src/group/assignors.ts'
+import { groupAssignor } from '../../../src/kafkajs/assigners.ts'
 import type { LogEntry } from '../../../src/kafkajs/index.ts'
 import * as ours from '../../../src/kafkajs/index.ts'
 import { kafkaxLogger } from '../../../src/kafkajs/logger.ts'
@@ -49,7 +51,8 @@ describe('kafkax/kafkajs exports', () => {
       assert.deepEqual({ ...exported[name] }, { ...kafkajs[name] }, name)
     }
     assert.deepEqual(Object.keys(ours.Partitioners).sort(), Object.keys(kafkajs.Partitioners).sort())
-    assert.deepEqual(Object.keys(ours.PartitionAssigners), Object.keys(kafkajs.PartitionAssigners))
+    // kafkajs's assigners, and range beside them
+    assert.deepEqual(Object.keys(ours.PartitionAssigners), [...Object.keys(kafkajs.PartitionAssigners), 'range'])
     assert.deepEqual(Object.keys(ours.CompressionCodecs).sort(), Object.keys(kafkajs.CompressionCodecs).sort())
   })
 
@@ -132,6 +135,91 @@ describe('AssignerProtocol and PartitionAssigners', () => {
   })
 })
 
+describe('kafkajs-shaped assigners on the kafkax group member', () => {
+  const cluster = (counts: Record<string, number>) => ({
+    findTopicPartitionMetadata: (topic: string) =>
+      Array.from({ length: counts[topic] ?? 0 }, (_, partitionId) => ({
+        partitionId,
+        leader: 0,
+        partitionErrorCode: 0,
+        replicas: [0],
+        isr: [0],
+      })),
+  })
+  const logger = recordingKafka().kafka.logger()
+
+  it("range places partitions as the Java client's RangeAssignor (kafkax's range), each member by its own subscription", async () => {
+    const counts: Record<string, number> = { a: 7, b: 3, c: 1, d: 12, e: 0 }
+    const names = Object.keys(counts)
+    let seed = 7
+    const random = () => {
+      seed = (seed * 48271) % 2147483647
+      return seed / 2147483647
+    }
+    for (let round = 0; round < 200; round++) {
+      const members = Array.from({ length: 1 + Math.floor(random() * 8) }, (_, i) => {
+        const topics = names.filter(() => random() < 0.6)
+        return { memberId: `m-${Math.floor(random() * 1000)}-${i}`, topics: topics.length > 0 ? topics : ['a'] }
+      })
+      const assigner = ours.PartitionAssigners.range({ cluster: cluster(counts), groupId: 'g', logger })
+      const answers = await assigner.assign({
+        members: members.map((m) => ({
+          memberId: m.memberId,
+          memberMetadata: ours.AssignerProtocol.MemberMetadata.encode({ version: 0, topics: m.topics }),
+        })),
+        topics: names,
+      })
+      const mine = Object.fromEntries(
+        answers.map((a) => [
+          a.memberId,
+          Object.entries(ours.AssignerProtocol.MemberAssignment.decode(a.memberAssignment)!.assignment).flatMap(
+            ([topic, ps]) => ps.map((p) => `${topic}-${p}`),
+          ),
+        ]),
+      )
+      const java = rangeAssignor.assign(
+        members.map((m) => ({ ...m, groupInstanceId: null, ownedPartitions: [], generationId: -1, rackId: null })),
+        new Map(Object.entries(counts).filter(([, n]) => n > 0)),
+      )
+      const expected = Object.fromEntries(
+        [...java].map(([m, tps]) => [m, tps.map((tp) => `${tp.topic}-${tp.partition}`)]),
+      )
+      assert.deepEqual(mine, expected, JSON.stringify(members))
+    }
+  })
+
+  it('groupAssignor: a kafkajs assigner as the group assignor (its protocol bytes, its answers as partitions)', async () => {
+    const counts = { a: 5, b: 2 }
+    const assigner = ours.PartitionAssigners.roundRobin({ cluster: cluster(counts), groupId: 'g', logger })
+    const group = groupAssignor(assigner, () => ['b', 'a'])
+    assert.equal(group.name, 'RoundRobinAssigner')
+    assert.deepEqual(await group.subscription(['a']), assigner.protocol({ topics: ['a'] }).metadata)
+    const members = ['m2', 'm1', 'm3'].map((memberId) => ({
+      memberId,
+      groupInstanceId: null,
+      topics: ['a', 'b'],
+      ownedPartitions: [],
+      generationId: -1,
+      rackId: null,
+      metadata: ours.AssignerProtocol.MemberMetadata.encode({ version: 0, topics: ['a', 'b'] }),
+    }))
+    const plan = await group.assign(members, new Map(Object.entries(counts)))
+    // what kafkajs's own RoundRobinAssigner answers, read back into partitions
+    const theirs = await kafkajs.PartitionAssigners.roundRobin({ cluster: cluster(counts) }).assign({
+      members: members.map((m) => ({ memberId: m.memberId, memberMetadata: m.metadata })),
+      topics: ['b', 'a'],
+    })
+    const expected = theirs.map((a: { memberId: string; memberAssignment: Buffer }) => [
+      a.memberId,
+      Object.entries(kafkajs.AssignerProtocol.MemberAssignment.decode(a.memberAssignment).assignment).flatMap(
+        ([topic, ps]) => (ps as number[]).map((partition) => ({ topic, partition })),
+      ),
+    ])
+    assert.deepEqual([...plan], expected)
+    assert.equal(plan.size, 3)
+  })
+})
+
 describe('logging', () => {
   it("entries reach the logCreator with namespace, level, label and kafkajs's fields, filtered by level", () => {
     const { kafka, entries } = recordingKafka(ours.logLevel.WARN)
@@ -207,15 +295,60 @@ describe('checks before any request', () => {
     assert.throws(() => new ours.Kafka({ brokers: [] }), /brokers/)
   })
 
-  it('kafka.consumer() says it is not available yet', () => {
+  it("kafka.consumer() checks its configuration as kafkajs's, and has its events", () => {
     const { kafka } = recordingKafka()
-    assert.throws(
-      () => kafka.consumer({ groupId: 'g' }),
-      (e: Error) =>
-        e instanceof ours.KafkaJSNotImplemented &&
-        e instanceof ours.KafkaJSNonRetriableError &&
-        /not available/.test(e.message),
-    )
+    const theirs = new kafkajs.Kafka({ brokers: ['127.0.0.1:1'], logLevel: kafkajs.logLevel.NOTHING })
+    for (const config of [{}, { groupId: '' }, { groupId: 'g', sessionTimeout: 3000, heartbeatInterval: 3000 }]) {
+      const expected = (() => {
+        try {
+          theirs.consumer(config)
+        } catch (e) {
+          return (e as Error).message
+        }
+      })()
+      assert.throws(
+        () => kafka.consumer(config as ours.ConsumerConfig),
+        (e: Error) => e instanceof ours.KafkaJSNonRetriableError && e.message === expected,
+      )
+    }
+    assert.deepEqual({ ...kafka.consumer({ groupId: 'g' }).events }, { ...theirs.consumer({ groupId: 'g' }).events })
+  })
+
+  it('consumer calls that need run() first, and bad subscriptions, fail as in kafkajs', async () => {
+    const { kafka } = recordingKafka()
+    const theirs = new kafkajs.Kafka({ brokers: ['127.0.0.1:1'], logLevel: kafkajs.logLevel.NOTHING }).consumer({
+      groupId: 'g',
+    })
+    const consumer = kafka.consumer({ groupId: 'g' })
+    const message = async (fn: () => unknown) => {
+      try {
+        await fn()
+      } catch (e) {
+        return [(e as Error).name, (e as Error).message]
+      }
+      return 'no error'
+    }
+    const calls: [string, (c: any) => unknown][] = [
+      ['pause', (c) => c.pause([{ topic: 't' }])],
+      ['resume', (c) => c.resume([{ topic: 't', partitions: [0] }])],
+      ['seek', (c) => c.seek({ topic: 't', partition: 0, offset: '3' })],
+      ['seek to a negative offset', (c) => c.seek({ topic: 't', partition: 0, offset: '-3' })],
+      ['seek without a topic', (c) => c.seek({ partition: 0, offset: '3' })],
+      ['commitOffsets', (c) => c.commitOffsets([{ topic: 't', partition: 0, offset: '3' }])],
+      ['commitOffsets with a bad offset', (c) => c.commitOffsets([{ topic: 't', partition: 0, offset: 'x' }])],
+      ['pause with bad partitions', (c) => c.pause([{ topic: 't', partitions: 'x' }])],
+      ['resume with bad partitions', (c) => c.resume([{ topic: 't', partitions: ['x'] }])],
+      ['subscribe to nothing', (c) => c.subscribe({})],
+      ['subscribe to a number', (c) => c.subscribe({ topics: [1] })],
+      ['subscribe to topics that are no array', (c) => c.subscribe({ topics: 't' })],
+    ]
+    for (const [what, call] of calls) {
+      const [name, text] = (await message(() => call(theirs))) as string[]
+      const [ourName, ourText] = (await message(() => call(consumer))) as string[]
+      assert.deepEqual([ourName, ourText], [name, text], what)
+    }
+    assert.deepEqual(consumer.paused(), [])
+    await assert.rejects(consumer.run({ eachMessage: async () => {} }), /subscribe\(\) before run\(\)/)
   })
 
   it('sends before connect() fail as in kafkajs; messages and acks are checked first', async () => {
