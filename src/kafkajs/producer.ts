@@ -240,7 +240,10 @@ export class Producer {
     const records: KafkaxRecord[] = []
     const now = Date.now()
     for (const { topic, messages } of topicMessages) {
-      const partitions = partitionMetadata(await this.partitionsOf(target, topic))
+      // an explicit partition the cached metadata does not have yet (partitions added since) refreshes it
+      let wanted = 1
+      for (const m of messages) if (typeof m.partition === 'number' && m.partition >= wanted) wanted = m.partition + 1
+      const partitions = partitionMetadata(await this.partitionsOf(target, topic, wanted))
       for (const message of messages) {
         const partition = this.partition({ topic, partitionMetadata: partitions, message })
         if (!Number.isInteger(partition) || partition < 0) {
@@ -262,15 +265,23 @@ export class Producer {
     return acks === 0 ? [] : recordMetadata(records, written)
   }
 
-  /** A topic's partitions from `target`'s metadata, fetched (retried while the topic is created or unknown) when missing. */
-  private async partitionsOf(target: KafkaxProducer, topic: string): Promise<readonly PartitionInfo[]> {
+  /**
+   * A topic's partitions (`wanted` at least) from `target`'s metadata, fetched when missing: retried
+   * while the topic is created or unknown, or has fewer partitions.
+   */
+  private async partitionsOf(target: KafkaxProducer, topic: string, wanted: number): Promise<readonly PartitionInfo[]> {
     const cached = target.cluster.metadata.topics.get(topic)
-    if (cached && cached.errorCode === 0 && cached.partitions.length > 0) return cached.partitions
+    if (cached && cached.errorCode === 0 && cached.partitions.length >= wanted) return cached.partitions
     return this.retry.run(
       async () => {
         const t = (await target.cluster.refreshMetadata([topic])).topics.get(topic)
         if (t?.errorCode) throw kafkaError(t.errorCode, `topic ${topic}`)
-        if (!t || t.partitions.length === 0) throw kafkaError(ErrorCode.UNKNOWN_TOPIC_OR_PARTITION, `topic ${topic}`)
+        if (!t || t.partitions.length < wanted) {
+          throw kafkaError(
+            ErrorCode.UNKNOWN_TOPIC_OR_PARTITION,
+            `topic ${topic} (${t?.partitions.length ?? 0} partitions)`,
+          )
+        }
         return t.partitions
       },
       { retriable: (e) => (e instanceof KafkaxError || e instanceof KafkaJSError) && e.retriable },
