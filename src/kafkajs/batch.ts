@@ -23,7 +23,7 @@ export function kafkaMessage(m: Message): KafkaMessage {
     magicByte: 2,
     attributes: 0,
     timestamp: String(m.timestamp),
-    offset: String(m.offset),
+    offset: m.offset.toString(),
     key: m.key,
     value: m.value,
     headers: m.headers.length === 0 ? {} : headersOf(m.headers),

@@ -220,6 +220,7 @@ export class Consumer {
   private lastCommit = Date.now()
   /** Commits go one after another, each with the offsets resolved when it starts. */
   private committing: Promise<void> = Promise.resolve()
+  private commitWaiting: Promise<void> | undefined
   private restartTimer: NodeJS.Timeout | undefined
   private stopping: Promise<void> | undefined
   private crashing = false
@@ -647,8 +648,10 @@ export class Consumer {
     } finally {
       p.busy = false
     }
-    // what was resolved is committed, failure or not, as kafkajs's runner does
-    if (settings.autoCommit) await this.commitResolved(engine)
+    // what was resolved is committed, failure or not, as kafkajs's runner does; after a success the
+    // next batch need not wait for it (the commits keep their order, and revocation and stop commit too)
+    if (settings.autoCommit && failed) await this.commitResolved(engine)
+    else if (settings.autoCommit) void this.commitResolved(engine)
     const seek = this.seeks.get(key)
     if (seek !== undefined) await this.applySeek(engine, p)
     // what was not resolved is read again (a partition revoked meanwhile is its next owner's)
@@ -663,12 +666,21 @@ export class Consumer {
     const eachMessage = settings.eachMessage!
     const checkCommit =
       settings.autoCommit && (settings.autoCommitInterval !== null || settings.autoCommitThreshold !== null)
-    for (const m of messages) {
-      if (!this.running || context.signal.aborted || this.seeks.has(key)) break
-      await eachMessage({ topic, partition, message: kafkaMessage(m), heartbeat: this.heartbeat, pause })
-      p.resolved = m.offset + 1n
-      if (checkCommit) await this.commitIfNecessary()
-      if (this.pauses.isPaused(topic, partition)) break
+    // the resolved offset is kept as the count of messages handled; made a bigint when asked for
+    let handled = 0
+    try {
+      for (const m of messages) {
+        if (!this.running || context.signal.aborted || this.seeks.has(key)) break
+        await eachMessage({ topic, partition, message: kafkaMessage(m), heartbeat: this.heartbeat, pause })
+        handled++
+        if (checkCommit) {
+          p.resolved = m.offset + 1n
+          await this.commitIfNecessary()
+        }
+        if (this.pauses.isPaused(topic, partition)) break
+      }
+    } finally {
+      if (handled > 0) p.resolved = messages[handled - 1].offset + 1n
     }
   }
 
@@ -793,18 +805,23 @@ export class Consumer {
 
   /** Commits every resolved offset not committed yet; a rebalance under way is left to the revocation's commit. */
   private commitResolved(engine: KafkaxConsumer): Promise<void> {
+    // one waiting commit is enough: it takes the offsets resolved when it starts
+    if (this.commitWaiting) return this.commitWaiting
     const next = this.committing.then(async () => {
+      this.commitWaiting = undefined
       const list = this.uncommittedOffsets().topics.flatMap((t) =>
         t.partitions.map((o) => ({ topic: t.topic, partition: o.partition, offset: BigInt(o.offset) })),
       )
       try {
         await this.commitNow(engine, list)
       } catch (error) {
-        if (error instanceof KafkaError && REBALANCE_ERRORS.has(error.code)) return
+        // a rebalance (or stop) under way commits what was resolved itself
+        if (!this.running || (error instanceof KafkaError && REBALANCE_ERRORS.has(error.code))) return
         this.log.error(`Could not commit offsets: ${(error as Error).message}`, { groupId: this.groupId })
       }
     })
     this.committing = next
+    this.commitWaiting = next
     return next
   }
 

@@ -5,7 +5,7 @@
 // and groups it names; what it printed and did is then checked.
 
 import assert from 'node:assert/strict'
-import { afterEach, before, describe, it, type TestContext } from 'node:test'
+import { after, afterEach, before, describe, it, type TestContext } from 'node:test'
 import { Admin as KafkaxAdmin } from '../../src/admin/admin.ts'
 import * as kafkajs from '../../src/kafkajs/index.ts'
 import { brokers } from '../helpers/kafka.ts'
@@ -18,6 +18,10 @@ const producer = kafka.producer({ createPartitioner: kafkajs.Partitioners.Defaul
 
 before(() => producer.connect())
 afterEach(() => disconnectAll())
+after(async () => {
+  await producer.disconnect()
+  await admin.close()
+})
 
 /** Deletes the topics and groups an example names (left by an earlier run), then creates the topics it needs. */
 async function fresh(topics: string[], groups: string[], create: { topic: string; partitions: number }[] = []) {
