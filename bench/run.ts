@@ -75,6 +75,7 @@ const NODE: Record<string, { name: string; mode?: string }> = {
   'kafkajs-batch': { name: 'kafkajs-batch' },
   kafkajs: { name: 'kafkajs' },
   'kafkax-kafkajs': { name: 'kafkax-kafkajs' },
+  'kafkax-kafkajs-batch': { name: 'kafkax-kafkajs-batch' },
   platformatic: { name: 'platformatic' },
 }
 

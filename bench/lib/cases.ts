@@ -43,13 +43,14 @@ export const LABELS: Record<string, string> = {
   'kafkajs-batch': 'kafkajs eachBatch',
   kafkajs: 'kafkajs',
   'kafkax-kafkajs': 'kafkax/kafkajs',
+  'kafkax-kafkajs-batch': 'kafkax/kafkajs eachBatch',
   platformatic: '@platformatic/kafka',
   java: 'Java client',
   kcat: 'kcat (librdkafka)',
 }
 
 const NODE_PEERS = ['kafkajs', 'platformatic']
-/** kafkajs's produce code run on kafkax/kafkajs: the gain of changing only the import. */
+/** kafkajs's code run on kafkax/kafkajs: the gain of changing only the import. */
 const KAFKAJS_API = 'kafkax-kafkajs'
 const acksLabel = (acks: 'all' | 'leader') => (acks === 'all' ? 'all' : '1')
 const count = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1000 ? `${n / 1000}k` : String(n))
@@ -143,8 +144,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
       acks: 'all',
       compression: 'none',
       lingerMs: 0,
-      // kafkax/kafkajs has no consumer yet: produce only
-      clients: group === 'e2e' ? ['kafkax', ...NODE_PEERS, 'java'] : ['kafkax', KAFKAJS_API, ...NODE_PEERS, 'java'],
+      clients: ['kafkax', KAFKAJS_API, ...NODE_PEERS, 'java'],
       skipped: { kcat: 'no per-record acknowledgement or delivery times on its command line' },
     })
   }
@@ -165,6 +165,8 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
           'kafkax',
           'kafkax-iterator',
           'kafkax-raw',
+          KAFKAJS_API,
+          'kafkax-kafkajs-batch',
           'kafkajs',
           'kafkajs-batch',
           'platformatic',
