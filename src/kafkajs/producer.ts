@@ -208,7 +208,7 @@ export class Producer {
     }
   }
 
-  /** Transactions come with the transactional producer of the core (the second part of kafkax/kafkajs). */
+  /** Not offered yet: transactions come with the transactional producer of the core (see docs/kafkajs.md). */
   transaction = async (): Promise<never> => {
     if (!this.config.transactionalId) {
       throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer')
