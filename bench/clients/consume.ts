@@ -86,8 +86,8 @@ const clients: Record<string, () => Promise<void>> = {
   },
 }
 
-/** kafkajs's consumer with eachMessage; `module` is kafkajs, or kafkax/kafkajs. */
-async function kafkajsEachMessage(module?: unknown) {
+/** A kafkajs consumer of the topic, from its beginning; `module` is kafkajs, or kafkax/kafkajs. */
+async function kafkajsConsumer(module?: unknown) {
   const { Kafka, logLevel } = kafkajsWithCodecs(module).kafkajs
   const consumer = new Kafka({ brokers: spec.brokers, logLevel: logLevel.NOTHING }).consumer({
     groupId: spec.groupId,
@@ -95,6 +95,11 @@ async function kafkajsEachMessage(module?: unknown) {
   })
   await consumer.connect()
   await consumer.subscribe({ topic: spec.topic, fromBeginning: true })
+  return consumer
+}
+
+async function kafkajsEachMessage(module?: unknown) {
+  const consumer = await kafkajsConsumer(module)
   await consumer.run({
     eachMessage: async ({ message }: { message: { value: Buffer | null } }) => seen(message.value),
   })
@@ -102,15 +107,8 @@ async function kafkajsEachMessage(module?: unknown) {
   await consumer.disconnect()
 }
 
-/** kafkajs's consumer with eachBatch; `module` is kafkajs, or kafkax/kafkajs. */
 async function kafkajsEachBatch(module?: unknown) {
-  const { Kafka, logLevel } = kafkajsWithCodecs(module).kafkajs
-  const consumer = new Kafka({ brokers: spec.brokers, logLevel: logLevel.NOTHING }).consumer({
-    groupId: spec.groupId,
-    maxWaitTimeInMs: MAX_WAIT_MS,
-  })
-  await consumer.connect()
-  await consumer.subscribe({ topic: spec.topic, fromBeginning: true })
+  const consumer = await kafkajsConsumer(module)
   await consumer.run({
     eachBatch: async ({ batch }: { batch: { messages: { value: Buffer | null }[] } }) => {
       for (const message of batch.messages) seen(message.value)

@@ -17,12 +17,12 @@ import {
   type ConfigSource as KafkaxConfigSource,
 } from '../index.ts'
 import { ErrorCode } from '../protocol/error-codes.ts'
-import type {
+import {
   AclOperationTypes,
   AclPermissionTypes,
   AclResourceTypes,
-  ConfigResourceTypes,
-  ConfigSource,
+  type ConfigResourceTypes,
+  type ConfigSource,
   ResourcePatternTypes,
 } from './constants.ts'
 import {
@@ -79,36 +79,16 @@ const CONFIG_SOURCE_CODES: Record<KafkaxConfigSource, number> = {
   'client-metrics': 7,
   group: 8,
 }
-const ACL_RESOURCES = [
-  'unknown',
-  'any',
-  'topic',
-  'group',
-  'cluster',
-  'transactional-id',
-  'delegation-token',
-  'user',
-] as const
-const ACL_PATTERNS = ['unknown', 'any', 'match', 'literal', 'prefixed'] as const
-const ACL_OPERATIONS = [
-  'unknown',
-  'any',
-  'all',
-  'read',
-  'write',
-  'create',
-  'delete',
-  'alter',
-  'describe',
-  'cluster-action',
-  'describe-configs',
-  'alter-configs',
-  'idempotent-write',
-  'create-tokens',
-  'describe-tokens',
-  'two-phase-commit',
-] as const
-const ACL_PERMISSIONS = ['unknown', 'any', 'deny', 'allow'] as const
+/** kafkax's names of a kafkajs enumeration, by code: TRANSACTIONAL_ID (5) is 'transactional-id'. */
+function namesOf(enumeration: Record<string, number>): string[] {
+  const names: string[] = []
+  for (const [key, code] of Object.entries(enumeration)) names[code] = key.toLowerCase().replaceAll('_', '-')
+  return names
+}
+const ACL_RESOURCES = namesOf(AclResourceTypes)
+const ACL_PATTERNS = namesOf(ResourcePatternTypes)
+const ACL_OPERATIONS = namesOf(AclOperationTypes)
+const ACL_PERMISSIONS = namesOf(AclPermissionTypes)
 
 /** The kafkax name of a kafkajs number, or kafkajs's validation error. */
 function named<T extends string>(table: readonly string[], code: unknown, what: string, item: unknown): T {
@@ -675,8 +655,7 @@ export class Admin {
   }
 
   /** Listens to one of `admin.events`; returns the function that removes the listener. */
-  on: ClientOn<AdminEvents> = (eventName: string, listener: (event: any) => void) =>
-    this.instrumentation.on(eventName, listener)
+  on: ClientOn<AdminEvents> = (eventName, listener) => this.instrumentation.on(eventName, listener)
 
   /** The admin client's logger (namespace Admin). */
   logger = (): Logger => this.log

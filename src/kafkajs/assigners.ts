@@ -5,9 +5,10 @@
 // client's range placement in kafkajs's shape, for kafkajs members too); and the assigner in kafkajs's
 // shape as a group assignor of the kafkax Consumer.
 
+import { rangeAssignor } from '../group/assignors.ts'
 import type { CustomAssignor, TopicPartition } from '../index.ts'
 import { Reader, Writer } from '../protocol/primitives/index.ts'
-import type { Assigner, Assignment, MemberAssignment, MemberMetadata, PartitionAssigner } from './types.ts'
+import type { Assigner, Assignment, GroupMember, MemberAssignment, MemberMetadata, PartitionAssigner } from './types.ts'
 
 const EMPTY = Buffer.alloc(0)
 
@@ -74,84 +75,82 @@ export const AssignerProtocol = {
 }
 
 /**
- * kafkajs's RoundRobinAssigner: the partitions of every subscribed topic, in topic order and in the
- * metadata's partition order, dealt in turn to the members sorted by member id.
+ * An assigner in kafkajs's shape (version 0): `plan` answers each member's partitions per topic
+ * (members it leaves out get none), encoded with AssignerProtocol.
  */
-const roundRobin: PartitionAssigner = ({ cluster }) => {
-  const assigner: Assigner = {
-    name: 'RoundRobinAssigner',
+function versionZero(
+  name: string,
+  plan: (group: { members: GroupMember[]; topics: string[] }) => Map<string, Assignment>,
+): Assigner {
+  return {
+    name,
     version: 0,
-    async assign({ members, topics }) {
-      const memberIds = members.map((m) => m.memberId).sort()
-      const assignment = new Map<string, Assignment>()
-      let i = 0
-      for (const topic of topics) {
-        for (const { partitionId } of cluster.findTopicPartitionMetadata(topic)) {
-          const memberId = memberIds[i++ % memberIds.length]
-          let own = assignment.get(memberId)
-          if (!own) {
-            own = Object.create(null) as Assignment
-            assignment.set(memberId, own)
-          }
-          own[topic] ??= []
-          own[topic].push(partitionId)
-        }
-      }
-      return [...assignment].map(([memberId, own]) => ({
+    async assign(group) {
+      return [...plan(group)].map(([memberId, assignment]) => ({
         memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: assigner.version, assignment: own }),
+        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: 0, assignment }),
       }))
     },
-    protocol({ topics }) {
-      return {
-        name: assigner.name,
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: assigner.version, topics }),
-      }
-    },
+    protocol: ({ topics }) => ({ name, metadata: AssignerProtocol.MemberMetadata.encode({ version: 0, topics }) }),
   }
-  return assigner
 }
 
 /**
- * The Java client's RangeAssignor in kafkajs's shape (kafkajs has none): per topic, in name order, the
- * partitions in contiguous ranges over the members subscribed to it sorted by member id, the first
- * ones getting one more. Named `range` like Java's, whose members read its bytes (version 0).
+ * kafkajs's RoundRobinAssigner: the partitions of every subscribed topic, in topic order and in the
+ * metadata's partition order, dealt in turn to the members sorted by member id.
  */
-const range: PartitionAssigner = ({ cluster }) => {
-  const assigner: Assigner = {
-    name: 'range',
-    version: 0,
-    async assign({ members }) {
-      const subscriptions = members
-        .map((m) => ({ memberId: m.memberId, topics: AssignerProtocol.MemberMetadata.decode(m.memberMetadata).topics }))
-        .sort((a, b) => (a.memberId < b.memberId ? -1 : a.memberId > b.memberId ? 1 : 0))
-      const assignment = new Map<string, Assignment>(subscriptions.map((s) => [s.memberId, Object.create(null)]))
-      const topics = [...new Set(subscriptions.flatMap((s) => s.topics))].sort()
-      for (const topic of topics) {
-        const count = cluster.findTopicPartitionMetadata(topic).length
-        const consumers = subscriptions.filter((s) => s.topics.includes(topic))
-        const each = Math.floor(count / consumers.length)
-        const withExtra = count % consumers.length
-        consumers.forEach((c, i) => {
-          const start = each * i + Math.min(i, withExtra)
-          const end = start + each + (i < withExtra ? 1 : 0)
-          if (end > start) assignment.get(c.memberId)![topic] = Array.from({ length: end - start }, (_, k) => start + k)
-        })
+const roundRobin: PartitionAssigner = ({ cluster }) =>
+  versionZero('RoundRobinAssigner', ({ members, topics }) => {
+    const memberIds = members.map((m) => m.memberId).sort()
+    const assignment = new Map<string, Assignment>()
+    let i = 0
+    for (const topic of topics) {
+      for (const { partitionId } of cluster.findTopicPartitionMetadata(topic)) {
+        const memberId = memberIds[i++ % memberIds.length]
+        let own = assignment.get(memberId)
+        if (!own) {
+          own = Object.create(null) as Assignment
+          assignment.set(memberId, own)
+        }
+        own[topic] ??= []
+        own[topic].push(partitionId)
       }
-      return [...assignment].map(([memberId, own]) => ({
-        memberId,
-        memberAssignment: AssignerProtocol.MemberAssignment.encode({ version: assigner.version, assignment: own }),
-      }))
-    },
-    protocol({ topics }) {
-      return {
-        name: assigner.name,
-        metadata: AssignerProtocol.MemberMetadata.encode({ version: assigner.version, topics }),
+    }
+    return assignment
+  })
+
+/**
+ * The Java client's RangeAssignor (kafkax's range) in kafkajs's shape, for kafkajs has none: per
+ * topic the partitions in contiguous ranges over the members subscribed to it. Named `range` like
+ * Java's, whose members read its version 0 bytes.
+ */
+const range: PartitionAssigner = ({ cluster }) =>
+  versionZero('range', ({ members }) => {
+    const subscriptions = members.map((m) => ({
+      memberId: m.memberId,
+      groupInstanceId: null,
+      topics: AssignerProtocol.MemberMetadata.decode(m.memberMetadata).topics,
+      ownedPartitions: [],
+      generationId: -1,
+      rackId: null,
+    }))
+    const counts = new Map(
+      [...new Set(subscriptions.flatMap((s) => s.topics))].map((t) => [
+        t,
+        cluster.findTopicPartitionMetadata(t).length,
+      ]),
+    )
+    const assignment = new Map<string, Assignment>()
+    for (const [memberId, tps] of rangeAssignor.assign(subscriptions, counts)) {
+      const own: Assignment = Object.create(null)
+      for (const { topic, partition } of tps) {
+        own[topic] ??= []
+        own[topic].push(partition)
       }
-    },
-  }
-  return assigner
-}
+      assignment.set(memberId, own)
+    }
+    return assignment
+  })
 
 /** kafkajs's assigners (roundRobin, its default), and range. */
 export const PartitionAssigners: { roundRobin: PartitionAssigner; range: PartitionAssigner } = { roundRobin, range }

@@ -32,6 +32,7 @@ import {
 } from './errors.ts'
 import { Instrumentation } from './instrumentation.ts'
 import { kafkaxLogger, type Logger } from './logger.ts'
+import { partitionMetadata } from './metadata.ts'
 import { clientOptions, type KafkaContext, resolveBrokers, retryPolicy } from './options.ts'
 import type {
   Assigner,
@@ -247,14 +248,7 @@ export class Consumer {
     // kafkajs's assigners see the metadata the kafkax leader refreshed for the group's topics
     const cluster = {
       findTopicPartitionMetadata: (topic: string) =>
-        (this.engine?.cluster.metadata.topics.get(topic)?.partitions ?? []).map((p) => ({
-          partitionErrorCode: p.errorCode,
-          partitionId: p.partition,
-          leader: p.leader,
-          replicas: p.replicas,
-          isr: p.isr,
-          offlineReplicas: p.offlineReplicas,
-        })),
+        partitionMetadata(this.engine?.cluster.metadata.topics.get(topic)?.partitions ?? []),
     }
     this.assigners = (config.partitionAssigners ?? [PartitionAssigners.roundRobin]).map((create) =>
       create({ cluster, groupId: this.groupId, logger: this.log }),
@@ -433,7 +427,7 @@ export class Consumer {
   }
 
   /** Listens to one of `consumer.events`; returns the function that removes the listener. */
-  on: ConsumerOn = (eventName: string, listener: (event: any) => void) => this.instrumentation.on(eventName, listener)
+  on: ConsumerOn = (eventName, listener) => this.instrumentation.on(eventName, listener)
 
   /** The consumer's logger (namespace Consumer). */
   logger = (): Logger => this.log
@@ -507,12 +501,11 @@ export class Consumer {
       onNetworkEvent: this.networkListener(),
       onError: (error) => this.log.error(error.message, { groupId: this.groupId, error: error.message }),
     })
+    // subscribed topics that do not exist yet are created when the group's leader looks them up
     engine.cluster.allowAutoTopicCreation = c.allowAutoTopicCreation ?? true
     engine.on('assigned', (tps: TopicPartition[]) => this.onAssigned(engine, tps, fromBeginning))
     engine.on('revoked', (tps: TopicPartition[]) => this.onRevoked(tps))
     engine.on('joined', (group: GroupJoin) => this.onJoined(group))
-    // kafkajs creates subscribed topics that do not exist yet (allowAutoTopicCreation) when it subscribes
-    if (engine.cluster.allowAutoTopicCreation) await engine.cluster.refreshMetadata(topics).catch(() => {})
     return engine
   }
 

@@ -45,11 +45,11 @@ export class Instrumentation<E extends { [K in keyof E]: string }> {
     private readonly logger: Logger,
   ) {}
 
-  /** Adds a listener of one of `events`; an unknown name is a KafkaJSNonRetriableError, as in kafkajs. */
-  on(
-    eventName: string,
-    listener: (event: InstrumentationEvent<any>) => unknown,
-  ): RemoveInstrumentationEventListener<string> {
+  /**
+   * Adds a listener of one of `events` (typed by the client's `on`, which names what each event
+   * delivers); an unknown name is a KafkaJSNonRetriableError, as in kafkajs.
+   */
+  on(eventName: string, listener: (event: never) => unknown): RemoveInstrumentationEventListener<string> {
     const names: string[] = Object.values(this.events)
     if (!names.includes(eventName)) {
       const client = names[0].split('.')[0]
@@ -62,9 +62,11 @@ export class Instrumentation<E extends { [K in keyof E]: string }> {
       this.listeners.set(eventName, set)
     }
     const own = set
-    own.add(listener)
+    // each event's listener gets that event: the client's `on` says which
+    const added = listener as (event: InstrumentationEvent<unknown>) => unknown
+    own.add(added)
     return () => {
-      own.delete(listener)
+      own.delete(added)
     }
   }
 

@@ -25,13 +25,13 @@ import {
 } from './errors.ts'
 import { clientEvents, Instrumentation } from './instrumentation.ts'
 import { kafkaxLogger, type Logger } from './logger.ts'
+import { type PartitionInfo, partitionMetadata } from './metadata.ts'
 import { clientOptions, type KafkaContext, resolveBrokers, retryPolicy } from './options.ts'
 import { Partitioners } from './partitioners.ts'
 import type {
   ClientOn,
   Message,
   PartitionerArgs,
-  PartitionMetadata,
   ProducerBatch,
   ProducerConfig,
   ProducerEvents,
@@ -49,20 +49,6 @@ type Status = 'disconnected' | 'connected' | 'disconnecting'
 /** kafkajs's message values: strings and bytes as they are, null, anything else as its string form. */
 const bytesOf = (v: unknown): string | Buffer | Uint8Array | null | undefined =>
   v === null || v === undefined || typeof v === 'string' || v instanceof Uint8Array ? v : String(v)
-
-/** The partitions of a topic as kafkajs describes them to partitioners. */
-function partitionMetadata(partitions: readonly PartitionInfo[]): PartitionMetadata[] {
-  return partitions.map((p) => ({
-    partitionErrorCode: p.errorCode,
-    partitionId: p.partition,
-    leader: p.leader,
-    replicas: p.replicas,
-    isr: p.isr,
-    offlineReplicas: p.offlineReplicas,
-  }))
-}
-
-type PartitionInfo = NonNullable<ReturnType<KafkaxProducer['cluster']['metadata']['partition']>>
 
 /** kafkajs's RecordMetadata: per topic-partition (in the order of the messages) the first message's offset. */
 function recordMetadata(records: readonly KafkaxRecord[], written: readonly KafkaxMetadata[]): RecordMetadata[] {
@@ -222,8 +208,7 @@ export class Producer {
   isIdempotent = (): boolean => this.idempotent
 
   /** Listens to one of `producer.events`; returns the function that removes the listener. */
-  on: ClientOn<ProducerEvents> = (eventName: string, listener: (event: any) => void) =>
-    this.instrumentation.on(eventName, listener)
+  on: ClientOn<ProducerEvents> = (eventName, listener) => this.instrumentation.on(eventName, listener)
 
   /** The producer's logger (namespace Producer). */
   logger = (): Logger => this.log

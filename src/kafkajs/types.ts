@@ -280,8 +280,8 @@ export type ConnectEvent = InstrumentationEvent<null>
 /** A disconnect. */
 export type DisconnectEvent = InstrumentationEvent<null>
 
-/** A request answered. */
-export type RequestEvent = InstrumentationEvent<{
+/** What the network events tell of a request. */
+export interface RequestPayload {
   apiKey: number
   apiName: string
   apiVersion: number
@@ -289,44 +289,39 @@ export type RequestEvent = InstrumentationEvent<{
   clientId: string
   correlationId: number
   createdAt: number
-  duration: number
   pendingDuration: number
   sentAt: number
-  size: number
-}>
+}
+
+/** A request answered: how long it took, and the answer's size. */
+export type RequestEvent = InstrumentationEvent<RequestPayload & { duration: number; size: number }>
 
 /** A request that got no answer in time. */
-export type RequestTimeoutEvent = InstrumentationEvent<{
-  apiKey: number
-  apiName: string
-  apiVersion: number
-  broker: string
-  clientId: string
-  correlationId: number
-  createdAt: number
-  pendingDuration: number
-  sentAt: number
-}>
+export type RequestTimeoutEvent = InstrumentationEvent<RequestPayload>
 
 /** The number of requests waiting for an in-flight slot changed. */
 export type RequestQueueSizeEvent = InstrumentationEvent<{ broker: string; clientId: string; queueSize: number }>
 
-/** `on(eventName, listener)` of a producer or admin client. */
-export interface ClientOn<E extends ClientEvents<string>> {
-  (
-    eventName: E['CONNECT'] | E['DISCONNECT'],
-    listener: (event: ConnectEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (eventName: E['REQUEST'], listener: (event: RequestEvent) => void): RemoveInstrumentationEventListener<string>
-  (
-    eventName: E['REQUEST_TIMEOUT'],
-    listener: (event: RequestTimeoutEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: E['REQUEST_QUEUE_SIZE'],
-    listener: (event: RequestQueueSizeEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
+/** What each event of a producer or admin client delivers, by the event's key in `events`. */
+export interface ClientEventPayloads {
+  CONNECT: ConnectEvent
+  DISCONNECT: DisconnectEvent
+  REQUEST: RequestEvent
+  REQUEST_TIMEOUT: RequestTimeoutEvent
+  REQUEST_QUEUE_SIZE: RequestQueueSizeEvent
 }
+
+/** The key in `E` (a client's `events`) of the event name `N`. */
+type EventKey<E, N> = { [K in keyof E]: E[K] extends N ? K : never }[keyof E]
+
+/** `on(eventName, listener)` of a client whose `events` are `E`: the listener gets what `P` says that event delivers. */
+export type EventsOn<E, P> = <N extends E[keyof E]>(
+  eventName: N,
+  listener: (event: P[EventKey<E, N> & keyof P]) => void,
+) => RemoveInstrumentationEventListener<N>
+
+/** `on(eventName, listener)` of a producer or admin client. */
+export type ClientOn<E extends ClientEvents<string>> = EventsOn<E, ClientEventPayloads>
 
 // ---------------------------------------------------------------------------------------------
 // Admin
@@ -766,65 +761,23 @@ export type ConsumerReceivedUnsubcribedTopicsEvent = InstrumentationEvent<{
   topicsNotSubscribed: string[]
 }>
 
-/** `on(eventName, listener)` of a consumer. */
-export interface ConsumerOn {
-  (
-    eventName: ConsumerEvents['HEARTBEAT'],
-    listener: (event: ConsumerHeartbeatEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['COMMIT_OFFSETS'],
-    listener: (event: ConsumerCommitOffsetsEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['GROUP_JOIN'],
-    listener: (event: ConsumerGroupJoinEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['FETCH_START'],
-    listener: (event: ConsumerFetchStartEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['FETCH'],
-    listener: (event: ConsumerFetchEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['START_BATCH_PROCESS'],
-    listener: (event: ConsumerStartBatchProcessEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['END_BATCH_PROCESS'],
-    listener: (event: ConsumerEndBatchProcessEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['CONNECT'] | ConsumerEvents['DISCONNECT'] | ConsumerEvents['STOP'],
-    listener: (event: ConnectEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['CRASH'],
-    listener: (event: ConsumerCrashEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['REBALANCING'],
-    listener: (event: ConsumerRebalancingEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['RECEIVED_UNSUBSCRIBED_TOPICS'],
-    listener: (event: ConsumerReceivedUnsubcribedTopicsEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['REQUEST'],
-    listener: (event: RequestEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['REQUEST_TIMEOUT'],
-    listener: (event: RequestTimeoutEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
-  (
-    eventName: ConsumerEvents['REQUEST_QUEUE_SIZE'],
-    listener: (event: RequestQueueSizeEvent) => void,
-  ): RemoveInstrumentationEventListener<string>
+/** What each event of a consumer delivers, by the event's key in `events`. */
+export interface ConsumerEventPayloads extends ClientEventPayloads {
+  HEARTBEAT: ConsumerHeartbeatEvent
+  COMMIT_OFFSETS: ConsumerCommitOffsetsEvent
+  GROUP_JOIN: ConsumerGroupJoinEvent
+  FETCH_START: ConsumerFetchStartEvent
+  FETCH: ConsumerFetchEvent
+  START_BATCH_PROCESS: ConsumerStartBatchProcessEvent
+  END_BATCH_PROCESS: ConsumerEndBatchProcessEvent
+  STOP: InstrumentationEvent<null>
+  CRASH: ConsumerCrashEvent
+  REBALANCING: ConsumerRebalancingEvent
+  RECEIVED_UNSUBSCRIBED_TOPICS: ConsumerReceivedUnsubcribedTopicsEvent
 }
+
+/** `on(eventName, listener)` of a consumer. */
+export type ConsumerOn = EventsOn<ConsumerEvents, ConsumerEventPayloads>
 
 // ---------------------------------------------------------------------------------------------
 // Transactions

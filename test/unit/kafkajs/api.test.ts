@@ -148,7 +148,7 @@ describe('kafkajs-shaped assigners on the kafkax group member', () => {
   })
   const logger = recordingKafka().kafka.logger()
 
-  it("range places partitions as the Java client's RangeAssignor (kafkax's range), each member by its own subscription", async () => {
+  it("range: kafkax's range placement (the Java client's, tested against it in the group layer) through kafkajs's assigner shape, each member by its own subscription", async () => {
     const counts: Record<string, number> = { a: 7, b: 3, c: 1, d: 12, e: 0 }
     const names = Object.keys(counts)
     let seed = 7
