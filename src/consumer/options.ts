@@ -202,7 +202,8 @@ export function resolveConsumerOptions(options: ConsumerOptions, what = 'Consume
   if (groupId && topics?.length && assign?.length) throw new ConfigError('use either topics or assign, not both')
   if (!groupId && topics?.length) throw new ConfigError('topics need a groupId (without one, use assign)')
   for (const a of o.assignors) {
-    if (typeof a !== 'string' && (typeof a.name !== 'string' || typeof a.assign !== 'function')) {
+    const own = typeof a === 'object' && a !== null
+    if (typeof a !== 'string' && (!own || typeof a.name !== 'string' || typeof a.assign !== 'function')) {
       throw new ConfigError('an assignor of your own needs a name and an assign(members, partitionsPerTopic) function')
     }
   }
