@@ -38,6 +38,7 @@ import {
 } from './errors.ts'
 import { clientEvents, Instrumentation } from './instrumentation.ts'
 import type { Logger } from './logger.ts'
+import { offsetOf } from './offsets.ts'
 import { clientOptions, type KafkaContext, resolveBrokers, retryPolicy } from './options.ts'
 import type {
   AclEntry,
@@ -149,15 +150,6 @@ const isAdminError = (e: unknown): e is AdminError<unknown> =>
 /** kafkajs bails out of admin calls with the broker's error as it is (no retries-exceeded wrapper). */
 function adminError(error: unknown, spent: RetrySpent): unknown {
   return error instanceof KafkaError ? protocolError(error) : toKafkaJSError(error, spent)
-}
-
-const OFFSET = /^-?\d+$/
-
-function offsetOf(offset: unknown, at: string): bigint {
-  if (typeof offset !== 'string' && typeof offset !== 'number')
-    throw new KafkaJSNonRetriableError(`Invalid offset ${offset} for ${at}`)
-  if (!OFFSET.test(String(offset))) throw new KafkaJSNonRetriableError(`Invalid offset ${offset} for ${at}`)
-  return BigInt(offset)
 }
 
 function topicName(topic: unknown): string {

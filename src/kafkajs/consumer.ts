@@ -33,6 +33,7 @@ import {
 import { Instrumentation } from './instrumentation.ts'
 import { kafkaxLogger, type Logger } from './logger.ts'
 import { partitionMetadata } from './metadata.ts'
+import { offsetOf, topicOffsets } from './offsets.ts'
 import { clientOptions, type KafkaContext, resolveBrokers, retryPolicy } from './options.ts'
 import type {
   Assigner,
@@ -85,7 +86,6 @@ const REBALANCE_ERRORS = new Set<number>([
   ErrorCode.ILLEGAL_GENERATION,
   ErrorCode.UNKNOWN_MEMBER_ID,
 ])
-const OFFSET = /^-?\d+$/
 
 const tpKey = (topic: string, partition: number) => `${topic}\0${partition}`
 
@@ -116,15 +116,6 @@ function originalCause(error: unknown): unknown {
   let e = error as { cause?: unknown } | undefined
   while (e && typeof e === 'object' && e.cause !== undefined) e = e.cause as { cause?: unknown }
   return e
-}
-
-function offsetOf(offset: unknown): bigint {
-  if (
-    (typeof offset !== 'string' && typeof offset !== 'number' && typeof offset !== 'bigint') ||
-    !OFFSET.test(String(offset))
-  )
-    throw new KafkaJSNonRetriableError(`Invalid offset, expected a long received ${offset}`)
-  return BigInt(offset)
 }
 
 function checkTopicPartitions(list: { topic: string; partitions?: number[] }[], verb: 'pause' | 'resume'): void {
@@ -694,10 +685,7 @@ export class Consumer {
       pause: this.pauser(p.tp),
       commitOffsetsIfNecessary: async (offsets) => {
         if (!offsets) return this.commitIfNecessary()
-        const list = (offsets.topics ?? []).flatMap((t) =>
-          t.partitions.map((o) => ({ topic: t.topic, partition: o.partition, offset: offsetOf(o.offset) })),
-        )
-        await this.commit(engine, list, true)
+        await this.commit(engine, topicOffsets(offsets.topics ?? []), true)
       },
       uncommittedOffsets: () => this.uncommittedOffsets(),
       isRunning: () => this.running,
