@@ -461,12 +461,15 @@ export class Consumer {
     const topics = [...this.topics.keys()]
     // one reset policy for all: the latest unless every topic starts at its beginning; the others are moved on assignment
     const fromBeginning = [...this.topics.values()].every(Boolean)
+    // the client's retries are the consumer's clientRetry; its `retry` (handler retries) stays off: this runner retries
+    const { retry: clientRetry, ...client } = clientOptions(this.kafka.config, brokers, this.log, {
+      retry: this.retryOptions,
+      maxInFlightRequests: c.maxInFlightRequests,
+      metadataMaxAge: c.metadataMaxAge,
+    })
     const engine = new KafkaxConsumer({
-      ...clientOptions(this.kafka.config, brokers, this.log, {
-        retry: this.retryOptions,
-        maxInFlightRequests: c.maxInFlightRequests,
-        metadataMaxAge: c.metadataMaxAge,
-      }),
+      ...client,
+      clientRetry,
       groupId: this.groupId,
       topics,
       fromBeginning,
@@ -487,7 +490,6 @@ export class Consumer {
         partitionMaxBytes: c.maxBytesPerPartition ?? 1_048_576,
         rackId: c.rackId || undefined,
       },
-      clientRetry: this.retryOptions,
       logger: kafkaxLogger(this.log),
       onNetworkEvent: this.networkListener(),
       onError: (error) => this.log.error(error.message, { groupId: this.groupId, error: error.message }),
