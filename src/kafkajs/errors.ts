@@ -2,7 +2,14 @@
 // and extra fields), so that `instanceof` checks and `error.name` / `error.type` tests in users'
 // code keep working, and the translation of the kafkax errors thrown underneath into them.
 
-import { AuthenticationError, ConnectionError, KafkaError, KafkaxError, TimeoutError } from '../index.ts'
+import {
+  AuthenticationError,
+  ConnectionError,
+  KafkaError,
+  KafkaxError,
+  TimeoutError,
+  TransactionError,
+} from '../index.ts'
 
 /** Options of KafkaJSError: whether retrying may help (default true, as kafkajs) and the cause. */
 export interface KafkaJSErrorOptions {
@@ -307,6 +314,22 @@ export function protocolError(error: KafkaError): KafkaJSProtocolError {
 }
 
 /**
+ * A failed transaction as kafkajs reports one: the broker's error (PRODUCER_FENCED, ...) as a
+ * KafkaJSProtocolError, others as KafkaJSError; `retriable` when only this transaction failed
+ * (abort it, and run it again), a KafkaJSNonRetriableError when the producer cannot go on or the
+ * call did not fit.
+ */
+function transactionError(error: TransactionError): KafkaJSError {
+  const { cause } = error
+  const options = { retriable: error.retriable, cause: error }
+  if (cause instanceof KafkaError)
+    return new KafkaJSProtocolError({ message: error.message, type: cause.type, code: cause.code }, options)
+  return error.retriable
+    ? new KafkaJSError(error.message, options)
+    : new KafkaJSNonRetriableError(error.message, options)
+}
+
+/**
  * A kafkax error as kafkajs would have thrown it. kafkax retries retriable errors before giving
  * up, so a retriable error that comes out is one kafkajs reports as KafkaJSNumberOfRetriesExceeded
  * (its `cause` the KafkaJSProtocolError, KafkaJSConnectionError or KafkaJSRequestTimeoutError).
@@ -314,6 +337,8 @@ export function protocolError(error: KafkaError): KafkaJSProtocolError {
  */
 export function toKafkaJSError(error: unknown, spent: RetrySpent): unknown {
   if (error instanceof KafkaJSError || !(error instanceof KafkaxError)) return error
+  // the transaction's own retries are done; what is left is the caller's: abort, or close
+  if (error instanceof TransactionError) return transactionError(error)
   let translated: KafkaJSError
   if (error instanceof KafkaError) translated = protocolError(error)
   else if (error instanceof ConnectionError)

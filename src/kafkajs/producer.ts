@@ -3,8 +3,9 @@
 // as one sendBatch with explicit partitions, and answers kafkajs's RecordMetadata: per partition the
 // offset of the first message, as strings. kafkajs sets acks, compression and timeout per send, a
 // kafkax Producer per producer: one kafkax Producer per combination in use (usually one).
-// Transactions plug in here: a transactional kafkax Producer (the core's TransactionManager) and a
-// Transaction object whose sends go through `produce()` like these.
+// Transactions run on one more, transactional, kafkax Producer (one per transactionalId: two would
+// fence each other), made by the first `transaction()`; their sends are placed as the others, and
+// go through the kafkax transaction's handle.
 
 import {
   type Acks,
@@ -12,20 +13,16 @@ import {
   type RecordMetadata as KafkaxMetadata,
   Producer as KafkaxProducer,
   type ProducerRecord as KafkaxRecord,
+  type Transaction as KafkaxTransaction,
   RetryPolicy,
 } from '../index.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { COMPRESSION_NAMES } from './constants.ts'
-import {
-  KafkaJSError,
-  KafkaJSNonRetriableError,
-  KafkaJSNotImplemented,
-  type RetrySpent,
-  toKafkaJSError,
-} from './errors.ts'
+import { KafkaJSError, KafkaJSNonRetriableError, type RetrySpent, toKafkaJSError } from './errors.ts'
 import { clientEvents, Instrumentation } from './instrumentation.ts'
 import { kafkaxLogger, type Logger } from './logger.ts'
 import { type PartitionInfo, partitionMetadata } from './metadata.ts'
+import { topicOffsets } from './offsets.ts'
 import { clientOptions, type KafkaContext, resolveBrokers, retryPolicy } from './options.ts'
 import { Partitioners } from './partitioners.ts'
 import type {
@@ -38,11 +35,14 @@ import type {
   ProducerRecord,
   RecordMetadata,
   TopicMessages,
+  Transaction,
 } from './types.ts'
 
 const ACKS: Record<number, Acks> = { [-1]: 'all', 1: 'leader', 0: 'none' }
 /** setTimeout's limit: longer delivery timeouts would fire at once. */
 const MAX_TIMER_MS = 2 ** 31 - 1
+/** kafkajs's transactionTimeout default (its eosManager's). */
+const TRANSACTION_TIMEOUT_MS = 60_000
 
 type Status = 'disconnected' | 'connected' | 'disconnecting'
 
@@ -116,8 +116,11 @@ export class Producer {
   private readonly retry: RetryPolicy
   private readonly spent: RetrySpent
   private readonly retryOptions: ReturnType<typeof retryPolicy>['options']
-  /** One kafkax Producer per acks/compression/timeout a send asked for, and its connect. */
+  /** One kafkax Producer per acks/compression/timeout a send asked for, and its connect; 'transactional' for transactions. */
   private readonly producers = new Map<string, { producer: KafkaxProducer; connected: Promise<void> }>()
+  /** The transaction `transaction()` opened last. */
+  private current: Transaction | undefined
+  private warnedOfTransactionSettings = false
   private brokers: string[] | undefined
   private status: Status = 'disconnected'
 
@@ -175,18 +178,7 @@ export class Producer {
   /** Sends messages to several topics in one go. */
   sendBatch = async (batch: ProducerBatch): Promise<RecordMetadata[]> => {
     const { acks = -1, timeout, compression = 0, topicMessages = [] } = batch ?? {}
-    const topics = checkedTopicMessages(topicMessages)
-    if (this.idempotent && acks !== -1) {
-      throw new KafkaJSNonRetriableError(
-        "Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees",
-      )
-    }
-    if (this.status === 'disconnecting') {
-      throw new KafkaJSNonRetriableError(
-        "The producer is disconnecting; therefore, it can't safely accept messages anymore",
-      )
-    }
-    if (this.status === 'disconnected') throw new KafkaJSError('The producer is disconnected')
+    const topics = this.checkedSend(acks, topicMessages)
     try {
       return await this.produce(await this.producerFor(acks, compression, timeout), acks, topics)
     } catch (error) {
@@ -194,14 +186,77 @@ export class Producer {
     }
   }
 
-  /** Not offered yet: transactions come with the transactional producer of the core (see docs/kafkajs.md). */
-  transaction = async (): Promise<never> => {
+  /**
+   * Begins a transaction (the first one also fences older producers with this transactionalId):
+   * what its `send` and `sendBatch` write and the offsets `sendOffsets` commits become visible to
+   * read_committed consumers together at `commit()`, never after `abort()`. One at a time.
+   */
+  transaction = async (): Promise<Transaction> => {
     if (!this.config.transactionalId) {
       throw new KafkaJSNonRetriableError('Must provide transactional id for transactional producer')
     }
-    throw new KafkaJSNotImplemented(
-      'producer.transaction() is not available in kafkax/kafkajs yet: it comes with the transactional producer (see docs/kafkajs.md)',
-    )
+    if (this.current?.isActive()) {
+      throw new KafkaJSNonRetriableError(
+        'There is already an ongoing transaction for this producer. Please end the transaction before beginning another.',
+      )
+    }
+    if (this.status !== 'connected') throw new KafkaJSError('The producer is disconnected')
+    let target: KafkaxProducer
+    let handle: KafkaxTransaction
+    try {
+      target = await this.producerFor(-1, 0, undefined, true)
+      handle = await target.beginTransaction()
+    } catch (error) {
+      throw toKafkaJSError(error, this.spent)
+    }
+    let ended = false
+    // a disconnect ends it too (closing the transactional producer aborts it)
+    const isActive = () => !ended && this.current === transaction
+    /** kafkajs's guard: nothing once the transaction ended; errors as kafkajs's. */
+    const guarded =
+      <A extends unknown[], R>(fn: (...args: A) => Promise<R>) =>
+      async (...args: A): Promise<R> => {
+        if (!isActive()) throw new KafkaJSNonRetriableError('Cannot continue to use transaction once ended')
+        try {
+          return await fn(...args)
+        } catch (error) {
+          throw toKafkaJSError(error, this.spent)
+        }
+      }
+    const sendBatch = guarded(async (batch: ProducerBatch) => {
+      const { acks = -1, timeout, compression = 0, topicMessages = [] } = batch ?? {}
+      const topics = this.checkedSend(acks, topicMessages, true)
+      if ((compression || timeout !== undefined) && !this.warnedOfTransactionSettings) {
+        this.warnedOfTransactionSettings = true
+        this.log.warn(
+          'compression and timeout of sends within a transaction are not applied: its records are written uncompressed, with the request timeout (see docs/kafkajs.md)',
+        )
+      }
+      return this.produce(target, -1, topics, handle)
+    })
+    const transaction: Transaction = {
+      sendBatch,
+      send: (record: ProducerRecord) => {
+        const { topic, messages, acks, timeout, compression } = record ?? ({} as ProducerRecord)
+        return sendBatch({ acks, timeout, compression, topicMessages: [{ topic, messages }] })
+      },
+      sendOffsets: guarded(async ({ consumerGroupId, topics }) => {
+        if (!consumerGroupId) throw new KafkaJSNonRetriableError('Missing consumerGroupId')
+        if (!topics) throw new KafkaJSNonRetriableError('Missing offset topics')
+        await handle.sendOffsets(topicOffsets(topics), { groupId: consumerGroupId })
+      }),
+      commit: guarded(async () => {
+        await target.commitTransaction()
+        ended = true
+      }),
+      abort: guarded(async () => {
+        await target.abortTransaction()
+        ended = true
+      }),
+      isActive,
+    }
+    this.current = transaction
+    return transaction
   }
 
   /** Whether the producer was made with `idempotent: true`. */
@@ -213,14 +268,32 @@ export class Producer {
   /** The producer's logger (namespace Producer). */
   logger = (): Logger => this.log
 
+  /** A send's checks, as kafkajs's producer makes them (a transaction's sends are idempotent ones). */
+  private checkedSend(acks: number, topicMessages: TopicMessages[], idempotent = this.idempotent): TopicMessages[] {
+    const topics = checkedTopicMessages(topicMessages)
+    if (idempotent && acks !== -1) {
+      throw new KafkaJSNonRetriableError(
+        "Not requiring ack for all messages invalidates the idempotent producer's EoS guarantees",
+      )
+    }
+    if (this.status === 'disconnecting') {
+      throw new KafkaJSNonRetriableError(
+        "The producer is disconnecting; therefore, it can't safely accept messages anymore",
+      )
+    }
+    if (this.status === 'disconnected') throw new KafkaJSError('The producer is disconnected')
+    return topics
+  }
+
   /**
-   * Places the messages and sends them through `target` as one batch. Metadata of a topic the
+   * Places the messages and sends them through `target` (or its transaction `via`) as one batch. Metadata of a topic the
    * producer has not seen yet is fetched first (with auto-creation, as allowed).
    */
   private async produce(
     target: KafkaxProducer,
     acks: number,
     topicMessages: TopicMessages[],
+    via: Pick<KafkaxTransaction, 'sendBatch'> = target,
   ): Promise<RecordMetadata[]> {
     const records: KafkaxRecord[] = []
     const now = Date.now()
@@ -246,7 +319,7 @@ export class Producer {
         })
       }
     }
-    const written = await target.sendBatch(records)
+    const written = await via.sendBatch(records)
     return acks === 0 ? [] : recordMetadata(records, written)
   }
 
@@ -273,9 +346,17 @@ export class Producer {
     )
   }
 
-  /** The kafkax Producer for a send's settings, made and connected (metadata, its refresh timer) on first use. */
-  private async producerFor(acks: number, compression: number, timeout: number | undefined): Promise<KafkaxProducer> {
-    const key = `${acks}/${compression}/${timeout}`
+  /**
+   * The kafkax Producer for a send's settings, made and connected (metadata, its refresh timer) on
+   * first use; the transactional one is also initialized (InitProducerId) by its connect.
+   */
+  private async producerFor(
+    acks: number,
+    compression: number,
+    timeout: number | undefined,
+    transactional = false,
+  ): Promise<KafkaxProducer> {
+    const key = transactional ? 'transactional' : `${acks}/${compression}/${timeout}`
     const known = this.producers.get(key)
     if (known) {
       await known.connected
@@ -296,7 +377,11 @@ export class Producer {
       requestTimeoutMs,
       acks: ACKS[acks],
       compression: codec,
-      idempotent: this.idempotent && acks === -1,
+      idempotent: transactional || (this.idempotent && acks === -1),
+      ...(transactional && {
+        transactionalId: this.config.transactionalId,
+        transactionTimeoutMs: this.config.transactionTimeout ?? TRANSACTION_TIMEOUT_MS,
+      }),
       // kafkajs sends each call at once: the messages of one call (and of calls made meanwhile) batch together
       batch: { lingerMs: 0 },
       allowAutoTopicCreation: this.config.allowAutoTopicCreation ?? true,
@@ -318,6 +403,7 @@ export class Producer {
   }
 
   private async closeAll(): Promise<void> {
+    this.current = undefined
     const producers = [...this.producers.values()].map((p) => p.producer)
     this.producers.clear()
     const closed = await Promise.allSettled(producers.map((p) => p.close()))

@@ -1,16 +1,21 @@
 // kafkajs's documentation examples (fixtures/kafkajs-docs: the README's getting started, Producing,
-// Consuming with eachMessage, eachBatch and pause/resume, Admin) run against the real broker with
-// nothing changed but the import line, which takes them to kafkax/kafkajs (test/helpers/kafkajs-docs.ts
-// points the brokers they name at this run's broker). Each starts from a clean state of the topics
+// Consuming with eachMessage, eachBatch and pause/resume, Admin, Transactions) run against the real
+// broker with nothing changed but the import line, which takes them to kafkax/kafkajs
+// (test/helpers/kafkajs-docs.ts points the brokers they name at this run's broker). Each starts from a clean state of the topics
 // and groups it names; what it printed and did is then checked.
 
 import assert from 'node:assert/strict'
+import { createRequire } from 'node:module'
 import { after, afterEach, before, describe, it, type TestContext } from 'node:test'
 import { Admin as KafkaxAdmin } from '../../src/admin/admin.ts'
 import * as kafkajs from '../../src/kafkajs/index.ts'
-import { brokers } from '../helpers/kafka.ts'
+import { brokers, readWithKcat } from '../helpers/kafka.ts'
 import { disconnectAll } from '../helpers/kafkajs-docs.ts'
 import { waitFor, within } from '../helpers/wait.ts'
+
+const require = createRequire(import.meta.url)
+/** kafkajs 2.2.4 itself (the devDependency), where an example must fail as it fails there. */
+const kafkajsOriginal = require('kafkajs') as unknown as typeof kafkajs
 
 const admin = new KafkaxAdmin({ brokers: brokers() })
 const kafka = new kafkajs.Kafka({ clientId: 'docs-test', brokers: brokers(), logLevel: kafkajs.logLevel.NOTHING })
@@ -277,5 +282,40 @@ describe("kafkajs's documentation examples on kafkax/kafkajs", { timeout: 120_00
       example(t, 'admin-acl.mjs'),
       (e: kafkajs.KafkaJSProtocolError) => e instanceof kafkajs.KafkaJSProtocolError && e.type === 'SECURITY_DISABLED',
     )
+  })
+
+  it('Transactions, as the page writes it: without a transactionalId transaction() refuses, as in kafkajs 2.2.4', async (t) => {
+    const theirs = await new kafkajsOriginal.Kafka({ brokers: brokers(), logLevel: kafkajs.logLevel.NOTHING })
+      .producer({ maxInFlightRequests: 1, idempotent: true })
+      .transaction()
+      .then(
+        () => undefined,
+        (e: Error) => e,
+      )
+    assert.ok(theirs instanceof Error && theirs.name === 'KafkaJSNonRetriableError', String(theirs))
+    await assert.rejects(
+      example(t, 'transactions-as-written.mjs'),
+      (e: Error) =>
+        e instanceof kafkajs.KafkaJSNonRetriableError && e.name === theirs.name && e.message === theirs.message,
+    )
+  })
+
+  it('Transactions: a committed transaction is read, an aborted one is not; offsets sent with them count likewise', async (t) => {
+    await fresh(
+      ['transactions-topic', 'transactions-input'],
+      ['transactions-group'],
+      [
+        { topic: 'transactions-topic', partitions: 2 },
+        { topic: 'transactions-input', partitions: 1 },
+      ],
+    )
+    await example(t, 'transactions.mjs')
+    const read = (isolation: 'read_committed' | 'read_uncommitted') =>
+      readWithKcat('transactions-topic', undefined, isolation)
+        .map((r) => `${r.key}=${r.value}`)
+        .sort()
+    assert.deepEqual(read('read_committed'), ['key1=hello world', 'key2=hey hey!'])
+    assert.deepEqual(read('read_uncommitted'), ['key1=hello world', 'key2=hey hey!', 'key3=aborted'])
+    assert.deepEqual(await committed('transactions-group'), { 'transactions-input:0': 42n })
   })
 })

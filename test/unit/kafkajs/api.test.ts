@@ -375,12 +375,15 @@ describe('checks before any request', () => {
     assert.throws(() => kafka.producer({ idempotent: true, retry: { retries: 0 } }), /must allow retries/)
   })
 
-  it('transaction(): a transactional id is required; transactions come with the transactional producer', async () => {
+  it('transaction(): a transactional id is required, and a connected producer', async () => {
     const { kafka } = recordingKafka()
-    await assert.rejects(kafka.producer().transaction(), /Must provide transactional id/)
+    await assert.rejects(
+      kafka.producer().transaction(),
+      (e: Error) => e instanceof ours.KafkaJSNonRetriableError && /Must provide transactional id/.test(e.message),
+    )
     await assert.rejects(
       kafka.producer({ transactionalId: 'tx' }).transaction(),
-      (e: Error) => e instanceof ours.KafkaJSNonRetriableError && /transactional producer/.test(e.message),
+      (e: Error) => e instanceof ours.KafkaJSError && /The producer is disconnected/.test(e.message),
     )
   })
 
