@@ -240,7 +240,8 @@ export class Producer {
         const { topic, messages, acks, timeout, compression } = record ?? ({} as ProducerRecord)
         return sendBatch({ acks, timeout, compression, topicMessages: [{ topic, messages }] })
       },
-      sendOffsets: guarded(async ({ consumerGroupId, topics }) => {
+      sendOffsets: guarded(async (offsets: Parameters<Transaction['sendOffsets']>[0]) => {
+        const { consumerGroupId, topics } = offsets ?? {}
         if (!consumerGroupId) throw new KafkaJSNonRetriableError('Missing consumerGroupId')
         if (!topics) throw new KafkaJSNonRetriableError('Missing offset topics')
         await handle.sendOffsets(topicOffsets(topics), { groupId: consumerGroupId })

@@ -62,6 +62,10 @@ describe('kafkax/kafkajs transactions', { timeout: 120_000 }, () => {
         messages: Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, value: `v${i}` })),
       })
       assert.ok(written.length > 0 && written.every((m) => m.topicName === out && /^\d+$/.test(String(m.baseOffset))))
+      await assert.rejects(
+        tx.sendOffsets(undefined as never),
+        (e: Error) => e instanceof ours.KafkaJSNonRetriableError && /Missing consumerGroupId/.test(e.message),
+      )
       await tx.sendOffsets({
         consumerGroupId: groupId,
         topics: [{ topic: input, partitions: [{ partition: 0, offset: '7' }] }],
