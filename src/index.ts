@@ -47,6 +47,7 @@ export type {
 } from './admin/share-groups.ts'
 export type { CreatedTopic, NewPartitions, NewTopic, PartitionDescription, TopicDescription } from './admin/topics.ts'
 export type { Connector, ConnectTarget } from './client/connector.ts'
+export type { NetworkEvent, NetworkEventListener, NetworkRequest } from './client/network-events.ts'
 export type { ClientOptions } from './client/options.ts'
 export { type RetryOptions, RetryPolicy, type RetryRun } from './client/retry.ts'
 export type { OAuthBearerToken, SaslMechanism, SaslOptions } from './client/sasl/mechanism.ts'
@@ -93,6 +94,8 @@ export {
   timeout,
 } from './consumer/middleware.ts'
 export type { ExactlyOnceOptions } from './consumer/options.ts'
+export type { Assignor, CustomAssignor, MemberSubscription } from './group/assignors.ts'
+export type { GroupJoin } from './group/membership.ts'
 export { jsonLogger, type LogLevel, type LogMethod } from './observability/logger.ts'
 // the adapters' own entry points are kafkax/otel and kafkax/prometheus; these names stay for compatibility
 export {
@@ -102,6 +105,7 @@ export {
   otelProducer,
   type TraceableProducer,
 } from './otel/index.ts'
+export { murmur2, murmur2Partition } from './producer/murmur2.ts'
 export {
   PartitionerError,
   type PartitionerFunction,

@@ -42,12 +42,16 @@ export const LABELS: Record<string, string> = {
   'kafkax-iterator': 'kafkax for await',
   'kafkajs-batch': 'kafkajs eachBatch',
   kafkajs: 'kafkajs',
+  'kafkax-kafkajs': 'kafkax/kafkajs',
+  'kafkax-kafkajs-batch': 'kafkax/kafkajs eachBatch',
   platformatic: '@platformatic/kafka',
   java: 'Java client',
   kcat: 'kcat (librdkafka)',
 }
 
 const NODE_PEERS = ['kafkajs', 'platformatic']
+/** kafkajs's code run on kafkax/kafkajs: the gain of changing only the import. */
+const KAFKAJS_API = 'kafkax-kafkajs'
 const acksLabel = (acks: 'all' | 'leader') => (acks === 'all' ? 'all' : '1')
 const count = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1000 ? `${n / 1000}k` : String(n))
 const sizeLabel = (size: number) => (size >= 1024 ? `${size / 1024} KB` : `${size} B`)
@@ -86,7 +90,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
         size,
         acks,
         compression,
-        clients: ['kafkax', 'kafkax-batch', ...NODE_PEERS, 'java', 'kcat'],
+        clients: ['kafkax', 'kafkax-batch', KAFKAJS_API, ...NODE_PEERS, 'java', 'kcat'],
         skipped:
           compression === 'zstd'
             ? { platformatic: 'zstd needs zlib.zstdCompressSync (Node >= 22.15); 1.35.0 runs on Node 20 without it' }
@@ -105,7 +109,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
     size: 100,
     acks: 'leader',
     compression: 'none',
-    clients: ['kafkax-send', ...NODE_PEERS],
+    clients: ['kafkax-send', KAFKAJS_API, ...NODE_PEERS],
     skipped: {
       java: 'send() per record is its only form: see the produce cases',
       kcat: 'one record per line is its only form: see the produce cases',
@@ -124,7 +128,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
       acks,
       compression: 'none',
       lingerMs: 0,
-      clients: ['kafkax', ...NODE_PEERS, 'java'],
+      clients: ['kafkax', KAFKAJS_API, ...NODE_PEERS, 'java'],
       skipped: { kcat: 'no per-record acknowledgement times on its command line' },
     })
   }
@@ -140,7 +144,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
       acks: 'all',
       compression: 'none',
       lingerMs: 0,
-      clients: ['kafkax', ...NODE_PEERS, 'java'],
+      clients: ['kafkax', KAFKAJS_API, ...NODE_PEERS, 'java'],
       skipped: { kcat: 'no per-record acknowledgement or delivery times on its command line' },
     })
   }
@@ -161,6 +165,8 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
           'kafkax',
           'kafkax-iterator',
           'kafkax-raw',
+          KAFKAJS_API,
+          'kafkax-kafkajs-batch',
           'kafkajs',
           'kafkajs-batch',
           'platformatic',

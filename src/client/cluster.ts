@@ -105,6 +105,7 @@ export class Cluster {
       maxInFlight: o.maxInFlight,
       idleTimeoutMs: o.idleTimeoutMs,
       connect: o.connect,
+      onNetworkEvent: o.onNetworkEvent,
     })
   }
 

@@ -57,14 +57,8 @@ export class Committer {
     }
     if (offsets.length === 0) return
     try {
-      const member = this.member
-      await traced(
-        channels.commit,
-        () => ({ groupId: this.groupId, offsets }),
-        () => member.commit(offsets),
-      )
+      await this.commitOffsets(offsets)
       for (const [t, offset] of snapshot) t.committed = offset
-      this.commits++
     } catch (error) {
       // a rebalance is under way: the revocation commits what was handled
       if (error instanceof KafkaError && REBALANCE_ERRORS.has(error.code)) {
@@ -73,5 +67,16 @@ export class Committer {
       }
       throw error
     }
+  }
+
+  /** Commits exactly `offsets` (each the next offset to read); every error, a rebalance's too, is thrown. */
+  async commitOffsets(offsets: OffsetToCommit[]): Promise<void> {
+    const member = this.member
+    await traced(
+      channels.commit,
+      () => ({ groupId: this.groupId, offsets }),
+      () => member.commit(offsets),
+    )
+    this.commits++
   }
 }

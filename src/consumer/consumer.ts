@@ -134,6 +134,7 @@ export class Consumer extends EventEmitter {
         onRevoked: (tps) => this.rebalance('revoked', tps, () => this.onRevoked(tps, true)),
         onLost: (tps) => this.rebalance('lost', tps, () => this.onRevoked(tps, false)),
         onError: (error) => this.report(error),
+        onJoined: (group) => this.emit('joined', group),
       }
       const { groupInstanceId, rebalanceTimeoutMs } = o
       const { names, patterns } = subscription
@@ -162,7 +163,7 @@ export class Consumer extends EventEmitter {
             sessionTimeoutMs: o.sessionTimeoutMs,
             rebalanceTimeoutMs,
             heartbeatIntervalMs: o.heartbeatIntervalMs,
-            assignors: o.assignors.map((name) => assignorByName(name)),
+            assignors: o.assignors.map((a) => (typeof a === 'string' ? assignorByName(a) : a)),
             rackId,
           },
           listener,
@@ -298,7 +299,8 @@ export class Consumer extends EventEmitter {
     // an exactly-once consumer's open transaction holds these partitions' records: it ends first
     if (this.exactlyOnce)
       await (clean ? this.exactlyOnce.commit() : this.exactlyOnce.abort()).catch((e) => this.report(e))
-    else if (clean) await this.committer?.commit(states.map((s) => s.offsets)).catch((e) => this.report(e))
+    else if (clean && this.options.commit.mode !== 'off')
+      await this.committer?.commit(states.map((s) => s.offsets)).catch((e) => this.report(e))
     this.dispatcher.remove(states)
     this.emit('revoked', tps)
   }
@@ -306,10 +308,19 @@ export class Consumer extends EventEmitter {
   // ------------------------------------------------------------------------------------------
   // Commits
 
-  /** Commits, for every partition, the offset after the last message handled in order. */
-  async commit(): Promise<void> {
+  /**
+   * Commits, for every partition, the offset after the last message handled in order; or exactly
+   * `offsets` (each the next offset to read), whatever was handled. Rebalance errors are thrown then.
+   */
+  async commit(offsets?: { topic: string; partition: number; offset: bigint; metadata?: string }[]): Promise<void> {
     if (!this.member) throw new ConfigError('commit() needs a groupId')
-    await this.commitHandled()
+    if (!offsets) return this.commitHandled()
+    if (!this.committer) throw new ConfigError('commit(offsets) does not go with exactlyOnce: its transactions commit')
+    const states = offsets.map((o) => this.dispatcher.get(o))
+    await this.committer.commitOffsets(offsets.map((o, i) => ({ ...o, leaderEpoch: states[i]?.offsets.leaderEpoch })))
+    offsets.forEach((o, i) => {
+      if (states[i]) states[i].offsets.committed = o.offset
+    })
   }
 
   private async commitHandled(): Promise<void> {
@@ -338,7 +349,7 @@ export class Consumer extends EventEmitter {
       this.committer?.stop()
       await this.started?.catch(() => {})
       const unfinished = await this.dispatcher.drain(timeoutMs)
-      await this.commitHandled().catch((e) => this.report(e))
+      if (this.options.commit.mode !== 'off') await this.commitHandled().catch((e) => this.report(e))
       // leaving the group revokes (nothing left to run) before the LeaveGroup
       await this.member?.stop().catch((e) => this.report(e))
       await this.fetcher.close()
@@ -370,6 +381,11 @@ export class Consumer extends EventEmitter {
   /** Hands out (and fetches) these partitions' messages again. */
   resume(tps: TopicPartition[]): void {
     this.dispatcher.resume(tps)
+  }
+
+  /** A partition's high watermark as of its last fetch (undefined before one). */
+  highWatermark(tp: TopicPartition): bigint | undefined {
+    return this.fetcher.highWatermark(tp)
   }
 
   /** The partitions assigned to this consumer now. */

@@ -4,6 +4,7 @@
 
 import { CLIENT_FIELDS, type ClientOptions, clusterOptions, type ResolvedClientOptions } from '../client/options.ts'
 import { RETRY_OPTIONS, type RetryOptions } from '../client/retry.ts'
+import type { Assignor, CustomAssignor } from '../group/assignors.ts'
 import { MEMBER_FIELDS } from '../group/options.ts'
 import { type Subscription, splitSubscription } from '../group/subscription-pattern.ts'
 import type { Logger } from '../observability/logger.ts'
@@ -49,12 +50,15 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   orderBy?: 'partition' | 'key'
   /**
    * Batch mode: the handler gets up to `size` messages of one partition, or what came within
-   * `timeoutMs`. Middleware then comes from `useBatch()`; `retry` and `dlq` apply to batches (see
-   * the README's batch mode).
+   * `timeoutMs` (0: what was fetched, at once). Middleware then comes from `useBatch()`; `retry`
+   * and `dlq` apply to batches (see the README's batch mode).
    */
   batch?: { size?: number; timeoutMs?: number }
-  /** `auto` commits every `intervalMs`, `manual` only on `commit()`; both on revocation and stop. */
-  commit?: { mode?: 'auto' | 'manual'; intervalMs?: number }
+  /**
+   * `auto` commits every `intervalMs`, `manual` only on `commit()`, both also on revocation and
+   * stop; `off` only on `commit()`.
+   */
+  commit?: { mode?: 'auto' | 'manual' | 'off'; intervalMs?: number }
   isolationLevel?: 'read_uncommitted' | 'read_committed'
   /** Handler retries (the retry middleware, outermost after the dead-letter one). */
   retry?: { maxRetries?: number; initialDelayMs?: number; maxDelayMs?: number; multiplier?: number; jitter?: number }
@@ -68,7 +72,8 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   sessionTimeoutMs?: number
   rebalanceTimeoutMs?: number
   heartbeatIntervalMs?: number
-  assignors?: ('range' | 'roundrobin' | 'cooperative-sticky')[]
+  /** In order of preference (default range, cooperative-sticky): names, or assignors of your own. */
+  assignors?: ('range' | 'roundrobin' | 'cooperative-sticky' | Assignor | CustomAssignor)[]
   /**
    * `classic` (default, as the Java client): JoinGroup/SyncGroup, the client assigns. `consumer`
    * (KIP-848, Kafka 4.0+): the broker assigns and rebalances incrementally; session timeout and
@@ -155,9 +160,9 @@ const CONSUMER_OWN_FIELDS = {
   commit: group('Offset commits', {
     mode: {
       kind: 'enum',
-      values: ['auto', 'manual'],
+      values: ['auto', 'manual', 'off'],
       default: 'auto',
-      doc: 'auto commits handled offsets; manual leaves it to you',
+      doc: 'auto commits handled offsets (on a timer, on revocation and stop); manual on commit(), revocation and stop; off only on commit()',
     },
     intervalMs: { kind: 'duration', min: 1, default: 5000, doc: 'Time between automatic commits' },
   } satisfies FieldsOf<ConsumerOptions['commit']>),
@@ -220,6 +225,12 @@ export function resolveConsumerOptions(options: ConsumerOptions, what = 'Consume
   }
   if (groupId && topics?.length && assign?.length) throw new ConfigError('use either topics or assign, not both')
   if (!groupId && topics?.length) throw new ConfigError('topics need a groupId (without one, use assign)')
+  for (const a of o.assignors) {
+    const own = typeof a === 'object' && a !== null
+    if (typeof a !== 'string' && (!own || typeof a.name !== 'string' || typeof a.assign !== 'function')) {
+      throw new ConfigError('an assignor of your own needs a name and an assign(members, partitionsPerTopic) function')
+    }
+  }
   // a RegExp the broker cannot take (consumer protocol: RE2/J) is a ConfigError here
   const subscription = topics?.length ? splitSubscription(topics, o.groupProtocol) : undefined
   if (o.exactlyOnce) checkExactlyOnce(options)

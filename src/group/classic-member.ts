@@ -16,11 +16,13 @@ import { Heartbeat, JoinGroup, LeaveGroup, SyncGroup } from '../protocol/message
 import {
   type Assignor,
   assignorByName,
+  type CustomAssignor,
   decodeAssignment,
   decodeSubscription,
   encodeAssignment,
   encodeSubscription,
   type MemberSubscription,
+  subscriptionTopics,
 } from './assignors.ts'
 import { HeartbeatTimer } from './heartbeat.ts'
 import { diffAssignment, type GroupListener, type GroupMembership, ListenerInvoker } from './membership.ts'
@@ -48,7 +50,7 @@ export interface ClassicGroupMemberOptions {
   rebalanceTimeoutMs?: number
   heartbeatIntervalMs?: number
   /** In order of preference (default: those MEMBER_FIELDS names, as Java). */
-  assignors?: Assignor[]
+  assignors?: (Assignor | CustomAssignor)[]
   rackId?: string
 }
 
@@ -79,14 +81,14 @@ export class ClassicGroupMember implements GroupMembership {
   private readonly rebalanceTimeoutMs: number
   /** Retries of an OffsetFetch answered with UNSTABLE_OFFSET_COMMIT. */
   private readonly stableOffsets: RetryPolicy
-  private readonly assignors: Assignor[]
+  private readonly assignors: (Assignor | CustomAssignor)[]
   private readonly rackId: string | null
 
   private _memberId = ''
   private _generationId = -1
   private state: State = 'unjoined'
   /** The assignor the broker chose in the last JoinGroup: it decides eager or cooperative. */
-  private protocol: Assignor | undefined
+  private protocol: Assignor | CustomAssignor | undefined
   private owned: TopicPartition[] = []
   /** The generation `owned` was assigned in: sent with the subscription (cooperative-sticky uses it). */
   private ownedGeneration = -1
@@ -267,6 +269,13 @@ export class ClassicGroupMember implements GroupMembership {
     this.owned = assigned
     this.ownedGeneration = this._generationId
     await this.listener.notify('onAssigned', added)
+    this.listener.joined({
+      memberId: this._memberId,
+      generationId: this._generationId,
+      leaderId: join.leader,
+      protocol: this.protocol!.name,
+      assignment: [...assigned],
+    })
     if (revoked.length > 0 && this.protocol?.rebalanceProtocol === 'cooperative')
       this.requestRejoin('revoked partitions can now be given to their new owners')
   }
@@ -298,6 +307,12 @@ export class ClassicGroupMember implements GroupMembership {
         generationId: this.ownedGeneration,
         rackId: this.rackId,
       })
+      const protocols = await Promise.all(
+        this.assignors.map(async (a) => ({
+          name: a.name,
+          metadata: 'subscription' in a ? await a.subscription(this.subscribed) : subscription,
+        })),
+      )
       const response = await this.coordinator.request(
         JoinGroup,
         Number.POSITIVE_INFINITY,
@@ -308,7 +323,7 @@ export class ClassicGroupMember implements GroupMembership {
           memberId: this._memberId,
           groupInstanceId: this.groupInstanceId,
           protocolType: 'consumer',
-          protocols: this.assignors.map((a) => ({ name: a.name, metadata: subscription })),
+          protocols,
           reason,
         }),
         this.rebalanceTimeoutMs + JOIN_EXTRA_TIMEOUT_MS,
@@ -357,8 +372,12 @@ export class ClassicGroupMember implements GroupMembership {
 
   /** The leader's part: the chosen assignor over every member's subscription and the partition counts. */
   private async assign(join: JoinGroupResponse): Promise<SyncGroupRequestAssignment[]> {
+    const custom = 'subscription' in this.protocol!
     const members: MemberSubscription[] = join.members.map((m) => {
-      const s = decodeSubscription(m.metadata)
+      // a custom assignor's metadata is its own beyond the topics: it reads the rest itself
+      const s = custom
+        ? { topics: subscriptionTopics(m.metadata), ownedPartitions: [], generationId: -1, rackId: null }
+        : decodeSubscription(m.metadata)
       return {
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId,
@@ -366,10 +385,11 @@ export class ClassicGroupMember implements GroupMembership {
         ownedPartitions: s.ownedPartitions,
         generationId: s.generationId,
         rackId: s.rackId,
+        metadata: m.metadata,
       }
     })
     const counts = await this.watch.snapshot([...new Set(members.flatMap((m) => m.topics))])
-    const plan = this.protocol!.assign(members, counts)
+    const plan = await this.protocol!.assign(members, counts)
     return members.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment(plan.get(m.memberId) ?? []) }))
   }
 

@@ -19,8 +19,9 @@ export const MEMBER_FIELDS = {
   assignors: {
     kind: 'list',
     values: ASSIGNOR_NAMES,
+    orObject: true,
     default: ['range', 'cooperative-sticky'],
-    doc: 'Partition assignors offered to the group, preferred first',
+    doc: 'Partition assignors offered to the group, preferred first (in code also assignors of your own)',
   },
   serverAssignor: { kind: 'string', doc: 'The broker-side assignor of the consumer protocol: uniform or range' },
 } satisfies Fields

@@ -12,6 +12,7 @@ import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import { type TopicPartition, tpKey } from '../../../src/client/topic-partition.ts'
 import {
+  type CustomAssignor,
   cooperativeStickyAssignor,
   decodeAssignment,
   decodeSubscription,
@@ -19,6 +20,7 @@ import {
   encodeSubscription,
 } from '../../../src/group/assignors.ts'
 import { ClassicGroupMember, type ClassicGroupMemberOptions } from '../../../src/group/classic-member.ts'
+import type { GroupJoin } from '../../../src/group/membership.ts'
 import { ErrorCode } from '../../../src/protocol/error-codes.ts'
 import { KafkaError, KafkaxError, TimeoutError } from '../../../src/protocol/errors.ts'
 import type { JoinGroupResponseMember } from '../../../src/protocol/messages/generated/join-group-response.ts'
@@ -31,6 +33,7 @@ import {
   OffsetFetch,
   SyncGroup,
 } from '../../../src/protocol/messages/index.ts'
+import { Writer } from '../../../src/protocol/primitives/index.ts'
 import { setTopic } from '../../helpers/metadata.ts'
 import { waitFor } from '../../helpers/wait.ts'
 import { FakeCoordinator, GROUP, keys, memberMaker } from './fake-coordinator.ts'
@@ -273,6 +276,60 @@ describe('ClassicGroupMember: joining', { timeout: 20_000 }, () => {
     assert.deepEqual(theirs, ['audit-0', 'audit-1', 'orders-0', 'orders-1'])
     assert.deepEqual(ours, ['orders-2', 'orders-3'])
     assert.deepEqual(calls, [['assigned', ours]])
+  })
+
+  it("a custom assignor: its own JoinGroup metadata, as the leader's assignor every member's bytes as sent; onJoined after the assignment", async () => {
+    const group = new FakeGroup()
+    group.topic('audit', 2)
+    // the v0 layout under version 1, as kafkajs's custom assigners write it: topics, user data, nothing more
+    const layout = (topics: string[], userData: string) => {
+      const w = new Writer()
+      w.int16(1)
+      w.int32(topics.length)
+      for (const t of topics) w.string(t)
+      w.bytes(Buffer.from(userData))
+      return Buffer.from(w.finish())
+    }
+    const theirs = layout(['audit'], 'theirs')
+    group.others = [{ memberId: 'a-other', groupInstanceId: null, metadata: theirs }]
+    const seen: [string, string[], Buffer | undefined][] = []
+    const custom: CustomAssignor = {
+      name: 'MyAssigner',
+      rebalanceProtocol: 'eager',
+      subscription: async (topics) => layout(topics, 'mine'),
+      async assign(members, counts) {
+        for (const m of members) seen.push([m.memberId, m.topics, m.metadata])
+        await new Promise((resolve) => setImmediate(resolve))
+        return new Map([
+          ['m-1', tps('orders', 0, 1, 2, 3)],
+          ['a-other', tps('audit', ...Array.from({ length: counts.get('audit')! }, (_, i) => i))],
+        ])
+      },
+    }
+    const joins: GroupJoin[] = []
+    const { member, calls } = newMember(group, { assignors: [custom] }, { onJoined: (j) => void joins.push(j) })
+    await member.start()
+    const [join] = group.requests(JoinGroup)
+    assert.deepEqual(
+      join.protocols.map((p: any) => [p.name, Buffer.from(p.metadata)]),
+      [['MyAssigner', layout(['orders'], 'mine')]],
+    )
+    // the topics read from each member's bytes, the bytes handed over as they came
+    assert.deepEqual(seen, [
+      ['m-1', ['orders'], layout(['orders'], 'mine')],
+      ['a-other', ['audit'], theirs],
+    ])
+    assert.deepEqual(keys(group.plans[0].get('a-other')!), ['audit-0', 'audit-1'])
+    assert.deepEqual(calls, [['assigned', ALL]])
+    assert.deepEqual(joins, [
+      {
+        memberId: 'm-1',
+        generationId: 1,
+        leaderId: 'm-1',
+        protocol: 'MyAssigner',
+        assignment: tps('orders', 0, 1, 2, 3),
+      },
+    ])
   })
 
   it('as follower: sends no assignments and takes the one the leader made, watching no metadata', async () => {

@@ -239,6 +239,7 @@ export function recordingListener(hooks: Partial<GroupListener> = {}): {
     onRevoked: record('revoked', hooks.onRevoked),
     onLost: record('lost', hooks.onLost),
     onError: (e) => errors.push(e),
+    onJoined: hooks.onJoined,
   }
   return { listener, calls, errors }
 }
