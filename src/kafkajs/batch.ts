@@ -32,7 +32,7 @@ export function kafkaMessage(m: Message): KafkaMessage {
 }
 
 /** One partition's messages as eachBatch gets them. */
-export class Batch implements BatchShape {
+export class PartitionBatch implements BatchShape {
   readonly messages: KafkaMessage[]
 
   constructor(

@@ -22,7 +22,7 @@ import {
 import { ErrorCode } from '../protocol/error-codes.ts'
 import { Admin } from './admin.ts'
 import { groupAssignor, PartitionAssigners } from './assigners.ts'
-import { Batch, kafkaMessage } from './batch.ts'
+import { kafkaMessage, PartitionBatch } from './batch.ts'
 import {
   KafkaJSError,
   KafkaJSNonRetriableError,
@@ -615,7 +615,13 @@ export class Consumer {
     try {
       if (settings.eachMessage) await this.eachMessage(settings, p, messages, context)
       else if (settings.eachBatch)
-        await this.eachBatch(engine, settings, p, new Batch(topic, partition, highWatermark, messages), context)
+        await this.eachBatch(
+          engine,
+          settings,
+          p,
+          new PartitionBatch(topic, partition, highWatermark, messages),
+          context,
+        )
       p.failures = 0
       if (described)
         this.instrumentation.emit(this.events.END_BATCH_PROCESS, { ...described, duration: Date.now() - startedAt })
@@ -674,7 +680,7 @@ export class Consumer {
     engine: KafkaxConsumer,
     settings: RunSettings,
     p: Progress,
-    batch: Batch,
+    batch: PartitionBatch,
     context: HandlerContext,
   ): Promise<void> {
     const key = tpKey(p.tp.topic, p.tp.partition)
