@@ -83,6 +83,8 @@ const NODE: Record<string, { name: string; mode?: string }> = {
   'kafkax-iterator': { name: 'kafkax-iterator' },
   'kafkajs-batch': { name: 'kafkajs-batch' },
   kafkajs: { name: 'kafkajs' },
+  'kafkax-kafkajs': { name: 'kafkax-kafkajs' },
+  'kafkax-kafkajs-batch': { name: 'kafkax-kafkajs-batch' },
   platformatic: { name: 'platformatic' },
   confluent: { name: 'confluent' },
 }

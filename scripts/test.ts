@@ -26,6 +26,8 @@ const NOT_FOR_THE_FAKE: Record<string, string> = {
   'test/integration/exactly-once-cluster.test.ts': 'kills and restarts the JVM brokers of the 3-node cluster',
   'test/integration/faults.test.ts': 'restarts the JVM single node between the faults',
   'test/integration/harness.test.ts': 'tests the broker harness',
+  'test/integration/share-group.test.ts': 'share groups (KIP-932): the fake cluster has none',
+  'test/integration/share-group-members.test.ts': 'share groups (KIP-932): the fake cluster has none',
   'test/integration/fake-cluster-java.test.ts': 'starts fake clusters of its own: the default target runs it',
   'test/integration/fake-cluster-kcat.test.ts': 'starts fake clusters of its own: the default target runs it',
 }

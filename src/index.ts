@@ -40,8 +40,14 @@ export type {
 export type { AdminOptions } from './admin/options.ts'
 export type { OffsetSpec, PartitionOffset } from './admin/records.ts'
 export type { ScramMechanism, ScramUpsertion } from './admin/scram.ts'
+export type {
+  ShareGroupDescription,
+  ShareGroupMemberDescription,
+  ShareGroupPartitionOffset,
+} from './admin/share-groups.ts'
 export type { CreatedTopic, NewPartitions, NewTopic, PartitionDescription, TopicDescription } from './admin/topics.ts'
 export type { Connector, ConnectTarget } from './client/connector.ts'
+export type { NetworkEvent, NetworkEventListener, NetworkRequest } from './client/network-events.ts'
 export type { ClientOptions } from './client/options.ts'
 export { type RetryOptions, RetryPolicy, type RetryRun } from './client/retry.ts'
 export type { OAuthBearerToken, SaslMechanism, SaslOptions } from './client/sasl/mechanism.ts'
@@ -88,6 +94,8 @@ export {
   timeout,
 } from './consumer/middleware.ts'
 export type { ExactlyOnceOptions } from './consumer/options.ts'
+export type { Assignor, CustomAssignor, MemberSubscription } from './group/assignors.ts'
+export type { GroupJoin } from './group/membership.ts'
 export { jsonLogger, type LogLevel, type LogMethod } from './observability/logger.ts'
 // the adapters' own entry points are kafkax/otel and kafkax/prometheus; these names stay for compatibility
 export {
@@ -97,6 +105,7 @@ export {
   otelProducer,
   type TraceableProducer,
 } from './otel/index.ts'
+export { murmur2, murmur2Partition } from './producer/murmur2.ts'
 export {
   PartitionerError,
   type PartitionerFunction,
@@ -122,7 +131,18 @@ export {
   KafkaError,
   KafkaxError,
   type KafkaxErrorOptions,
+  type LogTruncation,
+  LogTruncationError,
   ProtocolError,
   TimeoutError,
 } from './protocol/errors.ts'
 export type { RecordHeader } from './protocol/records/index.ts'
+export { ShareConsumer, type ShareConsumerOptions, type ShareConsumerStats } from './share/consumer.ts'
+export type {
+  AcknowledgeType,
+  ShareHandler,
+  ShareHandlerContext,
+  ShareMessage,
+  ShareMiddleware,
+} from './share/message.ts'
+export type { ShareFetchOptions } from './share/options.ts'

@@ -46,10 +46,10 @@ export async function paced(send: (i: number) => void): Promise<void> {
 
 /**
  * kafkajs ships neither lz4 nor zstd: it gets codecs on the same native libraries kafkax uses
- * (lz4-napi, @mongodb-js/zstd), the way its users plug them in.
+ * (lz4-napi, @mongodb-js/zstd), the way its users plug them in. `kafkajs` is kafkajs, or kafkax/kafkajs
+ * (which accepts the registration and uses its own built-in codecs).
  */
-export function kafkajsWithCodecs() {
-  const kafkajs = require('kafkajs')
+export function kafkajsWithCodecs(kafkajs = require('kafkajs')) {
   const lz4 = require('lz4-napi')
   const zstd = require('@mongodb-js/zstd')
   const { CompressionCodecs, CompressionTypes } = kafkajs

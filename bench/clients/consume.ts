@@ -7,12 +7,14 @@
 //   kafkax-iterator  the Consumer's iterator form: for await (const message of consumer)
 //   kafkajs      consumer.run({ eachMessage }) in a group
 //   kafkajs-batch    consumer.run({ eachBatch }) in a group
+//   kafkax-kafkajs, kafkax-kafkajs-batch   the same two on kafkax/kafkajs (only the module differs)
 //   platformatic consumer.consume() stream in a group, one 'data' event per message
 //   confluent    @confluentinc/kafka-javascript's KafkaJS-style consumer.run({ eachMessage }) in a group
 
 import { confluent as confluentPackage } from '../lib/confluent.ts'
 import { client, kafkajsWithCodecs, report, require, spec, timed } from './common.ts'
 import { kafkaxBuild } from './kafkax.ts'
+import { kafkaxKafkajs } from './kafkax-kafkajs.ts'
 
 const PARTITIONS = 6
 const MAX_WAIT_MS = 500
@@ -66,36 +68,10 @@ const clients: Record<string, () => Promise<void>> = {
     await fetcher.close()
     await cluster.close()
   },
-  async kafkajs() {
-    const { Kafka, logLevel } = kafkajsWithCodecs().kafkajs
-    const consumer = new Kafka({ brokers: spec.brokers, logLevel: logLevel.NOTHING }).consumer({
-      groupId: spec.groupId,
-      maxWaitTimeInMs: MAX_WAIT_MS,
-    })
-    await consumer.connect()
-    await consumer.subscribe({ topic: spec.topic, fromBeginning: true })
-    await consumer.run({
-      eachMessage: async ({ message }: { message: { value: Buffer | null } }) => seen(message.value),
-    })
-    await finished
-    await consumer.disconnect()
-  },
-  async 'kafkajs-batch'() {
-    const { Kafka, logLevel } = kafkajsWithCodecs().kafkajs
-    const consumer = new Kafka({ brokers: spec.brokers, logLevel: logLevel.NOTHING }).consumer({
-      groupId: spec.groupId,
-      maxWaitTimeInMs: MAX_WAIT_MS,
-    })
-    await consumer.connect()
-    await consumer.subscribe({ topic: spec.topic, fromBeginning: true })
-    await consumer.run({
-      eachBatch: async ({ batch }: { batch: { messages: { value: Buffer | null }[] } }) => {
-        for (const message of batch.messages) seen(message.value)
-      },
-    })
-    await finished
-    await consumer.disconnect()
-  },
+  kafkajs: () => kafkajsEachMessage(),
+  'kafkajs-batch': () => kafkajsEachBatch(),
+  'kafkax-kafkajs': async () => kafkajsEachMessage(await kafkaxKafkajs()),
+  'kafkax-kafkajs-batch': async () => kafkajsEachBatch(await kafkaxKafkajs()),
   async confluent() {
     const { KafkaJS } = confluentPackage()
     const consumer = new KafkaJS.Kafka({}).consumer({
@@ -126,6 +102,38 @@ const clients: Record<string, () => Promise<void>> = {
     await stream.close()
     await consumer.close(true)
   },
+}
+
+/** A kafkajs consumer of the topic, from its beginning; `module` is kafkajs, or kafkax/kafkajs. */
+async function kafkajsConsumer(module?: unknown) {
+  const { Kafka, logLevel } = kafkajsWithCodecs(module).kafkajs
+  const consumer = new Kafka({ brokers: spec.brokers, logLevel: logLevel.NOTHING }).consumer({
+    groupId: spec.groupId,
+    maxWaitTimeInMs: MAX_WAIT_MS,
+  })
+  await consumer.connect()
+  await consumer.subscribe({ topic: spec.topic, fromBeginning: true })
+  return consumer
+}
+
+async function kafkajsEachMessage(module?: unknown) {
+  const consumer = await kafkajsConsumer(module)
+  await consumer.run({
+    eachMessage: async ({ message }: { message: { value: Buffer | null } }) => seen(message.value),
+  })
+  await finished
+  await consumer.disconnect()
+}
+
+async function kafkajsEachBatch(module?: unknown) {
+  const consumer = await kafkajsConsumer(module)
+  await consumer.run({
+    eachBatch: async ({ batch }: { batch: { messages: { value: Buffer | null }[] } }) => {
+      for (const message of batch.messages) seen(message.value)
+    },
+  })
+  await finished
+  await consumer.disconnect()
 }
 
 let lastAt = 0

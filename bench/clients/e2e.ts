@@ -7,6 +7,7 @@
 
 import { kafkaNumberAcks, paced, report, require, spec, timed, values } from './common.ts'
 import { kafkaxBuild } from './kafkax.ts'
+import { kafkaxKafkajs } from './kafkax-kafkajs.ts'
 
 const STRAGGLER_MS = 15_000
 const latencies: number[] = []
@@ -59,21 +60,8 @@ const clients: Record<string, () => Promise<Pair>> = {
       },
     }
   },
-  async kafkajs() {
-    const { Kafka, logLevel } = require('kafkajs')
-    const kafka = new Kafka({ brokers: spec.brokers, logLevel: logLevel.NOTHING })
-    const producer = kafka.producer({ idempotent: spec.acks === 'all', maxInFlightRequests: 5 })
-    const consumer = kafka.consumer({ groupId: spec.groupId, maxWaitTimeInMs: 500 })
-    await Promise.all([producer.connect(), consumer.connect()])
-    await consumer.subscribe({ topic: spec.topic, fromBeginning: true })
-    await consumer.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => received(message.value) })
-    return {
-      send: (value) => void producer.send({ topic: spec.topic, acks: kafkaNumberAcks, messages: [{ value }] }),
-      close: async () => {
-        await Promise.all([producer.disconnect(), consumer.disconnect()])
-      },
-    }
-  },
+  kafkajs: () => kafkajsPair(require('kafkajs')),
+  'kafkax-kafkajs': async () => kafkajsPair(await kafkaxKafkajs()),
   async platformatic() {
     const { Producer: PProducer, Consumer: PConsumer } = require('@platformatic/kafka')
     const producer = new PProducer({
@@ -99,6 +87,23 @@ const clients: Record<string, () => Promise<Pair>> = {
       },
     }
   },
+}
+
+/** kafkajs's producer and consumer; `kafkajs` is kafkajs, or kafkax/kafkajs (only the module differs). */
+async function kafkajsPair(kafkajs: any): Promise<Pair> {
+  const { Kafka, logLevel } = kafkajs
+  const kafka = new Kafka({ brokers: spec.brokers, logLevel: logLevel.NOTHING })
+  const producer = kafka.producer({ idempotent: spec.acks === 'all', maxInFlightRequests: 5 })
+  const consumer = kafka.consumer({ groupId: spec.groupId, maxWaitTimeInMs: 500 })
+  await Promise.all([producer.connect(), consumer.connect()])
+  await consumer.subscribe({ topic: spec.topic, fromBeginning: true })
+  await consumer.run({ eachMessage: async ({ message }: { message: { value: Buffer } }) => received(message.value) })
+  return {
+    send: (value) => void producer.send({ topic: spec.topic, acks: kafkaNumberAcks, messages: [{ value }] }),
+    close: async () => {
+      await Promise.all([producer.disconnect(), consumer.disconnect()])
+    },
+  }
 }
 
 const pair = await clients[process.argv[2]]()

@@ -15,5 +15,6 @@ export async function kafkaxBuild() {
     ...((await load('consumer/consumer.js')) as typeof import('../../src/consumer/consumer.ts')),
     ...((await load('consumer/fetcher.js')) as typeof import('../../src/consumer/fetcher.ts')),
     ...((await load('client/cluster.js')) as typeof import('../../src/client/cluster.ts')),
+    ...((await load('share/consumer.js')) as typeof import('../../src/share/consumer.ts')),
   }
 }

@@ -1,7 +1,7 @@
 // One producer run in its own process: `node --import tsx bench/clients/produce.ts <client> '<case json>'`.
 // Prints one JSON line (see common.ts). Modes:
 //   publish    kafkax only: publish(record, callback) per record, no promise per record, at most WINDOW awaiting acks
-//   batch      arrays of CHUNK records per call (kafkax sendBatch, kafkajs/platformatic/confluent send), IN_FLIGHT calls at once
+//   batch      arrays of CHUNK records per call (kafkax sendBatch, kafkajs/kafkax-kafkajs/platformatic/confluent send), IN_FLIGHT calls at once
 //   single     one record per send() call, promise per record, SINGLE_WINDOW calls in flight
 //   sequential awaited sends one after another: the round trip
 //   rate       `rate` records/s for `seconds`, latency from send to ack of every record
@@ -9,6 +9,7 @@
 import { confluent as confluentPackage } from '../lib/confluent.ts'
 import { client, kafkajsWithCodecs, kafkaNumberAcks, paced, report, require, spec, timed, values } from './common.ts'
 import { kafkaxBuild } from './kafkax.ts'
+import { kafkaxKafkajs } from './kafkax-kafkajs.ts'
 
 const WINDOW = 100_000
 const SINGLE_WINDOW = 1000
@@ -45,8 +46,9 @@ async function kafkax(): Promise<Driver> {
   }
 }
 
-function kafkajs(): Driver {
-  const { kafkajs, compression } = kafkajsWithCodecs()
+/** kafkajs's producer; with `module`, the same code on another kafkajs-compatible module (kafkax/kafkajs). */
+function kafkajs(module?: unknown): Driver {
+  const { kafkajs, compression } = kafkajsWithCodecs(module)
   const kafka = new kafkajs.Kafka({ brokers: spec.brokers, logLevel: kafkajs.logLevel.NOTHING })
   const producer = kafka.producer({ idempotent: spec.acks === 'all', maxInFlightRequests: IN_FLIGHT })
   const connected = producer.connect()
@@ -151,7 +153,13 @@ async function chunked(d: Driver) {
   await Promise.all(Array.from({ length: IN_FLIGHT }, worker))
 }
 
-const drivers: Record<string, () => Driver | Promise<Driver>> = { kafkax, kafkajs, platformatic, confluent }
+const drivers: Record<string, () => Driver | Promise<Driver>> = {
+  kafkax,
+  kafkajs: () => kafkajs(),
+  'kafkax-kafkajs': async () => kafkajs(await kafkaxKafkajs()),
+  platformatic,
+  confluent,
+}
 const d = await drivers[client]()
 const viaPromise = (i: number, done: (error: Error | null) => void) =>
   void d.send(i).then(

@@ -42,6 +42,8 @@ export const LABELS: Record<string, string> = {
   'kafkax-iterator': 'kafkax for await',
   'kafkajs-batch': 'kafkajs eachBatch',
   kafkajs: 'kafkajs',
+  'kafkax-kafkajs': 'kafkax/kafkajs',
+  'kafkax-kafkajs-batch': 'kafkax/kafkajs eachBatch',
   platformatic: '@platformatic/kafka',
   confluent: '@confluentinc/kafka-javascript',
   java: 'Java client',
@@ -49,6 +51,8 @@ export const LABELS: Record<string, string> = {
 }
 
 const NODE_PEERS = ['kafkajs', 'platformatic']
+/** kafkajs's code run on kafkax/kafkajs: the gain of changing only the import. */
+const KAFKAJS_API = 'kafkax-kafkajs'
 const acksLabel = (acks: 'all' | 'leader') => (acks === 'all' ? 'all' : '1')
 const count = (n: number) => (n >= 1e6 ? `${n / 1e6}M` : n >= 1000 ? `${n / 1000}k` : String(n))
 const sizeLabel = (size: number) => (size >= 1024 ? `${size / 1024} KB` : `${size} B`)
@@ -87,7 +91,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
         size,
         acks,
         compression,
-        clients: ['kafkax', 'kafkax-batch', ...NODE_PEERS, 'confluent', 'java', 'kcat'],
+        clients: ['kafkax', 'kafkax-batch', KAFKAJS_API, ...NODE_PEERS, 'confluent', 'java', 'kcat'],
         skipped: {},
       })
     }
@@ -103,7 +107,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
     size: 100,
     acks: 'leader',
     compression: 'none',
-    clients: ['kafkax-send', ...NODE_PEERS],
+    clients: ['kafkax-send', KAFKAJS_API, ...NODE_PEERS],
     skipped: {
       java: 'send() per record is its only form: see the produce cases',
       kcat: 'one record per line is its only form: see the produce cases',
@@ -122,7 +126,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
       acks,
       compression: 'none',
       lingerMs: 0,
-      clients: ['kafkax', ...NODE_PEERS, 'java'],
+      clients: ['kafkax', KAFKAJS_API, ...NODE_PEERS, 'java'],
       skipped: { kcat: 'no per-record acknowledgement times on its command line' },
     })
   }
@@ -138,7 +142,7 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
       acks: 'all',
       compression: 'none',
       lingerMs: 0,
-      clients: ['kafkax', ...NODE_PEERS, 'java'],
+      clients: ['kafkax', KAFKAJS_API, ...NODE_PEERS, 'java'],
       skipped: { kcat: 'no per-record acknowledgement or delivery times on its command line' },
     })
   }
@@ -159,6 +163,8 @@ export function buildCases(o: { quick: boolean; all: boolean; rate: number }): B
           'kafkax',
           'kafkax-iterator',
           'kafkax-raw',
+          KAFKAJS_API,
+          'kafkax-kafkajs-batch',
           'kafkajs',
           'kafkajs-batch',
           'platformatic',

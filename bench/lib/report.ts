@@ -106,6 +106,23 @@ function headlines(results: CaseResult[]): string[] {
     const what = rows[0].case.metric === 'throughput' ? 'records/s, >1 = kafkax faster' : 'p99, <1 = kafkax faster'
     const parts = [...peers].map(([k, xs]) => `${LABELS[k]} ${times(median(xs))}`)
     lines.push(`- **${group}** (kafkax / peer, ${what}, median over ${rows.length} case(s)): ${parts.join(', ')}`)
+    // the same kafkajs code on both (eachMessage, and eachBatch): what changing only the import gives
+    const pairs = [
+      ['kafkax-kafkajs', 'kafkajs'],
+      ['kafkax-kafkajs-batch', 'kafkajs-batch'],
+    ]
+    const imports = rows.flatMap((r) => {
+      const key = headline(r.case)
+      return pairs.flatMap(([mine, peer]) => {
+        const ours = r.runs[mine] && medians(r.runs[mine])[key]
+        const theirs = r.runs[peer] && medians(r.runs[peer])[key]
+        return ours && theirs ? [ours / theirs] : []
+      })
+    })
+    if (imports.length > 0)
+      lines.push(
+        `  - kafkax/kafkajs / kafkajs (the same kafkajs code, only the import changed): ${times(median(imports))}`,
+      )
   }
   return lines
 }
@@ -119,6 +136,8 @@ const COLORS: Record<string, string> = {
   'kafkax-send': '#d62728',
   'kafkax-raw': '#ff7f0e',
   kafkajs: '#1f77b4',
+  'kafkax-kafkajs': '#17becf',
+  'kafkax-kafkajs-batch': '#9edae5',
   platformatic: '#2ca02c',
   confluent: '#17becf',
   java: '#9467bd',

@@ -3,7 +3,8 @@
 
 import { mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join, relative } from 'node:path'
-import { environmentTables } from '../../src/config/docs.ts'
+import { environmentTables, optionsTable } from '../../src/config/docs.ts'
+import { SHARE_CONSUMER_FIELDS } from '../../src/share/options.ts'
 import { ROOT } from '../kafka/harness.ts'
 import { ERROR_CODES_FILE, errorCodesSource } from './error-codes.ts'
 import { MESSAGES_DIR, messageSources } from './messages.ts'
@@ -30,6 +31,16 @@ emit(
   readFileSync(CONFIG_DOC, 'utf8').replace(
     /(<!-- options:begin -->\n)[\s\S]*(\n<!-- options:end -->)/,
     (_, begin, end) => `${begin}${environmentTables().trimEnd()}${end}`,
+  ),
+)
+
+// The ShareConsumer's options (code only: loadConfig has no share section) in docs/share-groups.md.
+const SHARE_DOC = join(ROOT, 'docs/share-groups.md')
+emit(
+  SHARE_DOC,
+  readFileSync(SHARE_DOC, 'utf8').replace(
+    /(<!-- options:begin -->\n)[\s\S]*(\n<!-- options:end -->)/,
+    (_, begin, end) => `${begin}${optionsTable(SHARE_CONSUMER_FIELDS)}${end}`,
   ),
 )
 

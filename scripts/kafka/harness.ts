@@ -214,8 +214,17 @@ log.cleaner.dedupe.buffer.size=33554432
 # fewer internal partitions: the first group join and transaction come up in well under a second
 offsets.topic.num.partitions=5
 transaction.state.log.num.partitions=5
+# KIP-848 groups: tests set short sessions per group (consumer.session.timeout.ms, consumer.heartbeat.interval.ms)
+group.consumer.min.session.timeout.ms=3000
+group.consumer.min.heartbeat.interval.ms=250
 # transactions past their timeout are aborted within a second (default: checked every 10 s)
 transaction.abort.timed.out.transaction.cleanup.interval.ms=1000
+# share groups' __share_group_state likewise (default 50 partitions): the first share group starts at once
+share.coordinator.state.topic.num.partitions=5
+# let a share group's own config ask for a short acquisition lock and heartbeat interval (broker
+# minimums 15 s and 5 s): tests of lock expiry and of members joining run in seconds
+group.share.min.record.lock.duration.ms=1000
+group.share.min.heartbeat.interval.ms=500
 `
 
 function jaas(listener: string): string {
@@ -287,6 +296,9 @@ share.coordinator.state.topic.min.isr=2
 # detect a killed node in 4 s instead of 9 s
 broker.session.timeout.ms=4000
 broker.heartbeat.interval.ms=1000
+# a rack per node; consumers that name theirs fetch from the replica there (KIP-392)
+broker.rack=rack-${node}
+replica.selector.class=org.apache.kafka.common.replica.RackAwareReplicaSelector
 `
 }
 

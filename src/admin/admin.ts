@@ -46,6 +46,14 @@ import {
   upsertScramCredentials,
 } from './scram.ts'
 import {
+  alterShareGroupOffsets,
+  deleteShareGroupOffsets,
+  describeShareGroups,
+  listShareGroupOffsets,
+  type ShareGroupDescription,
+  type ShareGroupPartitionOffset,
+} from './share-groups.ts'
+import {
   type CreatedTopic,
   createPartitions,
   createTopics,
@@ -209,6 +217,36 @@ export class Admin {
   /** Per partition with a committed offset: that offset, the high watermark and the difference. */
   groupLag(groupId: string): Promise<GroupPartitionLag[]> {
     return groupLag(this.engine, groupId)
+  }
+
+  // ------------------------------------------------------------------------------------------
+  // Share groups (KIP-932; sent to each group's coordinator). listGroups lists them (type 'share')
+  // and deleteGroups deletes them with their state.
+
+  /** State, epochs, assignor and members of share groups, with each member's assignment. */
+  describeShareGroups(groupIds: string[]): Promise<ShareGroupDescription[]> {
+    return describeShareGroups(this.engine, groupIds)
+  }
+
+  /**
+   * The share group's start offset of every partition it has state for (or only of `topics`):
+   * records before it are done; the lag from it, where the broker says (Kafka 4.2+).
+   */
+  listShareGroupOffsets(groupId: string, topics?: string[]): Promise<ShareGroupPartitionOffset[]> {
+    return listShareGroupOffsets(this.engine, groupId, topics)
+  }
+
+  /** Moves the start offsets of a share group with no members (as `kafka-share-groups --reset-offsets`). */
+  alterShareGroupOffsets(
+    groupId: string,
+    offsets: { topic: string; partition: number; offset: bigint | number }[],
+  ): Promise<void> {
+    return alterShareGroupOffsets(this.engine, groupId, offsets)
+  }
+
+  /** Deletes the state of `topics` from a share group with no members. */
+  deleteShareGroupOffsets(groupId: string, topics: string[]): Promise<void> {
+    return deleteShareGroupOffsets(this.engine, groupId, topics)
   }
 
   // ------------------------------------------------------------------------------------------

@@ -151,6 +151,11 @@ export class RequestEngine {
     return results
   }
 
+  /** A batch call of one request per group, each to its coordinator: `each` answers a result or a KafkaError. */
+  perGroup<R>(groupIds: readonly string[], each: (groupId: string) => Promise<R | KafkaError>): Promise<R[]> {
+    return this.settle(groupIds, (pending) => Promise.all(pending.map(each)))
+  }
+
   /** Splits items by the broker that must handle them and sends each group; outcomes in item order. */
   async byTarget<I, R>(
     items: I[],

@@ -43,7 +43,16 @@ export interface GroupMemberDescription {
   clientHost: string
   /** Decoded for consumer groups (protocol type `consumer`). */
   subscription?: { topics: string[]; userData: Buffer | null }
+  /** The partitions the member owns now (KIP-848 groups: may trail `targetAssignment` while it reconciles). */
   assignment?: { topic: string; partitions: number[] }[]
+  /** KIP-848 groups: what the broker's assignor gives the member, which it owns once it has reconciled. */
+  targetAssignment?: { topic: string; partitions: number[] }[]
+  /** KIP-848 groups: the member's epoch, its rack and its subscribed regular expression (null: none). */
+  memberEpoch?: number
+  rackId?: string | null
+  subscribedTopicRegex?: string | null
+  /** KIP-848 groups: 'consumer', or 'classic' for a member joined with JoinGroup (mixed groups, upgrades). */
+  memberType?: 'classic' | 'consumer' | 'unknown'
   /** The raw bytes of classic groups (empty in KIP-848 consumer groups). */
   memberMetadata: Buffer
   memberAssignment: Buffer
@@ -58,6 +67,9 @@ export interface GroupDescription {
   protocolType: string
   /** The assignor (consumer groups) or protocol the members agreed on. */
   protocol: string
+  /** KIP-848 groups: the group epoch, and the epoch of the target assignment (behind it while the assignor runs). */
+  groupEpoch?: number
+  assignmentEpoch?: number
   members: GroupMemberDescription[]
 }
 
@@ -115,41 +127,37 @@ export async function describeGroups(engine: RequestEngine, groupIds: string[]):
   names('describeGroups', groupIds)
   await engine.connect()
   const api = await DescribeGroups()
-  return engine.settle(groupIds, (pending) =>
-    Promise.all(
-      pending.map(async (groupId) => {
-        const response = await engine.groupRequest(
-          groupId,
-          api,
-          () => ({ groups: [groupId] }),
-          (r) => r.groups[0]?.errorCode ?? 0,
-        )
-        const g = response.groups[0]
-        if (!g) throw new ProtocolError(`DescribeGroups answer lacks group ${groupId}`)
-        // Kafka 4 answers so for KIP-848 groups too: they have their own describe API
-        if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return describeConsumerGroup(engine, groupId)
-        if (g.errorCode) return itemError(g.errorCode, `group ${groupId}`, g.errorMessage)
-        const consumer = g.protocolType === 'consumer'
-        return {
-          groupId,
-          type: 'classic' as const,
-          state: g.groupState,
-          protocolType: g.protocolType,
-          protocol: g.protocolData,
-          members: g.members.map((m) => ({
-            memberId: m.memberId,
-            groupInstanceId: m.groupInstanceId,
-            clientId: m.clientId,
-            clientHost: m.clientHost,
-            subscription: consumer ? subscriptionOf(m.memberMetadata) : undefined,
-            assignment: consumer ? assignmentOf(m.memberAssignment) : undefined,
-            memberMetadata: m.memberMetadata,
-            memberAssignment: m.memberAssignment,
-          })),
-        }
-      }),
-    ),
-  )
+  return engine.perGroup(groupIds, async (groupId) => {
+    const response = await engine.groupRequest(
+      groupId,
+      api,
+      () => ({ groups: [groupId] }),
+      (r) => r.groups[0]?.errorCode ?? 0,
+    )
+    const g = response.groups[0]
+    if (!g) throw new ProtocolError(`DescribeGroups answer lacks group ${groupId}`)
+    // Kafka 4 answers so for KIP-848 groups too: they have their own describe API
+    if (g.errorCode === ErrorCode.GROUP_ID_NOT_FOUND) return describeConsumerGroup(engine, groupId)
+    if (g.errorCode) return itemError(g.errorCode, `group ${groupId}`, g.errorMessage)
+    const consumer = g.protocolType === 'consumer'
+    return {
+      groupId,
+      type: 'classic' as const,
+      state: g.groupState,
+      protocolType: g.protocolType,
+      protocol: g.protocolData,
+      members: g.members.map((m) => ({
+        memberId: m.memberId,
+        groupInstanceId: m.groupInstanceId,
+        clientId: m.clientId,
+        clientHost: m.clientHost,
+        subscription: consumer ? subscriptionOf(m.memberMetadata) : undefined,
+        assignment: consumer ? assignmentOf(m.memberAssignment) : undefined,
+        memberMetadata: m.memberMetadata,
+        memberAssignment: m.memberAssignment,
+      })),
+    }
+  })
 }
 
 async function describeConsumerGroup(engine: RequestEngine, groupId: string): Promise<GroupDescription | KafkaError> {
@@ -162,19 +170,29 @@ async function describeConsumerGroup(engine: RequestEngine, groupId: string): Pr
   const g = response.groups[0]
   if (!g) throw new ProtocolError(`ConsumerGroupDescribe answer lacks group ${groupId}`)
   if (g.errorCode) return itemError(g.errorCode, `group ${groupId}`, g.errorMessage)
+  const partitions = (a: { topicPartitions: { topicName: string; partitions: number[] }[] }) =>
+    a.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: tp.partitions }))
   return {
     groupId,
     type: 'consumer',
     state: g.groupState,
     protocolType: 'consumer',
     protocol: g.assignorName,
+    groupEpoch: g.groupEpoch,
+    assignmentEpoch: g.assignmentEpoch,
     members: g.members.map((m) => ({
       memberId: m.memberId,
       groupInstanceId: m.instanceId,
       clientId: m.clientId,
       clientHost: m.clientHost,
       subscription: { topics: m.subscribedTopicNames, userData: null },
-      assignment: m.assignment.topicPartitions.map((tp) => ({ topic: tp.topicName, partitions: tp.partitions })),
+      assignment: partitions(m.assignment),
+      targetAssignment: partitions(m.targetAssignment),
+      memberEpoch: m.memberEpoch,
+      rackId: m.rackId,
+      subscribedTopicRegex: m.subscribedTopicRegex,
+      // ConsumerGroupDescribeResponse.json: -1 unknown, 0 classic, 1 consumer
+      memberType: m.memberType === 0 ? 'classic' : m.memberType === 1 ? 'consumer' : 'unknown',
       memberMetadata: EMPTY_BYTES,
       memberAssignment: EMPTY_BYTES,
     })),
@@ -185,20 +203,16 @@ export async function deleteGroups(engine: RequestEngine, groupIds: string[]): P
   names('deleteGroups', groupIds)
   await engine.connect()
   const api = await DeleteGroups()
-  await engine.settle(groupIds, (pending) =>
-    Promise.all(
-      pending.map(async (groupId) => {
-        const response = await engine.groupRequest(
-          groupId,
-          api,
-          () => ({ groupsNames: [groupId] }),
-          (r) => r.results[0]?.errorCode ?? 0,
-        )
-        const code = response.results[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
-        return code ? itemError(code, `group ${groupId}`) : undefined
-      }),
-    ),
-  )
+  await engine.perGroup(groupIds, async (groupId) => {
+    const response = await engine.groupRequest(
+      groupId,
+      api,
+      () => ({ groupsNames: [groupId] }),
+      (r) => r.results[0]?.errorCode ?? 0,
+    )
+    const code = response.results[0]?.errorCode ?? ErrorCode.UNKNOWN_SERVER_ERROR
+    return code ? itemError(code, `group ${groupId}`) : undefined
+  })
 }
 
 export async function fetchCommittedOffsets(

@@ -105,6 +105,7 @@ export class Cluster {
       maxInFlight: o.maxInFlight,
       idleTimeoutMs: o.idleTimeoutMs,
       connect: o.connect,
+      onNetworkEvent: o.onNetworkEvent,
     })
   }
 
@@ -205,6 +206,17 @@ export class Cluster {
     } finally {
       if (this.refreshing === round) this.refreshing = undefined
     }
+  }
+
+  /** The metadata of every topic of the cluster (pattern subscriptions match against it); deleted topics leave the cache. */
+  async refreshAllTopics(): Promise<ClusterMetadata> {
+    const response = await this.request('any', Metadata, {
+      topics: null,
+      allowAutoTopicCreation: false,
+      includeTopicAuthorizedOperations: false,
+    })
+    this.metadata.update(response, true)
+    return this.metadata
   }
 
   /** Metadata of topics, from the cache when it has them all. */

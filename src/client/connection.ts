@@ -14,6 +14,7 @@ import { decodeResponseFrame, encodeRequestFrame, FrameReader } from '../protoco
 import { type Api, ApiVersions, SaslAuthenticate, SaslHandshake } from '../protocol/messages/index.ts'
 import { clientChannels as channels } from './channels.ts'
 import { type Connector, socketConnector } from './connector.ts'
+import type { NetworkEvent, NetworkEventListener, NetworkRequest } from './network-events.ts'
 import { CLIENT_FIELDS } from './options.ts'
 import type { SaslMechanism } from './sasl/mechanism.ts'
 
@@ -38,6 +39,8 @@ export interface ConnectionOptions {
   idleTimeoutMs?: number
   /** Opens the byte stream (default: TCP or TLS sockets). */
   connect?: Connector
+  /** Told of each request answered or timed out and of requests waiting for a slot (see network-events.ts). */
+  onNetworkEvent?: NetworkEventListener
 }
 
 const DEFAULTED = pick(
@@ -71,6 +74,8 @@ interface InFlight {
   resolve: (body: any) => void
   reject: (error: Error) => void
   timer: NodeJS.Timeout
+  /** Only when someone listens to network events. */
+  request: NetworkRequest | undefined
 }
 
 export class Connection extends EventEmitter {
@@ -94,6 +99,8 @@ export class Connection extends EventEmitter {
   private reauthenticating: Promise<void> | undefined
   private reauthTimer: NodeJS.Timeout | undefined
   private idleTimer: NodeJS.Timeout | undefined
+  /** Requests waiting for an in-flight slot (counted for network events only). */
+  private queued = 0
 
   constructor(options: ConnectionOptions) {
     super()
@@ -237,17 +244,20 @@ export class Connection extends EventEmitter {
       )
     }
     let lifetimeMs = 0
-    await mechanism.authenticate(async (authBytes) => {
-      const response = await this.request(SaslAuthenticate, { authBytes })
-      if (response.errorCode !== 0) {
-        const name = errorCode(response.errorCode).name
-        throw new AuthenticationError(
-          `SASL ${mechanism.name} authentication to ${this.address} failed: ${response.errorMessage ?? name}`,
-        )
-      }
-      lifetimeMs = Number(response.sessionLifetimeMs)
-      return response.authBytes
-    })
+    await mechanism.authenticate(
+      async (authBytes) => {
+        const response = await this.request(SaslAuthenticate, { authBytes })
+        if (response.errorCode !== 0) {
+          const name = errorCode(response.errorCode).name
+          throw new AuthenticationError(
+            `SASL ${mechanism.name} authentication to ${this.address} failed: ${response.errorMessage ?? name}`,
+          )
+        }
+        lifetimeMs = Number(response.sessionLifetimeMs)
+        return response.authBytes
+      },
+      { host: this.host, port: this.port },
+    )
     clearTimeout(this.reauthTimer)
     if (lifetimeMs > 0) {
       // Like the Java client: somewhere between 85% and 95% of the session, so clients spread out.
@@ -280,22 +290,31 @@ export class Connection extends EventEmitter {
   }
 
   private async exchange<Req, Res>(api: Api<Req, Res>, body: Req, options: RequestOptions): Promise<Res> {
+    const createdAt = this.options.onNetworkEvent ? Date.now() : 0
     await this.acquireSlot(api === SaslHandshake || api === SaslAuthenticate || api === ApiVersions)
     let registered = false
     try {
       const version = options.version ?? this.versionFor(api, options.maxVersion)
       const correlationId = this.nextCorrelationId
       this.nextCorrelationId = (this.nextCorrelationId + 1) & 0x7fffffff
-      const frame = encodeRequestFrame(
-        api.request,
-        { apiVersion: version, correlationId, clientId: this.options.clientId },
-        body,
-        true,
-      )
+      const clientId = this.options.clientId
+      const frame = encodeRequestFrame(api.request, { apiVersion: version, correlationId, clientId }, body, true)
       this.touch()
+      const request = this.options.onNetworkEvent && {
+        apiKey: api.apiKey,
+        apiName: api.name,
+        apiVersion: version,
+        correlationId,
+        clientId,
+        broker: this.address,
+        createdAt,
+        sentAt: Date.now(),
+        pendingDuration: Date.now() - createdAt,
+      }
       if (options.expectResponse === false) {
         // resolved once the socket took every byte: the caller may then reuse the spliced buffers
         await this.write(frame, true)
+        if (request) this.notify({ type: 'request', ...request, duration: Date.now() - request.sentAt, size: 0 })
         return undefined as Res
       }
       if (this.closedWith) throw this.closedWith
@@ -304,10 +323,11 @@ export class Connection extends EventEmitter {
         const timer = setTimeout(() => {
           // The answer may still come and the stream is ordered: like the Java client, drop the connection.
           this.inFlight.delete(correlationId)
+          if (request) this.notify({ type: 'request-timeout', ...request })
           reject(new TimeoutError(`${api.name} to ${this.address} got no response in ${timeoutMs} ms`))
           this.destroy(new ConnectionError(`connection to ${this.address} dropped after a request timed out`))
         }, timeoutMs)
-        this.inFlight.set(correlationId, { api, version, resolve, reject, timer })
+        this.inFlight.set(correlationId, { api, version, resolve, reject, timer, request })
       })
       response.catch(() => {}) // observed below; this only keeps an early rejection from being "unhandled"
       this.reserved--
@@ -331,10 +351,33 @@ export class Connection extends EventEmitter {
     for (;;) {
       if (this.closedWith) throw this.closedWith
       if (!internal && this.reauthenticating) await this.reauthenticating
-      else if (this.inFlight.size + this.reserved >= max) await new Promise<void>((r) => this.slotWaiters.push(r))
+      else if (this.inFlight.size + this.reserved >= max) await this.waitForSlot()
       else break
     }
     this.reserved++
+  }
+
+  private async waitForSlot(): Promise<void> {
+    if (!this.options.onNetworkEvent) return new Promise<void>((r) => this.slotWaiters.push(r))
+    this.queueSize(+1)
+    try {
+      await new Promise<void>((r) => this.slotWaiters.push(r))
+    } finally {
+      this.queueSize(-1)
+    }
+  }
+
+  private queueSize(change: number): void {
+    this.queued += change
+    const clientId = this.options.clientId
+    this.notify({ type: 'request-queue-size', broker: this.address, clientId, queueSize: this.queued })
+  }
+
+  /** A network event to the client's listener; a listener's failure must not break the connection. */
+  private notify(event: NetworkEvent): void {
+    try {
+      this.options.onNetworkEvent?.(event)
+    } catch {}
   }
 
   /** Wakes every waiter: each checks again whether it may go (cheap: a handful at most). */
@@ -399,7 +442,8 @@ export class Connection extends EventEmitter {
     this.inFlight.delete(correlationId)
     clearTimeout(entry.timer)
     this.releaseSlots()
-    const { api } = entry
+    const { api, request } = entry
+    if (request) this.notify({ type: 'request', ...request, duration: Date.now() - request.sentAt, size: frame.length })
     let version = entry.version
     try {
       const r = decodeResponseFrame(frame, api.apiKey, version >= api.response.flexibleVersion).body

@@ -50,8 +50,11 @@ export class ClusterMetadata {
   /** When the cache was last refreshed from a Metadata response (ms since epoch, 0 = never). */
   updatedAt = 0
 
-  /** Applies a Metadata response: brokers are replaced, the topics it names are updated. */
-  update(response: MetadataResponse): void {
+  /**
+   * Applies a Metadata response: brokers are replaced, the topics it names are updated; an answer
+   * about every topic (`allTopics`) also drops the topics it does not name (deleted ones).
+   */
+  update(response: MetadataResponse, allTopics = false): void {
     this.clusterId = response.clusterId
     this.controllerId = response.controllerId
     this.brokers.clear()
@@ -84,6 +87,10 @@ export class ClusterMetadata {
         errorCode: t.errorCode,
         partitions,
       })
+    }
+    if (allTopics) {
+      const named = new Set(response.topics.map((t) => t.name))
+      for (const name of this.topics.keys()) if (!named.has(name)) this.topics.delete(name)
     }
     this.updatedAt = Date.now()
   }

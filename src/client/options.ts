@@ -7,6 +7,7 @@ import { type FieldsOf, type Format, group, type Resolved } from '../options/sch
 import { resolveOptions } from '../options/validate.ts'
 import { ConfigError } from '../protocol/errors.ts'
 import type { Connector } from './connector.ts'
+import type { NetworkEventListener } from './network-events.ts'
 import { RETRY_OPTIONS, type RetryOptions } from './retry.ts'
 import { type SaslMechanism, type SaslOptions, saslMechanism } from './sasl/index.ts'
 
@@ -36,6 +37,8 @@ export interface ClientOptions {
   metadataMaxAgeMs?: number
   /** Opens each connection's byte stream (default: TCP, or TLS with `tls`): a proxy, a fault injector, an in-process broker. */
   connect?: Connector
+  /** Called with this client's network events: requests answered or timed out, requests waiting for a slot. */
+  onNetworkEvent?: NetworkEventListener
 }
 
 export interface BrokerAddress {
@@ -155,6 +158,10 @@ export const CLIENT_FIELDS = {
   retry: RETRY_OPTIONS,
   metadataMaxAgeMs: { kind: 'duration', min: 1, default: 300_000, doc: 'Metadata is refreshed at least this often' },
   connect: { kind: 'function', doc: "Code only: opens each connection's byte stream (a proxy, an in-process broker)" },
+  onNetworkEvent: {
+    kind: 'function',
+    doc: "Code only: called with this client's network events (requests answered, timed out, queued)",
+  },
 } satisfies FieldsOf<ClientOptions>
 
 export type ClientFields = typeof CLIENT_FIELDS
@@ -174,6 +181,7 @@ export interface ResolvedClientOptions {
   retry: Required<RetryOptions>
   metadataMaxAgeMs: number
   connect: Connector | undefined
+  onNetworkEvent: NetworkEventListener | undefined
 }
 
 /** Options checked and completed against CLIENT_FIELDS (by a client's own schema) in the cluster's form. */
@@ -190,6 +198,7 @@ export function clusterOptions(o: Resolved<ClientOptions, ClientFields>): Resolv
     retry: o.retry as Required<RetryOptions>,
     metadataMaxAgeMs: o.metadataMaxAgeMs,
     connect: o.connect,
+    onNetworkEvent: o.onNetworkEvent,
   }
 }
 

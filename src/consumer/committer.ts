@@ -20,6 +20,8 @@ const REBALANCE_ERRORS = new Set<number>([
   ErrorCode.REBALANCE_IN_PROGRESS,
   ErrorCode.ILLEGAL_GENERATION,
   ErrorCode.UNKNOWN_MEMBER_ID,
+  // the consumer protocol (KIP-848): the member epoch moved on, or the member left the group
+  ErrorCode.STALE_MEMBER_EPOCH,
 ])
 
 /** Commits the offsets of a group member's partitions. */
@@ -55,14 +57,8 @@ export class Committer {
     }
     if (offsets.length === 0) return
     try {
-      const member = this.member
-      await traced(
-        channels.commit,
-        () => ({ groupId: this.groupId, offsets }),
-        () => member.commit(offsets),
-      )
+      await this.commitOffsets(offsets)
       for (const [t, offset] of snapshot) t.committed = offset
-      this.commits++
     } catch (error) {
       // a rebalance is under way: the revocation commits what was handled
       if (error instanceof KafkaError && REBALANCE_ERRORS.has(error.code)) {
@@ -71,5 +67,16 @@ export class Committer {
       }
       throw error
     }
+  }
+
+  /** Commits exactly `offsets` (each the next offset to read); every error, a rebalance's too, is thrown. */
+  async commitOffsets(offsets: OffsetToCommit[]): Promise<void> {
+    const member = this.member
+    await traced(
+      channels.commit,
+      () => ({ groupId: this.groupId, offsets }),
+      () => member.commit(offsets),
+    )
+    this.commits++
   }
 }

@@ -13,6 +13,7 @@ import {
   controlType,
   decodeBatch,
   lastOffsetOf,
+  leaderEpochOf,
   type RecordFactory,
   splitBatches,
 } from '../protocol/records/index.ts'
@@ -43,6 +44,8 @@ export class CompletedFetch {
   readonly bytes: number
   /** The offset after the answer's last batch: where the next fetch starts. */
   readonly nextOffset: bigint
+  /** The leader epoch of that batch (-1: none): the fetch position's epoch (KIP-320). */
+  readonly lastEpoch: number
   /** The decoded chunk waiting to be taken, and the position once it is. */
   private chunk: FetchedBatch | undefined
   private chunkEnd = 0n
@@ -88,8 +91,10 @@ export class CompletedFetch {
     this.bytes = records.length
     this.entries = splitBatches(records)
     this.next = fetchOffset
-    const last = this.entries.length > 0 ? lastOffsetOf(this.entries[this.entries.length - 1]) + 1n : fetchOffset
+    const tail = this.entries.at(-1)
+    const last = tail ? lastOffsetOf(tail) + 1n : fetchOffset
     this.nextOffset = last > fetchOffset ? last : fetchOffset
+    this.lastEpoch = tail && last > fetchOffset ? leaderEpochOf(tail) : -1
     this.aborted = aborted ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : []
   }
 

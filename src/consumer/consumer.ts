@@ -9,7 +9,9 @@ import { EventEmitter } from 'node:events'
 import { Cluster } from '../client/cluster.ts'
 import { assignorByName } from '../group/assignors.ts'
 import { ClassicGroupMember } from '../group/classic-member.ts'
-import type { GroupMembership } from '../group/membership.ts'
+import { ConsumerGroupMember } from '../group/consumer-member.ts'
+import type { GroupListener, GroupMembership } from '../group/membership.ts'
+import { subscriptionRegex } from '../group/subscription-pattern.ts'
 import { childLogger, type Logger, resolveLogger } from '../observability/logger.ts'
 import { traced } from '../observability/tracing.ts'
 import { resolveProducerOptions } from '../producer/options.ts'
@@ -106,15 +108,17 @@ export class Consumer extends EventEmitter {
     // the dead-letter producer is made at run(): its options are checked now, with the others
     if (o.dlq) resolveProducerOptions(deadLetterProducerOptions(o), 'dead-letter producer')
     this.options = o
-    const { groupId, topics } = o
+    const { groupId, subscription } = o
     this.cluster = new Cluster(o.client)
     this.log = childLogger(resolveLogger(o.logger), { clientId: o.client.clientId, groupId })
+    const rackId = o.rackId ?? o.fetch.rackId
     // an exactly-once consumer handles committed input only, unless told otherwise
     this.isolationLevel = options.isolationLevel ?? (o.exactlyOnce ? 'read_committed' : o.isolationLevel)
     this.fetcher = new Fetcher(this.cluster, {
       ...o.fetch,
+      rackId,
       isolationLevel: this.isolationLevel,
-      resetPolicy: o.fromBeginning ? 'earliest' : 'latest',
+      resetPolicy: o.autoOffsetReset ?? (o.fromBeginning ? 'earliest' : 'latest'),
       logger: this.log,
     })
     this.dispatcher = new Dispatcher(this.fetcher, {
@@ -128,25 +132,47 @@ export class Consumer extends EventEmitter {
     })
     this.fetcher.on('error', (error: Error) => this.report(error))
     this.fetcher.onData = () => this.dispatcher.pump()
-    if (groupId && topics?.length) {
-      this.member = new ClassicGroupMember(
-        this.cluster,
-        {
-          groupId,
-          groupInstanceId: o.groupInstanceId,
-          topics,
-          sessionTimeoutMs: o.sessionTimeoutMs,
-          rebalanceTimeoutMs: o.rebalanceTimeoutMs,
-          heartbeatIntervalMs: o.heartbeatIntervalMs,
-          assignors: o.assignors.map((name) => assignorByName(name)),
-        },
-        {
-          onAssigned: (tps) => this.rebalance('assigned', tps, () => this.onAssigned(tps)),
-          onRevoked: (tps) => this.rebalance('revoked', tps, () => this.onRevoked(tps, true)),
-          onLost: (tps) => this.rebalance('lost', tps, () => this.onRevoked(tps, false)),
-          onError: (error) => this.report(error),
-        },
-      )
+    if (groupId && subscription) {
+      const listener: GroupListener = {
+        onAssigned: (tps) => this.rebalance('assigned', tps, () => this.onAssigned(tps)),
+        onRevoked: (tps) => this.rebalance('revoked', tps, () => this.onRevoked(tps, true)),
+        onLost: (tps) => this.rebalance('lost', tps, () => this.onRevoked(tps, false)),
+        onError: (error) => this.report(error),
+        onJoined: (group) => this.emit('joined', group),
+      }
+      const { groupInstanceId, rebalanceTimeoutMs } = o
+      const { names, patterns } = subscription
+      if (o.groupProtocol === 'consumer') {
+        this.member = new ConsumerGroupMember(
+          this.cluster,
+          {
+            groupId,
+            groupInstanceId,
+            topics: names,
+            topicRegex: subscriptionRegex(patterns) ?? undefined,
+            rebalanceTimeoutMs,
+            serverAssignor: o.serverAssignor,
+            rackId,
+          },
+          listener,
+        )
+      } else {
+        this.member = new ClassicGroupMember(
+          this.cluster,
+          {
+            groupId,
+            groupInstanceId,
+            topics: names,
+            patterns,
+            sessionTimeoutMs: o.sessionTimeoutMs,
+            rebalanceTimeoutMs,
+            heartbeatIntervalMs: o.heartbeatIntervalMs,
+            assignors: o.assignors.map((a) => (typeof a === 'string' ? assignorByName(a) : a)),
+            rackId,
+          },
+          listener,
+        )
+      }
       if (o.exactlyOnce) {
         this.exactlyOnce = new ExactlyOnce(o.exactlyOnce, {
           dispatcher: this.dispatcher,
@@ -277,7 +303,8 @@ export class Consumer extends EventEmitter {
     // an exactly-once consumer's open transaction holds these partitions' records: it ends first
     if (this.exactlyOnce)
       await (clean ? this.exactlyOnce.commit() : this.exactlyOnce.abort()).catch((e) => this.report(e))
-    else if (clean) await this.committer?.commit(states.map((s) => s.offsets)).catch((e) => this.report(e))
+    else if (clean && this.options.commit.mode !== 'off')
+      await this.committer?.commit(states.map((s) => s.offsets)).catch((e) => this.report(e))
     this.dispatcher.remove(states)
     this.emit('revoked', tps)
   }
@@ -285,10 +312,19 @@ export class Consumer extends EventEmitter {
   // ------------------------------------------------------------------------------------------
   // Commits
 
-  /** Commits, for every partition, the offset after the last message handled in order. */
-  async commit(): Promise<void> {
+  /**
+   * Commits, for every partition, the offset after the last message handled in order; or exactly
+   * `offsets` (each the next offset to read), whatever was handled. Rebalance errors are thrown then.
+   */
+  async commit(offsets?: { topic: string; partition: number; offset: bigint; metadata?: string }[]): Promise<void> {
     if (!this.member) throw new ConfigError('commit() needs a groupId')
-    await this.commitHandled()
+    if (!offsets) return this.commitHandled()
+    if (!this.committer) throw new ConfigError('commit(offsets) does not go with exactlyOnce: its transactions commit')
+    const states = offsets.map((o) => this.dispatcher.get(o))
+    await this.committer.commitOffsets(offsets.map((o, i) => ({ ...o, leaderEpoch: states[i]?.offsets.leaderEpoch })))
+    offsets.forEach((o, i) => {
+      if (states[i]) states[i].offsets.committed = o.offset
+    })
   }
 
   private async commitHandled(): Promise<void> {
@@ -317,7 +353,7 @@ export class Consumer extends EventEmitter {
       this.committer?.stop()
       await this.started?.catch(() => {})
       const unfinished = await this.dispatcher.drain(timeoutMs)
-      await this.commitHandled().catch((e) => this.report(e))
+      if (this.options.commit.mode !== 'off') await this.commitHandled().catch((e) => this.report(e))
       // leaving the group revokes (nothing left to run) before the LeaveGroup
       await this.member?.stop().catch((e) => this.report(e))
       await this.fetcher.close()
@@ -349,6 +385,11 @@ export class Consumer extends EventEmitter {
   /** Hands out (and fetches) these partitions' messages again. */
   resume(tps: TopicPartition[]): void {
     this.dispatcher.resume(tps)
+  }
+
+  /** A partition's high watermark as of its last fetch (undefined before one). */
+  highWatermark(tp: TopicPartition): bigint | undefined {
+    return this.fetcher.highWatermark(tp)
   }
 
   /** The partitions assigned to this consumer now. */

@@ -2,8 +2,10 @@
 // position handed out so far and the leader epoch of that position), whether it waits (paused, a
 // request in flight, an offset lookup, a backoff after an error), and a generation counter. Every
 // seek, reset and unassignment starts a new generation: fetch answers and offset lookups begun in an
-// older one are dropped, so a late answer never moves a partition that has moved on. The Java
-// client keeps the same per partition (SubscriptionState's TopicPartitionState and FetchPosition).
+// older one are dropped, so a late answer never moves a partition that has moved on. For KIP-320 it
+// keeps the leader epochs that let a new leader's log be checked against the position, and for
+// KIP-392 the replica the leader named to read from. The Java client keeps the same per partition
+// (SubscriptionState's TopicPartitionState and FetchPosition).
 
 import type { RetryPolicy } from '../client/retry.ts'
 import { tpKey } from './message.ts'
@@ -16,10 +18,19 @@ export class PartitionCursor {
   position: bigint | undefined
   /**
    * The leader epoch of the record before `position`, -1 when unknown: of the committed offset the
-   * partition was assigned at, then of the last record taken. Truncation detection (KIP-320) is to
-   * validate it against the leader; not done yet.
+   * partition was assigned at, then of the last record taken. A new leader's log is checked against
+   * it (KIP-320: OffsetForLeaderEpoch).
    */
   leaderEpoch = -1
+  /** The leader epoch of the record before `fetchOffset`: sent as lastFetchedEpoch (the broker answers a divergence). */
+  fetchedEpoch = -1
+  /** The partition's leader epoch (metadata) when last fetched: a newer one means a new leader to validate against. */
+  fetchedLeaderEpoch = -1
+  /** An OffsetForLeaderEpoch for this position is in flight. */
+  validating = false
+  /** The replica the leader named to read from (KIP-392; -1: the leader), until `preferredUntil`. */
+  preferredReplica = -1
+  preferredUntil = 0
   /** A lookup (ListOffsets) to run before fetching: set by the reset policy. */
   resetTo: 'earliest' | 'latest' | undefined
   resetting = false
@@ -44,7 +55,7 @@ export class PartitionCursor {
   moveTo(offset: bigint | undefined, leaderEpoch = -1): void {
     this.generation++
     this.fetchOffset = this.position = offset
-    this.leaderEpoch = leaderEpoch
+    this.leaderEpoch = this.fetchedEpoch = leaderEpoch
     this.resetTo = undefined
     this.failures = 0
     this.retryAt = 0
@@ -61,16 +72,33 @@ export class PartitionCursor {
   }
 
   /** The lookup found where to start: fetching begins at `offset`, in the same generation. */
-  startAt(offset: bigint): void {
+  startAt(offset: bigint, leaderEpoch = -1): void {
     this.fetchOffset = this.position = offset
+    this.leaderEpoch = this.fetchedEpoch = leaderEpoch
     this.resetTo = undefined
     this.failures = 0
   }
 
-  /** An answer up to `nextOffset` was read: the next fetch goes on from there. */
-  advance(nextOffset: bigint): void {
+  /** An answer up to `nextOffset` was read, its last batch in `leaderEpoch`: the next fetch goes on from there. */
+  advance(nextOffset: bigint, leaderEpoch: number): void {
     this.failures = 0
     this.fetchOffset = nextOffset
+    if (leaderEpoch >= 0) this.fetchedEpoch = leaderEpoch
+  }
+
+  /** The replica to fetch from now: the preferred one while it is valid and in sync, else the leader. */
+  readReplica(leader: number, isr: readonly number[], now: number): number {
+    if (this.preferredReplica < 0) return leader
+    if (now < this.preferredUntil && isr.includes(this.preferredReplica)) return this.preferredReplica
+    this.preferredReplica = -1
+    return leader
+  }
+
+  /** Back to the leader (the replica failed or fell behind); true when there was a preferred one. */
+  clearPreferredReplica(): boolean {
+    const had = this.preferredReplica >= 0
+    this.preferredReplica = -1
+    return had
   }
 
   /** The buffered answer was dropped before it was all handed out: fetching goes on from the position. */

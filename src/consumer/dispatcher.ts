@@ -323,7 +323,7 @@ export class Dispatcher {
     const { size, timeoutMs: waitMs } = this.batch!
     while (s.queue.length < size && this.refill(s)) {}
     const oldest = s.queue.at(0)
-    const ready = s.queue.length >= size || (oldest !== undefined && oldest === s.batchDue)
+    const ready = s.queue.length >= size || waitMs <= 0 || (oldest !== undefined && oldest === s.batchDue)
     if (!ready) {
       if (!s.batchTimer) {
         s.batchTimer = setTimeout(() => {

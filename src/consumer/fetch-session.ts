@@ -19,6 +19,8 @@ export interface FetchSessionPartition {
   partition: number
   fetchOffset: bigint
   currentLeaderEpoch: number
+  /** The leader epoch of the record before fetchOffset (-1: unknown), for the broker to check (KIP-320, Fetch v12+). */
+  lastFetchedEpoch: number
   partitionMaxBytes: number
 }
 
@@ -41,8 +43,8 @@ export class FetchSessionHandler {
   /** Whether the session was built with topic ids (Fetch v13+): switching means a new session. */
   private topicIds = false
 
-  /** The request that fetches exactly `next` (keys: tpKey) within this session. */
-  build(next: Map<string, FetchSessionPartition>, useTopicIds: boolean): SessionRequest {
+  /** The request that fetches exactly `next` (keys: tpKey) within this session; `epochs`: the version takes lastFetchedEpoch. */
+  build(next: Map<string, FetchSessionPartition>, useTopicIds: boolean, epochs = true): SessionRequest {
     if (useTopicIds !== this.topicIds) {
       this.topicIds = useTopicIds
       this.epoch = INITIAL_EPOCH
@@ -66,6 +68,7 @@ export class FetchSessionHandler {
         partition: p.partition,
         currentLeaderEpoch: p.currentLeaderEpoch,
         fetchOffset: p.fetchOffset,
+        lastFetchedEpoch: epochs ? p.lastFetchedEpoch : -1,
         partitionMaxBytes: p.partitionMaxBytes,
       })).map(([topic, partitions]) => ({ ...topic, partitions })),
       forgottenTopicsData: groupByTopic(forget, useTopicIds, (p) => p.partition).map(([topic, partitions]) => ({
@@ -109,6 +112,7 @@ function samePartition(a: FetchSessionPartition, b: FetchSessionPartition): bool
   return (
     a.fetchOffset === b.fetchOffset &&
     a.currentLeaderEpoch === b.currentLeaderEpoch &&
+    a.lastFetchedEpoch === b.lastFetchedEpoch &&
     a.partitionMaxBytes === b.partitionMaxBytes &&
     a.topicId === b.topicId
   )

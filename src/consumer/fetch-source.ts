@@ -5,7 +5,9 @@
 // offset out of range goes to the reset policy; a stale leader to the leader the answer names,
 // KIP-951, or to a metadata refresh; anything else to a backoff) so that one failing partition
 // never stops the others. A failed request backs the whole broker off and starts a new session.
-// Not read yet: the answer's preferred read replica (KIP-392) and diverging epoch (KIP-320).
+// The source may be a follower (KIP-392): the leader names the replica to read from in its answer,
+// and a follower that errs or lags sends the partition back to the leader. A diverging epoch in an
+// answer (KIP-320, from the lastFetchedEpoch sent) goes to truncation detection.
 
 import type { Cluster } from '../client/cluster.ts'
 import { STALE_METADATA_ERRORS } from '../client/metadata.ts'
@@ -58,6 +60,10 @@ export interface FetchHost {
   answered(): void
   /** The partition's fetch offset is out of range: it needs a new position. */
   outOfRange(cursor: PartitionCursor): void
+  /** The leader names the replica to read the partition from (KIP-392). */
+  preferReplica(cursor: PartitionCursor, replica: number): void
+  /** The leader's log ends the fetched epoch at `endOffset` (KIP-320). */
+  diverged(cursor: PartitionCursor, endOffset: bigint, epoch: number): void
   refresh(topics: string[]): void
   fail(error: unknown): void
   /** Something may be fetched again. */
@@ -82,6 +88,8 @@ export class FetchSource {
   /** Failed requests in a row, and when the next may go. */
   private failures = 0
   retryAt = 0
+  /** Since when a fetch of caught-up partitions only waits for the others (see Fetcher.sendFetches). */
+  deferredSince: number | undefined
 
   constructor(
     readonly nodeId: number,
@@ -124,7 +132,7 @@ export class FetchSource {
       // topic ids (v13+) need every topic's id; a cluster without them is fetched by name
       const useTopicIds = version >= 13 && [...next.values()].every((p) => p.topicId !== ZERO_UUID)
       if (!useTopicIds) version = Math.min(version, 12)
-      const request = this.session.build(next, useTopicIds)
+      const request = this.session.build(next, useTopicIds, version >= 12)
       const response = await connection.request(
         Fetch,
         {
@@ -151,6 +159,8 @@ export class FetchSource {
     } catch (error) {
       this.session.onError()
       this.failures++
+      // a follower that cannot be reached: its partitions go back to their leaders
+      for (const p of sent.values()) if (p.cursor.preferredReplica === nodeId) p.cursor.clearPreferredReplica()
       this.retryAt = Date.now() + this.cluster.retry.delay(this.failures)
       // the broker may be gone or no longer lead these partitions
       if (error instanceof ConnectionError) host.refresh([...sent.values()].map((p) => p.cursor.topic))
@@ -186,6 +196,12 @@ export class FetchSource {
     const current = () => cursor.isCurrent(generation) && cursor.fetchOffset === fetchOffset
     if (!current()) return
     if (data.errorCode !== 0) return this.partitionError(cursor, data, response)
+    if (data.divergingEpoch.epoch >= 0) {
+      this.host.diverged(cursor, data.divergingEpoch.endOffset, data.divergingEpoch.epoch)
+      return
+    }
+    if (data.preferredReadReplica >= 0 && data.preferredReadReplica !== this.nodeId)
+      this.host.preferReplica(cursor, data.preferredReadReplica)
     cursor.highWatermark = data.highWatermark
     const records = data.records
     if (!records || records.length === 0) return
@@ -211,11 +227,11 @@ export class FetchSource {
       return
     }
     if (!current()) return
-    cursor.advance(answer.nextOffset)
+    cursor.advance(answer.nextOffset, answer.lastEpoch)
     host.counters.bytes += records.length
     if (answer.drained) {
       // only control records or aborted transactions: the position moves past them all the same
-      cursor.position = answer.position
+      cursor.taken(answer.position, answer.lastEpoch)
       return
     }
     host.buffer.add(cursor, answer)
@@ -224,8 +240,10 @@ export class FetchSource {
 
   private partitionError(cursor: PartitionCursor, data: PartitionData, response: FetchResponse): void {
     const code = data.errorCode
+    // a follower behind the leader may not have the offset yet: the leader has (as Java's fetcher)
+    const fromFollower = cursor.preferredReplica === this.nodeId && cursor.clearPreferredReplica()
     if (code === ErrorCode.OFFSET_OUT_OF_RANGE) {
-      this.host.outOfRange(cursor)
+      if (!fromFollower) this.host.outOfRange(cursor)
       return
     }
     cursor.backoff(this.cluster.retry)

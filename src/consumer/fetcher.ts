@@ -2,8 +2,9 @@
 // batches of messages for the consumer to take in offset order per partition. It composes the parts
 // named by their Kafka concepts: a cursor per partition (cursor.ts), one fetch source per broker
 // with its fetch session (fetch-source.ts), the fetch buffer bounded per partition and in total
-// (fetch-buffer.ts) and offset lookups under the reset policy (offset-reset.ts). Here: which
-// partitions go to which broker, and when; metadata refreshes; errors to the application.
+// (fetch-buffer.ts), offset lookups under the reset policy (offset-reset.ts) and log truncation
+// detection (truncation.ts, KIP-320). Here: which partitions go to which broker (the leader, or the
+// replica it names, KIP-392), and when; metadata refreshes; errors to the application.
 
 import { EventEmitter } from 'node:events'
 import type { Cluster } from '../client/cluster.ts'
@@ -21,6 +22,7 @@ import {
 } from './fetch-source.ts'
 import { type TopicPartition, tpKey } from './message.ts'
 import { OffsetReset, type ResetPolicy, type SeekTarget } from './offset-reset.ts'
+import { TruncationDetector } from './truncation.ts'
 
 export type { FetchedBatch } from './fetch-buffer.ts'
 export type { SeekTarget } from './offset-reset.ts'
@@ -92,11 +94,16 @@ interface Waiter {
   onAbort: () => void
 }
 
+/** Its last answer reached the high watermark: a fetch of it waits for new records (a long poll). */
+const caughtUp = ({ cursor }: SourcePartition) =>
+  cursor.highWatermark !== undefined && cursor.fetchOffset !== undefined && cursor.fetchOffset >= cursor.highWatermark
+
 export class Fetcher extends EventEmitter {
   private readonly maxBytes: number
   private readonly partitionMaxBytes: number
   private readonly config: FetchConfig
   private readonly offsets: OffsetReset
+  private readonly truncation: TruncationDetector
   private readonly buffer: FetchBuffer
   /** What the fetch sources need of this fetcher. */
   private readonly host: FetchHost
@@ -154,16 +161,33 @@ export class Fetcher extends EventEmitter {
       (error) => this.fail(error),
       () => this.wake(),
     )
+    const log = options.logger ?? silentLogger
+    const needReset = (cursor: PartitionCursor) => {
+      this.moveTo(cursor, undefined)
+      this.offsets.needReset(cursor)
+    }
+    this.truncation = new TruncationDetector(cluster, resetPolicy, {
+      log,
+      moveTo: (cursor, offset, leaderEpoch) => this.moveTo(cursor, offset, leaderEpoch),
+      needReset,
+      refresh: (topics) => this.refresh(topics),
+      fail: (error) => this.fail(error),
+      wake: () => this.wake(),
+    })
+    // the leader names a replica for as long as metadata may be stale (Java: metadata.max.age.ms)
+    const preferFor = cluster.options?.metadataMaxAgeMs ?? 300_000
     this.host = {
       buffer: this.buffer,
       counters: this.counters,
-      log: options.logger ?? silentLogger,
+      log,
       buffered: () => this.deliver(),
       answered: () => this.onData?.(),
-      outOfRange: (cursor) => {
-        this.moveTo(cursor, undefined)
-        this.offsets.needReset(cursor)
+      outOfRange: needReset,
+      preferReplica: (cursor, replica) => {
+        cursor.preferredReplica = replica
+        cursor.preferredUntil = Date.now() + preferFor
       },
+      diverged: (cursor, endOffset, epoch) => this.truncation.diverged(cursor, endOffset, epoch),
       refresh: (topics) => this.refresh(topics),
       fail: (error) => this.fail(error),
       wake: () => this.wake(),
@@ -176,7 +200,7 @@ export class Fetcher extends EventEmitter {
   /**
    * Starts fetching these partitions from `offset` (undefined: the reset policy decides). A
    * partition already assigned keeps its position unless an offset is given. `leaderEpoch` (of the
-   * committed offset) is kept with the position; truncation detection (KIP-320) is not done.
+   * committed offset) is kept with the position: the leader checks it on the first fetch (KIP-320).
    */
   assign(partitions: { topic: string; partition: number; offset?: bigint; leaderEpoch?: number }[]): void {
     this.checkOpen()
@@ -338,9 +362,19 @@ export class Fetcher extends EventEmitter {
     let retryAt = Number.POSITIVE_INFINITY
     const unknown = new Set<string>()
     const perSource = new Map<FetchSource, SourcePartition[]>()
+    /** Brokers a partition whose answer waits to be taken is fetched from: it will want a fetch soon. */
+    const takenSoon = new Set<number>()
     const room = this.buffer.room()
     for (const cursor of this.cursors.values()) {
-      if (cursor.paused || cursor.inFlight || this.buffer.has(cursor)) continue
+      if (cursor.paused || cursor.inFlight || cursor.validating) continue
+      if (this.buffer.has(cursor)) {
+        // what a leader that is no more sent waits for the new one to confirm the position (KIP-320)
+        const info = this.cluster.metadata.partition(cursor.topic, cursor.partition)
+        if (info && info.leader >= 0 && this.truncation.needed(cursor, info.leaderEpoch))
+          this.truncation.validate(cursor, info.leader, info.leaderEpoch)
+        else if (info && info.leader >= 0) takenSoon.add(cursor.readReplica(info.leader, info.isr, now))
+        continue
+      }
       if (cursor.retryAt > now) {
         retryAt = Math.min(retryAt, cursor.retryAt)
         continue
@@ -358,8 +392,12 @@ export class Fetcher extends EventEmitter {
         unknown.add(cursor.topic)
         continue
       }
-      // from the leader: a preferred read replica (KIP-392) would be chosen here, per cursor
-      const source = this.source(info.leader)
+      // a new leader: its log is checked against the position first (KIP-320)
+      if (this.truncation.needed(cursor, info.leaderEpoch)) {
+        this.truncation.validate(cursor, info.leader, info.leaderEpoch)
+        continue
+      }
+      const source = this.source(cursor.readReplica(info.leader, info.isr, now))
       if (source.inFlight) continue
       if (source.retryAt > now) {
         retryAt = Math.min(retryAt, source.retryAt)
@@ -378,12 +416,25 @@ export class Fetcher extends EventEmitter {
           partition: cursor.partition,
           fetchOffset: cursor.fetchOffset,
           currentLeaderEpoch: info.leaderEpoch,
+          lastFetchedEpoch: cursor.fetchedEpoch,
           partitionMaxBytes: this.partitionMaxBytes,
         },
       })
+      cursor.fetchedLeaderEpoch = info.leaderEpoch
     }
     if (unknown.size > 0) this.refresh([...unknown])
     for (const [source, partitions] of perSource) {
+      if (takenSoon.has(source.nodeId) && partitions.every(caughtUp)) {
+        // a long poll for these would hold up the partitions whose answers are being taken (one
+        // Fetch per broker at a time): they go together, or after maxWaitMs at the latest
+        source.deferredSince ??= now
+        const until = source.deferredSince + this.config.maxWaitMs
+        if (until > now) {
+          retryAt = Math.min(retryAt, until)
+          continue
+        }
+      }
+      source.deferredSince = undefined
       const run = source.fetch(partitions, Math.min(this.maxBytes, room))
       this.inFlight.add(run)
       run.finally(() => this.inFlight.delete(run))

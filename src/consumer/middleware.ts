@@ -101,8 +101,8 @@ const RETRY_MIDDLEWARE = group('retry() options', {
   onRetry: { kind: 'function', doc: 'Called before each wait' },
 })
 
-/** The number of retries and the backoff between them, of retry() and retryBatch(). */
-function retryBackoff(options: RetryMiddlewareOptions | BatchRetryOptions): {
+/** The number of retries and the backoff between them, of retry() and retryBatch() (and the share consumer's retries). */
+export function retryBackoff(options: RetryMiddlewareOptions | BatchRetryOptions): {
   maxRetries: number
   policy: RetryPolicy
 } {

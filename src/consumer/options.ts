@@ -4,7 +4,9 @@
 
 import { CLIENT_FIELDS, type ClientOptions, clusterOptions, type ResolvedClientOptions } from '../client/options.ts'
 import { RETRY_OPTIONS, type RetryOptions } from '../client/retry.ts'
+import type { Assignor, CustomAssignor } from '../group/assignors.ts'
 import { MEMBER_FIELDS } from '../group/options.ts'
+import { type Subscription, splitSubscription } from '../group/subscription-pattern.ts'
 import type { Logger } from '../observability/logger.ts'
 import { type FieldsOf, group, omit, type Resolved, TOPIC } from '../options/schema.ts'
 import { checkOptions, resolveOptions } from '../options/validate.ts'
@@ -23,28 +25,40 @@ import { HANDLER_RETRY_FIELDS } from './middleware.ts'
 export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   /** The consumer group; without it, `assign` names the partitions to read (no group, no commits). */
   groupId?: string
-  /** The group protocol: 'classic' (JoinGroup/SyncGroup) or 'consumer' (KIP-848). */
-  groupProtocol?: 'classic' | 'consumer'
   /** Static membership (KIP-345). */
   groupInstanceId?: string
-  /** The subscription of a group member: topic names, or RegExp patterns matching topic names. */
+  /**
+   * The subscription of a group member: topic names, and RegExps matching topic names (new matching
+   * topics are consumed as they appear). With `groupProtocol: 'consumer'` the broker matches them,
+   * translated to RE2/J: lookaround, backreferences and the g, y, v flags are a ConfigError there.
+   */
   topics?: (string | RegExp)[]
   /** Partitions to read without a group, each from `offset` (default: as `fromBeginning` says). */
   assign?: { topic: string; partition: number; offset?: bigint }[]
   /** Partitions without a committed offset start at the earliest record (else at the latest). */
   fromBeginning?: boolean
+  /**
+   * Where a partition without a valid position starts: 'earliest', 'latest' (default: as
+   * `fromBeginning` says) or 'none': an error instead, and on log truncation (KIP-320) a LogTruncationError.
+   */
+  autoOffsetReset?: 'earliest' | 'latest' | 'none'
+  /** The consumer's rack: it fetches from a replica in it when the brokers allow (KIP-392), and tells its group. */
+  rackId?: string
   /** Handlers running at once. */
   concurrency?: number
   /** What keeps its order under concurrency: the partition or the key within it. */
   orderBy?: 'partition' | 'key'
   /**
    * Batch mode: the handler gets up to `size` messages of one partition, or what came within
-   * `timeoutMs`. Middleware then comes from `useBatch()`; `retry` and `dlq` apply to batches (see
-   * the README's batch mode).
+   * `timeoutMs` (0: what was fetched, at once). Middleware then comes from `useBatch()`; `retry`
+   * and `dlq` apply to batches (see the README's batch mode).
    */
   batch?: { size?: number; timeoutMs?: number }
-  /** `auto` commits every `intervalMs`, `manual` only on `commit()`; both on revocation and stop. */
-  commit?: { mode?: 'auto' | 'manual'; intervalMs?: number }
+  /**
+   * `auto` commits every `intervalMs`, `manual` only on `commit()`, both also on revocation and
+   * stop; `off` only on `commit()`.
+   */
+  commit?: { mode?: 'auto' | 'manual' | 'off'; intervalMs?: number }
   isolationLevel?: 'read_uncommitted' | 'read_committed'
   /** Handler retries (the retry middleware, outermost after the dead-letter one). */
   retry?: { maxRetries?: number; initialDelayMs?: number; maxDelayMs?: number; multiplier?: number; jitter?: number }
@@ -58,7 +72,16 @@ export interface ConsumerOptions extends Omit<ClientOptions, 'retry'> {
   sessionTimeoutMs?: number
   rebalanceTimeoutMs?: number
   heartbeatIntervalMs?: number
-  assignors?: ('range' | 'roundrobin' | 'cooperative-sticky')[]
+  /** In order of preference (default range, cooperative-sticky): names, or assignors of your own. */
+  assignors?: ('range' | 'roundrobin' | 'cooperative-sticky' | Assignor | CustomAssignor)[]
+  /**
+   * `classic` (default, as the Java client): JoinGroup/SyncGroup, the client assigns. `consumer`
+   * (KIP-848, Kafka 4.0+): the broker assigns and rebalances incrementally; session timeout and
+   * heartbeat interval are then the broker's (group configs), `assignors` gives way to `serverAssignor`.
+   */
+  groupProtocol?: 'classic' | 'consumer'
+  /** The broker's assignor for `groupProtocol: 'consumer'`: 'uniform' or 'range' (default: the broker's). */
+  serverAssignor?: string
   fetch?: Omit<FetcherOptions, 'isolationLevel' | 'resetPolicy' | 'logger'>
   /** Errors outside handlers, and handler failures that stop a partition (default: the 'error' event). */
   onError?: (error: Error) => void
@@ -110,7 +133,7 @@ const CONSUMER_OWN_FIELDS = {
     kind: 'enum',
     values: ['classic', 'consumer'],
     default: 'classic',
-    doc: 'Group protocol: classic, or consumer (KIP-848)',
+    doc: 'classic (JoinGroup, client-side assignors) or consumer (KIP-848, Kafka 4.0+: the broker assigns)',
   },
   topics: {
     kind: 'list',
@@ -120,6 +143,12 @@ const CONSUMER_OWN_FIELDS = {
   },
   assign: { kind: 'assignments', doc: 'Partitions to read without subscribing: topic:partition[:offset]' },
   fromBeginning: { kind: 'boolean', default: false, doc: 'Start from the earliest offset when the group has none' },
+  autoOffsetReset: {
+    kind: 'enum',
+    values: ['earliest', 'latest', 'none'],
+    doc: 'Where a partition without a valid position starts (none: an error); default as fromBeginning says',
+  },
+  rackId: { kind: 'string', doc: 'The rack of this consumer: fetch from a replica in it (KIP-392), told to the group' },
   concurrency: { kind: 'integer', min: 1, default: 1, doc: 'Messages handled at once' },
   orderBy: {
     kind: 'enum',
@@ -131,9 +160,9 @@ const CONSUMER_OWN_FIELDS = {
   commit: group('Offset commits', {
     mode: {
       kind: 'enum',
-      values: ['auto', 'manual'],
+      values: ['auto', 'manual', 'off'],
       default: 'auto',
-      doc: 'auto commits handled offsets; manual leaves it to you',
+      doc: 'auto commits handled offsets (on a timer, on revocation and stop); manual on commit(), revocation and stop; off only on commit()',
     },
     intervalMs: { kind: 'duration', min: 1, default: 5000, doc: 'Time between automatic commits' },
   } satisfies FieldsOf<ConsumerOptions['commit']>),
@@ -181,8 +210,8 @@ export const MANAGER_OPTIONS = group('ConsumerManager options', omit(CONSUMER_FI
 
 /** A consumer's options as it runs with them: checked, defaults applied. */
 export type ResolvedConsumerOptions = Resolved<ConsumerOptions, typeof CONSUMER_FIELDS> & {
-  /** The subscription, once pattern subscriptions are supported: exact names until then. */
-  topics: string[] | undefined
+  /** The topics split into exact names and patterns, each checked for the group protocol. */
+  subscription: Subscription | undefined
   client: ResolvedClientOptions
 }
 
@@ -196,15 +225,16 @@ export function resolveConsumerOptions(options: ConsumerOptions, what = 'Consume
   }
   if (groupId && topics?.length && assign?.length) throw new ConfigError('use either topics or assign, not both')
   if (!groupId && topics?.length) throw new ConfigError('topics need a groupId (without one, use assign)')
-  // ---- Not supported yet: the KIP-848 consumer protocol and pattern subscriptions. The work that ----
-  // ---- adds them replaces these two checks (the schema above already takes both).              ----
-  if (o.groupProtocol === 'consumer') throw new ConfigError("groupProtocol 'consumer' is not supported yet")
-  if (topics?.some((t) => t instanceof RegExp)) {
-    throw new ConfigError('pattern subscriptions (RegExp topics) are not supported yet: list the topic names')
+  for (const a of o.assignors) {
+    const own = typeof a === 'object' && a !== null
+    if (typeof a !== 'string' && (!own || typeof a.name !== 'string' || typeof a.assign !== 'function')) {
+      throw new ConfigError('an assignor of your own needs a name and an assign(members, partitionsPerTopic) function')
+    }
   }
-  // ---- End of not supported yet. ----
+  // a RegExp the broker cannot take (consumer protocol: RE2/J) is a ConfigError here
+  const subscription = topics?.length ? splitSubscription(topics, o.groupProtocol) : undefined
   if (o.exactlyOnce) checkExactlyOnce(options)
-  return { ...o, topics: topics as string[] | undefined, client: clusterOptions({ ...o, retry: o.clientRetry }) }
+  return { ...o, subscription, client: clusterOptions({ ...o, retry: o.clientRetry }) }
 }
 
 function checkExactlyOnce(options: ConsumerOptions): void {

@@ -11,6 +11,7 @@ import { ConsumerProtocolAssignment } from '../protocol/messages/generated/consu
 import { ConsumerProtocolSubscription } from '../protocol/messages/generated/consumer-protocol-subscription.ts'
 import { Reader, Writer } from '../protocol/primitives/index.ts'
 
+/** A member of the group as the leader's assignor sees it: its JoinGroup subscription, decoded. */
 export interface MemberSubscription {
   memberId: string
   groupInstanceId: string | null
@@ -20,8 +21,11 @@ export interface MemberSubscription {
   /** From the subscription (v2+), -1 when unknown. */
   generationId: number
   rackId: string | null
+  /** The member's JoinGroup metadata as it sent it (set by the leader; what a CustomAssignor reads its own fields from). */
+  metadata?: Buffer
 }
 
+/** A partition assignor of the classic protocol, run by the group's leader over every member's subscription. */
 export interface Assignor {
   /** The protocol name sent in JoinGroup: 'range' | 'roundrobin' | 'cooperative-sticky'. */
   name: string
@@ -32,6 +36,24 @@ export interface Assignor {
    * Topics missing from `partitionsPerTopic` (or with 0 partitions) are not assigned.
    */
   assign(members: MemberSubscription[], partitionsPerTopic: ReadonlyMap<string, number>): Map<string, TopicPartition[]>
+}
+
+/**
+ * An assignor with a subscription format of its own (kafkajs's assigners write a version and user
+ * data of their own): it writes this member's JoinGroup metadata, and as the leader's assignor it may
+ * take its time. The leader reads only the topics of each member's metadata (`subscriptionTopics`)
+ * and hands the bytes to `assign` as they came, in `metadata`. Eager only: it does not see owned partitions.
+ */
+export interface CustomAssignor {
+  name: string
+  rebalanceProtocol: 'eager'
+  /** This member's JoinGroup metadata for `topics`: an int16 version, the topics, then the assignor's own fields. */
+  subscription(topics: string[]): Buffer | Promise<Buffer>
+  /** Every member's partitions (members left out get none). */
+  assign(
+    members: MemberSubscription[],
+    partitionsPerTopic: ReadonlyMap<string, number>,
+  ): Promise<Map<string, TopicPartition[]>>
 }
 
 const compareStrings = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0)
@@ -460,6 +482,16 @@ export function decodeSubscription(bytes: Buffer): {
     rackId: body.rackId ?? null,
     userData: body.userData ?? null,
   }
+}
+
+/**
+ * The topics of a subscription whatever follows them: every version of ConsumerProtocolSubscription
+ * starts with the version and the topics, and a CustomAssignor's own format keeps that start.
+ */
+export function subscriptionTopics(bytes: Buffer): string[] {
+  const r = new Reader(bytes)
+  readVersion(r, 'ConsumerProtocolSubscription')
+  return ConsumerProtocolSubscription.read(r, 0).topics
 }
 
 /** SyncGroup assignment as the Java consumer writes it: partitions grouped by topic, in the order given. */

@@ -16,11 +16,13 @@ import { Heartbeat, JoinGroup, LeaveGroup, SyncGroup } from '../protocol/message
 import {
   type Assignor,
   assignorByName,
+  type CustomAssignor,
   decodeAssignment,
   decodeSubscription,
   encodeAssignment,
   encodeSubscription,
   type MemberSubscription,
+  subscriptionTopics,
 } from './assignors.ts'
 import { HeartbeatTimer } from './heartbeat.ts'
 import { diffAssignment, type GroupListener, type GroupMembership, ListenerInvoker } from './membership.ts'
@@ -38,15 +40,17 @@ export interface ClassicGroupMemberOptions {
   groupId: string
   /** Static membership (KIP-345): the member keeps its slot across restarts within the session timeout. */
   groupInstanceId?: string
-  /** The subscription (exact topic names). */
+  /** The subscription: exact topic names... */
   topics: string[]
-  /** As Java's session.timeout.ms (defaults: MEMBER_FIELDS). */
+  /** ...and the topics of the metadata these match (matched again as topics appear and vanish). */
+  patterns?: RegExp[]
+  /** Default 45000, as Java's session.timeout.ms. */
   sessionTimeoutMs?: number
   /** As Java's max.poll.interval.ms: how long the group waits for members to rejoin. */
   rebalanceTimeoutMs?: number
   heartbeatIntervalMs?: number
   /** In order of preference (default: those MEMBER_FIELDS names, as Java). */
-  assignors?: Assignor[]
+  assignors?: (Assignor | CustomAssignor)[]
   rackId?: string
 }
 
@@ -71,19 +75,20 @@ export class ClassicGroupMember implements GroupMembership {
   private readonly listener: ListenerInvoker
   private readonly groupId: string
   private readonly groupInstanceId: string | null
-  private readonly topics: string[]
+  /** The topics subscribed to in the last JoinGroup (with patterns: those they matched then). */
+  private subscribed: string[] = []
   private readonly sessionTimeoutMs: number
   private readonly rebalanceTimeoutMs: number
   /** Retries of an OffsetFetch answered with UNSTABLE_OFFSET_COMMIT. */
   private readonly stableOffsets: RetryPolicy
-  private readonly assignors: Assignor[]
+  private readonly assignors: (Assignor | CustomAssignor)[]
   private readonly rackId: string | null
 
   private _memberId = ''
   private _generationId = -1
   private state: State = 'unjoined'
   /** The assignor the broker chose in the last JoinGroup: it decides eager or cooperative. */
-  private protocol: Assignor | undefined
+  private protocol: Assignor | CustomAssignor | undefined
   private owned: TopicPartition[] = []
   /** The generation `owned` was assigned in: sent with the subscription (cooperative-sticky uses it). */
   private ownedGeneration = -1
@@ -103,7 +108,6 @@ export class ClassicGroupMember implements GroupMembership {
     this.cluster = cluster
     this.groupId = options.groupId
     this.groupInstanceId = options.groupInstanceId ?? null
-    this.topics = [...options.topics]
     const defaults = defaultsOf(MEMBER_FIELDS)
     this.sessionTimeoutMs = options.sessionTimeoutMs ?? defaults.sessionTimeoutMs
     this.rebalanceTimeoutMs = options.rebalanceTimeoutMs ?? defaults.rebalanceTimeoutMs
@@ -119,7 +123,7 @@ export class ClassicGroupMember implements GroupMembership {
     this.heartbeats = new HeartbeatTimer(options.heartbeatIntervalMs ?? defaults.heartbeatIntervalMs, () =>
       this.heartbeat(),
     )
-    this.watch = new MetadataWatch(cluster, () => this.checkWatched())
+    this.watch = new MetadataWatch(cluster, () => this.checkWatched(), [...options.topics], options.patterns)
     this.coordinator = new CoordinatorConnection(cluster, 'group', this.groupId)
   }
 
@@ -255,6 +259,7 @@ export class ClassicGroupMember implements GroupMembership {
 
   private async rebalance(): Promise<void> {
     await this.prepare()
+    await this.watch.refreshSubscription()
     const join = await this.join()
     const assigned = await this.sync(join)
     const { revoked, added } = diffAssignment(this.owned, assigned)
@@ -264,6 +269,13 @@ export class ClassicGroupMember implements GroupMembership {
     this.owned = assigned
     this.ownedGeneration = this._generationId
     await this.listener.notify('onAssigned', added)
+    this.listener.joined({
+      memberId: this._memberId,
+      generationId: this._generationId,
+      leaderId: join.leader,
+      protocol: this.protocol!.name,
+      assignment: [...assigned],
+    })
     if (revoked.length > 0 && this.protocol?.rebalanceProtocol === 'cooperative')
       this.requestRejoin('revoked partitions can now be given to their new owners')
   }
@@ -288,12 +300,19 @@ export class ClassicGroupMember implements GroupMembership {
       this.rejoinNeeded = false
       const reason = this.rejoinReason
       this.rejoinReason = null
+      this.subscribed = this.watch.subscription()
       const subscription = encodeSubscription({
-        topics: this.topics,
+        topics: this.subscribed,
         ownedPartitions: this.owned,
         generationId: this.ownedGeneration,
         rackId: this.rackId,
       })
+      const protocols = await Promise.all(
+        this.assignors.map(async (a) => ({
+          name: a.name,
+          metadata: 'subscription' in a ? await a.subscription(this.subscribed) : subscription,
+        })),
+      )
       const response = await this.coordinator.request(
         JoinGroup,
         Number.POSITIVE_INFINITY,
@@ -304,7 +323,7 @@ export class ClassicGroupMember implements GroupMembership {
           memberId: this._memberId,
           groupInstanceId: this.groupInstanceId,
           protocolType: 'consumer',
-          protocols: this.assignors.map((a) => ({ name: a.name, metadata: subscription })),
+          protocols,
           reason,
         }),
         this.rebalanceTimeoutMs + JOIN_EXTRA_TIMEOUT_MS,
@@ -353,8 +372,12 @@ export class ClassicGroupMember implements GroupMembership {
 
   /** The leader's part: the chosen assignor over every member's subscription and the partition counts. */
   private async assign(join: JoinGroupResponse): Promise<SyncGroupRequestAssignment[]> {
+    const custom = 'subscription' in this.protocol!
     const members: MemberSubscription[] = join.members.map((m) => {
-      const s = decodeSubscription(m.metadata)
+      // a custom assignor's metadata is its own beyond the topics: it reads the rest itself
+      const s = custom
+        ? { topics: subscriptionTopics(m.metadata), ownedPartitions: [], generationId: -1, rackId: null }
+        : decodeSubscription(m.metadata)
       return {
         memberId: m.memberId,
         groupInstanceId: m.groupInstanceId,
@@ -362,10 +385,11 @@ export class ClassicGroupMember implements GroupMembership {
         ownedPartitions: s.ownedPartitions,
         generationId: s.generationId,
         rackId: s.rackId,
+        metadata: m.metadata,
       }
     })
     const counts = await this.watch.snapshot([...new Set(members.flatMap((m) => m.topics))])
-    const plan = this.protocol!.assign(members, counts)
+    const plan = await this.protocol!.assign(members, counts)
     return members.map((m) => ({ memberId: m.memberId, assignment: encodeAssignment(plan.get(m.memberId) ?? []) }))
   }
 
@@ -413,7 +437,7 @@ export class ClassicGroupMember implements GroupMembership {
   // ------------------------------------------------------------------------------------------
   // Heartbeats and the leader's metadata watch
 
-  private async heartbeat(): Promise<void> {
+  private async heartbeat(): Promise<undefined> {
     // during JoinGroup the join itself keeps the session; without a generation there is nothing to keep
     const state = this.state
     if ((state === 'stable' || state === 'syncing') && this._generationId >= 0) {
@@ -455,10 +479,12 @@ export class ClassicGroupMember implements GroupMembership {
     }
   }
 
-  /** The leader asks for a rejoin when a topic of the group gained partitions or appeared. */
+  /** A rejoin when a topic of the group gained partitions or appeared (the leader), or the patterns match other topics. */
   private checkWatched(): void {
-    if (this.state === 'stable' && this.watch.changed())
-      this.requestRejoin('the partition count of a subscribed topic changed')
+    if (this.state !== 'stable') return
+    if (this.watch.changed()) this.requestRejoin('the partition count of a subscribed topic changed')
+    else if (this.watch.subscription().join() !== this.subscribed.join())
+      this.requestRejoin('the topics matching the subscription changed')
   }
 }
 

@@ -17,6 +17,20 @@ export interface GroupListener {
   onLost(partitions: TopicPartition[]): Promise<void> | void
   /** Errors the member cannot recover from by itself (e.g. GROUP_AUTHORIZATION_FAILED). */
   onError?(error: Error): void
+  /** After each rebalance, once onRevoked and onAssigned ran: who the member is now and all it owns. */
+  onJoined?(group: GroupJoin): void
+}
+
+/** A rebalance's outcome for one member. */
+export interface GroupJoin {
+  memberId: string
+  generationId: number
+  /** The member that ran the assignor. */
+  leaderId: string
+  /** The assignor's name the group agreed on. */
+  protocol: string
+  /** Every partition the member owns now (not only the new ones). */
+  assignment: TopicPartition[]
 }
 
 /** A consumer's membership of its group; the listener is given to the implementation's constructor. */
@@ -86,6 +100,15 @@ export class ListenerInvoker {
       this.report(error)
     } finally {
       clearTimeout(slow)
+    }
+  }
+
+  /** Calls onJoined; what it throws is reported. */
+  joined(group: GroupJoin): void {
+    try {
+      this.listener.onJoined?.(group)
+    } catch (error) {
+      this.report(error)
     }
   }
 

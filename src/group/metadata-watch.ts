@@ -1,11 +1,14 @@
-// The leader's watch over the group's topics (as the Java ConsumerCoordinator's metadata snapshot):
-// the partition counts it assigned with, compared with the metadata as it is refreshed, so that a
-// topic gaining partitions or appearing leads to a rebalance that hands the new ones out.
+// A classic member's watch over the metadata (as the Java ConsumerCoordinator's metadata snapshot
+// and pattern subscription): the leader keeps the partition counts it assigned with, so that a topic
+// gaining partitions or appearing leads to a rebalance that hands the new ones out; a member
+// subscribed by pattern keeps the topics its patterns matched, matched again against the metadata of
+// every topic at each refresh, so that a topic appearing or vanishing changes its subscription.
 
 import type { Cluster } from '../client/cluster.ts'
 import type { ClusterMetadata } from '../client/metadata.ts'
+import { matchesAny } from './subscription-pattern.ts'
 
-/** How often the leader refreshes the metadata of the group's topics to notice new partitions. */
+/** How often the watched metadata is refreshed at most (else as often as metadataMaxAgeMs asks). */
 const METADATA_CHECK_MS = 30_000
 
 /** Partition counts of the topics that exist (no error, at least one partition) in the metadata. */
@@ -24,18 +27,49 @@ export function sameCounts(a: ReadonlyMap<string, number>, b: ReadonlyMap<string
   return true
 }
 
+/** The topics of the metadata (internal ones aside, as Java's exclude.internal.topics) that a pattern matches. */
+export function matchingTopics(metadata: ClusterMetadata, patterns: readonly RegExp[]): string[] {
+  const topics: string[] = []
+  for (const t of metadata.topics.values())
+    if (!t.isInternal && t.errorCode === 0 && matchesAny(patterns, t.name)) topics.push(t.name)
+  return topics.sort()
+}
+
 export class MetadataWatch {
   private readonly cluster: Cluster
   private readonly refreshed: () => void
+  private readonly names: readonly string[]
+  private readonly patterns: readonly RegExp[]
   /** The counts when the leader assigned; undefined while this member is no leader. */
   private counts: Map<string, number> | undefined
   private topics: string[] = []
   private timer: NodeJS.Timeout | undefined
 
-  /** `refreshed` is called after each periodic refresh, to check `changed()`. */
-  constructor(cluster: Cluster, refreshed: () => void) {
+  /**
+   * `names` and `patterns` are the subscription; `refreshed` is called after each periodic refresh,
+   * to check `changed()` and `subscription()`.
+   */
+  constructor(
+    cluster: Cluster,
+    refreshed: () => void,
+    names: readonly string[] = [],
+    patterns: readonly RegExp[] = [],
+  ) {
     this.cluster = cluster
     this.refreshed = refreshed
+    this.names = names
+    this.patterns = patterns
+  }
+
+  /** The topics subscribed to now: the names, and those of the metadata a pattern matches. */
+  subscription(): string[] {
+    if (this.patterns.length === 0) return [...this.names]
+    return [...new Set([...this.names, ...matchingTopics(this.cluster.metadata, this.patterns)])]
+  }
+
+  /** Fetches the metadata a pattern subscription is matched against (every topic); nothing without patterns. */
+  async refreshSubscription(): Promise<void> {
+    if (this.patterns.length > 0) await this.cluster.refreshAllTopics()
   }
 
   /** The leader's part: the current partition counts of every topic the group subscribes to, watched from now on. */
@@ -46,7 +80,7 @@ export class MetadataWatch {
     return counts
   }
 
-  /** A follower watches nothing: the leader does. */
+  /** A follower watches no partition counts: the leader does. */
   clear(): void {
     this.counts = undefined
   }
@@ -57,7 +91,8 @@ export class MetadataWatch {
   }
 
   start(): void {
-    this.timer = setInterval(() => this.refresh(), METADATA_CHECK_MS)
+    const maxAge = this.cluster.options?.metadataMaxAgeMs ?? METADATA_CHECK_MS
+    this.timer = setInterval(() => this.refresh(), Math.min(METADATA_CHECK_MS, maxAge))
     this.timer.unref()
   }
 
@@ -66,8 +101,10 @@ export class MetadataWatch {
   }
 
   private refresh(): void {
-    if (!this.counts) return
-    this.cluster.refreshMetadata(this.topics).then(
+    if (this.patterns.length === 0 && !this.counts) return
+    // every topic's metadata covers the leader's counts too
+    const round = this.patterns.length > 0 ? this.cluster.refreshAllTopics() : this.cluster.refreshMetadata(this.topics)
+    round.then(
       () => this.refreshed(),
       () => {}, // the next round tries again
     )

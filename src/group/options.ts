@@ -1,6 +1,7 @@
 // The options of a group member that a Consumer takes as its own (type, bounds, default of each):
 // the member's timeouts follow the Java client's session.timeout.ms, max.poll.interval.ms and
-// heartbeat.interval.ms; its assignors, partition.assignment.strategy.
+// heartbeat.interval.ms; its assignors, partition.assignment.strategy; its serverAssignor (the
+// consumer protocol's), group.remote.assignor.
 
 import type { Fields } from '../options/schema.ts'
 import { ASSIGNOR_NAMES } from './assignors.ts'
@@ -18,7 +19,9 @@ export const MEMBER_FIELDS = {
   assignors: {
     kind: 'list',
     values: ASSIGNOR_NAMES,
+    orObject: true,
     default: ['range', 'cooperative-sticky'],
-    doc: 'Partition assignors offered to the group, preferred first',
+    doc: 'Partition assignors offered to the group, preferred first (in code also assignors of your own)',
   },
+  serverAssignor: { kind: 'string', doc: 'The broker-side assignor of the consumer protocol: uniform or range' },
 } satisfies Fields

@@ -48,6 +48,8 @@ export interface Leaf {
   orFunction?: boolean
   /** Code may pass RegExp items in the list (topic patterns). */
   orRegExp?: boolean
+  /** Code may pass objects as list items (assignors of your own). */
+  orObject?: boolean
   /** An object must be an instance of this class (kind 'object'). */
   instanceOf?: abstract new (
     ...args: never[]

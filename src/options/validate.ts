@@ -61,7 +61,7 @@ export function describe(spec: Leaf): string {
     case 'enum':
       return `one of ${spec.values!.join(', ')}${spec.orFunction ? ' (or a function, in code)' : ''}`
     case 'list':
-      return `list of ${spec.values ? spec.values.join(', ') : (spec.format?.plural ?? 'strings')}${spec.orRegExp ? ' (or RegExp patterns, in code)' : ''}`
+      return `list of ${spec.values ? spec.values.join(', ') : (spec.format?.plural ?? 'strings')}${spec.orRegExp ? ' (or RegExp patterns, in code)' : ''}${spec.orObject ? ' (or objects, in code)' : ''}`
     case 'assignments':
       return 'list of topic:partition[:offset]'
     case 'pem':
@@ -151,7 +151,8 @@ function leafValue(spec: Leaf, value: unknown, source: Source): unknown {
           i !== '' &&
           (spec.format?.test(i) ?? true) &&
           (!spec.values || spec.values.includes(i))) ||
-        (spec.orRegExp === true && source.code === true && i instanceof RegExp)
+        (spec.orRegExp === true && source.code === true && i instanceof RegExp) ||
+        (spec.orObject === true && source.code === true && typeof i === 'object' && i !== null && !Array.isArray(i))
       return items && items.length > 0 && items.every(ok) ? items : NO
     }
     case 'assignments': {

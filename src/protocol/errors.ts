@@ -66,3 +66,32 @@ export class ConfigError extends KafkaxError {
     super(message, 'ECONFIG', { retriable: false, ...options })
   }
 }
+
+/** Where a partition's log diverged from what the consumer read (KIP-320). */
+export interface LogTruncation {
+  topic: string
+  partition: number
+  /** The consumer's position when the truncation was found. */
+  offset: bigint
+  /** The first offset known to diverge: the new leader's end of the position's epoch. */
+  divergentOffset: bigint
+}
+
+/**
+ * A partition's log was truncated below the consumer's position (an unclean leader election) and
+ * the reset policy is 'none': the partition stops until a seek (e.g. to `divergentOffset`).
+ */
+export class LogTruncationError extends KafkaxError implements LogTruncation {
+  readonly topic: string
+  readonly partition: number
+  readonly offset: bigint
+  readonly divergentOffset: bigint
+
+  constructor(message: string, truncation: LogTruncation, options: KafkaxErrorOptions = {}) {
+    super(message, 'ETRUNCATED', { retriable: false, ...options })
+    this.topic = truncation.topic
+    this.partition = truncation.partition
+    this.offset = truncation.offset
+    this.divergentOffset = truncation.divergentOffset
+  }
+}

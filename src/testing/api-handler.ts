@@ -20,6 +20,8 @@ export interface RequestContext {
     /** The client's address as Kafka reports it ("/127.0.0.1"). */
     readonly clientHost: string
     readonly sasl: SaslSession | undefined
+    /** Request frames are this connection's own memory (a socket's reads), which the log may keep instead of a copy. */
+    readonly ownsFrames: boolean
     readonly isClosed: boolean
     destroy(): void
   }

@@ -6,7 +6,7 @@
 // closes the connection; ApiVersions of an unknown version is answered in v0 with
 // UNSUPPORTED_VERSION and the versions offered (KIP-511).
 
-import { createServer as createTcpServer, type Server, type Socket } from 'node:net'
+import { createServer as createTcpServer, type Server, Socket } from 'node:net'
 import type { Duplex } from 'node:stream'
 import { createServer as createTlsServer, type TlsOptions } from 'node:tls'
 import { ErrorCode } from '../protocol/error-codes.ts'
@@ -168,6 +168,8 @@ export class ClientConnection {
   readonly sasl: SaslSession | undefined
   /** The client's address as Kafka reports it in group descriptions ("/127.0.0.1"). */
   readonly clientHost: string
+  /** A socket's reads are new buffers; an in-process stream passes on the client's own, which it may reuse. */
+  readonly ownsFrames: boolean
   private readonly frames = new FrameReader(MAX_REQUEST_BYTES)
   private readonly queue: Buffer[] = []
   private busy = false
@@ -179,6 +181,7 @@ export class ClientConnection {
     readonly listener: Listener,
   ) {
     this.clientHost = `/${(stream as Partial<Socket>).remoteAddress ?? '127.0.0.1'}`
+    this.ownsFrames = stream instanceof Socket
     const { sasl, reauthenticationMs } = listener.options
     if (sasl) {
       const mechanisms = sasl === true ? ALL_MECHANISMS : sasl.mechanisms

@@ -26,7 +26,10 @@ export interface AbortedTransaction {
   lastOffset: number
 }
 
-/** One segment: batches back to back in `buffer`, with an index of where each starts. */
+/**
+ * One segment: batches back to back in `buffer`, with an index of where each starts. An adopted
+ * segment is one batch kept where the request brought it (no copy), and never grows.
+ */
 class Segment {
   buffer: Buffer
   size = 0
@@ -34,12 +37,14 @@ class Segment {
   readonly bases: number[] = []
   readonly positions: number[] = []
   readonly maxTimestamps: number[] = []
+  readonly adopted: boolean
 
   constructor(
     readonly baseOffset: number,
-    capacity: number,
+    capacityOrBatch: number | Buffer,
   ) {
-    this.buffer = Buffer.allocUnsafe(capacity)
+    this.adopted = typeof capacityOrBatch !== 'number'
+    this.buffer = typeof capacityOrBatch === 'number' ? Buffer.allocUnsafe(capacityOrBatch) : capacityOrBatch
     this.nextOffset = baseOffset
   }
 
@@ -99,20 +104,33 @@ export class PartitionLog {
   /**
    * Appends one batch (already validated) and returns its offsets. The batch is copied into the
    * active segment with its base offset and leader epoch set; with `logAppendTime` its timestamp
-   * type and max timestamp are set and the CRC computed again (they are covered by it).
+   * type and max timestamp are set and the CRC computed again (they are covered by it). With
+   * `adopt` (the batch's memory is the log's to keep and to write: a socket's read, not a buffer of
+   * the client's), a large batch that makes up most of that memory becomes a segment of its own
+   * instead: copying a megabyte into the log cost the fake about as much as checking its CRC.
    */
   append(
     batch: Buffer,
     leaderEpoch: number,
     now: number,
     logAppendTime: boolean,
+    adopt = false,
   ): { baseOffset: number; lastOffset: number } {
     const baseOffset = this.end
     const lastOffset = baseOffset + batch.readInt32BE(BATCH.LAST_OFFSET_DELTA)
-    const segment = this.segmentFor(batch.length)
+    let segment: Segment
+    let stored: Buffer
+    if (adopt && batch.length >= ADOPT_MIN_BYTES && 2 * batch.length >= batch.buffer.byteLength) {
+      // at most twice the batch stays referenced (the rest of its request), so retention still bounds memory
+      segment = new Segment(baseOffset, batch)
+      this.segments.push(segment)
+      stored = batch
+    } else {
+      segment = this.segmentFor(batch.length)
+      stored = segment.buffer.subarray(segment.size, segment.size + batch.length)
+      batch.copy(stored)
+    }
     const at = segment.size
-    const stored = segment.buffer.subarray(at, at + batch.length)
-    batch.copy(stored)
     writeInt64Number(stored, baseOffset, 0)
     stored.writeInt32BE(leaderEpoch, BATCH.PARTITION_LEADER_EPOCH)
     if (logAppendTime) {
@@ -137,7 +155,7 @@ export class PartitionLog {
   /** The active segment, rolled when `bytes` would take it past segment.bytes; grown as needed. */
   private segmentFor(bytes: number): Segment {
     let segment = this.segments.at(-1)
-    if (!segment || (segment.size > 0 && segment.size + bytes > this.options.segmentBytes)) {
+    if (!segment || segment.adopted || (segment.size > 0 && segment.size + bytes > this.options.segmentBytes)) {
       segment = new Segment(this.end, Math.max(bytes, Math.min(16 * 1024, this.options.segmentBytes)))
       this.segments.push(segment)
     }
@@ -322,6 +340,8 @@ export class PartitionLog {
 }
 
 const EMPTY = Buffer.alloc(0)
+/** Batches from this size on may be adopted as segments; smaller ones are packed by copying. */
+const ADOPT_MIN_BYTES = 64 * 1024
 
 function readInt64(buf: Buffer, at: number): number {
   return buf.readInt32BE(at) * 0x1_0000_0000 + buf.readUInt32BE(at + 4)

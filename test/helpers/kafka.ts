@@ -173,9 +173,19 @@ export function kcat(args: string[], input?: string): string {
   return result.stdout
 }
 
-/** Every record of a topic as kcat reads it (to the end, then it exits): partition, offset, key, value. */
-export function readWithKcat(topic: string, bootstrap = brokers()[0]) {
-  const out = kcat(['-b', bootstrap, '-C', '-t', topic, '-e', '-q', '-f', '%p\t%o\t%k\t%s\n'])
+/**
+ * Every record of a topic as kcat reads it (to the end, then it exits): partition, offset, key,
+ * value. librdkafka reads read_committed unless told otherwise.
+ */
+export function readWithKcat(
+  topic: string,
+  bootstrap = brokers()[0],
+  isolation: 'read_committed' | 'read_uncommitted' = 'read_committed',
+) {
+  const out = kcat([
+    ...['-b', bootstrap, '-C', '-t', topic, '-e', '-q', '-X', `isolation.level=${isolation}`],
+    ...['-f', '%p\t%o\t%k\t%s\n'],
+  ])
   return out
     .split('\n')
     .filter(Boolean)

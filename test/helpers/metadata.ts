@@ -4,10 +4,16 @@
 import type { ClusterMetadata } from '../../src/client/metadata.ts'
 
 /** Sets (or replaces) `name` with `partitions` partitions; a topic-level `errorCode` as the broker reports one. */
-export function setTopic(metadata: ClusterMetadata, name: string, partitions: number, errorCode = 0): void {
+export function setTopic(
+  metadata: ClusterMetadata,
+  name: string,
+  partitions: number,
+  errorCode = 0,
+  topicId = '00000000-0000-0000-0000-000000000000',
+): void {
   metadata.topics.set(name, {
     name,
-    topicId: '00000000-0000-0000-0000-000000000000',
+    topicId,
     isInternal: false,
     errorCode,
     partitions: Array.from({ length: partitions }, (_, partition) => ({

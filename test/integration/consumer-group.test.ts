@@ -5,13 +5,12 @@
 // kcat and the Java console producer with every codec, replay from a timestamp.
 
 import assert from 'node:assert/strict'
-import { spawn } from 'node:child_process'
 import { after, describe, it } from 'node:test'
-import { ROOT } from '../../scripts/kafka/harness.ts'
 import { Admin } from '../../src/admin/admin.ts'
 import { Consumer, type ConsumerOptions } from '../../src/consumer/consumer.ts'
 import type { Message, TopicPartition } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'
+import { childConsumer } from '../helpers/consumers.ts'
 import { brokers, cli, kcat, uniqueTopic } from '../helpers/kafka.ts'
 import { sleep, waitFor } from '../helpers/wait.ts'
 
@@ -107,25 +106,7 @@ describe('consumer groups', () => {
     await producer.sendBatch(Array.from({ length: 2000 }, (_, i) => ({ topic, key: String(i), value: String(i) })))
     await producer.close()
 
-    const child = spawn(
-      process.execPath,
-      ['--import', 'tsx', 'test/helpers/child-consumer.ts', brokers().join(','), topic, groupId],
-      {
-        cwd: ROOT,
-      },
-    )
-    const childSeen = new Set<string>()
-    let buffered = ''
-    child.stdout.on('data', (chunk) => {
-      buffered += chunk
-      const lines = buffered.split('\n')
-      buffered = lines.pop()!
-      for (const line of lines) {
-        const parsed = JSON.parse(line)
-        if (parsed.value !== undefined) childSeen.add(parsed.value)
-      }
-    })
-    const exited = new Promise((resolve) => child.once('exit', resolve))
+    const { child, seen: childSeen, exited } = childConsumer(topic, groupId)
     try {
       await waitFor('the child to handle messages', () => childSeen.size >= 100, { timeoutMs: 60_000 })
       child.kill('SIGKILL')

@@ -8,6 +8,7 @@ import { Admin } from '../../src/admin/admin.ts'
 import { Consumer } from '../../src/consumer/consumer.ts'
 import { ConsumerManager } from '../../src/consumer/manager.ts'
 import type { Message, Middleware } from '../../src/consumer/message.ts'
+import type { GroupJoin } from '../../src/group/membership.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { committedOffsets, groupConsumer as consumer, topicWith as createTopic } from '../helpers/consumers.ts'
 import { brokers, kcat } from '../helpers/kafka.ts'
@@ -345,6 +346,37 @@ describe('Consumer', () => {
     assert.throws(
       () => new ConsumerManager({ brokers: brokers() }).route(orders, () => {}),
       /without groupId, a consumer needs assign/,
+    )
+  })
+
+  it("commit mode 'off' commits only commit(offsets); batch timeoutMs 0 hands what was fetched; 'joined' and highWatermark", async () => {
+    const topic = await topicWith(2, 40)
+    const groupId = `off-${topic}`
+    const c = consumer(topic, { groupId, commit: { mode: 'off' }, batch: { size: 1000, timeoutMs: 0 } })
+    const joins: GroupJoin[] = []
+    c.on('joined', (j: GroupJoin) => joins.push(j))
+    let handled = 0
+    let active = 0
+    let most = 0
+    const run = c.run(async (messages: Message[]) => {
+      most = Math.max(most, ++active)
+      await new Promise((resolve) => setTimeout(resolve, 20))
+      active--
+      handled += messages.length
+    })
+    await waitFor('40 messages handled', () => handled === 40, { state: () => handled })
+    // what was fetched goes without waiting for 1000, one batch at a time (concurrency 1)
+    assert.equal(most, 1)
+    const [end] = await admin.listOffsets({ topic, partitions: [0], at: 'latest' })
+    assert.equal(c.highWatermark({ topic, partition: 0 }), end.offset)
+    await c.commit([{ topic, partition: 1, offset: 7n, metadata: 'mine' }])
+    await c.stop()
+    await run
+    assert.deepEqual([...(await committed(groupId))], [[1, 7n]])
+    assert.equal(joins.length, 1)
+    assert.deepEqual(
+      [joins[0].leaderId === joins[0].memberId, joins[0].protocol, joins[0].assignment.length],
+      [true, 'range', 2],
     )
   })
 })

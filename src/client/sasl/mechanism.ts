@@ -9,8 +9,8 @@ export interface SaslMechanism {
   /** Runs the exchange. `send` does one SaslAuthenticate round trip: it sends the client bytes and
    *  resolves with the server's bytes (it rejects with AuthenticationError when the broker answers
    *  an error code). Throws AuthenticationError when the server's answer is wrong (e.g. a bad SCRAM
-   *  server signature). */
-  authenticate(send: (clientBytes: Buffer) => Promise<Buffer>): Promise<void>
+   *  server signature). `broker` is the broker being authenticated to (some mechanisms sign for it). */
+  authenticate(send: (clientBytes: Buffer) => Promise<Buffer>, broker?: { host: string; port: number }): Promise<void>
 }
 
 /** What an OAUTHBEARER token provider returns. */

@@ -15,6 +15,7 @@ export {
   decodeRecordBatches,
   type KafkaRecord,
   lastOffsetOf,
+  leaderEpochOf,
   type RecordBatch,
   RecordBatchBuilder,
   type RecordFactory,

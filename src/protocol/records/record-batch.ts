@@ -258,6 +258,11 @@ export function lastOffsetOf(entry: Buffer): bigint {
   return entry.readInt8(BATCH.MAGIC) === 2 ? base + BigInt(entry.readInt32BE(BATCH.LAST_OFFSET_DELTA)) : base
 }
 
+/** The partition leader epoch a batch was written in (v2 batches; -1 for legacy message sets). */
+export function leaderEpochOf(entry: Buffer): number {
+  return entry.readInt8(BATCH.MAGIC) === 2 ? entry.readInt32BE(BATCH.PARTITION_LEADER_EPOCH) : -1
+}
+
 /**
  * Makes the record objects of a v2 batch (a consumer makes its messages directly, saving an object
  * per record); `offset` is the batch's base offset plus `offsetDelta`.

@@ -91,7 +91,13 @@ function produceTo(
     response.baseOffset = BigInt(check.firstOffset)
   } else {
     const now = cluster.clock.now()
-    const { baseOffset, lastOffset } = p.log.append(batch.bytes, p.leaderEpoch, now, topic.logAppendTime)
+    const { baseOffset, lastOffset } = p.log.append(
+      batch.bytes,
+      p.leaderEpoch,
+      now,
+      topic.logAppendTime,
+      ctx.connection.ownsFrames,
+    )
     p.producers.update(batch, baseOffset, lastOffset)
     response.baseOffset = BigInt(baseOffset)
     if (topic.logAppendTime) response.logAppendTimeMs = BigInt(now)

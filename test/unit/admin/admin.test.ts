@@ -81,6 +81,18 @@ describe('Admin option validation', () => {
       /offsets\[0\]\.offset/,
     ],
     ['an empty group id', () => admin.fetchCommittedOffsets(''), /fetchCommittedOffsets: groupId/],
+    ['no share groups', () => admin.describeShareGroups([]), /^describeShareGroups must be a non-empty array$/],
+    ['an empty share group id', () => admin.listShareGroupOffsets(''), /listShareGroupOffsets: groupId/],
+    [
+      'a share-group start offset below -1',
+      () => admin.alterShareGroupOffsets('g', [{ topic: 't', partition: 0, offset: -2n }]),
+      /alterShareGroupOffsets: offsets\[0\]\.offset/,
+    ],
+    [
+      'no topics to delete share-group offsets of',
+      () => admin.deleteShareGroupOffsets('g', []),
+      /deleteShareGroupOffsets: topics must be a non-empty array/,
+    ],
     [
       "'any' in an ACL to create",
       () =>

@@ -2,12 +2,13 @@ import assert from 'node:assert/strict'
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { test } from 'node:test'
-import { environmentTables } from '../../../src/config/docs.ts'
+import { environmentTables, optionsTable } from '../../../src/config/docs.ts'
 import { envVariables } from '../../../src/config/env.ts'
 import { SECTIONS } from '../../../src/config/sections.ts'
 import { leaves } from '../../../src/options/schema.ts'
 import { checkValue } from '../../../src/options/validate.ts'
 import { didYouMean, formatDuration, formatSize } from '../../../src/options/values.ts'
+import { SHARE_CONSUMER_FIELDS } from '../../../src/share/options.ts'
 
 const ROOT = join(import.meta.dirname, '../../..')
 
@@ -26,6 +27,16 @@ test('docs/configuration.md holds the tables generated from the schema', () => {
   }
 })
 
+test('docs/share-groups.md holds the ShareConsumer options table generated from their description', () => {
+  const doc = readFileSync(join(ROOT, 'docs/share-groups.md'), 'utf8')
+  const between = /<!-- options:begin -->\n([\s\S]*)\n<!-- options:end -->/.exec(doc)?.[1]
+  assert.equal(between, optionsTable(SHARE_CONSUMER_FIELDS), 'regenerate with npm run generate')
+  assert.match(between, /\| `fetch\.maxRecords` \| integer >= 1 \| 500 \|/)
+})
+
+/** The options of every section, and those of the clients loadConfig does not configure. */
+const DESCRIBED = { ...SECTIONS, share: SHARE_CONSUMER_FIELDS }
+
 test('environment variable names are unique and follow the option paths', () => {
   const names = envVariables().map((v) => v.name)
   assert.equal(new Set(names).size, names.length)
@@ -36,13 +47,13 @@ test('environment variable names are unique and follow the option paths', () => 
 })
 
 test('every option has a doc line', () => {
-  for (const [section, fields] of Object.entries(SECTIONS)) {
+  for (const [section, fields] of Object.entries(DESCRIBED)) {
     for (const [path, spec] of leaves(fields)) assert.ok(spec.doc.length > 5, `${section}.${path.join('.')}`)
   }
 })
 
 test('every default is a value its own option accepts; brokers have none', () => {
-  for (const [section, fields] of Object.entries(SECTIONS)) {
+  for (const [section, fields] of Object.entries(DESCRIBED)) {
     for (const [path, spec] of leaves(fields)) {
       if (spec.default === undefined) continue
       const { doc: _, default: value, ...check } = spec

@@ -1,5 +1,5 @@
 // A plain fake of the cluster layer for the fetcher's unit tests: metadata the test sets, and
-// connections whose Fetch and ListOffsets requests wait in a queue until the test answers them with
+// connections whose Fetch, ListOffsets and OffsetForLeaderEpoch requests wait in a queue until the test answers them with
 // bodies it builds (or fails them), so a test decides what is in flight when. Everything else the
 // fetcher asks of the cluster (metadata refreshes, leader hints) is recorded.
 
@@ -10,6 +10,8 @@ import type { FetchRequest } from '../../../src/protocol/messages/generated/fetc
 import type { FetchResponse, PartitionData } from '../../../src/protocol/messages/generated/fetch-response.ts'
 import type { ListOffsetsRequest } from '../../../src/protocol/messages/generated/list-offsets-request.ts'
 import type { ListOffsetsResponse } from '../../../src/protocol/messages/generated/list-offsets-response.ts'
+import type { OffsetForLeaderEpochRequest } from '../../../src/protocol/messages/generated/offset-for-leader-epoch-request.ts'
+import type { OffsetForLeaderEpochResponse } from '../../../src/protocol/messages/generated/offset-for-leader-epoch-response.ts'
 import { type Api, Fetch, ListOffsets } from '../../../src/protocol/messages/index.ts'
 import { RecordBatchBuilder } from '../../../src/protocol/records/index.ts'
 import { within } from '../../helpers/wait.ts'
@@ -25,6 +27,7 @@ export interface Pending<Req, Res> {
 
 export type PendingFetch = Pending<FetchRequest, FetchResponse>
 export type PendingListOffsets = Pending<ListOffsetsRequest, ListOffsetsResponse>
+export type PendingEpochLookup = Pending<OffsetForLeaderEpochRequest, OffsetForLeaderEpochResponse>
 
 /** One partition of a Fetch answer; what is not given is an empty, error-free answer. */
 export interface PartitionAnswer {
@@ -34,6 +37,10 @@ export interface PartitionAnswer {
   records?: Buffer
   highWatermark?: bigint
   currentLeader?: { leaderId: number; leaderEpoch: number }
+  /** The replica the leader names to read from (KIP-392). */
+  preferredReadReplica?: number
+  /** Where the leader's log ends the last fetched epoch, when it diverged (KIP-320). */
+  divergingEpoch?: { epoch: number; endOffset: bigint }
 }
 
 class Queue<T> {
@@ -61,17 +68,20 @@ export class FakeFetchCluster {
   readonly topics = new Map<string, TopicInfo>()
   /** The Fetch version the brokers support (topic ids from 13 on). */
   fetchVersion = Fetch.request.latestStableVersion
+  /** How long a preferred read replica holds (the cluster's metadataMaxAgeMs). */
+  metadataMaxAgeMs = 300_000
   /** What applyLeaderHint answers (whether the hint was news to the metadata). */
   acceptHints = true
   readonly refreshes: string[][] = []
   readonly hints: { topic: string; partition: number; leaderId: number; endpoints: readonly BrokerInfo[] }[] = []
   private readonly fetches = new Queue<PendingFetch>()
   private readonly lookups = new Queue<PendingListOffsets>()
+  private readonly epochLookups = new Queue<PendingEpochLookup>()
   /** Requests not answered yet, queued or taken. */
   private readonly unanswered = new Set<{ fail(error: unknown): void }>()
 
-  /** A topic led by `leaders[i]` for partition i, all at leader epoch 0. */
-  addTopic(name: string, topicId: string, leaders: number[]): void {
+  /** A topic led by `leaders[i]` for partition i, all at leader epoch 0 (with `followers` in sync). */
+  addTopic(name: string, topicId: string, leaders: number[], followers: number[] = []): void {
     this.topics.set(name, {
       name,
       topicId,
@@ -81,8 +91,8 @@ export class FakeFetchCluster {
         partition,
         leader,
         leaderEpoch: 0,
-        replicas: [leader],
-        isr: [leader],
+        replicas: [leader, ...followers],
+        isr: [leader, ...followers],
         offlineReplicas: [],
         errorCode: 0,
       })),
@@ -98,6 +108,10 @@ export class FakeFetchCluster {
     return within('a ListOffsets request', this.lookups.next(), timeoutMs)
   }
 
+  nextEpochLookup(timeoutMs = 2000): Promise<PendingEpochLookup> {
+    return within('an OffsetForLeaderEpoch request', this.epochLookups.next(), timeoutMs)
+  }
+
   /** Fetch requests sent and not yet taken by nextFetch(). */
   get queuedFetches(): number {
     return this.fetches.size
@@ -105,6 +119,10 @@ export class FakeFetchCluster {
 
   get queuedListOffsets(): number {
     return this.lookups.size
+  }
+
+  get queuedEpochLookups(): number {
+    return this.epochLookups.size
   }
 
   /** Fails every request not answered yet (a fetcher's close() waits for its fetches). */
@@ -137,12 +155,13 @@ export class FakeFetchCluster {
           this.unanswered.add(pending)
           if (api === Fetch) this.fetches.push(pending)
           else if (api === ListOffsets) this.lookups.push(pending)
+          else if (api.name === 'OffsetForLeaderEpoch') this.epochLookups.push(pending)
           else reject(new Error(`the fake cluster does not answer ${api.request.name}`))
         }),
     })
     return {
       metadata,
-      options: { requestTimeoutMs: 1000 },
+      options: { requestTimeoutMs: 1000, metadataMaxAgeMs: this.metadataMaxAgeMs },
       retry: new RetryPolicy({ initialDelayMs: 5, maxDelayMs: 20, deadlineMs: 2000 }),
       refreshMetadata: async (topics: string[]) => {
         this.refreshes.push(topics)
@@ -191,11 +210,11 @@ export function fetchAnswer(
       highWatermark: p.highWatermark ?? -1n,
       lastStableOffset: -1n,
       logStartOffset: 0n,
-      divergingEpoch: { epoch: -1, endOffset: -1n },
+      divergingEpoch: p.divergingEpoch ?? { epoch: -1, endOffset: -1n },
       currentLeader: p.currentLeader ?? { leaderId: -1, leaderEpoch: -1 },
       snapshotId: { endOffset: -1n, epoch: -1 },
       abortedTransactions: null,
-      preferredReadReplica: -1,
+      preferredReadReplica: p.preferredReadReplica ?? -1,
       records: p.records ?? null,
     })
   }
@@ -253,4 +272,15 @@ export async function batch(
 /** Lets the event loop turn `n` times: the fetch loop runs one turn after whatever woke it. */
 export async function turns(n = 3): Promise<void> {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r))
+}
+
+/** An OffsetForLeaderEpoch answer of one partition: where `leaderEpoch` ends in the leader's log. */
+export function epochAnswer(
+  topic: string,
+  partition: number,
+  leaderEpoch: number,
+  endOffset: bigint,
+  errorCode = 0,
+): OffsetForLeaderEpochResponse {
+  return { throttleTimeMs: 0, topics: [{ topic, partitions: [{ errorCode, partition, leaderEpoch, endOffset }] }] }
 }

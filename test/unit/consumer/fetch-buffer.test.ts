@@ -1,7 +1,8 @@
 // The fetch buffer without a broker: answers come out in arrival order or per partition, and the
 // Fetcher keeps its bounds over a fake cluster layer: a partition with an untaken answer is not
 // fetched again, nothing is fetched while the buffered bytes are at the total bound, a request asks
-// for no more than the room left, and onData is called once per answer.
+// for no more than the room left, onData is called once per answer, and a long poll of caught-up
+// partitions does not hold up the others.
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -182,10 +183,11 @@ describe('Fetcher prefetch bounds over a fake cluster', () => {
     fetcher.assign([0, 1].map((p) => ({ ...tp(p), offset: 0n })))
     const first = await fake.nextFetch()
     assert.deepEqual(asked(fake, first.body), ['t-0@0', 't-1@0'])
+    // both partitions have more records at the broker (their fetches are no long polls)
     first.reply(
       fetchAnswer(fake, first, [
-        { ...tp(0), records: await batch(0n, ['a', 'b']) },
-        { ...tp(1), records: await batch(0n, ['x']) },
+        { ...tp(0), records: await batch(0n, ['a', 'b']), highWatermark: 10n },
+        { ...tp(1), records: await batch(0n, ['x']), highWatermark: 10n },
       ]),
     )
     await turns()
@@ -196,7 +198,7 @@ describe('Fetcher prefetch bounds over a fake cluster', () => {
     const second = await fake.nextFetch()
     assert.deepEqual(asked(fake, second.body), ['t-1@1'], 'only the partition taken')
     assert.equal(fetcher.position(tp(0)), 0n, 'partition 0 still waits to be taken')
-    second.reply(fetchAnswer(fake, second, []))
+    second.reply(fetchAnswer(fake, second, [{ ...tp(1), highWatermark: 10n }]))
     const third = await fake.nextFetch()
     assert.equal(answers(), 2, 'called for an answer that buffered nothing too')
     assert.deepEqual(asked(fake, third.body), ['t-1@1'], 'partition 0 still waits to be taken')
@@ -208,6 +210,38 @@ describe('Fetcher prefetch bounds over a fake cluster', () => {
     third.reply(fetchAnswer(fake, third, []))
     const fourth = await fake.nextFetch()
     assert.deepEqual(asked(fake, fourth.body), ['t-0@2', 't-1@1'])
+    await close()
+  })
+
+  it('holds a long poll of caught-up partitions back while others of the broker wait to be taken, up to maxWaitMs', async () => {
+    const { fake, fetcher, close } = setup(2, { maxWaitMs: 300 })
+    fetcher.assign([0, 1].map((p) => ({ ...tp(p), offset: 0n })))
+    const first = await fake.nextFetch()
+    first.reply(
+      fetchAnswer(fake, first, [
+        { ...tp(0), records: await batch(0n, ['a', 'b']), highWatermark: 10n },
+        { ...tp(1), records: await batch(0n, ['x']), highWatermark: 1n },
+      ]),
+    )
+    await turns()
+    fetcher.take(tp(1))
+    await turns()
+    // partition 1 is at its high watermark: alone, its fetch would wait maxWaitMs at the broker,
+    // and partition 0, taken meanwhile, could not be fetched before it returned
+    assert.equal(fake.queuedFetches, 0, 'no long poll of partition 1 alone while partition 0 waits to be taken')
+    fetcher.take(tp(0))
+    const second = await fake.nextFetch()
+    assert.deepEqual(asked(fake, second.body), ['t-0@2', 't-1@1'], 'both in one request')
+    second.reply(
+      fetchAnswer(fake, second, [
+        { ...tp(0), records: await batch(2n, ['c']), highWatermark: 10n },
+        { ...tp(1), highWatermark: 1n },
+      ]),
+    )
+    // partition 0 waits to be taken again, for longer than maxWaitMs: partition 1 goes alone then
+    const third = await fake.nextFetch()
+    assert.deepEqual(asked(fake, third.body), ['t-1@1'])
+    assert.equal(fetcher.position(tp(0)), 2n, 'partition 0 was not taken')
     await close()
   })
 

@@ -22,6 +22,7 @@ function part(topic: string, partition: number, fetchOffset: bigint, topicId = t
     partition,
     fetchOffset,
     currentLeaderEpoch: 3,
+    lastFetchedEpoch: -1,
     partitionMaxBytes: 1024,
   }
   return [`${topic}\0${partition}`, p] as const
@@ -30,6 +31,22 @@ function part(topic: string, partition: number, fetchOffset: bigint, topicId = t
 const partitions = (...entries: (readonly [string, FetchSessionPartition])[]) => new Map(entries)
 
 describe('FetchSessionHandler', () => {
+  it('sends the lastFetchedEpoch (KIP-320) where the version takes it, and a partition again when it changes', () => {
+    const s = new FetchSessionHandler()
+    const [key, p] = part('a', 0, 7n)
+    const first = s.build(new Map([[key, { ...p, lastFetchedEpoch: 4 }]]), true)
+    assert.equal(first.topics[0].partitions[0].lastFetchedEpoch, 4)
+    s.onResponse(0, 5)
+    const same = s.build(new Map([[key, { ...p, lastFetchedEpoch: 4 }]]), true)
+    assert.deepEqual(same.topics, [], 'unchanged: not sent')
+    s.onResponse(0, 5)
+    const newer = s.build(new Map([[key, { ...p, lastFetchedEpoch: 6 }]]), true)
+    assert.equal(newer.topics[0].partitions[0].lastFetchedEpoch, 6)
+    // before Fetch v12 the field does not exist: -1, the default the codec accepts
+    const old = new FetchSessionHandler().build(new Map([[key, { ...p, lastFetchedEpoch: 6 }]]), false, false)
+    assert.equal(old.topics[0].partitions[0].lastFetchedEpoch, -1)
+  })
+
   it('sends every partition first, then only the changed ones and the forgotten ones', () => {
     const s = new FetchSessionHandler()
     const first = s.build(partitions(part('a', 0, 0n), part('a', 1, 0n), part('b', 0, 5n)), true)
@@ -40,13 +57,15 @@ describe('FetchSessionHandler', () => {
       {
         topicId: ID_A,
         partitions: [
-          { partition: 0, currentLeaderEpoch: 3, fetchOffset: 0n, partitionMaxBytes: 1024 },
-          { partition: 1, currentLeaderEpoch: 3, fetchOffset: 0n, partitionMaxBytes: 1024 },
+          { partition: 0, currentLeaderEpoch: 3, fetchOffset: 0n, lastFetchedEpoch: -1, partitionMaxBytes: 1024 },
+          { partition: 1, currentLeaderEpoch: 3, fetchOffset: 0n, lastFetchedEpoch: -1, partitionMaxBytes: 1024 },
         ],
       },
       {
         topicId: ID_B,
-        partitions: [{ partition: 0, currentLeaderEpoch: 3, fetchOffset: 5n, partitionMaxBytes: 1024 }],
+        partitions: [
+          { partition: 0, currentLeaderEpoch: 3, fetchOffset: 5n, lastFetchedEpoch: -1, partitionMaxBytes: 1024 },
+        ],
       },
     ])
     assert.deepEqual(first.forgottenTopicsData, [])

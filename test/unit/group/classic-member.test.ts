@@ -9,12 +9,10 @@
 // stay), and a listener slower than the rebalance timeout.
 
 import assert from 'node:assert/strict'
-import { afterEach, describe, it } from 'node:test'
-import type { Cluster, CoordinatorType } from '../../../src/client/cluster.ts'
-import { type BrokerInfo, ClusterMetadata } from '../../../src/client/metadata.ts'
-import { RetryPolicy } from '../../../src/client/retry.ts'
+import { describe, it } from 'node:test'
 import { type TopicPartition, tpKey } from '../../../src/client/topic-partition.ts'
 import {
+  type CustomAssignor,
   cooperativeStickyAssignor,
   decodeAssignment,
   decodeSubscription,
@@ -22,103 +20,28 @@ import {
   encodeSubscription,
 } from '../../../src/group/assignors.ts'
 import { ClassicGroupMember, type ClassicGroupMemberOptions } from '../../../src/group/classic-member.ts'
-import type { GroupListener } from '../../../src/group/membership.ts'
+import type { GroupJoin } from '../../../src/group/membership.ts'
 import { ErrorCode } from '../../../src/protocol/error-codes.ts'
-import { ConnectionError, KafkaError, KafkaxError, TimeoutError } from '../../../src/protocol/errors.ts'
+import { KafkaError, KafkaxError, TimeoutError } from '../../../src/protocol/errors.ts'
 import type { JoinGroupResponseMember } from '../../../src/protocol/messages/generated/join-group-response.ts'
 import {
   type Api,
   Heartbeat,
   JoinGroup,
   LeaveGroup,
-  type MessageCodec,
   OffsetCommit,
   OffsetFetch,
   SyncGroup,
 } from '../../../src/protocol/messages/index.ts'
-import { Reader, Writer } from '../../../src/protocol/primitives/index.ts'
+import { Writer } from '../../../src/protocol/primitives/index.ts'
 import { setTopic } from '../../helpers/metadata.ts'
 import { waitFor } from '../../helpers/wait.ts'
+import { FakeCoordinator, GROUP, keys, memberMaker } from './fake-coordinator.ts'
 
-const GROUP = 'g'
-const key = (p: TopicPartition) => `${p.topic}-${p.partition}`
-const keys = (ps: readonly TopicPartition[]) => ps.map(key).sort()
 const tps = (topic: string, ...partitions: number[]) => partitions.map((partition) => ({ topic, partition }))
 
-function roundTrip<T>(codec: MessageCodec<T>, version: number, body: T): T {
-  const w = new Writer()
-  codec.write(w, version, body)
-  return codec.read(new Reader(w.finish()), version)
-}
-
-interface Sent {
-  api: string
-  node: number
-  /** Which connection carried it: its index in FakeGroup.opened. */
-  connection: number
-  body: any
-  timeoutMs?: number
-}
-
-/** A connection of the fake cluster: requests in flight fail with ConnectionError when it closes. */
-class FakeConnection {
-  connected = false
-  private index = -1
-  readonly pending = new Set<(error: Error) => void>()
-
-  constructor(
-    private readonly group: FakeGroup,
-    readonly nodeId: number,
-  ) {}
-
-  async connect(): Promise<void> {
-    this.connected = true
-    this.index = this.group.opened.push(this.nodeId) - 1
-    this.group.connections.add(this)
-  }
-
-  versionFor(api: Api): number {
-    return api.request.latestStableVersion
-  }
-
-  request(api: Api, body: unknown, options: { version: number; timeoutMs?: number }): Promise<unknown> {
-    if (!this.connected) return Promise.reject(new ConnectionError('the fake connection is closed'))
-    const { version, timeoutMs } = options
-    const sent = roundTrip(api.request, version, body)
-    this.group.sent.push({ api: api.name, node: this.nodeId, connection: this.index, body: sent, timeoutMs })
-    return new Promise((resolve, reject) => {
-      this.pending.add(reject)
-      // answered on a later turn of the event loop, as over a network
-      new Promise((next) => setImmediate(next))
-        .then(() => this.group.answer(api, sent, this.nodeId))
-        .then((answer) => resolve(roundTrip(api.response, version, answer)), reject)
-        .finally(() => this.pending.delete(reject))
-    })
-  }
-
-  close(): void {
-    this.connected = false
-    this.group.connections.delete(this)
-    for (const reject of this.pending) reject(new ConnectionError('the fake connection was closed'))
-    this.pending.clear()
-  }
-}
-
-/** The cluster layer as the member uses it, and the coordinator of group GROUP behind it. */
-class FakeGroup {
-  readonly metadata = new ClusterMetadata()
-  readonly sent: Sent[] = []
-  /** Node ids of the connections opened, in order. */
-  readonly opened: number[] = []
-  readonly connections = new Set<FakeConnection>()
-  /** The topics of each metadata refresh asked for. */
-  readonly refreshes: string[][] = []
-  /** Where FindCoordinator points; a request reaching another node is answered NOT_COORDINATOR. */
-  coordinatorNode = 1
-  /** FindCoordinator look-ups (the cluster caches the answer until invalidated). */
-  lookups = 0
-  private cachedCoordinator: number | undefined
-
+/** The coordinator of group GROUP as the classic protocol has it. */
+class FakeGroup extends FakeCoordinator {
   // The group as the coordinator keeps it.
   generation = 0
   /** Member id -> group instance id of the members the coordinator knows. */
@@ -144,44 +67,14 @@ class FakeGroup {
   heartbeatError = 0
   /** The assignments of each SyncGroup our member sent as leader, by member id. */
   readonly plans: Map<string, TopicPartition[]>[] = []
-  readonly committed = new Map<string, bigint>()
 
   constructor() {
-    for (const nodeId of [1, 2])
-      this.metadata.brokers.set(nodeId, { nodeId, host: '127.0.0.1', port: 9000 + nodeId, rack: null })
+    super()
     this.topic('orders', 4)
   }
 
   topic(name: string, partitions: number): void {
     setTopic(this.metadata, name, partitions)
-  }
-
-  cluster(): Cluster {
-    return {
-      metadata: this.metadata,
-      retry: new RetryPolicy({ initialDelayMs: 5, maxDelayMs: 20, deadlineMs: 2000 }),
-      coordinator: async (type: CoordinatorType, key: string) => {
-        assert.deepEqual([type, key], ['group', GROUP])
-        if (this.cachedCoordinator === undefined) {
-          this.lookups++
-          this.cachedCoordinator = this.coordinatorNode
-        }
-        return this.cachedCoordinator
-      },
-      invalidateCoordinator: () => {
-        this.cachedCoordinator = undefined
-      },
-      newConnection: (broker: BrokerInfo) => new FakeConnection(this, broker.nodeId),
-      refreshMetadata: async (topics: readonly string[] = []) => {
-        this.refreshes.push([...topics])
-        return this.metadata
-      },
-    } as unknown as Cluster
-  }
-
-  /** The bodies our member sent with `api`, in order. */
-  requests(api: Api): any[] {
-    return this.sent.filter((s) => s.api === api.name).map((s) => s.body)
   }
 
   /** Another member joins: the group rebalances. */
@@ -193,17 +86,6 @@ class FakeGroup {
   fence(instanceId: string): void {
     for (const [memberId, id] of this.members) if (id === instanceId) this.members.delete(memberId)
     this.members.set(`m-${++this.issued}`, instanceId)
-  }
-
-  /** Requests sent and not answered yet. */
-  inFlight(): number {
-    let n = 0
-    for (const c of this.connections) n += c.pending.size
-    return n
-  }
-
-  dropConnections(): void {
-    for (const c of [...this.connections]) c.close()
   }
 
   answer(api: Api, body: any, node: number): unknown {
@@ -227,38 +109,14 @@ class FakeGroup {
         const members = moved ? [] : body.members.map((m: any) => ({ ...m, errorCode: 0 }))
         return { throttleTimeMs: 0, errorCode: moved, members }
       }
-      case OffsetCommit: {
-        const errorCode = moved || this.check(body.memberId, body.groupInstanceId, body.generationIdOrMemberEpoch)
-        const topics = body.topics.map((t: any) => ({
-          name: t.name,
-          topicId: '00000000-0000-0000-0000-000000000000',
-          partitions: t.partitions.map((p: any) => {
-            if (!errorCode) this.committed.set(`${t.name}-${p.partitionIndex}`, p.committedOffset)
-            return { partitionIndex: p.partitionIndex, errorCode }
-          }),
-        }))
-        return { throttleTimeMs: 0, topics }
-      }
-      case OffsetFetch: {
-        const groups = body.groups.map((g: any) => ({
-          groupId: g.groupId,
-          errorCode: moved,
-          topics: moved
-            ? []
-            : g.topics.map((t: any) => ({
-                name: t.name,
-                topicId: '00000000-0000-0000-0000-000000000000',
-                partitions: t.partitionIndexes.map((partitionIndex: number) => ({
-                  partitionIndex,
-                  committedOffset: this.committed.get(`${t.name}-${partitionIndex}`) ?? -1n,
-                  committedLeaderEpoch: -1,
-                  metadata: '',
-                  errorCode: 0,
-                })),
-              })),
-        }))
-        return { throttleTimeMs: 0, errorCode: 0, topics: [], groups }
-      }
+      case OffsetCommit:
+        return this.offsetCommit(
+          body,
+          moved || this.check(body.memberId, body.groupInstanceId, body.generationIdOrMemberEpoch),
+        )
+      case OffsetFetch:
+        // a classic member fetches for the group alone
+        return this.offsetFetch(body, () => moved)
     }
     throw new Error(`the fake coordinator does not answer ${api.name}`)
   }
@@ -344,38 +202,16 @@ class FakeGroup {
   }
 }
 
-type Call = [kind: 'assigned' | 'revoked' | 'lost', partitions: string[]]
-
-const stops: (() => Promise<void>)[] = []
-afterEach(async () => {
-  for (const stop of stops.splice(0)) await stop()
-})
-
 /** A member of GROUP on the fake, subscribed to 'orders', recording its listener calls and errors. */
-function newMember(
-  group: FakeGroup,
-  options: Partial<ClassicGroupMemberOptions> = {},
-  hooks: Partial<GroupListener> = {},
-): { member: ClassicGroupMember; calls: Call[]; errors: Error[] } {
-  const calls: Call[] = []
-  const errors: Error[] = []
-  const record = (kind: Call[0], hook?: (ps: TopicPartition[]) => unknown) => async (ps: TopicPartition[]) => {
-    calls.push([kind, keys(ps)])
-    await hook?.(ps)
-  }
-  const member = new ClassicGroupMember(
-    group.cluster(),
-    { groupId: GROUP, topics: ['orders'], heartbeatIntervalMs: 10, rebalanceTimeoutMs: 1000, ...options },
-    {
-      onAssigned: record('assigned', hooks.onAssigned),
-      onRevoked: record('revoked', hooks.onRevoked),
-      onLost: record('lost', hooks.onLost),
-      onError: (e) => errors.push(e),
-    },
-  )
-  stops.push(() => member.stop())
-  return { member, calls, errors }
-}
+const newMember = memberMaker(
+  (cluster, options: ClassicGroupMemberOptions, listener) => new ClassicGroupMember(cluster, options, listener),
+  {
+    groupId: GROUP,
+    topics: ['orders'],
+    heartbeatIntervalMs: 10,
+    rebalanceTimeoutMs: 1000,
+  } as ClassicGroupMemberOptions,
+)
 
 /** The fake answers within milliseconds: a condition not met in 2 s will not be. */
 const until = (what: string, condition: () => boolean) => waitFor(what, condition, { timeoutMs: 2000, intervalMs: 5 })
@@ -440,6 +276,60 @@ describe('ClassicGroupMember: joining', { timeout: 20_000 }, () => {
     assert.deepEqual(theirs, ['audit-0', 'audit-1', 'orders-0', 'orders-1'])
     assert.deepEqual(ours, ['orders-2', 'orders-3'])
     assert.deepEqual(calls, [['assigned', ours]])
+  })
+
+  it("a custom assignor: its own JoinGroup metadata, as the leader's assignor every member's bytes as sent; onJoined after the assignment", async () => {
+    const group = new FakeGroup()
+    group.topic('audit', 2)
+    // the v0 layout under version 1, as kafkajs's custom assigners write it: topics, user data, nothing more
+    const layout = (topics: string[], userData: string) => {
+      const w = new Writer()
+      w.int16(1)
+      w.int32(topics.length)
+      for (const t of topics) w.string(t)
+      w.bytes(Buffer.from(userData))
+      return Buffer.from(w.finish())
+    }
+    const theirs = layout(['audit'], 'theirs')
+    group.others = [{ memberId: 'a-other', groupInstanceId: null, metadata: theirs }]
+    const seen: [string, string[], Buffer | undefined][] = []
+    const custom: CustomAssignor = {
+      name: 'MyAssigner',
+      rebalanceProtocol: 'eager',
+      subscription: async (topics) => layout(topics, 'mine'),
+      async assign(members, counts) {
+        for (const m of members) seen.push([m.memberId, m.topics, m.metadata])
+        await new Promise((resolve) => setImmediate(resolve))
+        return new Map([
+          ['m-1', tps('orders', 0, 1, 2, 3)],
+          ['a-other', tps('audit', ...Array.from({ length: counts.get('audit')! }, (_, i) => i))],
+        ])
+      },
+    }
+    const joins: GroupJoin[] = []
+    const { member, calls } = newMember(group, { assignors: [custom] }, { onJoined: (j) => void joins.push(j) })
+    await member.start()
+    const [join] = group.requests(JoinGroup)
+    assert.deepEqual(
+      join.protocols.map((p: any) => [p.name, Buffer.from(p.metadata)]),
+      [['MyAssigner', layout(['orders'], 'mine')]],
+    )
+    // the topics read from each member's bytes, the bytes handed over as they came
+    assert.deepEqual(seen, [
+      ['m-1', ['orders'], layout(['orders'], 'mine')],
+      ['a-other', ['audit'], theirs],
+    ])
+    assert.deepEqual(keys(group.plans[0].get('a-other')!), ['audit-0', 'audit-1'])
+    assert.deepEqual(calls, [['assigned', ALL]])
+    assert.deepEqual(joins, [
+      {
+        memberId: 'm-1',
+        generationId: 1,
+        leaderId: 'm-1',
+        protocol: 'MyAssigner',
+        assignment: tps('orders', 0, 1, 2, 3),
+      },
+    ])
   })
 
   it('as follower: sends no assignments and takes the one the leader made, watching no metadata', async () => {
@@ -542,6 +432,28 @@ describe('ClassicGroupMember: rebalancing', { timeout: 20_000 }, () => {
     assert.equal(group.requests(JoinGroup).at(-1).reason, 'the partition count of a subscribed topic changed')
     assert.deepEqual(calls.at(-1), ['assigned', [...ALL, 'orders-4', 'orders-5']])
   })
+  it('a pattern subscription joins with the topics it matches, and rejoins as matching topics appear and vanish', async () => {
+    const group = new FakeGroup()
+    group.topic('orders.eu', 2)
+    group.topic('audit', 1)
+    const { member, calls } = newMember(group, { topics: [], patterns: [/^orders/] })
+    await member.start()
+    const subscribed = () => decodeSubscription(group.requests(JoinGroup).at(-1).protocols[0].metadata).topics
+    assert.deepEqual(subscribed(), ['orders', 'orders.eu'])
+    assert.ok(group.allTopicRefreshes >= 1, "every topic's metadata before joining")
+    assert.deepEqual(calls, [['assigned', [...ALL, 'orders.eu-0', 'orders.eu-1']]])
+
+    group.topic('orders.us', 1)
+    await until('a generation with the new topic', () => member.assignment().length === 7)
+    assert.equal(group.requests(JoinGroup).at(-1).reason, 'the topics matching the subscription changed')
+    assert.deepEqual(subscribed(), ['orders', 'orders.eu', 'orders.us'])
+
+    group.metadata.topics.delete('orders.eu')
+    await until('a generation without the deleted topic', () => member.assignment().length === 5)
+    assert.deepEqual(subscribed(), ['orders', 'orders.us'])
+    assert.ok(!member.assignment().some((p) => p.topic === 'orders.eu'))
+  })
+
   it('a leader that became a follower leaves the watch to the new leader', async () => {
     const group = new FakeGroup()
     const { member } = newMember(group)

@@ -17,6 +17,8 @@ import type { OptionGroup, Spec } from '../../../src/options/schema.ts'
 import { PRODUCER_OPTIONS, resolveProducerOptions } from '../../../src/producer/options.ts'
 import { Producer } from '../../../src/producer/producer.ts'
 import { ConfigError } from '../../../src/protocol/errors.ts'
+import { ShareConsumer } from '../../../src/share/consumer.ts'
+import { SHARE_CONSUMER_OPTIONS } from '../../../src/share/options.ts'
 
 let connects = 0
 /** Counts connection attempts: a constructor must make none. */
@@ -117,17 +119,24 @@ describe('constructors check every option before any network work', () => {
     assert.match(message, /batch\.maxBytes: 0 is not allowed/)
   })
 
-  it('RegExp topics and the consumer group protocol are accepted by the options, refused as not supported yet', () => {
+  it('RegExp topics and the consumer group protocol are taken; a pattern the broker cannot match is refused', () => {
     // before: a RegExp reached the subscription encoder in the join and crashed the process
+    new Consumer({ ...GROUP, topics: ['a', /^orders/] })
+    new Consumer({ ...GROUP, groupProtocol: 'consumer', topics: ['a', /^orders\./i] })
+    // the consumer protocol sends patterns to the broker as RE2/J, which has no lookahead
     assert.match(
-      refused(() => new Consumer({ ...GROUP, topics: ['a', /^orders/] })),
-      /pattern subscriptions \(RegExp topics\) are not supported yet/,
+      refused(() => new Consumer({ ...GROUP, groupProtocol: 'consumer', topics: [/^(?!tmp)/] })),
+      /lookahead/,
+    )
+    new Consumer({ ...GROUP, groupProtocol: 'classic', topics: [/^(?!tmp)/] })
+    assert.match(
+      refused(() => new Consumer({ ...GROUP, topics: [/orders/g] })),
+      /the g and y flags/,
     )
     assert.match(
-      refused(() => new Consumer({ ...GROUP, groupProtocol: 'consumer' })),
-      /groupProtocol 'consumer' is not supported yet/,
+      refused(() => new Consumer(js({ ...GROUP, autoOffsetReset: 'smallest' }))),
+      /autoOffsetReset: "smallest" is not allowed/,
     )
-    new Consumer({ ...GROUP, groupProtocol: 'classic' })
   })
 
   it('the dead-letter producer, made at run(), has its options checked with the consumer', () => {
@@ -364,6 +373,11 @@ describe('random options (fast-check): only ConfigError or success', () => {
 
   it('new Consumer', async () => {
     await onlyConfigErrors(CONSUMER_OPTIONS, GROUP, (o) => new Consumer(o))
+    await noConnectsNorUncaught()
+  })
+
+  it('new ShareConsumer', async () => {
+    await onlyConfigErrors(SHARE_CONSUMER_OPTIONS, GROUP, (o) => new ShareConsumer(o))
     await noConnectsNorUncaught()
   })
 

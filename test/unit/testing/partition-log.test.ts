@@ -54,6 +54,37 @@ describe('PartitionLog', () => {
     assert.equal(Number(kept.at(-1)!.offset), 39)
   })
 
+  it('keeps a large batch the request brought as a segment of its own when told it may, else copies it', async () => {
+    const values = Array.from({ length: 100 }, (_, i) => `${i}-${'v'.repeat(1000)}`)
+    const log = new PartitionLog(options)
+    log.append(await batch(['first']), 0, 0, false)
+    const large = await batch(values, 2000)
+    log.append(large, 3, 0, false, true)
+    log.append(await batch(['last']), 3, 0, false, true)
+    const read = log.read(1, 1 << 20, log.logEndOffset)
+    assert.equal(read.buffer, large.buffer, 'the adopted batch is read where it came, not from a copy')
+    assert.equal(read.length, large.length, 'alone in its segment: the next append went to a new one')
+    const [adopted] = await decodeRecordBatches(read)
+    assert.equal(adopted.baseOffset, 1n, 'its base offset is set in place')
+    assert.equal(adopted.partitionLeaderEpoch, 3)
+    assert.deepEqual(
+      (await log.records()).map((r) => `${r.offset}:${String(r.value).slice(0, 6)}`),
+      ['0:first', ...values.map((v, i) => `${i + 1}:${v.slice(0, 6)}`), '101:last'],
+    )
+
+    const copied = new PartitionLog(options)
+    const inLargerMemory = Buffer.concat([await batch(values), Buffer.alloc(2 * large.length)])
+    copied.append(inLargerMemory.subarray(0, large.length), 0, 0, false, true)
+    copied.append(large, 0, 0, false)
+    assert.notEqual(
+      copied.read(0, large.length, 200).buffer,
+      inLargerMemory.buffer,
+      'a batch that is less than half of the memory it is in is copied',
+    )
+    assert.notEqual(copied.read(100, large.length, 200).buffer, large.buffer, 'a batch not given away is copied')
+    assert.equal(copied.read(0, 1 << 20, 200).length, 2 * large.length, 'both packed into one segment')
+  })
+
   it('DeleteRecords moves the log start offset; reads start there', async () => {
     const log = new PartitionLog(options)
     log.append(await batch(['a', 'b', 'c', 'd']), 0, 0, false)
