@@ -11,8 +11,10 @@ import { cpus, totalmem } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import { ROOT, release, startSingle } from '../scripts/kafka/harness.ts'
+import { onNode24 } from '../scripts/runtime-fetch.ts'
 import { Admin } from '../src/admin/admin.ts'
 import { BATCH_BYTES, type BenchCase, buildCases, type CaseResult, estimate, LABELS } from './lib/cases.ts'
+import { confluentVersions, ensureConfluent } from './lib/confluent.ts'
 import {
   type Figures,
   fill,
@@ -26,6 +28,9 @@ import {
 } from './lib/external.ts'
 import { hasGnuTime, lastJson, measured } from './lib/measure.ts'
 import { writeReport } from './lib/report.ts'
+
+// the suite and every Node client run on Node 24 (KAFKAX_ANY_NODE=1: on the shell's Node)
+onNode24()
 
 const { values: args } = parseArgs({
   options: {
@@ -58,6 +63,10 @@ if (cases.some((c) => c.clients.some((k) => k.startsWith('kafkax')))) {
   execFileSync('npm', ['run', 'build'], { cwd: ROOT, stdio: ['ignore', 'ignore', 'inherit'] })
 }
 
+// @confluentinc/kafka-javascript is built here once (bench/lib/confluent.ts); without it its runs fail saying why
+const confluentMissing = cases.some((c) => c.clients.includes('confluent')) ? ensureConfluent() : undefined
+if (confluentMissing) process.stderr.write(`[bench] @confluentinc/kafka-javascript: ${confluentMissing}\n`)
+
 const brokers = process.env.KAFKA_BROKERS?.split(',') ?? [(await startSingle()).bootstrap]
 const admin = new Admin({ brokers })
 const PARTITIONS = 6
@@ -77,6 +86,7 @@ const NODE: Record<string, { name: string; mode?: string }> = {
   'kafkax-kafkajs': { name: 'kafkax-kafkajs' },
   'kafkax-kafkajs-batch': { name: 'kafkax-kafkajs-batch' },
   platformatic: { name: 'platformatic' },
+  confluent: { name: 'confluent' },
 }
 
 function nodeMode(c: BenchCase, client: string): string {
@@ -147,6 +157,7 @@ function settings(c: BenchCase, topic: string): Settings {
 }
 
 async function runOne(c: BenchCase, client: string): Promise<Figures> {
+  if (client === 'confluent' && confluentMissing) throw new Error(`not built: ${confluentMissing}`)
   // consume-transform-produce reads a pre-filled topic and writes a fresh one
   const ctp = c.mode === 'ctp'
   const fresh = c.group !== 'consume' && !ctp
@@ -246,6 +257,7 @@ const environment = {
     kafkax: version('..'),
     kafkajs: version('kafkajs'),
     '@platformatic/kafka': version('@platformatic/kafka'),
+    '@confluentinc/kafka-javascript': confluentVersions(),
     'kafka-clients (Java)': release().version,
     java: firstLine('java', ['-version']),
     kcat: firstLine('kcat', ['-V']),

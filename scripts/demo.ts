@@ -12,6 +12,9 @@ import { parseArgs } from 'node:util'
 import { Admin, Consumer, loadConfig, type Message, Producer } from '../src/index.ts'
 import { FakeCluster } from '../src/testing/index.ts'
 import { release, startSingle } from './kafka/harness.ts'
+import { onNode24 } from './runtime-fetch.ts'
+
+onNode24()
 
 const { values: args } = parseArgs({
   options: {

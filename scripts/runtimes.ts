@@ -9,48 +9,18 @@
 // harness broker (started here unless KAFKA_BROKERS names one); `deno-npm` runs the same files with
 // `npm:kafkax` specifiers instead of bare `kafkax`. Each runtime then runs the demo (scripts/demo.ts).
 
-import { type SpawnSyncOptions, spawnSync } from 'node:child_process'
-import {
-  copyFileSync,
-  existsSync,
-  mkdirSync,
-  mkdtempSync,
-  readdirSync,
-  readFileSync,
-  rmSync,
-  writeFileSync,
-} from 'node:fs'
+import { spawnSync } from 'node:child_process'
+import { copyFileSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { brokerForRun, ROOT, SINGLE, TLS_DIR } from './kafka/harness.ts'
+import { fetchRuntime, RUNTIMES, run } from './runtime-fetch.ts'
 import { testFiles } from './test-files.ts'
 
-interface Runtime {
-  /** The npm package and version range it comes from. */
-  spec: string
-  /** The executable inside the installed package. */
-  bin: string
-  kind: 'node' | 'bun' | 'deno'
-}
-
-const NODE_PACKAGE = `node-${process.platform}-${process.arch}`
-const node = (major: number): Runtime => ({
-  spec: `${NODE_PACKAGE}@${major}`,
-  bin: `node_modules/${NODE_PACKAGE}/bin/node`,
-  kind: 'node',
-})
-const RUNTIMES: Record<string, Runtime> = {
-  node20: node(20),
-  node22: node(22),
-  node24: node(24),
-  node26: node(26),
-  bun: { spec: 'bun@1.4', bin: 'node_modules/bun/bin/bun.exe', kind: 'bun' },
-  deno: { spec: 'deno@2.9', bin: 'node_modules/deno/deno', kind: 'deno' },
-}
 const SUITES = {
   unit: ['node20', 'node22', 'node24', 'node26', 'bun', 'deno'],
-  // Node.js runs the .ts smoke files itself from 22.18 (type stripping); Node 20 runs the whole
-  // integration suite from the source instead.
+  // Node.js runs the .ts smoke files itself from 22.18 (type stripping); the integration suite runs
+  // from the source under Node 24 (npm test).
   smoke: ['node24', 'bun', 'deno', 'deno-npm'],
 }
 /**
@@ -66,38 +36,6 @@ const NOT_UNDER_BUN = [
   'test/unit/leaks.test.ts',
 ]
 const NOT_UNDER_DENO = ['test/unit/leaks.test.ts']
-
-const TMP = join(ROOT, '.tmp')
-
-function run(command: string, args: string[], options: SpawnSyncOptions = {}): void {
-  const result = spawnSync(command, args, { cwd: ROOT, stdio: 'inherit', ...options })
-  if (result.status !== 0) {
-    const how = result.error?.message ?? (result.signal ? `signal ${result.signal}` : `exit ${result.status}`)
-    throw new Error(`${command} ${args.join(' ')} failed (${how})`)
-  }
-}
-
-/** The runtime's executable, installed from the npm registry into .tmp/<name> unless already there. */
-function fetchRuntime(name: string): string {
-  const runtime = RUNTIMES[name]
-  const prefix = join(TMP, name)
-  const bin = join(prefix, runtime.bin)
-  const wanted = runtime.spec.split('@').pop()!
-  const version = existsSync(bin) ? spawnSync(bin, ['--version'], { encoding: 'utf8' }).stdout : ''
-  if (!version.replace(/^v|^[a-z]+ /, '').startsWith(`${wanted}.`)) {
-    run('npm', [
-      'install',
-      '--prefix',
-      prefix,
-      '--no-save',
-      '--no-package-lock',
-      '--no-audit',
-      '--no-fund',
-      runtime.spec,
-    ])
-  }
-  return bin
-}
 
 function banner(text: string): void {
   process.stdout.write(`\n=== ${text}\n`)

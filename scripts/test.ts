@@ -4,6 +4,8 @@
 // `npm test -- unit` or `-- integration` runs one part; extra arguments after it filter test files.
 // KAFKAX_TARGET=fake runs the integration tests against the fake cluster (kafkax/testing) instead, in
 // the single node's listener layout, without the files that test the real broker itself.
+// The integration tests run under Node 24 (the current LTS; fetched into .tmp/node24 unless this is
+// Node 24, see scripts/runtime-fetch.ts), the rest under the Node that runs this script.
 
 import { spawnSync } from 'node:child_process'
 import { readFileSync } from 'node:fs'
@@ -11,6 +13,7 @@ import { join } from 'node:path'
 import { fakeClusterForRun } from './kafka/fake.ts'
 import { brokerForRun, ROOT } from './kafka/harness.ts'
 import { registryForRun } from './registry/harness.ts'
+import { node24 } from './runtime-fetch.ts'
 import { testFiles } from './test-files.ts'
 
 const [part = 'all', ...filters] = process.argv.slice(2)
@@ -45,12 +48,13 @@ function runTests(
   env: NodeJS.ProcessEnv,
   concurrency: number,
   exclude: string[] = [],
+  node = process.execPath,
 ): void {
   const files = testFiles(ROOT, dir, filters).filter((f) => !exclude.includes(f))
   if (files.length === 0) throw new Error(`no test files under ${dir}`)
   step(
-    name,
-    process.execPath,
+    `${name} (Node ${spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()})`,
+    node,
     ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
     env,
   )
@@ -77,6 +81,7 @@ async function integration(): Promise<void> {
       { ...broker.env, ...registry.env },
       1,
       exclude,
+      node24(),
     )
   } finally {
     for (const s of services) if (s.status === 'fulfilled') await s.value.done()

@@ -9,7 +9,9 @@
 //   kafkajs-batch    consumer.run({ eachBatch }) in a group
 //   kafkax-kafkajs, kafkax-kafkajs-batch   the same two on kafkax/kafkajs (only the module differs)
 //   platformatic consumer.consume() stream in a group, one 'data' event per message
+//   confluent    @confluentinc/kafka-javascript's KafkaJS-style consumer.run({ eachMessage }) in a group
 
+import { confluent as confluentPackage } from '../lib/confluent.ts'
 import { client, kafkajsWithCodecs, report, require, spec, timed } from './common.ts'
 import { kafkaxBuild } from './kafkax.ts'
 import { kafkaxKafkajs } from './kafkax-kafkajs.ts'
@@ -70,6 +72,22 @@ const clients: Record<string, () => Promise<void>> = {
   'kafkajs-batch': () => kafkajsEachBatch(),
   'kafkax-kafkajs': async () => kafkajsEachMessage(await kafkaxKafkajs()),
   'kafkax-kafkajs-batch': async () => kafkajsEachBatch(await kafkaxKafkajs()),
+  async confluent() {
+    const { KafkaJS } = confluentPackage()
+    const consumer = new KafkaJS.Kafka({}).consumer({
+      'bootstrap.servers': spec.brokers.join(','),
+      'group.id': spec.groupId,
+      'auto.offset.reset': 'earliest',
+      'fetch.wait.max.ms': MAX_WAIT_MS,
+    })
+    await consumer.connect()
+    await consumer.subscribe({ topics: [spec.topic] })
+    await consumer.run({
+      eachMessage: async ({ message }: { message: { value: Buffer | null } }) => seen(message.value),
+    })
+    await finished
+    await consumer.disconnect()
+  },
   async platformatic() {
     const { Consumer: PConsumer } = require('@platformatic/kafka')
     const consumer = new PConsumer({

@@ -68,8 +68,8 @@ const clients: Record<string, () => Promise<Pair>> = {
       clientId: 'bench',
       bootstrapBrokers: spec.brokers,
       acks: kafkaNumberAcks,
-      // idempotent: true fails concurrent sends in 1.35.0 (Produce errors): acks alone
-      idempotent: false,
+      // idempotent with acks=all, as the other clients (1.35 failed concurrent idempotent sends; 2.12 does not)
+      idempotent: kafkaNumberAcks === -1,
     })
     const consumer = new PConsumer({
       clientId: 'bench',

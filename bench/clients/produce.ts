@@ -1,11 +1,12 @@
 // One producer run in its own process: `node --import tsx bench/clients/produce.ts <client> '<case json>'`.
 // Prints one JSON line (see common.ts). Modes:
 //   publish    kafkax only: publish(record, callback) per record, no promise per record, at most WINDOW awaiting acks
-//   batch      arrays of CHUNK records per call (kafkax sendBatch, kafkajs/kafkax-kafkajs/platformatic send), IN_FLIGHT calls at once
+//   batch      arrays of CHUNK records per call (kafkax sendBatch, kafkajs/kafkax-kafkajs/platformatic/confluent send), IN_FLIGHT calls at once
 //   single     one record per send() call, promise per record, SINGLE_WINDOW calls in flight
 //   sequential awaited sends one after another: the round trip
 //   rate       `rate` records/s for `seconds`, latency from send to ack of every record
 
+import { confluent as confluentPackage } from '../lib/confluent.ts'
 import { client, kafkajsWithCodecs, kafkaNumberAcks, paced, report, require, spec, timed, values } from './common.ts'
 import { kafkaxBuild } from './kafkax.ts'
 import { kafkaxKafkajs } from './kafkax-kafkajs.ts'
@@ -75,8 +76,8 @@ function platformatic(): Driver {
     clientId: 'bench',
     bootstrapBrokers: spec.brokers,
     acks: kafkaNumberAcks,
-    // idempotent: true fails concurrent sends in 1.35.0 (Produce errors): acks alone
-    idempotent: false,
+    // idempotent with acks=all, as the other clients (1.35 failed concurrent idempotent sends; 2.12 does not)
+    idempotent: kafkaNumberAcks === -1,
     compression: spec.compression,
   })
   const topic = spec.topic
@@ -85,6 +86,34 @@ function platformatic(): Driver {
     sendMany: (from, n) =>
       producer.send({ messages: Array.from({ length: n }, (_, k) => ({ topic, value: value(from + k) })) }),
     close: () => producer.close(),
+  }
+}
+
+/** @confluentinc/kafka-javascript's KafkaJS-style API with librdkafka's own settings (bench/lib/confluent.ts). */
+function confluent(): Driver {
+  const { KafkaJS } = confluentPackage()
+  const producer = new KafkaJS.Kafka({}).producer({
+    'bootstrap.servers': spec.brokers.join(','),
+    acks: kafkaNumberAcks,
+    'enable.idempotence': spec.acks === 'all',
+    'compression.codec': spec.compression,
+    'linger.ms': spec.lingerMs,
+    'batch.size': spec.batchBytes,
+    'batch.num.messages': 1_000_000,
+    'queue.buffering.max.kbytes': 65536,
+  })
+  const connected = producer.connect()
+  const topic = spec.topic
+  return {
+    send: async (i) => {
+      await connected
+      return producer.send({ topic, messages: [{ value: value(i) }] })
+    },
+    sendMany: async (from, n) => {
+      await connected
+      return producer.send({ topic, messages: Array.from({ length: n }, (_, k) => ({ value: value(from + k) })) })
+    },
+    close: () => producer.disconnect(),
   }
 }
 
@@ -129,6 +158,7 @@ const drivers: Record<string, () => Driver | Promise<Driver>> = {
   kafkajs: () => kafkajs(),
   'kafkax-kafkajs': async () => kafkajs(await kafkaxKafkajs()),
   platformatic,
+  confluent,
 }
 const d = await drivers[client]()
 const viaPromise = (i: number, done: (error: Error | null) => void) =>

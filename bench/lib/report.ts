@@ -139,6 +139,7 @@ const COLORS: Record<string, string> = {
   'kafkax-kafkajs': '#17becf',
   'kafkax-kafkajs-batch': '#9edae5',
   platformatic: '#2ca02c',
+  confluent: '#17becf',
   java: '#9467bd',
   kcat: '#8c564b',
 }

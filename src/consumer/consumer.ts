@@ -69,6 +69,10 @@ export interface ConsumerStats {
   lag: number
   /** Handler run times (each run: a message, or a batch). */
   handlerMs: { count: number; mean: number; p50: number; p99: number; max: number }
+  /** Record bytes prefetched and not yet dispatched, as received (compressed), bounded by `fetch.maxBufferedBytes`. */
+  bufferedBytes: number
+  /** Of those, the key and value bytes held decoded now: a chunk per partition at most. */
+  decodedBytes: number
 }
 
 /**
@@ -432,6 +436,8 @@ export class Consumer extends EventEmitter {
       inFlight: this.dispatcher.inFlight,
       lag,
       handlerMs: this.dispatcher.handlerTime.snapshot(),
+      bufferedBytes: f.bufferedBytes,
+      decodedBytes: f.decodedBytes,
     }
   }
 

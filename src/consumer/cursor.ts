@@ -101,6 +101,11 @@ export class PartitionCursor {
     return had
   }
 
+  /** The buffered answer was dropped before it was all handed out: fetching goes on from the position. */
+  rewind(): void {
+    this.fetchOffset = this.position
+  }
+
   /** The records before `nextOffset` were handed out (the last of them in `leaderEpoch`). */
   taken(nextOffset: bigint, leaderEpoch: number): void {
     this.position = nextOffset

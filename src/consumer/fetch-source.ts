@@ -1,7 +1,7 @@
 // The fetch source of one broker: the partitions it leads are fetched from it with one Fetch request
 // in flight at a time, in the broker's fetch session (KIP-227). Topics go by id from Fetch v13 on
 // when every topic has one, else by name. Each partition of the answer is handled on its own: its
-// records are decoded into the fetch buffer, or its error decides what happens to it alone (an
+// records go to the fetch buffer (their first chunk decoded: completed-fetch.ts), or its error decides what happens to it alone (an
 // offset out of range goes to the reset policy; a stale leader to the leader the answer names,
 // KIP-951, or to a metadata refresh; anything else to a backoff) so that one failing partition
 // never stops the others. A failed request backs the whole broker off and starts a new session.
@@ -17,12 +17,11 @@ import { AuthenticationError, ConnectionError, KafkaxError } from '../protocol/e
 import type { FetchResponse, PartitionData } from '../protocol/messages/generated/fetch-response.ts'
 import { Fetch } from '../protocol/messages/index.ts'
 import { ZERO_UUID } from '../protocol/messages/runtime.ts'
-import { decodeRecordBatches } from '../protocol/records/index.ts'
 import { consumerChannels as channels } from './channels.ts'
+import { CompletedFetch } from './completed-fetch.ts'
 import type { PartitionCursor } from './cursor.ts'
 import type { FetchBuffer } from './fetch-buffer.ts'
 import { FetchSessionHandler, type FetchSessionPartition } from './fetch-session.ts'
-import { type PartitionRecords, partitionRecords } from './fetched-records.ts'
 import { tpKey } from './message.ts'
 
 /** A lost or out-of-step session: the next (full) request may go at once. */
@@ -46,6 +45,7 @@ export interface FetchCounters {
   fetches: number
   incrementalFetches: number
   bytes: number
+  /** Records taken from the buffer. */
   records: number
 }
 
@@ -206,16 +206,20 @@ export class FetchSource {
     const records = data.records
     if (!records || records.length === 0) return
     const { config, host } = this
-    let result: PartitionRecords
+    let answer: CompletedFetch
     try {
-      const batches = await decodeRecordBatches(records, { checkCrcs: config.checkCrcs })
-      result = partitionRecords(
+      answer = new CompletedFetch(
         cursor.topic,
         cursor.partition,
-        batches,
+        records,
         fetchOffset,
+        config.readCommitted,
         config.readCommitted ? data.abortedTransactions : null,
+        data,
+        config.checkCrcs,
       )
+      // the first chunk decoded now, the rest as the consumer drains it
+      await answer.prepare()
     } catch (error) {
       // corrupt data: reported, and retried later (the same bytes may come back; a seek skips them)
       cursor.backoff(this.cluster.retry)
@@ -223,27 +227,14 @@ export class FetchSource {
       return
     }
     if (!current()) return
-    cursor.advance(result.nextOffset, result.lastEpoch)
+    cursor.advance(answer.nextOffset, answer.lastEpoch)
     host.counters.bytes += records.length
-    if (result.messages.length === 0) {
+    if (answer.drained) {
       // only control records or aborted transactions: the position moves past them all the same
-      cursor.taken(result.nextOffset, result.lastEpoch)
+      cursor.taken(answer.position, answer.lastEpoch)
       return
     }
-    host.counters.records += result.messages.length
-    host.buffer.add(
-      cursor,
-      {
-        topic: cursor.topic,
-        partition: cursor.partition,
-        messages: result.messages,
-        highWatermark: data.highWatermark,
-        lastStableOffset: data.lastStableOffset,
-        logStartOffset: data.logStartOffset,
-      },
-      records.length,
-      result.nextOffset,
-    )
+    host.buffer.add(cursor, answer)
     host.buffered()
   }
 

@@ -79,10 +79,12 @@ export interface FetcherStats {
   /** Fetch requests answered, and how many of them were incremental (KIP-227). */
   fetches: number
   incrementalFetches: number
-  /** Record bytes received, records handed to the buffer, bytes buffered now. */
+  /** Record bytes received, records taken from the buffer, bytes buffered now (as received). */
   bytes: number
   records: number
   bufferedBytes: number
+  /** Record bytes (keys and values) held decoded in the buffer now: a chunk per partition at most. */
+  decodedBytes: number
 }
 
 interface Waiter {
@@ -138,7 +140,20 @@ export class Fetcher extends EventEmitter {
       checkCrcs: o.checkCrcs,
       rackId: options.rackId ?? '',
     }
-    this.buffer = new FetchBuffer(o.maxBufferedBytes)
+    this.buffer = new FetchBuffer(o.maxBufferedBytes, {
+      changed: () => {
+        this.deliver()
+        this.onData?.()
+        this.wake()
+      },
+      failed: (cursor, error) => {
+        // corrupt data further into an answer: fetched again from there after a backoff, and reported
+        cursor.rewind()
+        cursor.backoff(this.cluster.retry)
+        this.fail(error)
+        this.wake()
+      },
+    })
     this.offsets = new OffsetReset(
       cluster,
       readCommitted,
@@ -263,7 +278,7 @@ export class Fetcher extends EventEmitter {
   }
 
   stats(): FetcherStats {
-    return { ...this.counters, bufferedBytes: this.buffer.bytes }
+    return { ...this.counters, bufferedBytes: this.buffer.bytes, decodedBytes: this.buffer.decodedBytes }
   }
 
   // ------------------------------------------------------------------------------------------
@@ -297,16 +312,20 @@ export class Fetcher extends EventEmitter {
 
   /** The next buffered batch (of an unpaused partition), or undefined at once when there is none. */
   poll(): FetchedBatch | undefined {
-    const batch = this.buffer.poll()
-    if (batch) this.wake()
-    return batch
+    return this.taken(this.buffer.poll())
   }
 
   /** The buffered batch of one partition, if it has one (paused or not: the caller decides). */
   take(tp: TopicPartition): FetchedBatch | undefined {
     const cursor = this.cursors.get(tpKey(tp.topic, tp.partition))
-    const batch = cursor && this.buffer.take(cursor)
-    if (batch) this.wake()
+    return this.taken(cursor && this.buffer.take(cursor))
+  }
+
+  private taken(batch: FetchedBatch | undefined): FetchedBatch | undefined {
+    if (batch) {
+      this.counters.records += batch.messages.length
+      this.wake()
+    }
     return batch
   }
 

@@ -42,6 +42,8 @@ export interface NormalizedRecord {
 }
 
 const TOPIC = /^[a-zA-Z0-9._-]{1,249}$/
+/** The last topic name that passed TOPIC: a producer sends to few topics, and the check ran per record. */
+let checkedTopic: string | undefined
 const NO_HEADERS: RecordHeader[] = []
 
 export function toBytes(value: Bytes | undefined, field: string): Buffer | null {
@@ -72,8 +74,11 @@ function headersOf(input: HeadersInput | undefined): RecordHeader[] {
 export function normalizeRecord(record: ProducerRecord): NormalizedRecord {
   if (record === null || typeof record !== 'object') throw new ConfigError('a record must be an object')
   const { topic, partition, timestamp } = record
-  if (typeof topic !== 'string' || !TOPIC.test(topic)) {
-    throw new ConfigError(`record.topic ${JSON.stringify(topic)} is not a valid topic name ([a-zA-Z0-9._-], 1-249)`)
+  if (topic !== checkedTopic) {
+    if (typeof topic !== 'string' || !TOPIC.test(topic)) {
+      throw new ConfigError(`record.topic ${JSON.stringify(topic)} is not a valid topic name ([a-zA-Z0-9._-], 1-249)`)
+    }
+    checkedTopic = topic
   }
   if (partition !== undefined && (!Number.isInteger(partition) || partition < 0)) {
     throw new ConfigError(`record.partition must be a non-negative integer, got ${partition}`)

@@ -61,6 +61,26 @@ const nativeZstd = zlib as unknown as {
   zstdDecompress?: (b: Buffer, o: object, cb: (e: Error | null, r: Buffer) => void) => void
 }
 
+/** zstd from node:zlib (Node >= 22.15 / 23.8, Bun, Deno), undefined where it lacks it. */
+function nativeZstdCodec(): Codec | undefined {
+  const { zstdCompress, zstdDecompress } = nativeZstd
+  if (!zstdCompress || !zstdDecompress) return undefined
+  const compress = promisify(zstdCompress)
+  return {
+    compress: (data) => compress(data),
+    decompress: (data) =>
+      new Promise((resolve, reject) =>
+        zstdDecompress(data, { maxOutputLength: MAX_DECOMPRESSED_BYTES }, (e, r) => (e ? reject(e) : resolve(r))),
+      ),
+  }
+}
+
+/** zstd from the optional @mongodb-js/zstd: the fallback of runtimes whose node:zlib has none. */
+const zstdPackageCodec: Codec = {
+  compress: async (data) => (await zstdPackage()).compress(data),
+  decompress: async (data) => (await zstdPackage()).decompress(data),
+}
+
 async function snappyUncompress(block: Uint8Array): Promise<Buffer> {
   return (await (await snappy()).uncompress(block)) as Buffer
 }
@@ -88,22 +108,14 @@ const codecs: Record<Exclude<CompressionCodec, 'none'>, Codec> = {
       return (await lz4()).decompressFrame(data)
     },
   },
-  zstd: {
-    async compress(data) {
-      if (nativeZstd.zstdCompress) return promisify(nativeZstd.zstdCompress)(data)
-      return (await zstdPackage()).compress(data)
-    },
-    async decompress(data) {
-      const decompress = nativeZstd.zstdDecompress
-      if (decompress) {
-        return new Promise((resolve, reject) =>
-          decompress(data, { maxOutputLength: MAX_DECOMPRESSED_BYTES }, (e, r) => (e ? reject(e) : resolve(r))),
-        )
-      }
-      return (await zstdPackage()).decompress(data)
-    },
-  },
+  zstd: nativeZstdCodec() ?? zstdPackageCodec,
 }
+
+/** Both zstd implementations, for the tests that check they read each other's frames. */
+export const zstdImplementations = { native: nativeZstdCodec(), package: zstdPackageCodec } as const
+
+/** Which zstd implementation the codec uses in this runtime. */
+export const zstdSource = codecs.zstd === zstdPackageCodec ? '@mongodb-js/zstd' : 'node:zlib'
 
 /** The codec name of a RecordBatch attributes value. */
 export function codecOf(attributes: number): CompressionCodec {

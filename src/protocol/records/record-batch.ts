@@ -223,6 +223,20 @@ export interface BatchDecodeOptions {
 export async function decodeRecordBatches(data: Buffer, options: BatchDecodeOptions = {}): Promise<RecordBatch[]> {
   const checkCrcs = options.checkCrcs ?? true
   const batches: RecordBatch[] = []
+  for (const entry of splitBatches(data)) {
+    const batch = decodeBatch(entry, checkCrcs)
+    batches.push(batch instanceof Promise ? await batch : batch)
+  }
+  return batches
+}
+
+/**
+ * The complete entries (v2 batches or legacy messages) of a `records` field, each a view of its own
+ * bytes, read from their headers alone: nothing is checked or decompressed yet (decodeBatch does
+ * that), so a consumer can hold a fetch compressed and decode it entry by entry.
+ */
+export function splitBatches(data: Buffer): Buffer[] {
+  const entries: Buffer[] = []
   let offset = 0
   // a v2 batch and a legacy message both start with offset int64, length int32, and keep magic at byte 16
   while (data.length - offset >= 17) {
@@ -231,18 +245,61 @@ export async function decodeRecordBatches(data: Buffer, options: BatchDecodeOpti
     const minimum = magic === 2 ? BATCH_HEADER_SIZE - 12 : 14
     if (length < minimum) throw new ProtocolError(`record batch length ${length} is too small`)
     if (offset + 12 + length > data.length) break
-    const entry = data.subarray(offset, offset + 12 + length)
-    if (magic === 2) {
-      const batch = decodeBatchHeader(entry, checkCrcs)
-      const body = entry.subarray(BATCH_HEADER_SIZE)
-      const records = batch.compression === 'none' ? body : await decompress(batch.compression, body)
-      decodeRecords(batch, records, entry.readInt32BE(BATCH.RECORD_COUNT))
-      batches.push(batch)
-    } else if (magic === 0 || magic === 1) batches.push(await decodeLegacyEntry(entry))
-    else throw new ProtocolError(`unknown record batch magic ${magic}`)
+    if (magic !== 0 && magic !== 1 && magic !== 2) throw new ProtocolError(`unknown record batch magic ${magic}`)
+    entries.push(data.subarray(offset, offset + 12 + length))
     offset += 12 + length
   }
-  return batches
+  return entries
+}
+
+/** The offset of an entry's last record, from its header (a legacy wrapper carries its last inner offset). */
+export function lastOffsetOf(entry: Buffer): bigint {
+  const base = entry.readBigInt64BE(0)
+  return entry.readInt8(BATCH.MAGIC) === 2 ? base + BigInt(entry.readInt32BE(BATCH.LAST_OFFSET_DELTA)) : base
+}
+
+/** The partition leader epoch a batch was written in (v2 batches; -1 for legacy message sets). */
+export function leaderEpochOf(entry: Buffer): number {
+  return entry.readInt8(BATCH.MAGIC) === 2 ? entry.readInt32BE(BATCH.PARTITION_LEADER_EPOCH) : -1
+}
+
+/**
+ * Makes the record objects of a v2 batch (a consumer makes its messages directly, saving an object
+ * per record); `offset` is the batch's base offset plus `offsetDelta`.
+ */
+export type RecordFactory = (
+  batch: RecordBatch,
+  offsetDelta: number,
+  timestamp: number,
+  key: Buffer | null,
+  value: Buffer | null,
+  headers: RecordHeader[],
+) => KafkaRecord
+
+const batchRecord: RecordFactory = (batch, offsetDelta, timestamp, key, value, headers) =>
+  new BatchRecord(batch.baseOffset, offsetDelta, timestamp, key, value, headers, batch.control)
+
+/**
+ * Decodes one entry of splitBatches(): synchronously when it is an uncompressed v2 batch. `make`
+ * makes a v2 batch's records (legacy entries always yield plain records).
+ */
+export function decodeBatch(
+  entry: Buffer,
+  checkCrcs: boolean,
+  make: RecordFactory = batchRecord,
+): RecordBatch | Promise<RecordBatch> {
+  if (entry.readInt8(BATCH.MAGIC) !== 2) return decodeLegacyEntry(entry)
+  const batch = decodeBatchHeader(entry, checkCrcs)
+  const body = entry.subarray(BATCH_HEADER_SIZE)
+  const count = entry.readInt32BE(BATCH.RECORD_COUNT)
+  if (batch.compression === 'none') {
+    decodeRecords(batch, body, count, make)
+    return batch
+  }
+  return decompress(batch.compression, body).then((records) => {
+    decodeRecords(batch, records, count, make)
+    return batch
+  })
 }
 
 function decodeBatchHeader(batch: Buffer, checkCrcs: boolean): RecordBatch {
@@ -276,10 +333,10 @@ function decodeBatchHeader(batch: Buffer, checkCrcs: boolean): RecordBatch {
  * Decodes `count` records from the (decompressed) records section into `batch.records`. One Reader
  * walks the whole section; each record must end exactly where its length prefix says.
  */
-function decodeRecords(batch: RecordBatch, body: Buffer, count: number): void {
+function decodeRecords(batch: RecordBatch, body: Buffer, count: number, make: RecordFactory): void {
   // every record takes at least 7 bytes, so a count the body cannot hold is rejected up front
   if (count < 0 || count * 7 > body.length) throw new ProtocolError(`record count ${count} does not fit the batch`)
-  const { baseOffset, baseTimestamp, logAppendTime, maxTimestamp, control } = batch
+  const { baseTimestamp, logAppendTime, maxTimestamp } = batch
   const r = new Reader(body)
   const list: KafkaRecord[] = new Array(count)
   for (let i = 0; i < count; i++) {
@@ -305,14 +362,13 @@ function decodeRecords(batch: RecordBatch, body: Buffer, count: number): void {
     }
     if (r.offset !== end)
       throw new ProtocolError(`record ${i} is ${length} bytes but its fields take ${r.offset - start}`)
-    list[i] = new BatchRecord(
-      baseOffset,
+    list[i] = make(
+      batch,
       offsetDelta,
       logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
       key,
       value,
       headers,
-      control,
     )
   }
   batch.records = list

@@ -6,35 +6,38 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { CHUNK_BYTES, CompletedFetch } from '../../../src/consumer/completed-fetch.ts'
 import { PartitionCursor } from '../../../src/consumer/cursor.ts'
-import { FetchBuffer, type FetchedBatch } from '../../../src/consumer/fetch-buffer.ts'
+import { FetchBuffer, type FetchBufferEvents } from '../../../src/consumer/fetch-buffer.ts'
 import { Fetcher, type FetcherOptions } from '../../../src/consumer/fetcher.ts'
-import { ConsumedMessage } from '../../../src/consumer/message.ts'
-import { ConnectionError } from '../../../src/protocol/errors.ts'
+import { ConnectionError, ProtocolError } from '../../../src/protocol/errors.ts'
+import { RecordBatchBuilder, splitBatches } from '../../../src/protocol/records/index.ts'
+import { within } from '../../helpers/wait.ts'
 import { asked, batch, FakeFetchCluster, fetchAnswer, turns } from './fake-fetch-cluster.ts'
 
 const ID = '55555555-5555-5555-5555-555555555555'
 
-function answerOf(cursor: PartitionCursor, offset: bigint, leaderEpoch: number): FetchedBatch {
-  const message = new ConsumedMessage(cursor.topic, cursor.partition, offset, 0, null, null, [], leaderEpoch)
-  return {
-    topic: cursor.topic,
-    partition: cursor.partition,
-    messages: [message],
-    highWatermark: offset + 1n,
-    lastStableOffset: offset + 1n,
-    logStartOffset: 0n,
-  }
+const MARKS = { highWatermark: 0n, lastStableOffset: 0n, logStartOffset: 0n }
+const quiet: FetchBufferEvents = { changed: () => {}, failed: () => {} }
+
+/** A partition's answer of one record at `offset` (its first chunk decoded, as the fetch source adds it). */
+async function answerOf(cursor: PartitionCursor, offset: bigint, leaderEpoch: number): Promise<CompletedFetch> {
+  const records = await batch(offset, ['v'], { leaderEpoch })
+  const answer = new CompletedFetch(cursor.topic, cursor.partition, records, offset, false, null, MARKS, true)
+  await answer.prepare()
+  return answer
 }
 
 describe('FetchBuffer', () => {
-  it('hands answers out in arrival order, skipping paused partitions unless taken by name', () => {
-    const buffer = new FetchBuffer(1000)
+  it('hands answers out in arrival order, skipping paused partitions unless taken by name', async () => {
+    const buffer = new FetchBuffer(1000, quiet)
     const [a, b, c] = [0, 1, 2].map((p) => new PartitionCursor('t', p))
-    buffer.add(b, answerOf(b, 10n, 1), 100, 11n)
-    buffer.add(a, answerOf(a, 20n, 2), 300, 21n)
-    buffer.add(c, answerOf(c, 30n, 3), 50, 31n)
-    assert.deepEqual([buffer.bytes, buffer.room()], [450, 550])
+    const answers = [await answerOf(b, 10n, 1), await answerOf(a, 20n, 2), await answerOf(c, 30n, 3)]
+    buffer.add(b, answers[0])
+    buffer.add(a, answers[1])
+    buffer.add(c, answers[2])
+    const total = answers.reduce((sum, x) => sum + x.bytes, 0)
+    assert.deepEqual([buffer.bytes, buffer.room()], [total, 1000 - total])
     assert.ok(buffer.has(a) && buffer.has(b) && buffer.has(c))
     b.paused = true
     assert.equal(buffer.poll()?.partition, 0, 'the oldest unpaused answer')
@@ -48,24 +51,114 @@ describe('FetchBuffer', () => {
     assert.deepEqual([buffer.bytes, buffer.room(), buffer.poll()], [0, 1000, undefined])
   })
 
-  it('keeps the arrival order of a partition buffered again after it was taken', () => {
-    const buffer = new FetchBuffer(1000)
+  it('keeps the arrival order of a partition buffered again after it was taken', async () => {
+    const buffer = new FetchBuffer(1000, quiet)
     const [a, b] = [0, 1].map((p) => new PartitionCursor('t', p))
-    buffer.add(a, answerOf(a, 0n, 0), 10, 1n)
-    buffer.add(b, answerOf(b, 0n, 0), 10, 1n)
+    buffer.add(a, await answerOf(a, 0n, 0))
+    buffer.add(b, await answerOf(b, 0n, 0))
     buffer.take(a)
-    buffer.add(a, answerOf(a, 1n, 0), 10, 2n)
+    buffer.add(a, await answerOf(a, 1n, 0))
     assert.deepEqual([buffer.poll()?.partition, buffer.poll()?.partition, buffer.poll()], [1, 0, undefined])
   })
 
-  it('counts what it holds against the total bound, and forgets all on clear', () => {
-    const buffer = new FetchBuffer(100)
+  it('counts what it holds against the total bound, and forgets all on clear', async () => {
     const [a, b] = [0, 1].map((p) => new PartitionCursor('t', p))
-    buffer.add(a, answerOf(a, 0n, 0), 70, 1n)
-    buffer.add(b, answerOf(b, 0n, 0), 70, 1n)
-    assert.equal(buffer.room(), -40, 'one answer may go past the bound; then there is no room')
+    const [x, y] = [await answerOf(a, 0n, 0), await answerOf(b, 0n, 0)]
+    const buffer = new FetchBuffer(x.bytes + 10, quiet)
+    buffer.add(a, x)
+    buffer.add(b, y)
+    assert.equal(buffer.room(), 10 - y.bytes, 'one answer may go past the bound; then there is no room')
     buffer.clear()
-    assert.deepEqual([buffer.bytes, buffer.room(), buffer.has(a), buffer.poll()], [0, 100, false, undefined])
+    assert.deepEqual([buffer.bytes, buffer.room(), buffer.has(a), buffer.poll()], [0, x.bytes + 10, false, undefined])
+  })
+})
+
+describe('FetchBuffer: what is held decompressed', () => {
+  const RECORDS_PER_BATCH = 100
+  const line = (i: number) => `{"n":${i},"text":"${'the same words again and '.repeat(40)}"}`.slice(0, 1000)
+
+  /** `batches` lz4 batches of 100 records of 1000 bytes of text that compresses about 50:1. */
+  async function compressible(batches: number): Promise<{ records: Buffer; batchBytes: number }> {
+    const parts: Buffer[] = []
+    for (let b = 0; b < batches; b++) {
+      const builder = new RecordBatchBuilder({ compression: 'lz4' })
+      for (let i = 0; i < RECORDS_PER_BATCH; i++)
+        builder.append({ key: null, value: Buffer.from(line(b * RECORDS_PER_BATCH + i)), timestamp: 1000 })
+      const built = await builder.build()
+      built.writeBigInt64BE(BigInt(b * RECORDS_PER_BATCH), 0)
+      parts.push(built)
+    }
+    return { records: Buffer.concat(parts), batchBytes: RECORDS_PER_BATCH * 1000 }
+  }
+
+  it('holds one chunk of a compressed answer decoded, not the answer, while it is drained', async () => {
+    const { records, batchBytes } = await compressible(200)
+    const decompressed = 200 * batchBytes
+    assert.ok(records.length * 20 < decompressed, `the answer compresses: ${records.length} of ${decompressed} bytes`)
+    let changed: () => void = () => {}
+    const buffer = new FetchBuffer(1 << 20, { changed: () => changed(), failed: (_, e) => assert.fail(String(e)) })
+    const cursor = new PartitionCursor('t', 0)
+    cursor.moveTo(0n)
+    const answer = new CompletedFetch('t', 0, records, 0n, false, null, MARKS, true)
+    await answer.prepare()
+    buffer.add(cursor, answer)
+    // a chunk stops at the first batch that reaches CHUNK_BYTES of records
+    const bound = CHUNK_BYTES + batchBytes
+    let next = 0n
+    let most = 0
+    while (buffer.has(cursor)) {
+      most = Math.max(most, buffer.decodedBytes)
+      assert.ok(buffer.decodedBytes <= bound, `${buffer.decodedBytes} bytes held decoded, bound ${bound}`)
+      const decoded = new Promise<void>((resolve) => (changed = resolve))
+      const chunk = buffer.take(cursor)
+      if (chunk === undefined) {
+        await decoded // the next chunk is being decompressed
+        continue
+      }
+      const bytes = chunk.messages.reduce((sum, m) => sum + (m.value?.length ?? 0), 0)
+      assert.ok(bytes <= bound && chunk.messages.length <= bound / 1000, `a chunk of ${bytes} bytes`)
+      for (const m of chunk.messages) assert.equal(m.offset, next++, 'every record once, in order')
+      assert.equal(cursor.position, next, 'the position follows the chunks taken')
+    }
+    assert.equal(next, 20_000n)
+    assert.ok(most > 0 && most <= bound)
+    assert.deepEqual([buffer.bytes, buffer.decodedBytes], [0, 0], 'nothing held once drained')
+  })
+
+  it('hands out the records before a corrupt batch, then drops the answer with the position at that batch', async () => {
+    const { records } = await compressible(6)
+    const entries = splitBatches(records)
+    entries[4][entries[4].length - 1] ^= 0xff // breaks batch 4's CRC
+    let failure: { cursor: PartitionCursor; error: unknown } | undefined
+    let event: () => void = () => {}
+    const buffer = new FetchBuffer(1 << 20, {
+      changed: () => event(),
+      failed: (cursor, error) => {
+        failure = { cursor, error }
+        event()
+      },
+    })
+    const cursor = new PartitionCursor('t', 0)
+    cursor.moveTo(0n)
+    const answer = new CompletedFetch('t', 0, records, 0n, false, null, MARKS, true)
+    await answer.prepare()
+    buffer.add(cursor, answer)
+    const offsets: bigint[] = []
+    while (failure === undefined) {
+      const next = new Promise<void>((resolve) => (event = resolve))
+      const chunk = buffer.take(cursor)
+      if (chunk) offsets.push(...chunk.messages.map((m) => m.offset))
+      else await within('the next chunk or the failure', next, 5000)
+    }
+    assert.deepEqual(
+      offsets,
+      Array.from({ length: 400 }, (_, i) => BigInt(i)),
+      'batches 0-3, then nothing',
+    )
+    assert.ok(failure?.error instanceof ProtocolError && /CRC/.test(failure.error.message), String(failure?.error))
+    assert.equal(failure?.cursor, cursor)
+    assert.equal(cursor.position, 400n, 'the position stays at the corrupt batch')
+    assert.ok(!buffer.has(cursor))
   })
 })
 

@@ -21,7 +21,7 @@ function setup() {
   fake.addTopic('a', ID_A, [1, 1, 1, 1, 1, 1])
   fake.addTopic('b', ID_B, [1])
   fake.addTopic('legacy', ZERO_UUID, [1])
-  const buffer = new FetchBuffer(1 << 20)
+  const buffer = new FetchBuffer(1 << 20, { changed: () => {}, failed: (_, error) => seen.failures.push(error) })
   const seen = {
     buffered: 0,
     answered: 0,

@@ -1,13 +1,15 @@
 // The fetcher's pure parts: the KIP-227 fetch session (full, then incremental requests; resets
-// after errors) and how one partition's batches become messages (position, control batches,
-// aborted transactions under read_committed).
+// after errors) and how one partition's answer becomes messages (position, control batches,
+// aborted transactions under read_committed), drained chunk by chunk.
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
+import { CompletedFetch } from '../../../src/consumer/completed-fetch.ts'
 import { FetchSessionHandler, type FetchSessionPartition } from '../../../src/consumer/fetch-session.ts'
-import { partitionRecords } from '../../../src/consumer/fetched-records.ts'
+import type { ConsumedMessage } from '../../../src/consumer/message.ts'
 import { ErrorCode } from '../../../src/protocol/error-codes.ts'
-import { buildControlBatch, decodeRecordBatches, type RecordBatch } from '../../../src/protocol/records/index.ts'
+import type { AbortedTransaction } from '../../../src/protocol/messages/generated/fetch-response.ts'
+import { buildControlBatch } from '../../../src/protocol/records/index.ts'
 import { batch } from './fake-fetch-cluster.ts'
 
 const ID_A = '11111111-1111-1111-1111-111111111111'
@@ -158,16 +160,32 @@ async function marker(offset: bigint, type: 'ABORT' | 'COMMIT', producerId: bigi
   return buf
 }
 
-async function decode(...parts: Buffer[]): Promise<RecordBatch[]> {
-  return decodeRecordBatches(Buffer.concat(parts))
+async function decode(...parts: Buffer[]): Promise<Buffer> {
+  return Buffer.concat(parts)
 }
 
-const valuesOf = (r: ReturnType<typeof partitionRecords>) => r.messages.map((m) => m.value?.toString())
+/** Every message of one partition's answer, drained chunk by chunk, and where the partition stands after. */
+async function partitionRecords(
+  topic: string,
+  partition: number,
+  records: Buffer,
+  fetchOffset: bigint,
+  aborted: AbortedTransaction[] | null,
+): Promise<{ messages: ConsumedMessage[]; nextOffset: bigint }> {
+  const marks = { highWatermark: 0n, lastStableOffset: 0n, logStartOffset: 0n }
+  const answer = new CompletedFetch(topic, partition, records, fetchOffset, aborted !== null, aborted, marks, true)
+  const messages: ConsumedMessage[] = []
+  for (await answer.prepare(); !answer.drained; await answer.prepare()) messages.push(...answer.take()!.batch.messages)
+  assert.equal(answer.position, answer.nextOffset, 'the position ends where the next fetch starts')
+  return { messages, nextOffset: answer.position }
+}
 
-describe('partitionRecords', () => {
+const valuesOf = (r: { messages: ConsumedMessage[] }) => r.messages.map((m) => m.value?.toString())
+
+describe('CompletedFetch: one partition answer as messages', () => {
   it('skips records below the fetch position and carries the batch leader epoch', async () => {
     const batches = await decode(await batch(10n, ['a', 'b', 'c', 'd'], { leaderEpoch: 7 }), await batch(14n, ['e']))
-    const r = partitionRecords('t', 2, batches, 12n, null)
+    const r = await partitionRecords('t', 2, batches, 12n, null)
     assert.deepEqual(valuesOf(r), ['c', 'd', 'e'])
     assert.deepEqual(
       r.messages.map((m) => [m.topic, m.partition, m.offset, m.leaderEpoch]),
@@ -181,7 +199,7 @@ describe('partitionRecords', () => {
   })
 
   it('leaves batches wholly below the position out', async () => {
-    const r = partitionRecords('t', 0, await decode(await batch(0n, ['a', 'b'])), 2n, null)
+    const r = await partitionRecords('t', 0, await decode(await batch(0n, ['a', 'b'])), 2n, null)
     assert.deepEqual(r.messages, [])
     assert.equal(r.nextOffset, 2n)
   })
@@ -191,10 +209,10 @@ describe('partitionRecords', () => {
       await batch(0n, ['a', 'b'], { producerId: 5n, transactional: true }),
       await marker(2n, 'COMMIT', 5n),
     )
-    const r = partitionRecords('t', 0, batches, 0n, null)
+    const r = await partitionRecords('t', 0, batches, 0n, null)
     assert.deepEqual(valuesOf(r), ['a', 'b'])
     assert.equal(r.nextOffset, 3n)
-    const onlyMarker = partitionRecords('t', 0, batches, 2n, null)
+    const onlyMarker = await partitionRecords('t', 0, batches, 2n, null)
     assert.deepEqual(onlyMarker.messages, [])
     assert.equal(onlyMarker.nextOffset, 3n)
   })
@@ -212,10 +230,10 @@ describe('partitionRecords', () => {
       await batch(8n, ['plain']),
     )
     const aborted = [{ producerId: 1n, firstOffset: 0n }]
-    const committed = partitionRecords('t', 0, batches, 0n, aborted)
+    const committed = await partitionRecords('t', 0, batches, 0n, aborted)
     assert.deepEqual(valuesOf(committed), ['p2-0', 'p2-1', 'p1-committed', 'plain'])
     assert.equal(committed.nextOffset, 9n)
-    const uncommitted = partitionRecords('t', 0, batches, 0n, null)
+    const uncommitted = await partitionRecords('t', 0, batches, 0n, null)
     assert.deepEqual(valuesOf(uncommitted), ['p1-aborted-0', 'p1-aborted-1', 'p2-0', 'p2-1', 'p1-committed', 'plain'])
     assert.equal(uncommitted.nextOffset, 9n)
   })
@@ -229,7 +247,7 @@ describe('partitionRecords', () => {
       await batch(4n, ['z'], { producerId: 1n, transactional: true }),
       await marker(5n, 'ABORT', 1n),
     )
-    const r = partitionRecords('t', 0, batches, 0n, [
+    const r = await partitionRecords('t', 0, batches, 0n, [
       { producerId: 1n, firstOffset: 4n },
       { producerId: 1n, firstOffset: 0n },
     ])

@@ -50,6 +50,8 @@ const consumerStats: ConsumerStats = {
   inFlight: 3,
   lag: 12,
   handlerMs: { count: 1000, mean: 1.5, p50: 1, p99: 30, max: 40 },
+  bufferedBytes: 4096,
+  decodedBytes: 1024,
 }
 
 describe('prometheusMetrics', () => {

@@ -4,11 +4,19 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { gunzipSync } from 'node:zlib'
+import zlib, { gunzipSync } from 'node:zlib'
 import fc from 'fast-check'
 import snappy from 'snappy'
 import { lz4Bound, snappyLength, zstdBound } from '../../../src/protocol/compression/bounds.ts'
-import { CODECS, codecOf, compress, decompress, loadOptional } from '../../../src/protocol/compression/index.ts'
+import {
+  CODECS,
+  codecOf,
+  compress,
+  decompress,
+  loadOptional,
+  zstdImplementations,
+  zstdSource,
+} from '../../../src/protocol/compression/index.ts'
 import { ConfigError, ProtocolError } from '../../../src/protocol/errors.ts'
 
 const text = Buffer.from('kafkax compresses record batches '.repeat(200))
@@ -144,5 +152,23 @@ describe('optional codec packages', () => {
     })
     assert.equal(await load(), 'loaded')
     assert.equal(attempts, 2)
+  })
+})
+
+describe('zstd: node:zlib where the runtime has it, @mongodb-js/zstd as the fallback', () => {
+  const { native, package: fallback } = zstdImplementations
+
+  it('uses node:zlib exactly where it has zstd (Node >= 22.15), and the two read each other', async () => {
+    const builtin = typeof (zlib as { zstdCompress?: unknown }).zstdCompress === 'function'
+    assert.equal(zstdSource, builtin ? 'node:zlib' : '@mongodb-js/zstd')
+    assert.equal(native !== undefined, builtin)
+    if (native) {
+      assert.deepEqual(await fallback.decompress(await native.compress(text)), text)
+      assert.deepEqual(await native.decompress(await fallback.compress(text)), text)
+    }
+  })
+
+  it('the fallback package round-trips on every runtime', async () => {
+    assert.deepEqual(await fallback.decompress(await fallback.compress(text)), text)
   })
 })

@@ -1,0 +1,199 @@
+// One partition's fetch answer as the application sees it, decoded lazily (as the Java client's
+// CompletedFetch): the answer is held as received (compressed) and decoded batch by batch, a chunk
+// of about CHUNK_BYTES of record bytes at a time, as the consumer drains it. So what is held
+// decompressed is bounded by the chunks, not by the fetch size times the compression ratio.
+// Records below the fetch position are skipped (a batch may start earlier), control batches are
+// hidden, and under read_committed the batches of aborted transactions are dropped (Kafka's consumer
+// algorithm: an aborted transaction of a producer spans from its first offset to that producer's
+// ABORT marker).
+
+import type { AbortedTransaction } from '../protocol/messages/generated/fetch-response.ts'
+import {
+  BatchRecord,
+  controlType,
+  decodeBatch,
+  lastOffsetOf,
+  leaderEpochOf,
+  type RecordFactory,
+  splitBatches,
+} from '../protocol/records/index.ts'
+import { ConsumedMessage } from './message.ts'
+
+/** Record bytes (keys and values) a decoded chunk gathers at least, unless the answer ends first. */
+export const CHUNK_BYTES = 256 * 1024
+
+/** The records of one partition handed out at once, in offset order. */
+export interface FetchedBatch {
+  topic: string
+  partition: number
+  messages: ConsumedMessage[]
+  highWatermark: bigint
+  lastStableOffset: bigint
+  logStartOffset: bigint
+}
+
+/** The answer's partition-level figures, as the Fetch response gives them. */
+export interface PartitionMarks {
+  highWatermark: bigint
+  lastStableOffset: bigint
+  logStartOffset: bigint
+}
+
+export class CompletedFetch {
+  /** Record bytes as received (what the fetch buffer's total bound counts). */
+  readonly bytes: number
+  /** The offset after the answer's last batch: where the next fetch starts. */
+  readonly nextOffset: bigint
+  /** The leader epoch of that batch (-1: none): the fetch position's epoch (KIP-320). */
+  readonly lastEpoch: number
+  /** The decoded chunk waiting to be taken, and the position once it is. */
+  private chunk: FetchedBatch | undefined
+  private chunkEnd = 0n
+  private chunkBytes = 0
+  private readonly entries: Buffer[]
+  private index = 0
+  /** The offset after what has been decoded (handed out, skipped or hidden). */
+  private next: bigint
+  private readonly aborted: AbortedTransaction[]
+  private nextAborted = 0
+  private readonly abortedProducers = new Set<bigint>()
+  /** v2 records are decoded straight into messages (control records stay records: controlType reads them). */
+  private readonly make: RecordFactory = (batch, offsetDelta, timestamp, key, value, headers) =>
+    batch.control
+      ? new BatchRecord(batch.baseOffset, offsetDelta, timestamp, key, value, headers, true)
+      : new ConsumedMessage(
+          this.topic,
+          this.partition,
+          batch.baseOffset + BigInt(offsetDelta),
+          timestamp,
+          key,
+          value,
+          headers,
+          batch.partitionLeaderEpoch,
+        )
+  /** A corrupt batch met after records were gathered: thrown by the next prepare(), once they are taken. */
+  private failure: unknown
+
+  /**
+   * `records` as the answer carries them; `aborted` is its aborted transactions under
+   * read_committed, null under read_uncommitted. Throws a ProtocolError on malformed framing.
+   */
+  constructor(
+    readonly topic: string,
+    readonly partition: number,
+    records: Buffer,
+    fetchOffset: bigint,
+    private readonly readCommitted: boolean,
+    aborted: AbortedTransaction[] | null,
+    private readonly marks: PartitionMarks,
+    private readonly checkCrcs: boolean,
+  ) {
+    this.bytes = records.length
+    this.entries = splitBatches(records)
+    this.next = fetchOffset
+    const tail = this.entries.at(-1)
+    const last = tail ? lastOffsetOf(tail) + 1n : fetchOffset
+    this.nextOffset = last > fetchOffset ? last : fetchOffset
+    this.lastEpoch = tail && last > fetchOffset ? leaderEpochOf(tail) : -1
+    this.aborted = aborted ? [...aborted].sort((a, b) => (a.firstOffset < b.firstOffset ? -1 : 1)) : []
+  }
+
+  /** A chunk is decoded and waits to be taken. */
+  get ready(): boolean {
+    return this.chunk !== undefined
+  }
+
+  /** Every batch is decoded and nothing waits: the answer is used up. */
+  get drained(): boolean {
+    return this.chunk === undefined && this.index >= this.entries.length
+  }
+
+  /** Record bytes held decoded (the chunk waiting to be taken). */
+  get decodedBytes(): number {
+    return this.chunkBytes
+  }
+
+  /** Where the partition stands once what is decoded so far is handed out. */
+  get position(): bigint {
+    return this.chunk ? this.chunkEnd : this.next
+  }
+
+  /** Takes the decoded chunk; `end` is the position after it. */
+  take(): { batch: FetchedBatch; end: bigint } | undefined {
+    const batch = this.chunk
+    if (batch === undefined) return undefined
+    this.chunk = undefined
+    this.chunkBytes = 0
+    return { batch, end: this.chunkEnd }
+  }
+
+  /**
+   * Decodes the next chunk: batches until CHUNK_BYTES of records are gathered or the answer ends.
+   * Synchronous (its promise already settled) when those batches are uncompressed; resolves with
+   * nothing decoded when only control batches, aborted transactions or records below the position
+   * remained. A corrupt batch rejects (ProtocolError) and leaves `position` at it.
+   */
+  async prepare(): Promise<void> {
+    if (this.failure !== undefined) throw this.failure
+    const messages: ConsumedMessage[] = []
+    try {
+      await this.decode(messages)
+    } catch (error) {
+      if (messages.length === 0) throw error
+      this.failure = error
+    }
+    if (messages.length === 0) return
+    this.chunk = { topic: this.topic, partition: this.partition, messages, ...this.marks }
+    this.chunkEnd = this.next
+  }
+
+  /** Decodes batches into `messages` until CHUNK_BYTES of records are gathered or the answer ends. */
+  private async decode(messages: ConsumedMessage[]): Promise<void> {
+    let bytes = 0
+    this.chunkBytes = 0
+    while (bytes < CHUNK_BYTES && this.index < this.entries.length) {
+      const entry = this.entries[this.index]
+      let last = lastOffsetOf(entry)
+      if (last < this.next) {
+        this.index++
+        continue
+      }
+      const decoded = decodeBatch(entry, this.checkCrcs, this.make)
+      const batch = decoded instanceof Promise ? await decoded : decoded
+      this.index++
+      const { records } = batch
+      // a legacy compressed message set may have gaps (compaction): its last record is what counts
+      const tail = records.length > 0 ? records[records.length - 1].offset : -1n
+      if (tail > last) last = tail
+      if (this.readCommitted) {
+        const pending = this.aborted
+        while (this.nextAborted < pending.length && pending[this.nextAborted].firstOffset <= last)
+          this.abortedProducers.add(pending[this.nextAborted++].producerId)
+        if (batch.control) {
+          if (records.length > 0 && controlType(records[0]) === 'ABORT') this.abortedProducers.delete(batch.producerId)
+        } else if (batch.transactional && this.abortedProducers.has(batch.producerId)) {
+          this.next = last + 1n
+          continue
+        }
+      }
+      if (!batch.control) {
+        const { partitionLeaderEpoch } = batch
+        const { topic, partition } = this
+        for (const r of records) {
+          const offset = r.offset
+          if (offset < this.next) continue
+          const { key, value } = r
+          bytes += (key === null ? 0 : key.length) + (value === null ? 0 : value.length)
+          // legacy entries yield plain records
+          messages.push(
+            r instanceof ConsumedMessage
+              ? r
+              : new ConsumedMessage(topic, partition, offset, r.timestamp, key, value, r.headers, partitionLeaderEpoch),
+          )
+        }
+      }
+      this.next = last + 1n
+      this.chunkBytes = bytes
+    }
+  }
+}
