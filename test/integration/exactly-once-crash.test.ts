@@ -40,15 +40,17 @@ describe('Exactly-once under crashes', () => {
     const started = Date.now()
     for (let crash = 1; crash <= 3; crash++) {
       const worker = new Worker(config)
-      // a random point once it is handling messages: mid-transaction, between two, in a commit
-      await waitFor(`worker ${crash} to handle messages`, () => worker.handled > 0, {
+      // a random point of its work (mid-transaction, between two, in a commit), counted in messages
+      // so that a fast run is not over before its kill (a fifth of the inputs at most: work remains)
+      const target = 500 + Math.floor(random() * (COUNT / 5))
+      await waitFor(`worker ${crash} to handle ${target} messages`, () => worker.handled >= target, {
         timeoutMs: 60_000,
         state: () => worker.stderr,
       })
-      const delay = Math.floor(random() * 3000)
+      const delay = Math.floor(random() * 20)
       await new Promise((r) => setTimeout(r, delay))
       await worker.kill()
-      t.diagnostic(`kill -9 ${crash}: ${delay} ms after its first progress line, at ${worker.handled} handled`)
+      t.diagnostic(`kill -9 ${crash}: ${delay} ms after ${target} handled, at ${worker.handled} handled`)
     }
     const last = new Worker(config)
     try {
