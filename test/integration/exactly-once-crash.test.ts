@@ -40,6 +40,7 @@ describe('Exactly-once under crashes', () => {
     const started = Date.now()
     for (let crash = 1; crash <= 3; crash++) {
       const worker = new Worker(config)
+      t.after(() => worker.kill()) // a failed wait leaves no process behind
       // a random point of its work (mid-transaction, between two, in a commit), counted in messages
       // so that a fast run is not over before its kill (a fifth of the inputs at most: work remains)
       const target = 500 + Math.floor(random() * (COUNT / 5))
