@@ -28,6 +28,8 @@ const NOT_FOR_THE_FAKE: Record<string, string> = {
   'test/integration/harness.test.ts': 'tests the broker harness',
   'test/integration/share-group.test.ts': 'share groups (KIP-932): the fake cluster has none',
   'test/integration/share-group-members.test.ts': 'share groups (KIP-932): the fake cluster has none',
+  'test/integration/group-consumer-protocol.test.ts':
+    'sets group configs (IncrementalAlterConfigs on GROUP resources), which the fake cluster does not keep',
   'test/integration/fake-cluster-java.test.ts': 'starts fake clusters of its own: the default target runs it',
   'test/integration/fake-cluster-kcat.test.ts': 'starts fake clusters of its own: the default target runs it',
 }
