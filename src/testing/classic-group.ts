@@ -165,7 +165,6 @@ export class ClassicGroup {
 
   private replaceStaticMember(oldId: string, newId: string, request: JoinRequest): Promise<JoinResult> | JoinResult {
     const old = this.members.get(oldId)!
-    const protocolsChanged = !sameProtocols(old.protocols, request.protocols)
     // the old incarnation is fenced: whatever it awaits fails
     old.awaitingJoin?.(this.joinError(oldId, ErrorCode.FENCED_INSTANCE_ID))
     old.awaitingJoin = undefined
@@ -183,19 +182,15 @@ export class ClassicGroup {
     this.staticMembers.set(request.groupInstanceId!, newId)
     if (this.leaderId === oldId) this.leaderId = newId
     const wasLeader = this.leaderId === newId
-    if (
-      this.state === 'Stable' &&
-      !protocolsChanged &&
-      this.protocolName !== null &&
-      request.protocols.some((p) => p.name === this.protocolName)
-    ) {
-      // KIP-345: same protocols on a stable group, no rebalance: the member gets its assignment back
-      this.updateMember(old, request)
+    this.updateMember(old, request)
+    // KIP-345: on a stable group whose protocol the vote keeps, no rebalance: the member gets its
+    // assignment back. Its metadata may differ (a restarted consumer owns nothing yet): Kafka's
+    // GroupMetadataManager only compares the protocol the group would select next.
+    if (this.state === 'Stable' && this.protocolName !== null && this.selectProtocol() === this.protocolName) {
       this.touch(old)
       const result = this.currentJoinResult(old)
       return { ...result, skipAssignment: wasLeader }
     }
-    this.updateMember(old, request)
     if (this.state === 'PreparingRebalance') return this.awaitJoin(old)
     return this.rebalanceAndAwait(old)
   }

@@ -130,9 +130,12 @@ describe('classic groups on the fake coordinator', () => {
       groupInstanceId: 'instance-1',
       assignments: [{ memberId: joined.memberId, assignment: Buffer.from('mine') }],
     })
-    const again = await join('g4', '', 'instance-1')
+    // the new incarnation's metadata differs (a restarted consumer owns no partitions yet): the
+    // protocol the group selects stays range, and that is all the broker compares
+    const again = await join('g4', '', 'instance-1', [{ name: 'range', metadata: Buffer.from('restarted') }])
     assert.notEqual(again.memberId, joined.memberId, 'a new member id for the new incarnation')
     assert.equal(again.generationId, joined.generationId, 'no new generation')
+    assert.equal(cluster.groups.get('g4')?.state, 'Stable')
     assert.equal(again.skipAssignment, true, 'the static leader need not assign again')
     const old = await conn.request(Heartbeat, {
       groupId: 'g4',
