@@ -98,6 +98,9 @@ interface Waiter {
 const caughtUp = ({ cursor }: SourcePartition) =>
   cursor.highWatermark !== undefined && cursor.fetchOffset !== undefined && cursor.fetchOffset >= cursor.highWatermark
 
+/** Caught up, or never fetched: for all we know, its fetch is a long poll (an empty partition's is). */
+const mayLongPoll = (p: SourcePartition) => p.cursor.highWatermark === undefined || caughtUp(p)
+
 export class Fetcher extends EventEmitter {
   private readonly maxBytes: number
   private readonly partitionMaxBytes: number
@@ -364,9 +367,17 @@ export class Fetcher extends EventEmitter {
     const perSource = new Map<FetchSource, SourcePartition[]>()
     /** Brokers a partition whose answer waits to be taken is fetched from: it will want a fetch soon. */
     const takenSoon = new Set<number>()
+    /** Leaders of partitions whose position is being looked up or checked: they will want a fetch soon too. */
+    const positionSoon = new Set<number>()
+    const leaderOf = (cursor: PartitionCursor) =>
+      this.cluster.metadata.partition(cursor.topic, cursor.partition)?.leader
     const room = this.buffer.room()
     for (const cursor of this.cursors.values()) {
-      if (cursor.paused || cursor.inFlight || cursor.validating) continue
+      if (cursor.paused || cursor.inFlight) continue
+      if (cursor.validating) {
+        positionSoon.add(leaderOf(cursor) ?? -1)
+        continue
+      }
       if (this.buffer.has(cursor)) {
         // what a leader that is no more sent waits for the new one to confirm the position (KIP-320)
         const info = this.cluster.metadata.partition(cursor.topic, cursor.partition)
@@ -381,6 +392,7 @@ export class Fetcher extends EventEmitter {
       }
       if (cursor.fetchOffset === undefined) {
         if (cursor.resetTo !== undefined && !cursor.resetting) this.offsets.reset(cursor)
+        if (cursor.resetting) positionSoon.add(leaderOf(cursor) ?? -1)
         continue
       }
       if (room <= 0) continue
@@ -424,9 +436,14 @@ export class Fetcher extends EventEmitter {
     }
     if (unknown.size > 0) this.refresh([...unknown])
     for (const [source, partitions] of perSource) {
-      if (takenSoon.has(source.nodeId) && partitions.every(caughtUp)) {
-        // a long poll for these would hold up the partitions whose answers are being taken (one
-        // Fetch per broker at a time): they go together, or after maxWaitMs at the latest
+      if (
+        (takenSoon.has(source.nodeId) && partitions.every(caughtUp)) ||
+        (positionSoon.has(source.nodeId) && partitions.every(mayLongPoll))
+      ) {
+        // a long poll for these would hold up the partitions whose answers are being taken, or
+        // whose positions are being looked up (one Fetch per broker at a time; an empty partition
+        // whose position came first held the others up for maxWaitMs): they go together, or after
+        // maxWaitMs at the latest
         source.deferredSince ??= now
         const until = source.deferredSince + this.config.maxWaitMs
         if (until > now) {

@@ -2,7 +2,7 @@
 // Fetcher keeps its bounds over a fake cluster layer: a partition with an untaken answer is not
 // fetched again, nothing is fetched while the buffered bytes are at the total bound, a request asks
 // for no more than the room left, onData is called once per answer, and a long poll of caught-up
-// partitions does not hold up the others.
+// partitions (or of a first fetch while other positions are looked up) does not hold up the others.
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
@@ -13,7 +13,7 @@ import { Fetcher, type FetcherOptions } from '../../../src/consumer/fetcher.ts'
 import { ConnectionError, ProtocolError } from '../../../src/protocol/errors.ts'
 import { RecordBatchBuilder, splitBatches } from '../../../src/protocol/records/index.ts'
 import { within } from '../../helpers/wait.ts'
-import { asked, batch, FakeFetchCluster, fetchAnswer, turns } from './fake-fetch-cluster.ts'
+import { asked, batch, FakeFetchCluster, fetchAnswer, listOffsetsAnswer, turns } from './fake-fetch-cluster.ts'
 
 const ID = '55555555-5555-5555-5555-555555555555'
 
@@ -242,6 +242,36 @@ describe('Fetcher prefetch bounds over a fake cluster', () => {
     const third = await fake.nextFetch()
     assert.deepEqual(asked(fake, third.body), ['t-1@1'])
     assert.equal(fetcher.position(tp(0)), 2n, 'partition 0 was not taken')
+    await close()
+  })
+
+  it('holds the first fetch back while other partitions of the broker still look up their positions', async () => {
+    const { fake, fetcher, close } = setup(2, { maxWaitMs: 300 })
+    fetcher.assign([0, 1].map(tp))
+    const lookups = [await fake.nextListOffsets(), await fake.nextListOffsets()]
+    const partitionOf = (l: (typeof lookups)[0]) => l.body.topics[0].partitions[0].partitionIndex
+    const [zero, one] = partitionOf(lookups[0]) === 0 ? lookups : [lookups[1], lookups[0]]
+    // an empty partition's position comes first: alone, its fetch would be a long poll of maxWaitMs,
+    // and partition 1, whose records wait at the broker, could not be fetched before it returned
+    zero.reply(listOffsetsAnswer('t', 0, 0n))
+    await turns()
+    assert.equal(fake.queuedFetches, 0, 'no fetch of partition 0 alone while partition 1 looks up its position')
+    one.reply(listOffsetsAnswer('t', 1, 5n))
+    const first = await fake.nextFetch()
+    assert.deepEqual(asked(fake, first.body), ['t-0@0', 't-1@5'], 'both in one request')
+    await close()
+  })
+
+  it('sends a fetch held back for a position lookup after maxWaitMs, if the lookup takes that long', async () => {
+    const { fake, fetcher, close } = setup(2, { maxWaitMs: 300 })
+    fetcher.assign([0, 1].map(tp))
+    const lookups = [await fake.nextListOffsets(), await fake.nextListOffsets()]
+    const zero = lookups.find((l) => l.body.topics[0].partitions[0].partitionIndex === 0)!
+    zero.reply(listOffsetsAnswer('t', 0, 0n))
+    const startedAt = Date.now()
+    const first = await fake.nextFetch()
+    assert.deepEqual(asked(fake, first.body), ['t-0@0'], 'partition 1 still looks up its position')
+    assert.ok(Date.now() - startedAt >= 250, `held back ${Date.now() - startedAt} ms, up to maxWaitMs (300)`)
     await close()
   })
 
