@@ -57,7 +57,17 @@ function runTests(
   step(
     `${name} (Node ${spawnSync(node, ['--version'], { encoding: 'utf8' }).stdout.trim()})`,
     node,
-    ['--import', 'tsx', '--test', '--test-reporter=spec', `--test-concurrency=${concurrency}`, ...files],
+    // --test-force-exit: a file whose failed test left a client running ends when its tests have, instead
+    // of holding the run until CI's deadline
+    [
+      '--import',
+      'tsx',
+      '--test',
+      '--test-force-exit',
+      '--test-reporter=spec',
+      `--test-concurrency=${concurrency}`,
+      ...files,
+    ],
     env,
   )
 }

@@ -172,26 +172,37 @@ if (release().line === '3.9') {
           heartbeatIntervalMs: 500,
           assignors: ['cooperative-sticky'],
         }
-        const a = member(topic, groupId, seen, options)
-        await waitFor('the first member to own every partition', () => a.owned().length === 6)
-
+        // every member started, so that a failure stops them all and the file can end
+        const members: ReturnType<typeof member>[] = []
+        const start = () => members[members.push(member(topic, groupId, seen, options)) - 1]
+        const a = start()
         // the member to kill runs in its own process and commits only when it gives partitions up
-        const { child, seen: childSeen, exited } = childConsumer(topic, groupId, protocol)
-        let b: ReturnType<typeof member> | undefined
+        let child: ReturnType<typeof childConsumer> | undefined
         try {
-          await waitFor('the child to handle records', () => childSeen.size >= 300, { timeoutMs: 60_000 })
-          b = member(topic, groupId, seen, options)
-          await waitFor('the third member to get partitions', () => b!.owned().length > 0, { timeoutMs: 60_000 })
-          child.kill('SIGKILL')
-          await exited
+          await waitFor('the first member to own every partition', () => a.owned().length === 6)
+          child = childConsumer(topic, groupId, protocol)
+          const childSeen = child.seen
+          await waitFor('the child to handle records', () => childSeen.size >= 300, {
+            timeoutMs: 60_000,
+            state: () => ({
+              childHandled: childSeen.size,
+              childExit: child?.child.exitCode,
+              firstMember: a.owned(),
+              handled: seen.size,
+            }),
+          })
+          const b = start()
+          await waitFor('the third member to get partitions', () => b.owned().length > 0, { timeoutMs: 60_000 })
+          child.child.kill('SIGKILL')
+          await child.exited
           await waitFor(
             'the survivors to take the killed member over',
-            () => a.owned().length + b!.owned().length === 6,
-            { timeoutMs: 60_000, state: () => [a.owned(), b!.owned()] },
+            () => a.owned().length + b.owned().length === 6,
+            { timeoutMs: 60_000, state: () => [a.owned(), b.owned()] },
           )
           await a.consumer.stop()
           await a.run
-          const c = member(topic, groupId, seen, options)
+          const c = start()
           await producing
           await waitFor(
             'every record handled',
@@ -205,9 +216,11 @@ if (release().line === '3.9') {
           await Promise.all([b.run, c.run])
           assert.deepEqual(await committed(groupId), await endOffsets(topic, 6))
         } finally {
-          child.kill('SIGKILL')
-          await b?.consumer.stop()
+          child?.child.kill('SIGKILL')
+          await Promise.allSettled(members.map((m) => m.consumer.stop()))
+          await producing
         }
+        const childSeen = child.seen
         const lost: string[] = []
         for (let i = 0; i < TOTAL; i++) if (!seen.has(String(i)) && !childSeen.has(String(i))) lost.push(String(i))
         assert.deepEqual(lost.slice(0, 10), [], `${lost.length} records lost`)
