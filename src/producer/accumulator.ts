@@ -26,6 +26,8 @@ export class ProducerBatch {
   attempts = 0
   /** Failed by the delivery timeout while its request was in flight: already reported, dropped when it ends. */
   expired = false
+  /** Why its last attempt failed: the cause of its TimeoutError when the delivery timeout ends it. */
+  lastError: Error | undefined
   /** The encoded batch, once sealed (compression happens once, retries resend these bytes). */
   sealed: Buffer | undefined
   sealing: Promise<Buffer> | undefined

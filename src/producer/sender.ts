@@ -189,8 +189,10 @@ export class Sender {
         i++
         continue
       }
+      const last = batch.lastError
       const error = new TimeoutError(
-        `${batch.recordCount} records for ${q.topic}-${q.partition} not delivered within ${timeoutMs} ms`,
+        `${batch.recordCount} records for ${q.topic}-${q.partition} not delivered within ${timeoutMs} ms${last ? ` (last error: ${last.message})` : ''}`,
+        { cause: last },
       )
       if (i === 0 && q.inFlight) {
         batch.expire(error)
@@ -338,6 +340,7 @@ export class Sender {
     const delay = this.retry.delay(batch.attempts)
     const retriable = err instanceof KafkaxError && err.retriable
     if (retriable && !batch.expired && Date.now() + delay - batch.createdAt < this.options.deliveryTimeoutMs) {
+      batch.lastError = err
       this.stats.retries++
       this.options.logger.warn?.(
         { topic: q.topic, partition: q.partition, attempt: batch.attempts, delayMs: delay, err },

@@ -210,6 +210,20 @@ describe('Sender with an idempotent producer', () => {
     assert.deepEqual(broker.sequences[0], broker.sequences[1], 'the retry kept its identity')
   })
 
+  it('a batch the delivery timeout ends after a failed attempt says why that attempt failed', async () => {
+    const broker = new FakeBroker('t', 1)
+    const { send, outcomes, pending } = setup(broker, { requestTimeoutMs: 100, deliveryTimeoutMs: 500 })
+    // every answer is lost (each after 300 ms): the retry is in flight when the 500 ms are over
+    broker.fault = () => 'lose-answer'
+    send(0, 'late')
+    await waitFor('the send to settle', () => pending() === 0, { timeoutMs: 2000, intervalMs: 10 })
+    const expired = outcomes.get('late')
+    assert.ok(expired instanceof TimeoutError)
+    assert.match(expired.message, /not delivered within 500 ms \(last error: Produce got no response \(fake stall\)\)/)
+    assert.ok(expired.cause instanceof TimeoutError)
+    assert.equal(broker.sequences.length, 2, 'sent, then retried once')
+  })
+
   it('never sends a batch that may have been written again under a new epoch', async () => {
     const broker = new FakeBroker('t', 1)
     const { send, outcomes, pending } = setup(broker, { requestTimeoutMs: 100, deliveryTimeoutMs: 250 })
