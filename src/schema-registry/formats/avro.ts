@@ -29,6 +29,78 @@ function parseJson(text: string, what: string): Avsc.Schema {
   }
 }
 
+/** What the bounded block readers use of avsc's read cursor. */
+interface Tap {
+  buf: Buffer
+  pos: number
+  readLong(): number
+  skipLong(): void
+  readString(): string
+}
+type Readable = { _read(tap: Tap): unknown }
+
+/**
+ * Items a block may announce beyond the bytes left: only items of no bytes (null) fit there, and
+ * avsc would loop that many times (a map's block of 2^40 entries in a corrupt payload never ended).
+ */
+const MAX_ITEMS_BEYOND_BYTES = 1_000_000
+
+/** The item count of the next block of an array or map (Avro spec: negative when its byte size follows). */
+function blockSize(tap: Tap): number {
+  let n = tap.readLong()
+  if (n < 0) {
+    n = -n
+    tap.skipLong()
+  }
+  if (n > tap.buf.length - tap.pos && n > MAX_ITEMS_BEYOND_BYTES)
+    throw new Error(`a block of ${n} items with ${Math.max(0, tap.buf.length - tap.pos)} bytes left`)
+  return n
+}
+
+function readArray(this: { itemsType: Readable }, tap: Tap): unknown[] {
+  const items = this.itemsType
+  const value: unknown[] = []
+  for (let n = blockSize(tap); n > 0; n = blockSize(tap)) while (n--) value.push(items._read(tap))
+  return value
+}
+
+function readMap(this: { valuesType: Readable }, tap: Tap): Record<string, unknown> {
+  const values = this.valuesType
+  const value: Record<string, unknown> = {}
+  for (let n = blockSize(tap); n > 0; n = blockSize(tap)) {
+    while (n--) {
+      const key = tap.readString()
+      value[key] = values._read(tap)
+    }
+  }
+  return value
+}
+
+type TypeClass = new (schema: unknown, options: unknown) => Avsc.Type
+let boundedTypes: { array: TypeClass; map: TypeClass } | undefined
+
+/**
+ * A typeHook (the user's first) making array and map types that read with the block readers above
+ * instead of avsc's, which trust a block's item count; resolvers take their reader from the type.
+ */
+function boundedBlocks(userHook: AvroOptions['typeHook']): NonNullable<AvroOptions['typeHook']> {
+  if (boundedTypes === undefined) {
+    const builtins = avsc!.types as unknown as { ArrayType: TypeClass; MapType: TypeClass }
+    const array = class BoundedArrayType extends builtins.ArrayType {}
+    const map = class BoundedMapType extends builtins.MapType {}
+    Object.assign(array.prototype, { _read: readArray })
+    Object.assign(map.prototype, { _read: readMap })
+    boundedTypes = { array, map }
+  }
+  const types = boundedTypes
+  return (schema, options) => {
+    const own = userHook?.(schema, options)
+    if (own) return own
+    const kind = typeof schema === 'object' && schema !== null ? (schema as { type?: unknown }).type : undefined
+    return kind === 'array' || kind === 'map' ? new types[kind](schema, options) : undefined
+  }
+}
+
 class AvroSchema implements ParsedSchema {
   readonly type = 'AVRO'
   readonly recordName: string | undefined
@@ -105,18 +177,23 @@ class AvroSchema implements ParsedSchema {
 export function parseAvro(text: string, references: ResolvedReference[], options: AvroOptions = {}): ParsedSchema {
   avsc ??= formatPackage<typeof Avsc>('avsc', 'AVRO')
   const registry: Record<string, Avsc.Type> = {}
+  const typeHook = boundedBlocks(options.typeHook)
   const defined = new Set<string>()
   const define = (refs: ResolvedReference[]) => {
     for (const ref of refs) {
       if (defined.has(ref.name)) continue
       defined.add(ref.name)
       define(ref.references)
-      avsc!.Type.forSchema(parseJson(ref.schema, `the referenced schema ${ref.name}`), { ...options, registry })
+      avsc!.Type.forSchema(parseJson(ref.schema, `the referenced schema ${ref.name}`), {
+        ...options,
+        registry,
+        typeHook,
+      })
     }
   }
   try {
     define(references)
-    return new AvroSchema(avsc.Type.forSchema(parseJson(text, 'the Avro schema'), { ...options, registry }))
+    return new AvroSchema(avsc.Type.forSchema(parseJson(text, 'the Avro schema'), { ...options, registry, typeHook }))
   } catch (cause) {
     if (cause instanceof ConfigError) throw cause
     throw new ConfigError(`not a usable Avro schema: ${(cause as Error).message}`, { cause })

@@ -82,6 +82,22 @@ describe('schema formats', () => {
 
   it('Avro: arbitrary payloads fail only with a SerializationError', () => onlySerializationErrors(avro))
 
+  it('Avro: a block announcing more items than its bytes can hold fails at once; items of no bytes still read', () => {
+    // sensor '', celsius 0, then a tags block of 2^40 entries (zigzag varint 80 80 80 80 80 40), nothing
+    // after it: avsc's own reader looped 2^40 times (a CI run of the property test above hung on one)
+    const hugeBlock = Buffer.from([0, 0, 0, 0, 1, 0x00, 0, 0, 0, 0, 0x80, 0x80, 0x80, 0x80, 0x80, 0x40])
+    assert.throws(
+      () => avro.decode(hugeBlock, HEADER_SIZE),
+      (e) => e instanceof SerializationError && /a block of 1099511627776 items with 0 bytes left/.test(e.message),
+    )
+    const nulls = parseAvro(JSON.stringify({ type: 'array', items: 'null' }), [])
+    // one block of 10 nulls (zigzag 0x14) in no bytes, then the end of the array
+    assert.deepEqual(nulls.decode(Buffer.from([0, 0, 0, 0, 1, 0x14, 0x00]), HEADER_SIZE), Array(10).fill(null))
+    const arrays = parseAvro(JSON.stringify({ type: 'array', items: { type: 'array', items: 'int' } }), [])
+    const value = [[1, 2], [], [3]]
+    assert.deepEqual(arrays.decode(arrays.encode(1, value), HEADER_SIZE), value)
+  })
+
   it('JSON Schema: round trip, the 2020-12 draft, validation', () => {
     const value = { sensor: 's-1', celsius: 3 }
     assert.deepEqual(json.decode(json.encode(1, value), HEADER_SIZE), value)
