@@ -527,6 +527,29 @@ export async function restartSingle(signal: 'SIGTERM' | 'SIGKILL' = 'SIGTERM'): 
   await waitReady(SINGLE_DIR, SINGLE.plaintext, 1)
 }
 
+/**
+ * Writes the test users' SCRAM credentials again. A CI run saw the single node, restarted twice by
+ * the fault suite, refuse every SCRAM login of users its metadata still held (Kafka 4.3.1), and the
+ * later SCRAM tests failed; fresh credential records bring its cache back. One mechanism of one user
+ * per request: the broker refuses two changes of one user at once.
+ */
+export function rewriteScramUsers(): void {
+  for (const [name, password] of Object.entries(USERS)) {
+    for (const mechanism of ['SCRAM-SHA-256', 'SCRAM-SHA-512'])
+      runTool('kafka.admin.ConfigCommand', [
+        '--bootstrap-server',
+        `127.0.0.1:${SINGLE.plaintext}`,
+        '--alter',
+        '--entity-type',
+        'users',
+        '--entity-name',
+        name,
+        '--add-config',
+        `${mechanism}=[password=${password}]`,
+      ])
+  }
+}
+
 // ---------------------------------------------------------------------------------------------
 // Three-node cluster
 

@@ -45,6 +45,7 @@ export {
   logTail,
   restartNode,
   restartSingle,
+  rewriteScramUsers,
   SINGLE,
   startCluster,
   stopCluster,

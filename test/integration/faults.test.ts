@@ -5,15 +5,19 @@
 // or duplicated, order kept per partition, every promise settled, errors typed, commits never past
 // a handled record, no socket or timer left after close. `npm run soak` runs them for longer.
 
-import { describe, it } from 'node:test'
+import { after, describe, it } from 'node:test'
 import { format, scenarios } from '../helpers/fault-scenarios.ts'
 import { FAULT_KINDS, faultSeed } from '../helpers/fault-schedule.ts'
+import { rewriteScramUsers } from '../helpers/kafka.ts'
 
 const seed = faultSeed()
 const log = (line: string) => process.stdout.write(`${line}\n`)
 const NETWORK_FAULTS = FAULT_KINDS.filter((k) => k !== 'restart')
 // each scenario bounds its own waits; this only keeps a broken run from holding the suite
 const timeout = 240_000
+
+// the files after this one log in with SCRAM: a restarted node was seen refusing those logins
+after(() => rewriteScramUsers())
 
 describe(`network faults (FAULT_SEED=${seed})`, () => {
   it('idempotent producer, long delivery timeout: everything delivered exactly once, in order', {
