@@ -83,7 +83,10 @@ let boundedTypes: { array: TypeClass; map: TypeClass } | undefined
  * A typeHook (the user's first) making array and map types that read with the block readers above
  * instead of avsc's, which trust a block's item count; resolvers take their reader from the type.
  */
-function boundedBlocks(userHook: AvroOptions['typeHook']): NonNullable<AvroOptions['typeHook']> {
+function boundedBlocks(
+  userHook: AvroOptions['typeHook'],
+  logicalTypes: AvroOptions['logicalTypes'] = {},
+): NonNullable<AvroOptions['typeHook']> {
   if (boundedTypes === undefined) {
     const builtins = avsc!.types as unknown as { ArrayType: TypeClass; MapType: TypeClass }
     const array = class BoundedArrayType extends builtins.ArrayType {}
@@ -96,7 +99,10 @@ function boundedBlocks(userHook: AvroOptions['typeHook']): NonNullable<AvroOptio
   return (schema, options) => {
     const own = userHook?.(schema, options)
     if (own) return own
-    const kind = typeof schema === 'object' && schema !== null ? (schema as { type?: unknown }).type : undefined
+    if (typeof schema !== 'object' || schema === null) return undefined
+    const { type: kind, logicalType } = schema as { type?: unknown; logicalType?: unknown }
+    // a logical type the user registered is avsc's to build (its underlying type then reads as avsc's)
+    if (typeof logicalType === 'string' && logicalType in logicalTypes) return undefined
     return kind === 'array' || kind === 'map' ? new types[kind](schema, options) : undefined
   }
 }
@@ -177,7 +183,7 @@ class AvroSchema implements ParsedSchema {
 export function parseAvro(text: string, references: ResolvedReference[], options: AvroOptions = {}): ParsedSchema {
   avsc ??= formatPackage<typeof Avsc>('avsc', 'AVRO')
   const registry: Record<string, Avsc.Type> = {}
-  const typeHook = boundedBlocks(options.typeHook)
+  const typeHook = boundedBlocks(options.typeHook, options.logicalTypes)
   const defined = new Set<string>()
   const define = (refs: ResolvedReference[]) => {
     for (const ref of refs) {
