@@ -235,53 +235,71 @@ if (release().line === '3.9') {
     }
 
     it('a mixed group of kafkax members and Java consumers (group.protocol=consumer): no overlap, nothing lost, commits at the end', async () => {
-      const topic = await newTopic(6, 'kip848-mixed')
+      const topic = await newTopic(8, 'kip848-mixed')
       const groupId = `group-${topic}`
       await shortSessions(groupId)
       await produce(topic, 5000)
       const seen = new Map<string, number>()
-      const java = new VerifiableConsumer({ bootstrap: brokers()[0], topic, groupId, protocol: 'consumer' })
+      const javas = [0, 1].map(
+        () => new VerifiableConsumer({ bootstrap: brokers()[0], topic, groupId, protocol: 'consumer' }),
+      )
       const ours: ReturnType<typeof member>[] = []
-      const watch = overlapWatch(() => [[...java.owned], ...ours.map((m) => m.owned())])
+      const owners = () => [...javas.map((j) => [...j.owned]), ...ours.map((m) => m.owned())]
+      const watch = overlapWatch(owners)
+      const javaSeen = (v: string) => javas.some((j) => j.seen.has(v))
       try {
-        await waitFor('the Java consumer to own every partition', () => java.owned.size === 6, { timeoutMs: 60_000 })
+        await waitFor('the Java consumers to own 4 partitions each', () => javas.every((j) => j.owned.size === 4), {
+          timeoutMs: 60_000,
+          state: owners,
+        })
         ours.push(member(topic, groupId, seen))
         ours.push(member(topic, groupId, seen))
         await waitFor(
-          'a 2+2+2 split across the Java consumer and both kafkax members',
-          () => java.owned.size === 2 && ours.every((m) => m.owned().length === 2),
-          { timeoutMs: 60_000, state: () => [[...java.owned], ...ours.map((m) => m.owned())] },
+          'a 2+2+2+2 split across both Java consumers and both kafkax members',
+          () => owners().every((o) => o.length === 2),
+          {
+            timeoutMs: 60_000,
+            state: owners,
+          },
         )
         const [group] = await admin.describeGroups([groupId])
-        assert.deepEqual([group.type, group.members.length], ['consumer', 3])
-        assert.equal(group.members.filter((m) => m.clientId === 'kafkax').length, 2, 'the Java one is not ours')
+        assert.deepEqual([group.type, group.members.length], ['consumer', 4])
+        assert.equal(group.members.filter((m) => m.clientId === 'kafkax').length, 2, 'the Java ones are not ours')
         await produce(topic, 5000, 5000)
-        await waitFor('all 10000 records', () => new Set([...seen.keys(), ...java.seen.keys()]).size === 10_000, {
-          timeoutMs: 60_000,
-        })
-        // the Java consumer leaves: its partitions go to the kafkax members
-        await java.stop()
-        await waitFor('the kafkax members to own every partition', () => ours.every((m) => m.owned().length === 3), {
+        const all = () => new Set([...seen.keys(), ...javas.flatMap((j) => [...j.seen.keys()])])
+        await waitFor('all 10000 records', () => all().size === 10_000, { timeoutMs: 60_000 })
+        // the Java consumers leave one by one: their partitions go to the members left, in the end the kafkax ones
+        await javas[0].stop()
+        await waitFor(
+          'the three members left to own every partition',
+          () => owners().flat().length === 8 && javas[1].owned.size > 0,
+          {
+            timeoutMs: 60_000,
+            state: owners,
+          },
+        )
+        await javas[1].stop()
+        await waitFor('the kafkax members to own every partition', () => ours.every((m) => m.owned().length === 4), {
           timeoutMs: 60_000,
           state: () => ours.map((m) => m.owned()),
         })
         await Promise.all(ours.map((m) => m.consumer.stop()))
         await Promise.all(ours.map((m) => m.run))
+        assert.equal(all().size, 10_000, 'nothing lost')
       } finally {
         watch.stop()
-        await java.kill()
+        await Promise.all(javas.map((j) => j.kill()))
         await Promise.all(ours.map((m) => m.consumer.stop()))
       }
       assert.deepEqual(watch.overlaps, [], 'a partition with two owners at once')
-      const all = new Set([...seen.keys(), ...java.seen.keys()])
-      assert.equal(all.size, 10_000, 'nothing lost')
       assert.ok(
-        java.seen.size > 0 && seen.size > 0,
-        `both sides consumed (Java ${java.seen.size}, kafkax ${seen.size})`,
+        javas.every((j) => j.seen.size > 0) && seen.size > 0,
+        `every member consumed (Java ${javas.map((j) => j.seen.size)}, kafkax ${seen.size})`,
       )
-      const both = [...seen.keys()].filter((v) => java.seen.has(v))
-      assert.deepEqual(both, [], 'handovers commit: no record handled by both sides')
-      assert.deepEqual(await committed(groupId), await endOffsets(topic, 6))
+      const twice = [...seen.keys()].filter(javaSeen)
+      const javaTwice = [...javas[0].seen.keys()].filter((v) => javas[1].seen.has(v))
+      assert.deepEqual([...twice, ...javaTwice], [], 'handovers commit: no record handled by two members')
+      assert.deepEqual(await committed(groupId), await endOffsets(topic, 8))
     })
 
     it('a classic group upgraded online: members restarted one by one with the consumer protocol, nothing lost', async (t) => {
@@ -420,16 +438,18 @@ if (release().line === '3.9') {
       }
     })
 
-    it("the server-side assignor by name: 'range' is what the group uses; an unknown one fails with UNSUPPORTED_ASSIGNOR", async () => {
+    it("the server-side assignors by name: 'uniform' and 'range' are what the group uses; an unknown one fails with UNSUPPORTED_ASSIGNOR", async () => {
       const topic = await newTopic(4, 'kip848-assignor')
       const groupId = `group-${topic}`
-      const seen = new Map<string, number>()
-      const a = member(topic, groupId, seen, { serverAssignor: 'range' })
-      await waitFor('the member assigned', () => a.owned().length === 4)
-      const [group] = await admin.describeGroups([groupId])
-      assert.equal(group.protocol, 'range')
-      await a.consumer.stop()
-      await a.run
+      for (const assignor of ['uniform', 'range']) {
+        const seen = new Map<string, number>()
+        const a = member(topic, `${groupId}-${assignor}`, seen, { serverAssignor: assignor })
+        await waitFor(`the member of the ${assignor} group assigned`, () => a.owned().length === 4)
+        const [group] = await admin.describeGroups([`${groupId}-${assignor}`])
+        assert.equal(group.protocol, assignor)
+        await a.consumer.stop()
+        await a.run
+      }
 
       const bad = new Consumer({
         brokers: brokers(),
