@@ -10,14 +10,15 @@ import assert from 'node:assert/strict'
 import { after, describe, it } from 'node:test'
 import { release, runTool } from '../../scripts/kafka/harness.ts'
 import { Admin } from '../../src/admin/admin.ts'
+import { timeout } from '../../src/consumer/middleware.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { ErrorCode } from '../../src/protocol/error-codes.ts'
 import { ConfigError, KafkaError, TimeoutError } from '../../src/protocol/errors.ts'
 import { ShareConsumer, type ShareConsumerOptions } from '../../src/share/consumer.ts'
-import type { ShareMessage } from '../../src/share/message.ts'
+import type { ShareMessage, ShareMiddleware } from '../../src/share/message.ts'
 import { brokers, uniqueTopic } from '../helpers/kafka.ts'
 import { shareConsumer, shareGroup, start, topicWith } from '../helpers/share.ts'
-import { waitFor, within } from '../helpers/wait.ts'
+import { sleep, waitFor, within } from '../helpers/wait.ts'
 
 const admin = new Admin({ brokers: brokers() })
 after(() => admin.close())
@@ -275,6 +276,36 @@ if (sharesGroups) {
       assert.ok(second instanceof ConfigError && /acknowledged already/.test(second.message), String(second))
       assert.equal(run.errors.length, 1)
       assert.ok(run.errors[0] instanceof ConfigError && /without acknowledging/.test(run.errors[0].message))
+    })
+
+    it("use(): middleware wrap the handler, the first added outermost; a share middleware sees the delivery count, the Consumer's timeout() fails a handler that hangs and the record comes again", async () => {
+      const topic = await topicWith(admin, 1, 2)
+      const groupId = await shareGroup(admin)
+      const calls: string[] = []
+      const consumer = shareConsumer(groupId, topic, { retry: { maxRetries: 1, initialDelayMs: 10 } })
+      const outer: ShareMiddleware = (next) => async (m, ctx) => {
+        calls.push(`outer ${m.value} #${ctx.deliveryCount}`)
+        return next(m, ctx)
+      }
+      consumer.use(outer).use(timeout(300))
+      const run = start(consumer, async (m, ctx) => {
+        // the share context keeps its acknowledgement methods through the Consumer's middleware
+        calls.push(`handler ${m.value} #${ctx.deliveryCount} ${ctx.acknowledgement() ?? 'open'}`)
+        if (String(m.value) === '1' && ctx.deliveryCount === 1) await sleep(3000)
+      })
+      await waitFor('both records accepted', () => consumer.stats().accepted === 2, {
+        state: () => ({ calls, stats: consumer.stats() }),
+      })
+      await run.stop()
+      assert.deepEqual(calls, [
+        'outer 0 #1',
+        'handler 0 #1 open',
+        'outer 1 #1',
+        'handler 1 #1 open',
+        'outer 1 #2',
+        'handler 1 #2 open',
+      ])
+      assert.deepEqual([consumer.stats().accepted, consumer.stats().released], [2, 1])
     })
   })
 
