@@ -46,7 +46,7 @@ function sourceOn(connection: Connection) {
     refresh: () => {},
     report: (e: Error) => reported.push(e),
   }
-  const config = { maxWaitMs: 10, minBytes: 1, maxBytes: 1 << 20, maxRecords: 500 }
+  const config = { maxWaitMs: 10, minBytes: 1, maxBytes: 1 << 20, maxRecords: 500, checkCrcs: true }
   return { source: new ShareSource(1, cluster as any, config, host as any), reported }
 }
 
