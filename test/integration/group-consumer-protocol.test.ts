@@ -43,11 +43,17 @@ async function shortSessions(groupId: string): Promise<void> {
   ])
 }
 
-async function produce(topic: string, count: number, from = 0): Promise<void> {
+/** Produces `count` records; every 5000 records `pause` (if given) may hold the rest back. */
+async function produce(
+  topic: string,
+  count: number,
+  from = 0,
+  pause?: (produced: number) => Promise<void>,
+): Promise<void> {
   const producer = new Producer({ brokers: brokers(), batch: { lingerMs: 5 } })
   for (let i = from; i < from + count; i++) {
     producer.publish({ topic, key: String(i % 1000), value: String(i) })
-    if (i % 5000 === 4999) await sleep(10)
+    if (i % 5000 === 4999) await (pause ? pause(i + 1 - from) : sleep(10))
   }
   await producer.close()
 }
@@ -164,7 +170,8 @@ if (release().line === '3.9') {
         const groupId = `group-${topic}`
         if (protocol === 'consumer') await shortSessions(groupId)
         const TOTAL = 200_000
-        const producing = produce(topic, TOTAL)
+        // the member to kill runs in its own process and commits only when it gives partitions up
+        let child: ReturnType<typeof childConsumer> | undefined
         const seen = new Map<string, number>()
         const options: Partial<ConsumerOptions> = {
           groupProtocol: protocol,
@@ -176,8 +183,19 @@ if (release().line === '3.9') {
         const members: ReturnType<typeof member>[] = []
         const start = () => members[members.push(member(topic, groupId, seen, options)) - 1]
         const a = start()
-        // the member to kill runs in its own process and commits only when it gives partitions up
-        let child: ReturnType<typeof childConsumer> | undefined
+        // the first member can drain a fast backlog before the child has joined: the last four
+        // fifths are produced once the child owns partitions, so that it has records to handle
+        const producing = produce(topic, TOTAL, 0, async (produced) => {
+          await sleep(10)
+          if (produced < TOTAL / 5) return
+          await waitFor(
+            'the child to own partitions before the rest is produced',
+            () => child !== undefined && a.owned().length < 6,
+            {
+              timeoutMs: 60_000,
+            },
+          ).catch(() => {}) // the wait for the child's records below fails, with its state
+        })
         try {
           await waitFor('the first member to own every partition', () => a.owned().length === 6)
           child = childConsumer(topic, groupId, protocol)
