@@ -20,6 +20,7 @@ import {
 const USAGE = `usage: npm run kafka -- <command>
   setup             resolve the jars (Maven Central), make the test CA, install kcat
   start             single node: PLAINTEXT :${SINGLE.plaintext}, SASL_PLAINTEXT :${SINGLE.saslPlaintext}, SSL :${SINGLE.ssl}, SASL_SSL :${SINGLE.saslSsl}
+    --authorizer    with ACLs enforced (StandardAuthorizer; a resource without ACLs is open to all)
   stop              stop every node this harness started
   cluster           3-node cluster at ${CLUSTER_BOOTSTRAP.join(',')}
   kill-node N | stop-node N | restart-node N     failover helpers for cluster node N (1-3)
@@ -41,7 +42,7 @@ switch (command) {
     ensureKcat()
     break
   case 'start': {
-    const { started, bootstrap } = await startSingle()
+    const { started, bootstrap } = await startSingle({ authorizer: args.includes('--authorizer') })
     console.log(
       started ? `Kafka ${release().version} started at ${bootstrap}` : `Kafka already running at ${bootstrap}`,
     )

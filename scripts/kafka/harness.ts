@@ -242,7 +242,15 @@ function jaas(listener: string): string {
   ].join('\n')
 }
 
-export function singleNodeProperties(dir: string, s: SinglePorts = SINGLE): string {
+/**
+ * ACLs enforced (Kafka's StandardAuthorizer), where a resource without ACLs stays open to everyone,
+ * so a test can deny one principal one resource: the single node started with `--authorizer`.
+ */
+const AUTHORIZER_PROPS = `authorizer.class.name=org.apache.kafka.metadata.authorizer.StandardAuthorizer
+allow.everyone.if.no.acl.found=true
+`
+
+export function singleNodeProperties(dir: string, s: SinglePorts = SINGLE, o: { authorizer?: boolean } = {}): string {
   const listeners = [
     `PLAINTEXT://127.0.0.1:${s.plaintext}`,
     `CONTROLLER://127.0.0.1:${s.controller}`,
@@ -275,7 +283,7 @@ ssl.truststore.password=${STORE_PASSWORD}
 ssl.client.auth=none
 # SASL sessions on SASL_PLAINTEXT expire after 15 s, so clients must re-authenticate (KIP-368)
 listener.name.sasl_plaintext.connections.max.reauth.ms=15000
-`
+${o.authorizer ? AUTHORIZER_PROPS : ''}`
 }
 
 function clusterNodeProperties(node: number, dir: string): string {
@@ -469,8 +477,11 @@ export function killMatching(pattern: string): void {
 // ---------------------------------------------------------------------------------------------
 // Single node
 
-/** Starts the single node with every listener; a no-op when it already runs and serves requests. */
-export async function startSingle(): Promise<{ started: boolean; bootstrap: string }> {
+/**
+ * Starts the single node with every listener (and ACLs enforced with `authorizer`); a no-op when it
+ * already runs and serves requests.
+ */
+export async function startSingle(o: { authorizer?: boolean } = {}): Promise<{ started: boolean; bootstrap: string }> {
   const rel = release()
   const bootstrap = `127.0.0.1:${SINGLE.plaintext}`
   if (pidOf(SINGLE_DIR) !== undefined) {
@@ -486,7 +497,7 @@ export async function startSingle(): Promise<{ started: boolean; bootstrap: stri
   rmSync(SINGLE_DIR, { recursive: true, force: true })
   mkdirSync(SINGLE_DIR, { recursive: true })
   const config = join(SINGLE_DIR, 'server.properties')
-  writeFileSync(config, singleNodeProperties(SINGLE_DIR))
+  writeFileSync(config, singleNodeProperties(SINGLE_DIR, SINGLE, o))
   const scram = Object.entries(USERS).flatMap(([name, password]) =>
     ['SCRAM-SHA-256', 'SCRAM-SHA-512'].flatMap((m) => ['--add-scram', `${m}=[name=${name},password=${password}]`]),
   )
