@@ -93,6 +93,8 @@ export class ClassicGroupMember implements GroupMembership {
   /** The generation `owned` was assigned in: sent with the subscription (cooperative-sticky uses it). */
   private ownedGeneration = -1
   private lost = false
+  /** Another member joined with our group instance id (a heartbeat said so): the member ends. */
+  private fencedBy: KafkaError | undefined
   private rejoinNeeded = true
   private rejoinReason: string | null = null
   private stopping = false
@@ -259,6 +261,8 @@ export class ClassicGroupMember implements GroupMembership {
 
   private async rebalance(): Promise<void> {
     await this.prepare()
+    // the partitions were reported lost; the loop ends with the error
+    if (this.fencedBy) throw this.fencedBy
     await this.watch.refreshSubscription()
     const join = await this.join()
     const assigned = await this.sync(join)
@@ -465,11 +469,16 @@ export class ClassicGroupMember implements GroupMembership {
     if (errorCode === ErrorCode.REBALANCE_IN_PROGRESS) {
       // while syncing, the SyncGroup answer says the same
       if (sentIn === 'stable') this.requestRejoin('the group is rebalancing')
-    } else if (
-      errorCode === ErrorCode.UNKNOWN_MEMBER_ID ||
-      errorCode === ErrorCode.ILLEGAL_GENERATION ||
-      errorCode === ErrorCode.FENCED_INSTANCE_ID
-    ) {
+    } else if (errorCode === ErrorCode.FENCED_INSTANCE_ID) {
+      // fatal, as in Java: a rejoin under the same instance id would fence the newer member in turn
+      this.membershipError(errorCode)
+      this.lost = true
+      this.fencedBy = kafkaError(
+        errorCode,
+        `Heartbeat ${this.groupId}: another consumer joined with group instance id ${this.groupInstanceId}`,
+      )
+      this.requestRejoin()
+    } else if (errorCode === ErrorCode.UNKNOWN_MEMBER_ID || errorCode === ErrorCode.ILLEGAL_GENERATION) {
       this.membershipError(errorCode)
       // partitions already handed back (eager revocation under way) are not lost
       if (this.owned.length > 0) this.lost = true

@@ -35,7 +35,7 @@ import {
 } from '../../../src/protocol/messages/index.ts'
 import { Writer } from '../../../src/protocol/primitives/index.ts'
 import { setTopic } from '../../helpers/metadata.ts'
-import { waitFor } from '../../helpers/wait.ts'
+import { holdsFor, waitFor } from '../../helpers/wait.ts'
 import { FakeCoordinator, GROUP, keys, memberMaker } from './fake-coordinator.ts'
 
 const tps = (topic: string, ...partitions: number[]) => partitions.map((partition) => ({ topic, partition }))
@@ -517,31 +517,31 @@ describe('ClassicGroupMember: heartbeat errors', { timeout: 20_000 }, () => {
     ])
   })
 
-  it('FENCED_INSTANCE_ID: a static member whose instance id was taken loses its partitions and rejoins without a member id', async () => {
+  it('FENCED_INSTANCE_ID: a static member whose instance id another consumer took loses its partitions and ends, as in Java (a rejoin would fence the other in turn)', async () => {
     const group = new FakeGroup()
-    const { member, calls } = newMember(group, { groupInstanceId: 'i-1' })
+    const { member, calls, errors } = newMember(group, { groupInstanceId: 'i-1' })
     await member.start()
     // static members are named in their first JoinGroup (no MEMBER_ID_REQUIRED round)
     assert.deepEqual(
       group.requests(JoinGroup).map((j) => [j.memberId, j.groupInstanceId]),
       [['', 'i-1']],
     )
-    const first = member.memberId
     group.fence('i-1')
-    await until('the new assignment', () => member.generationId === 2 && calls.length === 3)
-    assert.deepEqual(
-      group.requests(JoinGroup).map((j) => [j.memberId, j.groupInstanceId]),
-      [
-        ['', 'i-1'],
-        ['', 'i-1'],
-      ],
-    )
-    assert.notEqual(member.memberId, first)
+    await until('the fencing to be reported', () => errors.length > 0)
+    assert.ok(errors[0] instanceof KafkaError && errors[0].type === 'FENCED_INSTANCE_ID', String(errors[0]))
+    assert.match(errors[0].message, /another consumer joined with group instance id i-1/)
     assert.deepEqual(calls, [
       ['assigned', ALL],
       ['lost', ALL],
-      ['assigned', ALL],
     ])
+    // no rejoin: heartbeats every 10 ms would have brought one within ten of them
+    await holdsFor(
+      'one JoinGroup, no generation',
+      () => group.requests(JoinGroup).length === 1 && member.generationId === -1,
+      100,
+    )
+    await member.stop()
+    assert.equal(errors.length, 1)
   })
 })
 
