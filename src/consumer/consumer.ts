@@ -16,11 +16,12 @@ import { childLogger, type Logger, resolveLogger } from '../observability/logger
 import { traced } from '../observability/tracing.ts'
 import { resolveProducerOptions } from '../producer/options.ts'
 import { Producer } from '../producer/producer.ts'
+import type { ConsumerGroupMetadata } from '../producer/transaction-requests.ts'
 import { ConfigError, TimeoutError } from '../protocol/errors.ts'
 import { consumerChannels as channels } from './channels.ts'
 import { Committer } from './committer.ts'
 import { Dispatcher } from './dispatcher.ts'
-import { ExactlyOnce } from './exactly-once.ts'
+import { ExactlyOnce, groupMetadata } from './exactly-once.ts'
 import { Fetcher, type SeekTarget } from './fetcher.ts'
 import { deadLetterProducerOptions, HandlerPipeline } from './handler-pipeline.ts'
 import { messagesOf } from './iterator.ts'
@@ -390,6 +391,17 @@ export class Consumer extends EventEmitter {
   /** A partition's high watermark as of its last fetch (undefined before one). */
   highWatermark(tp: TopicPartition): bigint | undefined {
     return this.fetcher.highWatermark(tp)
+  }
+
+  /**
+   * The group member this consumer is now, for `producer.sendOffsetsToTransaction()` (as the Java
+   * consumer's `groupMetadata()`): with the generation (or member epoch), member id and instance id
+   * the coordinator refuses the offsets of a member the group has fenced since (KIP-447). A consumer
+   * without a group has no such metadata: a ConfigError.
+   */
+  groupMetadata(): ConsumerGroupMetadata {
+    if (!this.member) throw new ConfigError('groupMetadata: the consumer has no groupId')
+    return groupMetadata(this.member)
   }
 
   /** The partitions assigned to this consumer now. */

@@ -248,20 +248,9 @@ export class ExactlyOnce {
 
   /** The committer's target: the offsets join the transaction, which then commits. */
   private async commitWith(offsets: OffsetToCommit[]): Promise<void> {
-    await this.tx!.sendOffsets(offsets, this.groupMetadata())
+    await this.tx!.sendOffsets(offsets, groupMetadata(this.parts.member))
     await this.settle(() => this.producer.commitTransaction())
     this.committed = true
-  }
-
-  /** The member as the group coordinator checks it (KIP-447): generation (or member epoch), member id, instance id. */
-  private groupMetadata(): ConsumerGroupMetadata {
-    const who = this.parts.member.commitIdentity()
-    return {
-      groupId: who.groupId,
-      generationId: 'memberEpoch' in who ? who.memberEpoch : who.generationId,
-      memberId: who.memberId,
-      groupInstanceId: who.groupInstanceId,
-    }
   }
 
   /** A commit or abort that timed out has an unknown outcome: only calling it again finishes it. */
@@ -291,5 +280,16 @@ export class ExactlyOnce {
     clearTimeout(this.timer)
     this.parts.fatal(error as Error)
     return true
+  }
+}
+
+/** The member as the group coordinator checks it (KIP-447): generation (or member epoch), member id, instance id. */
+export function groupMetadata(member: Pick<GroupMembership, 'commitIdentity'>): ConsumerGroupMetadata {
+  const who = member.commitIdentity()
+  return {
+    groupId: who.groupId,
+    generationId: 'memberEpoch' in who ? who.memberEpoch : who.generationId,
+    memberId: who.memberId,
+    groupInstanceId: who.groupInstanceId,
   }
 }

@@ -17,6 +17,7 @@ import type { Handler, HandlerContext, Message } from '../../src/consumer/messag
 import type { ExactlyOnceOptions } from '../../src/consumer/options.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { TransactionError } from '../../src/producer/transaction-error.ts'
+import { KafkaError } from '../../src/protocol/errors.ts'
 import { committedAtEnd, writeInputs } from '../helpers/exactly-once.ts'
 import { brokers, cli, kcat, uniqueTopic } from '../helpers/kafka.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -249,6 +250,71 @@ describe('Consumer exactlyOnce', () => {
     assert.deepEqual(valuesOf(output), [])
     // the 50th message's record would have joined once its run ended: the producer was fenced by then
     assert.equal(valuesOf(output, 'read_uncommitted').length, 49, 'written, and aborted by the fencing')
+  })
+
+  it("refuses a zombie static member's transaction (KIP-447): a newer consumer with its groupInstanceId took over, one output per input", async () => {
+    const input = await topicWith('eos-static-in', 1)
+    const output = await topicWith('eos-static-out', 1)
+    await writeInputs(brokers(), input, 50, 1)
+    const groupInstanceId = uniqueTopic('eos-worker')
+    // the zombie heartbeats rarely: it commits before it hears that it was replaced
+    const zombieProducer = transactional()
+    const zombieErrors: Error[] = []
+    const zombie = eosConsumer(
+      input,
+      { producer: zombieProducer, maxMessages: 10_000, intervalMs: 60_000 },
+      { groupInstanceId, heartbeatIntervalMs: 8000, sessionTimeoutMs: 30_000, onError: (e) => zombieErrors.push(e) },
+    )
+    let zombieHandled = 0
+    const zombieRun = zombie.run(async (m, ctx) => {
+      ctx.send({ topic: output, value: `zombie-${m.value}` })
+      zombieHandled++
+    })
+    const newerProducer = transactional()
+    const newer = eosConsumer(input, { producer: newerProducer, maxMessages: 10, intervalMs: 100 }, { groupInstanceId })
+    let newerRun: Promise<void> | undefined
+    try {
+      await waitFor('the zombie to handle every input', () => zombieHandled >= 50, { timeoutMs: 30_000 })
+      newerRun = newer.run(async (m, ctx) => {
+        ctx.send({ topic: output, value: `out-${m.value}` })
+      })
+      await waitFor(
+        'the newer consumer to commit the end of the input',
+        () => committedAtEnd(admin, groupOf(input), input),
+        {
+          timeoutMs: 60_000,
+        },
+      )
+      // the zombie's member id is no longer the instance's: the coordinator refuses its offsets
+      await zombie.commit().then(
+        () => assert.fail("the zombie's transaction committed"),
+        (e) => assert.ok(e instanceof TransactionError && e.abortable && e.type === 'FENCED_INSTANCE_ID', `${e}`),
+      )
+      await waitFor(
+        'the zombie to hear at its heartbeat that it was replaced',
+        () => zombieErrors.some((e) => e instanceof KafkaError && e.type === 'FENCED_INSTANCE_ID'),
+        { timeoutMs: 20_000, state: () => zombieErrors.map(String) },
+      )
+      assert.deepEqual(zombie.assignment(), [])
+    } finally {
+      await Promise.all([zombie.stop(), newer.stop()])
+      await Promise.all([zombieRun, newerRun])
+      await Promise.all([zombieProducer.close(), newerProducer.close()])
+    }
+    const outputs = valuesOf(output)
+    assert.deepEqual(
+      outputs.filter((v) => v.startsWith('zombie-')),
+      [],
+      'nothing of the zombie visible',
+    )
+    assert.deepEqual(
+      outputs,
+      Array.from({ length: 50 }, (_, i) => `out-${i}`),
+    )
+    assert.ok(
+      valuesOf(output, 'read_uncommitted').some((v) => v.startsWith('zombie-')),
+      'written, then aborted',
+    )
   })
 
   it('waits out the offsets a producer that died mid-transaction left pending, then starts from the stable ones', async () => {

@@ -8,12 +8,14 @@
 
 import assert from 'node:assert/strict'
 import { after, before, describe, it } from 'node:test'
+import { release } from '../../scripts/kafka/harness.ts'
 import { Admin } from '../../src/admin/admin.ts'
 import { Cluster } from '../../src/client/cluster.ts'
 import { Consumer } from '../../src/consumer/consumer.ts'
 import type { Message } from '../../src/consumer/message.ts'
 import { Producer } from '../../src/producer/producer.ts'
 import { TransactionError } from '../../src/producer/transaction-error.ts'
+import { KafkaError } from '../../src/protocol/errors.ts'
 import { DescribeTransactionsModule, loadApi } from '../../src/protocol/messages/index.ts'
 import { brokers, cli, kcat, uniqueTopic } from '../helpers/kafka.ts'
 import { waitFor } from '../helpers/wait.ts'
@@ -176,6 +178,60 @@ describe('Transactional producer', () => {
     }
   })
 
+  it('negotiates the transaction protocol per broker, as the requests show: v2 (KIP-890) on Kafka 4.x, v1 on 3.9', async () => {
+    const topic = await topicWith(2)
+    const groupId = `txn-protocol-${topic}`
+    const sent: { api: string; version: number }[] = []
+    const producer = new Producer({
+      brokers: brokers(),
+      transactionalId: uniqueTopic('txn-protocol'),
+      onNetworkEvent: (e) => {
+        if (e.type === 'request') sent.push({ api: e.apiName, version: e.apiVersion })
+      },
+    })
+    try {
+      for (let round = 0; round < 2; round++)
+        await producer.transaction(async (tx) => {
+          await tx.sendBatch([0, 1].map((partition) => ({ topic, partition, value: `round-${round}` })))
+          await tx.sendOffsets([{ topic, partition: 0, offset: BigInt(round + 1) }], { groupId })
+        })
+    } finally {
+      await producer.close()
+    }
+    const used = (api: string) => [...new Set(sent.filter((r) => r.api === api).map((r) => r.version))]
+    // the broker line decides, through the finalized transaction.version feature
+    assert.equal(protocolV2, release().version.startsWith('4.'), `Kafka ${release().version}`)
+    if (protocolV2) {
+      assert.deepEqual(used('AddPartitionsToTxn'), [], 'v2: Produce adds the partitions itself')
+      assert.deepEqual(used('AddOffsetsToTxn'), [], 'v2: TxnOffsetCommit adds the group itself')
+      assert.ok(
+        used('Produce').every((v) => v >= 12),
+        `Produce versions ${used('Produce')}`,
+      )
+      assert.ok(
+        used('EndTxn').every((v) => v >= 5),
+        `EndTxn versions ${used('EndTxn')}`,
+      )
+      assert.ok(
+        used('TxnOffsetCommit').every((v) => v >= 5),
+        `TxnOffsetCommit versions ${used('TxnOffsetCommit')}`,
+      )
+    } else {
+      assert.ok(sent.filter((r) => r.api === 'AddPartitionsToTxn').length >= 2, 'v1: in every transaction')
+      assert.equal(sent.filter((r) => r.api === 'AddOffsetsToTxn').length, 2)
+      assert.ok(
+        used('Produce').every((v) => v <= 11),
+        `Produce versions ${used('Produce')}`,
+      )
+      assert.ok(
+        used('EndTxn').every((v) => v <= 4),
+        `EndTxn versions ${used('EndTxn')}`,
+      )
+    }
+    assert.equal(sent.filter((r) => r.api === 'EndTxn').length, 2)
+    assert.deepEqual(valuesOf(kcatRead(topic, 'read_committed')).sort(), ['round-0', 'round-0', 'round-1', 'round-1'])
+  })
+
   it('fences an older producer with the same transactional id: a typed fatal error, nothing of its open transaction visible', async () => {
     const topic = await topicWith(1)
     const transactionalId = uniqueTopic('txn-fenced')
@@ -245,6 +301,60 @@ describe('Transactional producer', () => {
       await producer.transaction((tx) => tx.sendOffsets([{ topic, partition: 0, offset: 12n }], { groupId }))
       await waitFor('the next committed offset', async () => (await committedOffset()) === 12n, { timeoutMs: 10_000 })
     } finally {
+      await producer.close()
+    }
+  })
+
+  it("refuses the offsets of a static member whose instance id a newer consumer took (KIP-447 with KIP-345: FENCED_INSTANCE_ID), and takes the newer member's", async () => {
+    // the members belong to the group through another topic: nothing of theirs commits offsets of `topic`
+    const topic = await topicWith(1)
+    const memberTopic = await topicWith(1)
+    const groupId = `txn-static-${topic}`
+    const groupInstanceId = 'worker-1'
+    const member = () =>
+      new Consumer({ brokers: brokers(), groupId, topics: [memberTopic], groupInstanceId, heartbeatIntervalMs: 300 })
+    const first = member()
+    const second = member()
+    const errors: Error[] = []
+    first.on('error', (e: Error) => errors.push(e))
+    const runs = [first.run(() => {})]
+    const producer = new Producer({ brokers: brokers(), transactionalId: uniqueTopic('txn-static') })
+    const committedOffset = async () =>
+      (await admin.fetchCommittedOffsets(groupId)).find((o) => o.topic === topic && o.partition === 0)?.offset
+    try {
+      await waitFor('the first member to own its partition', () => first.assignment().length === 1, {
+        timeoutMs: 30_000,
+      })
+      const zombie = first.groupMetadata()
+      assert.equal(zombie.groupInstanceId, groupInstanceId)
+      assert.ok((zombie.generationId ?? -1) >= 1 && zombie.memberId, JSON.stringify(zombie))
+      // while it is the member, its offsets commit
+      await producer.transaction((tx) => tx.sendOffsets([{ topic, partition: 0, offset: 3n }], zombie))
+      await waitFor('the offset of the current member', async () => (await committedOffset()) === 3n, {
+        timeoutMs: 10_000,
+      })
+      runs.push(second.run(() => {}))
+      await waitFor('the newer member to own the partition', () => second.assignment().length === 1, {
+        timeoutMs: 30_000,
+      })
+      await waitFor(
+        'the first member to learn it was fenced',
+        () => errors.some((e) => e instanceof KafkaError && e.type === 'FENCED_INSTANCE_ID'),
+        { timeoutMs: 10_000, state: () => errors.map(String) },
+      )
+      assert.deepEqual(first.assignment(), [], 'the fenced member let its partition go')
+      await producer.beginTransaction()
+      await assert.rejects(
+        producer.sendOffsetsToTransaction([{ topic, partition: 0, offset: 7n }], zombie),
+        (e) => e instanceof TransactionError && e.abortable && e.type === 'FENCED_INSTANCE_ID',
+      )
+      await producer.abortTransaction()
+      assert.equal(await committedOffset(), 3n, "the zombie's offsets were refused")
+      await producer.transaction((tx) => tx.sendOffsets([{ topic, partition: 0, offset: 8n }], second.groupMetadata()))
+      await waitFor("the newer member's offset", async () => (await committedOffset()) === 8n, { timeoutMs: 10_000 })
+    } finally {
+      await Promise.all([first.stop(), second.stop()])
+      await Promise.all(runs)
       await producer.close()
     }
   })
