@@ -21,6 +21,11 @@ import { ConsumedMessage } from './message.ts'
 
 /** Record bytes (keys and values) a decoded chunk gathers at least, unless the answer ends first. */
 export const CHUNK_BYTES = 256 * 1024
+/**
+ * Records a decoded chunk gathers at least, unless the answer ends first: with tiny records the
+ * message objects, not the bytes, are what a chunk holds (1-byte values: 256 KB would be 262k of them).
+ */
+export const CHUNK_RECORDS = 4096
 
 /** The records of one partition handed out at once, in offset order. */
 export interface FetchedBatch {
@@ -128,7 +133,7 @@ export class CompletedFetch {
   }
 
   /**
-   * Decodes the next chunk: batches until CHUNK_BYTES of records are gathered or the answer ends.
+   * Decodes the next chunk: batches until CHUNK_BYTES or CHUNK_RECORDS are gathered or the answer ends.
    * Synchronous (its promise already settled) when those batches are uncompressed; resolves with
    * nothing decoded when only control batches, aborted transactions or records below the position
    * remained. A corrupt batch rejects (ProtocolError) and leaves `position` at it.
@@ -147,11 +152,11 @@ export class CompletedFetch {
     this.chunkEnd = this.next
   }
 
-  /** Decodes batches into `messages` until CHUNK_BYTES of records are gathered or the answer ends. */
+  /** Decodes batches into `messages` until CHUNK_BYTES or CHUNK_RECORDS are gathered or the answer ends. */
   private async decode(messages: ConsumedMessage[]): Promise<void> {
     let bytes = 0
     this.chunkBytes = 0
-    while (bytes < CHUNK_BYTES && this.index < this.entries.length) {
+    while (bytes < CHUNK_BYTES && messages.length < CHUNK_RECORDS && this.index < this.entries.length) {
       const entry = this.entries[this.index]
       let last = lastOffsetOf(entry)
       if (last < this.next) {

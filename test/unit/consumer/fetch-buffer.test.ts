@@ -6,7 +6,7 @@
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
-import { CHUNK_BYTES, CompletedFetch } from '../../../src/consumer/completed-fetch.ts'
+import { CHUNK_BYTES, CHUNK_RECORDS, CompletedFetch } from '../../../src/consumer/completed-fetch.ts'
 import { PartitionCursor } from '../../../src/consumer/cursor.ts'
 import { FetchBuffer, type FetchBufferEvents } from '../../../src/consumer/fetch-buffer.ts'
 import { Fetcher, type FetcherOptions } from '../../../src/consumer/fetcher.ts'
@@ -123,6 +123,28 @@ describe('FetchBuffer: what is held decompressed', () => {
     assert.equal(next, 20_000n)
     assert.ok(most > 0 && most <= bound)
     assert.deepEqual([buffer.bytes, buffer.decodedBytes], [0, 0], 'nothing held once drained')
+  })
+
+  it('ends a chunk of tiny records at CHUNK_RECORDS (at the batch that reaches it), not at 256 KB of them', async () => {
+    const perBatch = 1000
+    const parts: Buffer[] = []
+    for (let b = 0; b < 30; b++) {
+      const builder = new RecordBatchBuilder({ compression: 'none' })
+      for (let i = 0; i < perBatch; i++) builder.append({ key: null, value: Buffer.from('x'), timestamp: 1000 })
+      const built = await builder.build()
+      built.writeBigInt64BE(BigInt(b * perBatch), 0)
+      parts.push(built)
+    }
+    const answer = new CompletedFetch('t', 0, Buffer.concat(parts), 0n, false, null, MARKS, true)
+    const sizes: number[] = []
+    for (await answer.prepare(); answer.ready; await answer.prepare()) sizes.push(answer.take()!.batch.messages.length)
+    const full = Math.ceil(CHUNK_RECORDS / perBatch) * perBatch
+    assert.deepEqual(sizes.slice(0, -1), Array(sizes.length - 1).fill(full))
+    assert.equal(
+      sizes.reduce((a, b) => a + b, 0),
+      30 * perBatch,
+      'every record once',
+    )
   })
 
   it('hands out the records before a corrupt batch, then drops the answer with the position at that batch', async () => {
