@@ -255,6 +255,8 @@ for (const protocol of protocols) {
     const group = Array.from({ length: MEMBERS }, () => new Member(client, { ...restart, paused: true }))
     let ms = 0
     let records = 0
+    /** Per restarted member: ms until its process was gone, then until its replacement owned partitions. */
+    const steps: [number, number][] = []
     // the replacements' processes are up before the restart begins: start-up is not timed
     const replacements = group.map(() => new Member(client, { ...restart, paused: false, standby: true }))
     try {
@@ -265,11 +267,14 @@ for (const protocol of protocols) {
       for (const m of group) m.send('resume')
       let gone = 0
       for (let i = 0; i < group.length; i++) {
+        const t0 = Date.now()
         gone += await group[i].quit()
+        const t1 = Date.now()
         const next = replacements[i]
         await next.go()
         group[i] = next
         await until(() => next.owned.length > 0)
+        steps.push([t1 - t0, Date.now() - t1])
       }
       ms = Date.now() - started
       records = gone + (await Promise.all(group.map((m) => m.count()))).reduce((a, b) => a + b, 0) - baseline
@@ -279,13 +284,16 @@ for (const protocol of protocols) {
     }
     const recordsPerSec = records / (ms / 1000)
     const drained = records >= BACKLOG
-    log(`${label}: restart ${ms} ms, ${Math.round(recordsPerSec)} records/s${drained ? ' (backlog drained)' : ''}`)
+    log(
+      `${label}: restart ${ms} ms, ${Math.round(recordsPerSec)} records/s${drained ? ' (backlog drained)' : ''}; quit + rejoin per member: ${steps.map(([q, j]) => `${q}+${j}`).join(', ')} ms`,
+    )
     results.push({
       client,
       protocol,
       joinMs: joins,
       joinMedianMs: median(joins),
       restartMs: ms,
+      restartSteps: steps,
       records,
       recordsPerSec,
       drained,
