@@ -75,7 +75,11 @@ export class MetadataWatch {
   /** The leader's part: the current partition counts of every topic the group subscribes to, watched from now on. */
   async snapshot(topics: string[]): Promise<Map<string, number>> {
     this.topics = topics
-    const counts = partitionCounts(await this.cluster.refreshMetadata(topics), topics)
+    // as the Java leader, the metadata at hand when it knows every topic (the watch refreshes it):
+    // a Metadata request would wait behind the long-polling Fetch on the broker's connection
+    const known = partitionCounts(this.cluster.metadata, topics)
+    const metadata = known.size === topics.length ? this.cluster.metadata : await this.cluster.refreshMetadata(topics)
+    const counts = partitionCounts(metadata, topics)
     this.counts = counts
     return counts
   }
