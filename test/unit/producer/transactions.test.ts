@@ -33,6 +33,9 @@ interface Sent {
   api: string
   version: number
   body: any
+  /** performance.now() when it was sent, and when its answer was ready. */
+  at: number
+  answeredAt: number
 }
 
 /** One node: transaction coordinator, group coordinator and leader of every partition of TOPIC. */
@@ -113,7 +116,16 @@ class FakeTxnBroker {
   }
 
   private async request(api: Api, body: any, version: number): Promise<unknown> {
-    this.sent.push({ api: api.name, version, body })
+    const sent: Sent = { api: api.name, version, body, at: performance.now(), answeredAt: 0 }
+    this.sent.push(sent)
+    try {
+      return await this.answer(api, body, version)
+    } finally {
+      sent.answeredAt = performance.now()
+    }
+  }
+
+  private async answer(api: Api, body: any, version: number): Promise<unknown> {
     await new Promise((r) => setImmediate(r))
     if (this.unreachable.has(api.name)) {
       await new Promise((r) => setTimeout(r, 10))
@@ -548,6 +560,25 @@ describe('TransactionManager, transaction protocol v2 (KIP-890, Kafka 4.x)', () 
     await send(0, 'fine')
     await tm.commit()
     assert.deepEqual(broker.values(0, 'committed'), ['fine'])
+  })
+
+  it("v2: the next transaction's first Produce waits 2 ms after the EndTxn (the broker would hold it 20 ms while the markers are written)", async () => {
+    const broker = new FakeTxnBroker(1)
+    broker.finalizedFeatures.levels.set('transaction.version', 2)
+    const { tm, send } = setup(broker)
+    await tm.begin()
+    await send(0, 'first')
+    await tm.commit()
+    // the commit flushes at once (no linger): only the wait holds the Produce back
+    await tm.begin()
+    const second = send(0, 'second')
+    await tm.commit()
+    await second
+    const endTxn = broker.sent.find((s) => s.api === 'EndTxn')!
+    const produce = broker.sent.filter((s) => s.api === 'Produce')[1]
+    const gap = produce.at - endTxn.answeredAt
+    assert.ok(gap >= 2, `the Produce went ${gap.toFixed(2)} ms after the EndTxn's answer`)
+    assert.deepEqual(broker.values(0, 'committed'), ['first', 'second'])
   })
 
   it('moves to v2 between transactions when the cluster finalizes transaction.version 2, after an epoch bump', async () => {
