@@ -199,8 +199,10 @@ describe('Transactional producer', () => {
       await producer.close()
     }
     const used = (api: string) => [...new Set(sent.filter((r) => r.api === api).map((r) => r.version))]
-    // the broker line decides, through the finalized transaction.version feature
-    assert.equal(protocolV2, release().version.startsWith('4.'), `Kafka ${release().version}`)
+    // the broker line decides, through the finalized transaction.version feature (the fake cluster
+    // of kafkax/testing speaks protocol v1 whatever line it stands in for)
+    if (process.env.KAFKAX_TARGET !== 'fake')
+      assert.equal(protocolV2, release().version.startsWith('4.'), `Kafka ${release().version}`)
     if (protocolV2) {
       assert.deepEqual(used('AddPartitionsToTxn'), [], 'v2: Produce adds the partitions itself')
       assert.deepEqual(used('AddOffsetsToTxn'), [], 'v2: TxnOffsetCommit adds the group itself')
