@@ -78,8 +78,8 @@ export class MetadataWatch {
     // as the Java leader, the metadata at hand when it knows every topic (the watch refreshes it):
     // a Metadata request would wait behind the long-polling Fetch on the broker's connection
     const known = partitionCounts(this.cluster.metadata, topics)
-    const metadata = known.size === topics.length ? this.cluster.metadata : await this.cluster.refreshMetadata(topics)
-    const counts = partitionCounts(metadata, topics)
+    const counts =
+      known.size === topics.length ? known : partitionCounts(await this.cluster.refreshMetadata(topics), topics)
     this.counts = counts
     return counts
   }

@@ -76,11 +76,6 @@ export class ShareFetcher implements ShareHost {
     this.config = options.fetch
   }
 
-  /** Records per fetch: the consumer asks for more once fewer than this wait. */
-  get maxRecords(): number {
-    return this.config.maxRecords
-  }
-
   /** Starts watching locks; fetching starts with the first assignment. */
   start(): void {
     this.watchLocks()
