@@ -75,7 +75,8 @@ describe('3-node cluster', () => {
     const cluster = new Cluster({ brokers: CLUSTER_BOOTSTRAP, retry: { deadlineMs: 60_000 } })
     try {
       await cluster.connect()
-      const leader = await cluster.leaderFor(replicated, 0)
+      // a topic just created may not be in every node's metadata yet: the lookup retried, as the library's callers do
+      const leader = await cluster.retry.run(() => cluster.leaderFor(replicated, 0))
       await (await cluster.connectionToNode(leader)).request(Metadata, { topics: [] })
       await killNode(leader)
 
@@ -122,7 +123,7 @@ describe('3-node cluster', () => {
     let failed = 0
     try {
       await producer.connect()
-      const leader = await producer.cluster.leaderFor(topic, 0)
+      const leader = await producer.cluster.retry.run(() => producer.cluster.leaderFor(topic, 0))
       const sends: Promise<void>[] = []
       for (let i = 0; i < 100_000; i++) {
         sends.push(
