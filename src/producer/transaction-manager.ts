@@ -44,13 +44,14 @@ type Operation = 'initTransactions' | 'commitTransaction' | 'abortTransaction'
 
 const PROTOCOL_V1_MAX_PRODUCE_VERSION = 11
 /**
- * Protocol v2: how long after an EndTxn the next transaction's first Produce waits. A Produce that
- * reaches a partition leader while the coordinator still writes the previous transaction's markers
- * (a millisecond or two on a local broker) is held by the broker for its add-partitions retry
- * backoff (add.partitions.to.txn.retry.backoff.ms, 20 ms; KAFKA-18654): back-to-back transactions of
- * 100 records lost 20 ms in 40% of them (10-15k records/s; 23-25k with this wait, 1 ms gave 20-26k).
+ * Protocol v2: how long after an EndTxn the next transaction's first Produce (or TxnOffsetCommit) may
+ * wait for the coordinator to finish the markers. One that reaches a partition leader while the
+ * coordinator still writes the previous transaction's markers (under a millisecond to a few on a local
+ * broker) is held by the broker for its add-partitions retry backoff (add.partitions.to.txn.retry.backoff.ms,
+ * 20 ms; KAFKA-18654): back-to-back transactions of 100 records met it in 25-50% of them. Waiting
+ * longer than that hold cannot pay.
  */
-const V2_MARKERS_GRACE_MS = 2
+const V2_MARKERS_MAX_WAIT_MS = 20
 
 export class TransactionManager implements ProducerIdentity {
   readonly transactionalId: string
@@ -66,9 +67,12 @@ export class TransactionManager implements ProducerIdentity {
   private epochBumpRequired = false
   /** Something was added to the transaction (a partition or a group's offsets): it needs an EndTxn. */
   private started = false
-  /** Protocol v2: when the next transaction's first Produce may go (V2_MARKERS_GRACE_MS after an EndTxn). */
-  private produceAt = 0
-  private produceTimer: NodeJS.Timeout | undefined
+  /** Protocol v2: until when (performance.now()) the last EndTxn's markers may hold up the next transaction. */
+  private markersUntil = 0
+  /** Protocol v2: the coordinator asked whether the last transaction is complete (awaitCompletion). */
+  private markersWait: Promise<void> | undefined
+  /** The sender is woken when markersWait resolves. */
+  private senderWaits = false
   /** Partitions in the transaction, by topic (protocol v1: added by the coordinator). */
   private readonly partitions = new Map<string, Set<number>>()
   /** Protocol v1: partitions to add with the next AddPartitionsToTxn, and those of the one in flight. */
@@ -165,7 +169,7 @@ export class TransactionManager implements ProducerIdentity {
       if (!tv2) {
         await this.coordinator.addOffsets(id, group.groupId, o)
         this.started = true
-      }
+      } else await this.markersWritten()
       await this.coordinator.commitOffsets(id, group, offsets, tv2, o)
     })().catch((error) => {
       // whether the offsets are in the transaction is not known: it must not commit
@@ -214,7 +218,6 @@ export class TransactionManager implements ProducerIdentity {
 
   /** Closes the coordinator connections (the producer closes). */
   close(): void {
-    clearTimeout(this.produceTimer)
     this.coordinator.close()
   }
 
@@ -230,12 +233,15 @@ export class TransactionManager implements ProducerIdentity {
     switch (this.machine.state) {
       case 'IN_TRANSACTION':
       case 'COMMITTING': {
-        const wait = this.produceAt - performance.now()
-        if (wait <= 0) return true
-        this.produceTimer ??= setTimeout(() => {
-          this.produceTimer = undefined
-          onReady()
-        }, wait)
+        const wait = this.markersWritten()
+        if (!wait) return true
+        if (!this.senderWaits) {
+          this.senderWaits = true
+          void wait.then(() => {
+            this.senderWaits = false
+            onReady()
+          })
+        }
         return false
       }
       case 'ABORTABLE_ERROR':
@@ -366,6 +372,16 @@ export class TransactionManager implements ProducerIdentity {
     this.machine.to('READY')
   }
 
+  /** Protocol v2: resolves when the last transaction's markers are written (undefined: nothing to wait for). */
+  private markersWritten(): Promise<void> | undefined {
+    if (performance.now() >= this.markersUntil) return undefined
+    this.markersWait ??= this.coordinator.awaitCompletion(this.markersUntil).then(() => {
+      this.markersWait = undefined
+      this.markersUntil = 0
+    })
+    return this.markersWait
+  }
+
   /** EndTxn (when anything was added), then READY, or a new epoch first. */
   private async end(commit: boolean, deadline: number): Promise<void> {
     if (this.started) {
@@ -386,7 +402,7 @@ export class TransactionManager implements ProducerIdentity {
         this.producerEpoch = next.producerEpoch
         this.sequences.clear()
       }
-      if (this.tv2) this.produceAt = performance.now() + V2_MARKERS_GRACE_MS
+      if (this.tv2) this.markersUntil = performance.now() + V2_MARKERS_MAX_WAIT_MS
     }
     // a cluster that moved to protocol v2 since: the next transaction uses it, after an epoch bump
     this.refreshProtocol(false)

@@ -8,13 +8,16 @@
 // Each coordinator is reached through its own CoordinatorConnection (src/client/coordinator.ts, as
 // the group member's), found again when an answer or a lost connection says it moved.
 //
+// Under protocol v2 the producer also asks DescribeTransactions whether the previous transaction is
+// complete before the next one's first request (see awaitCompletion).
+//
 // Versions, as the Java client picks them: AddPartitionsToTxn up to v3 (v4+ are the brokers' own);
 // EndTxn and TxnOffsetCommit up to v4 under transaction protocol v1, v5 under v2 (KIP-890: EndTxn
 // then bumps the epoch and answers the new one, TxnOffsetCommit adds the group implicitly).
 
 import type { Cluster } from '../client/cluster.ts'
 import { CoordinatorConnection } from '../client/coordinator.ts'
-import { type RetryOptions, RetryPolicy } from '../client/retry.ts'
+import { type RetryOptions, RetryPolicy, sleep } from '../client/retry.ts'
 import { byTopic, committedOffsetTopics, type OffsetToCommit, type TopicPartition } from '../client/topic-partition.ts'
 import { ErrorCode, errorCode, kafkaError } from '../protocol/error-codes.ts'
 import { KafkaxError, TimeoutError } from '../protocol/errors.ts'
@@ -22,6 +25,7 @@ import {
   AddOffsetsToTxnModule,
   AddPartitionsToTxnModule,
   type Api,
+  DescribeTransactionsModule,
   EndTxnModule,
   InitProducerId,
   loadApi,
@@ -58,6 +62,9 @@ export interface CallOptions {
  * group itself and meets the same wait when a transaction follows the last one at once.
  */
 const CONCURRENT_TRANSACTIONS_BACKOFF_MS = 10
+
+/** The coordinator's states while it writes a transaction's markers (DescribeTransactions). */
+const WRITING_MARKERS = new Set(['PrepareCommit', 'PrepareAbort'])
 
 /** A transactional producer's requests to its transaction coordinator (and to its groups' coordinators). */
 export class TransactionRequests {
@@ -201,6 +208,32 @@ export class TransactionRequests {
       }),
     )
     return r.producerId >= 0n ? { producerId: r.producerId, producerEpoch: r.producerEpoch } : undefined
+  }
+
+  /**
+   * Resolves once the coordinator has written the last transaction's markers (DescribeTransactions
+   * answers a state past PrepareCommit / PrepareAbort), at `until` (a performance.now() time), or when
+   * the question fails: it only saves a wait, so a caller that goes on without the answer is at worst
+   * held by the broker.
+   */
+  async awaitCompletion(until: number): Promise<void> {
+    try {
+      const api = await loadApi(DescribeTransactionsModule)
+      while (performance.now() < until) {
+        const answer = this.coordinator.request(api, Number.POSITIVE_INFINITY, () => ({
+          transactionalIds: [this.transactionalId],
+        }))
+        const r = await Promise.race([answer, sleep(until - performance.now())])
+        if (!r) {
+          answer.catch(() => {})
+          return
+        }
+        const s = r.transactionStates[0]
+        if (s?.errorCode !== 0 || !WRITING_MARKERS.has(s.transactionState)) return
+      }
+    } catch {
+      // unanswered (no connection, a moved coordinator): the caller goes on without knowing
+    }
   }
 
   private groupCoordinator(groupId: string): CoordinatorConnection {

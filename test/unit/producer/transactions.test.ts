@@ -56,6 +56,9 @@ class FakeTxnBroker {
   private pendingOffsets: typeof this.offsets = new Map()
   private readonly sequences = new Map<number, { epoch: number; next: number }>()
   finalizedFeatures = { epoch: 1n, levels: new Map([['transaction.version', 1]]) }
+  /** Protocol v2: how many DescribeTransactions after an EndTxn answer that the markers are still written. */
+  writingMarkersFor = 0
+  private writingMarkers = 0
 
   constructor(readonly partitions: number) {}
 
@@ -145,6 +148,8 @@ class FakeTxnBroker {
         return this.txnOffsetCommit(body, version, code)
       case 'EndTxn':
         return this.endTxn(body, version, code)
+      case 'DescribeTransactions':
+        return this.describeTransactions(body, code)
       case 'Produce':
         return this.produce(body, version, code)
       default:
@@ -224,7 +229,26 @@ class FakeTxnBroker {
     if (errorCode) return answer(errorCode)
     this.complete(body.committed)
     if (version >= 5) this.epoch++ // KIP-890: every EndTxn bumps the epoch
+    this.writingMarkers = this.writingMarkersFor
     return answer(0)
+  }
+
+  private describeTransactions(body: any, code: number) {
+    const writing = this.writingMarkers > 0
+    if (writing) this.writingMarkers--
+    return {
+      throttleTimeMs: 0,
+      transactionStates: body.transactionalIds.map((transactionalId: string) => ({
+        errorCode: code,
+        transactionalId,
+        transactionState: writing ? 'PrepareCommit' : 'CompleteCommit',
+        transactionTimeoutMs: 60_000,
+        transactionStartTimeMs: -1n,
+        producerId: this.producerId,
+        producerEpoch: this.epoch,
+        topics: [],
+      })),
+    }
   }
 
   /** Writes the markers of the open transaction. */
@@ -562,23 +586,52 @@ describe('TransactionManager, transaction protocol v2 (KIP-890, Kafka 4.x)', () 
     assert.deepEqual(broker.values(0, 'committed'), ['fine'])
   })
 
-  it("v2: the next transaction's first Produce waits 2 ms after the EndTxn (the broker would hold it 20 ms while the markers are written)", async () => {
+  it("v2: the next transaction's first Produce waits until the coordinator has written the markers (the broker would hold it 20 ms)", async () => {
     const broker = new FakeTxnBroker(1)
     broker.finalizedFeatures.levels.set('transaction.version', 2)
+    broker.writingMarkersFor = 2
     const { tm, send } = setup(broker)
     await tm.begin()
     await send(0, 'first')
     await tm.commit()
-    // the commit flushes at once (no linger): only the wait holds the Produce back
     await tm.begin()
     const second = send(0, 'second')
     await tm.commit()
     await second
-    const endTxn = broker.sent.find((s) => s.api === 'EndTxn')!
-    const produce = broker.sent.filter((s) => s.api === 'Produce')[1]
-    const gap = produce.at - endTxn.answeredAt
-    assert.ok(gap >= 2, `the Produce went ${gap.toFixed(2)} ms after the EndTxn's answer`)
+    const apis = broker.sent.map((s) => s.api)
+    const after = apis.slice(apis.indexOf('EndTxn') + 1)
+    assert.deepEqual(after.slice(0, 4), [
+      'DescribeTransactions',
+      'DescribeTransactions',
+      'DescribeTransactions',
+      'Produce',
+    ])
     assert.deepEqual(broker.values(0, 'committed'), ['first', 'second'])
+  })
+
+  it('v2: the offsets of the next transaction wait for the markers too; a question left unanswered does not stop the Produce', async () => {
+    const broker = new FakeTxnBroker(1)
+    broker.finalizedFeatures.levels.set('transaction.version', 2)
+    broker.writingMarkersFor = 1
+    const { tm, send } = setup(broker)
+    await tm.begin()
+    await send(0, 'first')
+    await tm.commit()
+    await tm.begin()
+    await tm.sendOffsets([{ topic: 'in', partition: 0, offset: 5n }], { groupId: 'g' })
+    const apis = broker.sent.map((s) => s.api)
+    assert.deepEqual(apis.slice(apis.indexOf('EndTxn') + 1), [
+      'DescribeTransactions',
+      'DescribeTransactions',
+      'TxnOffsetCommit',
+    ])
+    await tm.commit()
+    broker.unreachable.add('DescribeTransactions')
+    await tm.begin()
+    await send(0, 'third')
+    await tm.commit()
+    assert.deepEqual(broker.values(0, 'committed'), ['first', 'third'])
+    assert.equal(broker.count('Produce'), 2)
   })
 
   it('moves to v2 between transactions when the cluster finalizes transaction.version 2, after an epoch bump', async () => {
