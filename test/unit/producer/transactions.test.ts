@@ -586,14 +586,20 @@ describe('TransactionManager, transaction protocol v2 (KIP-890, Kafka 4.x)', () 
     assert.deepEqual(broker.values(0, 'committed'), ['fine'])
   })
 
-  it("v2: the next transaction's first Produce waits until the coordinator has written the markers (the broker would hold it 20 ms)", async () => {
+  /** A v2 producer that committed one transaction; the coordinator then writes the markers for `describes` DescribeTransactions. */
+  async function afterV2Transaction(describes: number) {
     const broker = new FakeTxnBroker(1)
     broker.finalizedFeatures.levels.set('transaction.version', 2)
-    broker.writingMarkersFor = 2
+    broker.writingMarkersFor = describes
     const { tm, send } = setup(broker)
     await tm.begin()
     await send(0, 'first')
     await tm.commit()
+    return { broker, tm, send }
+  }
+
+  it("v2: the next transaction's first Produce waits until the coordinator has written the markers (the broker would hold it 20 ms)", async () => {
+    const { broker, tm, send } = await afterV2Transaction(2)
     await tm.begin()
     const second = send(0, 'second')
     await tm.commit()
@@ -610,13 +616,7 @@ describe('TransactionManager, transaction protocol v2 (KIP-890, Kafka 4.x)', () 
   })
 
   it('v2: the offsets of the next transaction wait for the markers too; a question left unanswered does not stop the Produce', async () => {
-    const broker = new FakeTxnBroker(1)
-    broker.finalizedFeatures.levels.set('transaction.version', 2)
-    broker.writingMarkersFor = 1
-    const { tm, send } = setup(broker)
-    await tm.begin()
-    await send(0, 'first')
-    await tm.commit()
+    const { broker, tm, send } = await afterV2Transaction(1)
     await tm.begin()
     await tm.sendOffsets([{ topic: 'in', partition: 0, offset: 5n }], { groupId: 'g' })
     const apis = broker.sent.map((s) => s.api)
