@@ -78,6 +78,8 @@ export class CompletedFetch {
         )
   /** A corrupt batch met after records were gathered: thrown by the next prepare(), once they are taken. */
   private failure: unknown
+  /** prepare() runs: `index` and `next` are already past the chunk it decodes, not yet in `chunk`. */
+  private decoding = false
 
   /**
    * `records` as the answer carries them; `aborted` is its aborted transactions under
@@ -110,7 +112,7 @@ export class CompletedFetch {
 
   /** Every batch is decoded and nothing waits: the answer is used up. */
   get drained(): boolean {
-    return this.chunk === undefined && this.index >= this.entries.length
+    return !this.decoding && this.chunk === undefined && this.index >= this.entries.length
   }
 
   /** Record bytes held decoded (the chunk waiting to be taken). */
@@ -141,11 +143,14 @@ export class CompletedFetch {
   async prepare(): Promise<void> {
     if (this.failure !== undefined) throw this.failure
     const messages: ConsumedMessage[] = []
+    this.decoding = true
     try {
       await this.decode(messages)
     } catch (error) {
       if (messages.length === 0) throw error
       this.failure = error
+    } finally {
+      this.decoding = false
     }
     if (messages.length === 0) return
     this.chunk = { topic: this.topic, partition: this.partition, messages, ...this.marks }

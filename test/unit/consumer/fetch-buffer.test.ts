@@ -125,6 +125,32 @@ describe('FetchBuffer: what is held decompressed', () => {
     assert.deepEqual([buffer.bytes, buffer.decodedBytes], [0, 0], 'nothing held once drained')
   })
 
+  it('loses no chunk when the next is taken as soon as it is decoded (before the last decode is told done)', async () => {
+    const parts: Buffer[] = []
+    for (let b = 0; b < 3; b++) {
+      const builder = new RecordBatchBuilder({ compression: 'none' })
+      for (let i = 0; i < CHUNK_RECORDS; i++) builder.append({ key: null, value: Buffer.from('x'), timestamp: 1000 })
+      const built = await builder.build()
+      built.writeBigInt64BE(BigInt(b * CHUNK_RECORDS), 0)
+      parts.push(built)
+    }
+    const cursor = new PartitionCursor('t', 0)
+    cursor.moveTo(0n)
+    const answer = new CompletedFetch('t', 0, Buffer.concat(parts), 0n, false, null, MARKS, true)
+    await answer.prepare()
+    const buffer = new FetchBuffer(10 * 1024 * 1024, quiet)
+    buffer.add(cursor, answer)
+    // a consumer polling at every microtask, as a tight `await fetcher.next()` loop does
+    const firsts: bigint[] = []
+    for (let hop = 0; hop < 100 && firsts.length < 3; hop++) {
+      const taken = buffer.poll()
+      if (taken) firsts.push(taken.messages[0].offset)
+      await Promise.resolve()
+    }
+    assert.deepEqual(firsts, [0n, BigInt(CHUNK_RECORDS), BigInt(2 * CHUNK_RECORDS)])
+    assert.equal(cursor.position, BigInt(3 * CHUNK_RECORDS))
+  })
+
   it('ends a chunk of tiny records at CHUNK_RECORDS (at the batch that reaches it), not at 256 KB of them', async () => {
     const perBatch = 1000
     const parts: Buffer[] = []
