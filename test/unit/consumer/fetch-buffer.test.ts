@@ -28,6 +28,19 @@ async function answerOf(cursor: PartitionCursor, offset: bigint, leaderEpoch: nu
   return answer
 }
 
+/** `count` uncompressed batches of `perBatch` 1-byte records, offsets from 0 on. */
+async function tinyBatches(count: number, perBatch: number): Promise<Buffer> {
+  const parts: Buffer[] = []
+  for (let b = 0; b < count; b++) {
+    const builder = new RecordBatchBuilder({ compression: 'none' })
+    for (let i = 0; i < perBatch; i++) builder.append({ key: null, value: Buffer.from('x'), timestamp: 1000 })
+    const built = await builder.build()
+    built.writeBigInt64BE(BigInt(b * perBatch), 0)
+    parts.push(built)
+  }
+  return Buffer.concat(parts)
+}
+
 describe('FetchBuffer', () => {
   it('hands answers out in arrival order, skipping paused partitions unless taken by name', async () => {
     const buffer = new FetchBuffer(1000, quiet)
@@ -126,17 +139,10 @@ describe('FetchBuffer: what is held decompressed', () => {
   })
 
   it('loses no chunk when the next is taken as soon as it is decoded (before the last decode is told done)', async () => {
-    const parts: Buffer[] = []
-    for (let b = 0; b < 3; b++) {
-      const builder = new RecordBatchBuilder({ compression: 'none' })
-      for (let i = 0; i < CHUNK_RECORDS; i++) builder.append({ key: null, value: Buffer.from('x'), timestamp: 1000 })
-      const built = await builder.build()
-      built.writeBigInt64BE(BigInt(b * CHUNK_RECORDS), 0)
-      parts.push(built)
-    }
+    const records = await tinyBatches(3, CHUNK_RECORDS)
     const cursor = new PartitionCursor('t', 0)
     cursor.moveTo(0n)
-    const answer = new CompletedFetch('t', 0, Buffer.concat(parts), 0n, false, null, MARKS, true)
+    const answer = new CompletedFetch('t', 0, records, 0n, false, null, MARKS, true)
     await answer.prepare()
     const buffer = new FetchBuffer(10 * 1024 * 1024, quiet)
     buffer.add(cursor, answer)
@@ -153,15 +159,8 @@ describe('FetchBuffer: what is held decompressed', () => {
 
   it('ends a chunk of tiny records at CHUNK_RECORDS (at the batch that reaches it), not at 256 KB of them', async () => {
     const perBatch = 1000
-    const parts: Buffer[] = []
-    for (let b = 0; b < 30; b++) {
-      const builder = new RecordBatchBuilder({ compression: 'none' })
-      for (let i = 0; i < perBatch; i++) builder.append({ key: null, value: Buffer.from('x'), timestamp: 1000 })
-      const built = await builder.build()
-      built.writeBigInt64BE(BigInt(b * perBatch), 0)
-      parts.push(built)
-    }
-    const answer = new CompletedFetch('t', 0, Buffer.concat(parts), 0n, false, null, MARKS, true)
+    const records = await tinyBatches(30, perBatch)
+    const answer = new CompletedFetch('t', 0, records, 0n, false, null, MARKS, true)
     const sizes: number[] = []
     for (await answer.prepare(); answer.ready; await answer.prepare()) sizes.push(answer.take()!.batch.messages.length)
     const full = Math.ceil(CHUNK_RECORDS / perBatch) * perBatch
