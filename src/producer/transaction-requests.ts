@@ -223,7 +223,10 @@ export class TransactionRequests {
         const answer = this.coordinator.request(api, Number.POSITIVE_INFINITY, () => ({
           transactionalIds: [this.transactionalId],
         }))
-        const r = await Promise.race([answer, sleep(until - performance.now())])
+        const bound = new AbortController()
+        const r = await Promise.race([answer, sleep(until - performance.now(), bound.signal)]).finally(() =>
+          bound.abort(),
+        )
         if (!r) {
           answer.catch(() => {})
           return
