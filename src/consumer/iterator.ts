@@ -11,37 +11,93 @@ export interface IteratedConsumer {
 }
 
 /**
+ * A message handed to the loop, as the handler's result: a thenable rather than a promise, so that
+ * the loop's next pull settles it at once and the dispatcher hands out the next message before the
+ * loop looks for it (no promise and no wait per message).
+ */
+class Pulled {
+  private settled: { error?: unknown } | undefined
+  private done: (() => void) | undefined
+  private drop: ((error: unknown) => void) | undefined
+
+  constructor(readonly message: Message) {}
+
+  // biome-ignore lint/suspicious/noThenProperty: the dispatcher and middleware settle on it as on a promise
+  then(done: () => void, drop: (error: unknown) => void): void {
+    // a middleware may await the handler's result after the loop moved on
+    if (this.settled) this.settled.error === undefined ? done() : drop(this.settled.error)
+    else {
+      this.done = done
+      this.drop = drop
+    }
+  }
+
+  handled(): void {
+    this.settled = {}
+    this.done?.()
+  }
+
+  dropped(error: Error): void {
+    this.settled = { error }
+    this.drop?.(error)
+  }
+}
+
+/**
  * A message counts as handled when the loop asks for the next one; leaving the loop (break, return,
  * throw) stops the consumer, the last message counting as handled on break. `stopping` aborts when
  * the consumer stops by other means: the loop then ends.
  */
 export async function* messagesOf(consumer: IteratedConsumer, stopping: AbortSignal): AsyncGenerator<Message> {
-  const waiting: { message: Message; done: () => void; drop: (e: Error) => void }[] = []
+  const waiting: Pulled[] = []
   let wake: (() => void) | undefined
-  let current: (() => void) | undefined
-  const run = consumer.run(
-    (message) =>
-      new Promise<void>((done, drop) => {
-        waiting.push({ message, done, drop })
-        wake?.()
-      }),
+  let current: Pulled | undefined
+  let ended: { error?: unknown; failed: boolean } | undefined
+  let closed = false
+  const run = consumer.run((message) => {
+    const pulled = new Pulled(message)
+    // a message handed out once the loop ended is not handled (a middleware may call late)
+    if (closed) pulled.dropped(stoppedError())
+    else {
+      waiting.push(pulled)
+      wake?.()
+    }
+    return pulled
+  })
+  // one reaction on run(), not one per wait: a race per wait kept every wait alive until run() settled
+  run.then(
+    () => {
+      ended = { failed: false }
+      wake?.()
+    },
+    (error) => {
+      ended = { error, failed: true }
+      wake?.()
+    },
   )
   try {
     for (;;) {
       while (waiting.length === 0) {
-        if (stopping.aborted) return
-        await Promise.race([new Promise<void>((r) => (wake = r)), run])
+        if (ended?.failed) throw ended.error
+        if (ended || stopping.aborted) return
+        await new Promise<void>((resolve) => (wake = resolve))
+        wake = undefined
       }
       const next = waiting.shift()!
-      current = next.done
+      current = next
       yield next.message
       current = undefined
-      next.done()
+      next.handled()
     }
   } finally {
-    current?.()
+    closed = true
+    // stopping first: settling the current message then hands out no further one
+    const stopped = consumer.stop()
+    current?.handled()
     // messages the loop never saw are not handled: they stay uncommitted
-    for (const w of waiting.splice(0)) w.drop(new KafkaxError('the iterator stopped', 'ESTOPPED'))
-    await consumer.stop()
+    for (const w of waiting.splice(0)) w.dropped(stoppedError())
+    await stopped
   }
 }
+
+const stoppedError = () => new KafkaxError('the iterator stopped', 'ESTOPPED')
