@@ -87,8 +87,8 @@ export class AssignedPartition {
 }
 
 /**
- * Messages one partition may run through a synchronous handler before the next partition's turn,
- * and messages one pump may run before it yields to I/O: fairness without a promise per message.
+ * Messages one partition may start before the next partition's turn, and messages one pump may run
+ * before it yields to I/O: fairness without a promise per message.
  */
 const TURN_MESSAGES = 64
 const PUMP_MESSAGES = 1024
@@ -107,6 +107,8 @@ export class Dispatcher {
   /** Partitions in the order the dispatcher serves them, and where the next turn starts. */
   private order: AssignedPartition[] = []
   private cursor = 0
+  /** Messages the partition whose turn it is may still start in it. */
+  private turnLeft = TURN_MESSAGES
   private pumping = false
   private pumpAgain = false
   private active = 0
@@ -265,9 +267,17 @@ export class Dispatcher {
         // a full round of partitions with nothing started ends it
         for (let idle = 0; idle < this.order.length && this.active < this.options.concurrency && budget > 0; ) {
           if (this.options.stop.aborted) return
-          const s = this.order[this.cursor++ % this.order.length]
-          const started = this.serve(s, Math.min(budget, TURN_MESSAGES))
+          const s = this.order[this.cursor % this.order.length]
+          const started = this.serve(s, Math.min(budget, this.turnLeft))
           budget -= started
+          this.turnLeft -= started
+          // a partition keeps its turn across pumps until it used its share or has nothing to start:
+          // an asynchronous handler starts one message per pump, and a turn per message would look
+          // through every empty partition for each one
+          if (started === 0 || this.turnLeft <= 0 || s.queue.length === 0) {
+            this.cursor++
+            this.turnLeft = TURN_MESSAGES
+          }
           idle = started > 0 ? 0 : idle + 1
         }
         if (budget <= 0) {

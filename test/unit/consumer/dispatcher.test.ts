@@ -120,8 +120,8 @@ describe('Dispatcher', () => {
         timeoutMs: 20_000,
       })
       await stop()
-      // turns of at most 64 messages (a synchronous handler) or one message (an asynchronous one)
-      const bound = handler === 'sync' ? 64 * 2 : 50 + 2
+      // turns of at most 64 messages, whether the handler settles at once or later
+      const bound = 64 * 2
       assert.ok(deepAtShallowDone <= bound, `${handler}: ${deepAtShallowDone} of the deep partition went first`)
     }
   })
