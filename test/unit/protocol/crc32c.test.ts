@@ -1,11 +1,12 @@
 // CRC-32C known answers: the check value of the CRC catalogue ("123456789" -> 0xE3069283) and the
 // iSCSI test vectors of RFC 3720 appendix B.4; ranges and unaligned views are checked against the bitwise
-// definition (the word loop reads through an Int32Array view, so the byte offset in the ArrayBuffer matters).
+// definition (the word loop reads through an Int32Array view, so the byte offset in the ArrayBuffer matters),
+// for the JavaScript loop alone and for crc32c, which hands long ranges to @node-rs/crc32 where it loads.
 
 import assert from 'node:assert/strict'
 import { describe, it } from 'node:test'
 import fc from 'fast-check'
-import { crc32c } from '../../../src/protocol/crc32c.ts'
+import { crc32c, crc32cSoftware, NATIVE_MIN_BYTES, nativeCrc32c } from '../../../src/protocol/crc32c.ts'
 
 /** The bitwise definition, independent of the table-driven implementation. */
 function reference(bytes: Uint8Array): number {
@@ -51,7 +52,9 @@ describe('crc32c', () => {
           view.set(bytes)
           const start = a % (bytes.length + 1)
           const end = start + (b % (bytes.length - start + 1))
-          assert.equal(crc32c(view, start, end), reference(bytes.subarray(start, end)))
+          const expected = reference(bytes.subarray(start, end))
+          assert.equal(crc32cSoftware(view, start, end), expected)
+          assert.equal(crc32c(view, start, end), expected)
         },
       ),
       { numRuns: 300 },
@@ -62,5 +65,16 @@ describe('crc32c', () => {
     const big = new Uint8Array(1 << 20)
     for (let i = 0; i < big.length; i++) big[i] = (i * 2654435761) >>> 24
     assert.equal(crc32c(big, 3), reference(big.subarray(3)))
+    assert.equal(crc32cSoftware(big, 3), reference(big.subarray(3)))
+  })
+
+  it('loads the native package under Node, whose ranges from NATIVE_MIN_BYTES on agree with the loop', () => {
+    // Bun and Deno may lack the binding: crc32c then is the loop alone (the properties above hold)
+    if (!process.versions.bun && !('Deno' in globalThis)) assert.ok(nativeCrc32c, '@node-rs/crc32 loads under Node')
+    const bytes = new Uint8Array(NATIVE_MIN_BYTES + 64)
+    for (let i = 0; i < bytes.length; i++) bytes[i] = (i * 40503) >>> 8
+    for (let length = NATIVE_MIN_BYTES - 2; length <= bytes.length - 5; length++) {
+      assert.equal(crc32c(bytes, 5, 5 + length), crc32cSoftware(bytes, 5, 5 + length), `length ${length}`)
+    }
   })
 })
