@@ -271,10 +271,10 @@ export class Dispatcher {
           const started = this.serve(s, Math.min(budget, this.turnLeft))
           budget -= started
           this.turnLeft -= started
-          // a partition keeps its turn across pumps until it used its share or has nothing to start:
-          // an asynchronous handler starts one message per pump, and a turn per message would look
-          // through every empty partition for each one
-          if (started === 0 || this.turnLeft <= 0 || s.queue.length === 0) {
+          // a partition keeps its turn across pumps until it used its share or has nothing to start
+          // (an asynchronous handler starts one message per pump, and a turn per message would look
+          // through every empty partition for each one); a batch is a turn of its own
+          if (started === 0 || this.turnLeft <= 0 || s.queue.length === 0 || this.batchHandler) {
             this.cursor++
             this.turnLeft = TURN_MESSAGES
           }

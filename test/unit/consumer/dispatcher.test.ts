@@ -126,6 +126,26 @@ describe('Dispatcher', () => {
     }
   })
 
+  it('keeps an asynchronous handler on its partition for a turn, not looking through the empty ones per message', async () => {
+    // one partition of six has data: a turn per message would ask each of the five empty ones for a chunk every time
+    const fetcher = new FakeFetcher([640, 0, 0, 0, 0, 0], 64)
+    let takes = 0
+    const take = fetcher.take.bind(fetcher)
+    fetcher.take = (tp) => {
+      takes++
+      return take(tp)
+    }
+    let handled = 0
+    const { stop, committable } = dispatch(fetcher, async () => {
+      handled++
+    })
+    await waitFor('640 messages handled', () => handled === 640, { timeoutMs: 10_000 })
+    await stop()
+    assert.equal(committable(0), 640n)
+    // per turn of 64: one take for the chunk and one look at each empty partition (6 x 10 turns, and the last looks)
+    assert.ok(takes <= 6 * 12, `${takes} takes for 640 messages`)
+  })
+
   it('moves the committable offset only past an unbroken run of handled messages, whatever order they finish in', async () => {
     // ten keys, one message each: all ten run at once and the test finishes them in its own order
     const fetcher = new FakeFetcher([10], 10, (_p, o) => `k${o}`)
