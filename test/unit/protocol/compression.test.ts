@@ -13,6 +13,7 @@ import {
   codecOf,
   compress,
   decompress,
+  LZ4_SYNC_MAX_BYTES,
   loadOptional,
   zstdImplementations,
   zstdSource,
@@ -30,6 +31,16 @@ describe('compression codecs', () => {
       assert.deepEqual(await decompress(codec, await compress(codec, Buffer.alloc(0))), Buffer.alloc(0))
     })
   }
+
+  it('round-trips lz4 frames on both sides of LZ4_SYNC_MAX_BYTES (on the event loop, and on the threadpool)', async () => {
+    for (const size of [LZ4_SYNC_MAX_BYTES >> 4, LZ4_SYNC_MAX_BYTES * 3]) {
+      const data = Buffer.alloc(size)
+      for (let i = 0; i < size; i++) data[i] = 97 + ((i * 7919) % 23)
+      const frame = await compress('lz4', data)
+      assert.equal(lz4Bound(frame) <= LZ4_SYNC_MAX_BYTES, size < LZ4_SYNC_MAX_BYTES, `the bound of ${size} bytes`)
+      assert.deepEqual(await decompress('lz4', frame), data)
+    }
+  })
 
   it('writes the formats other clients read', async () => {
     assert.deepEqual(gunzipSync(await compress('gzip', text)), text)
