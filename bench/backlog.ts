@@ -3,7 +3,7 @@
 // --partitions 1 --concurrency 4 --handler-ms 1]`. kcat writes the backlog with lz4 (`kcat -P -z lz4 -l`,
 // its defaults otherwise); the kafkax Consumer (compiled dist/, in its own process:
 // bench/clients/backlog.ts) reads it with `concurrency` handlers of `handler-ms` each per record and
-// samples its memory every 250 ms. Writes bench/results/backlog-<text>.json (every sample) and
+// samples its memory every 250 ms. Writes bench/results/backlog-<text>[-<records>].json (every sample) and
 // .svg (RSS and what the fetch buffer holds, over time) and prints the peak against the 200 MB goal.
 // Uses KAFKA_BROKERS when set, else starts the harness's single node (KAFKA_PORT_BASE shifts it).
 
@@ -20,9 +20,11 @@ import { DATA_DIR } from './lib/payload.ts'
 
 onNode24()
 
+const DEFAULT_RECORDS = 400_000
+
 const { values: args } = parseArgs({
   options: {
-    records: { type: 'string', default: '400000' },
+    records: { type: 'string', default: String(DEFAULT_RECORDS) },
     size: { type: 'string', default: '1000' },
     text: { type: 'string', default: 'compressible' },
     partitions: { type: 'string', default: '1' },
@@ -105,8 +107,10 @@ try {
   }
   const dir = join(ROOT, 'bench/results')
   mkdirSync(dir, { recursive: true })
-  writeFileSync(join(dir, `backlog-${args.text}.json`), `${JSON.stringify(result, null, 1)}\n`)
-  writeFileSync(join(dir, `backlog-${args.text}.svg`), chart(result))
+  // the default size keeps the plain name; another size (e.g. the 1 GiB backlog) gets its own files
+  const name = `backlog-${args.text}${RECORDS === DEFAULT_RECORDS ? '' : `-${RECORDS}`}`
+  writeFileSync(join(dir, `${name}.json`), `${JSON.stringify(result, null, 1)}\n`)
+  writeFileSync(join(dir, `${name}.svg`), chart(result))
   const verdict = (m.peakRssMb ?? peak) <= LIMIT_MB ? 'within' : 'OVER'
   process.stdout.write(
     `backlog ${RECORDS} x ${SIZE} B lz4 (${args.text}), ${args.partitions} partition(s), concurrency ${spec.concurrency}, ${spec.handlerMs} ms/record: ` +
