@@ -16,7 +16,9 @@ export interface IteratedConsumer {
  * loop looks for it (no promise and no wait per message).
  */
 class Pulled {
-  private settled: { error?: unknown } | undefined
+  /** Undefined while the loop has not moved past it; then handled (true) or dropped (false, with `error`). */
+  private outcome: boolean | undefined
+  private error: Error | undefined
   private done: (() => void) | undefined
   private drop: ((error: unknown) => void) | undefined
 
@@ -25,20 +27,21 @@ class Pulled {
   // biome-ignore lint/suspicious/noThenProperty: the dispatcher and middleware settle on it as on a promise
   then(done: () => void, drop: (error: unknown) => void): void {
     // a middleware may await the handler's result after the loop moved on
-    if (this.settled) this.settled.error === undefined ? done() : drop(this.settled.error)
-    else {
+    if (this.outcome === undefined) {
       this.done = done
       this.drop = drop
-    }
+    } else if (this.outcome) done()
+    else drop(this.error)
   }
 
   handled(): void {
-    this.settled = {}
+    this.outcome = true
     this.done?.()
   }
 
   dropped(error: Error): void {
-    this.settled = { error }
+    this.outcome = false
+    this.error = error
     this.drop?.(error)
   }
 }
