@@ -271,7 +271,7 @@ export class ShareConsumer extends EventEmitter {
    * (break, return, throw) stops the consumer, the last record accepted on break.
    */
   [Symbol.asyncIterator](): AsyncGenerator<ShareMessage> {
-    return messagesOf(this, this.stopController.signal) as AsyncGenerator<ShareMessage>
+    return messagesOf<ShareMessage>(this, this.stopController.signal)
   }
 
   // ------------------------------------------------------------------------------------------

@@ -119,4 +119,46 @@ describe('consumer iterator', () => {
     await loop
     assert.equal(consumer.stops(), 2, 'the loop stops the consumer too on its way out')
   })
+
+  it('answers pulls made without waiting in order, as a generator does', async () => {
+    const consumer = fakeConsumer(3)
+    const it = messagesOf(consumer, new AbortController().signal)
+    // three pulls at once: each takes the next message once the one before it settled
+    const results = await Promise.all([it.next(), it.next(), it.next()])
+    assert.deepEqual(
+      results.map((r) => (r.done ? 'done' : r.value.offset)),
+      [0n, 1n, 2n],
+    )
+    assert.deepEqual(
+      consumer.outcomes.map((o) => o.offset),
+      [0, 1],
+      'the third message is being handled',
+    )
+    assert.deepEqual(await it.return(undefined), { value: undefined, done: true })
+    assert.deepEqual(await it.next(), { value: undefined, done: true }, 'a pull after the loop left ends at once')
+    await Promise.resolve()
+    assert.equal(consumer.outcomes.length, 3, 'leaving settles the current message')
+    assert.equal(consumer.stops(), 1)
+  })
+
+  it('starts the consumer on the first pull only', async () => {
+    let runs = 0
+    const consumer = { ...fakeConsumer(1) }
+    const run = consumer.run
+    consumer.run = (h) => {
+      runs++
+      return run(h)
+    }
+    const unused = messagesOf(consumer, new AbortController().signal)
+    await Promise.resolve()
+    assert.equal(runs, 0, 'an iterator not pulled from runs nothing')
+    assert.deepEqual(await unused.return(undefined), { value: undefined, done: true })
+    assert.equal(consumer.stops(), 0, 'nor stops anything')
+    const failure = new Error('the loop gave up')
+    const thrown = messagesOf(consumer, new AbortController().signal)
+    assert.equal((await thrown.next()).done, false)
+    await assert.rejects(thrown.throw(failure), (e) => e === failure)
+    assert.equal(runs, 1)
+    assert.equal(consumer.stops(), 1, 'throwing into the loop stops the consumer')
+  })
 })
