@@ -9,15 +9,29 @@ import { TimeoutError } from '../protocol/errors.ts'
 import type { BatchOptions, RecordHeader } from '../protocol/records/index.ts'
 import { RecordBatchBuilder } from '../protocol/records/index.ts'
 import { BufferPool } from './buffer-pool.ts'
-import type { NormalizedRecord, RecordMetadata } from './record.ts'
+import type { NormalizedRecord, ProducerRecord, RecordMetadata } from './record.ts'
 
 export type Delivery = (error: Error | null, metadata: RecordMetadata | null) => void
+
+/**
+ * Tells a record's outcome to the callback it was sent with and, for a published record, to the
+ * producer's events. Batches keep the callback and the record rather than a closure per record:
+ * records in flight are what the garbage collector copies.
+ */
+export type Report = (
+  error: Error | null,
+  metadata: RecordMetadata | null,
+  callback: Delivery | undefined,
+  published: ProducerRecord | undefined,
+) => void
 
 export class ProducerBatch {
   readonly builder: RecordBatchBuilder
   /** Read by the builder when the batch is sealed, so producer id, epoch and sequence go in then. */
   readonly options: BatchOptions
-  readonly deliveries: Delivery[] = []
+  readonly callbacks: (Delivery | undefined)[] = []
+  /** Per record, the record as published (publish's events report it), or undefined. */
+  readonly published: (ProducerRecord | undefined)[] = []
   readonly timestamps: number[] = []
   /** Bytes reserved from the buffer memory for this batch. */
   reserved = 0
@@ -37,6 +51,7 @@ export class ProducerBatch {
     readonly partition: number,
     compression: CompressionCodec,
     initial: number | Buffer,
+    readonly report: Report,
   ) {
     this.options = { compression }
     this.builder = new RecordBatchBuilder(this.options, initial)
@@ -46,9 +61,17 @@ export class ProducerBatch {
     return this.builder.recordCount
   }
 
-  append(key: Buffer | null, value: Buffer | null, headers: RecordHeader[], timestamp: number, delivery: Delivery) {
+  append(
+    key: Buffer | null,
+    value: Buffer | null,
+    headers: RecordHeader[],
+    timestamp: number,
+    callback: Delivery | undefined,
+    published: ProducerRecord | undefined,
+  ) {
     this.builder.appendRecord(key, value, headers, timestamp)
-    this.deliveries.push(delivery)
+    this.callbacks.push(callback)
+    this.published.push(published)
     this.timestamps.push(timestamp)
   }
 
@@ -77,19 +100,21 @@ export class ProducerBatch {
   /** Reports the outcome to every record of the batch. */
   complete(baseOffset: bigint, logAppendTime: number): void {
     const base = Number(baseOffset)
-    const exact = Number.isSafeInteger(base + this.deliveries.length)
-    for (let i = 0; i < this.deliveries.length; i++) {
-      this.deliveries[i](null, {
+    const n = this.callbacks.length
+    const exact = Number.isSafeInteger(base + n)
+    for (let i = 0; i < n; i++) {
+      const metadata = {
         topic: this.topic,
         partition: this.partition,
         offset: baseOffset < 0n ? -1n : exact ? BigInt(base + i) : baseOffset + BigInt(i),
         timestamp: logAppendTime >= 0 ? logAppendTime : this.timestamps[i],
-      })
+      }
+      this.report(null, metadata, this.callbacks[i], this.published[i])
     }
   }
 
   fail(error: Error): void {
-    for (const d of this.deliveries) d(error, null)
+    for (let i = 0; i < this.callbacks.length; i++) this.report(error, null, this.callbacks[i], this.published[i])
   }
 
   /** Reports `error` now, though the batch stays in flight until its request ends. */
@@ -121,6 +146,7 @@ export interface AccumulatorOptions {
   lingerMs: number
   bufferMemory: number
   maxBlockMs: number
+  report: Report
 }
 
 /** Room left in a pooled batch buffer beyond `maxBytes`, so the record that fills a batch never makes it grow. */
@@ -201,7 +227,13 @@ export class RecordAccumulator {
   }
 
   /** Appends a record (its memory already reserved) to its partition's open batch. */
-  append(record: NormalizedRecord, partition: number, bytes: number, delivery: Delivery): void {
+  append(
+    record: NormalizedRecord,
+    partition: number,
+    bytes: number,
+    callback: Delivery | undefined,
+    published?: ProducerRecord,
+  ): void {
     const q = this.queue(record.topic, partition)
     const o = this.options
     let batch = q.batches[q.batches.length - 1]
@@ -211,10 +243,10 @@ export class RecordAccumulator {
       if (batch) q.lastBatchBytes = batch.builder.sizeInBytes
       const capacity = Math.min(o.maxBytes, Math.max(16 * 1024, Math.ceil(q.lastBatchBytes * 1.1)))
       const buffer = capacity === o.maxBytes && bytes <= o.maxBytes ? this.pool.take() : capacity + bytes
-      batch = new ProducerBatch(record.topic, partition, o.compression, buffer)
+      batch = new ProducerBatch(record.topic, partition, o.compression, buffer, o.report)
       q.batches.push(batch)
     }
-    batch.append(record.key, record.value, record.headers, record.timestamp, delivery)
+    batch.append(record.key, record.value, record.headers, record.timestamp, callback, published)
     batch.reserved += bytes
   }
 

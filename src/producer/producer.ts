@@ -13,7 +13,7 @@ import { Summary } from '../observability/summary.ts'
 import { ErrorCode, kafkaError } from '../protocol/error-codes.ts'
 import { ConfigError, ConnectionError, KafkaError } from '../protocol/errors.ts'
 import { ApiVersions } from '../protocol/messages/index.ts'
-import { type Delivery, RecordAccumulator } from './accumulator.ts'
+import { type Delivery, RecordAccumulator, type Report } from './accumulator.ts'
 import { IdempotentState, type ProducerIdentity } from './idempotence.ts'
 import { type ProducerOptions, resolveProducerOptions } from './options.ts'
 import { createPartitioner, type Partitioner } from './partitioners.ts'
@@ -99,6 +99,7 @@ export class Producer extends EventEmitter {
       lingerMs: o.batch.lingerMs,
       bufferMemory: o.bufferMemory,
       maxBlockMs: o.maxBlockMs,
+      report: this.report,
     })
     this.partitioner = createPartitioner(o.partitioner, { batchMaxBytes: o.batch.maxBytes })
     this.cluster = new Cluster(client)
@@ -316,23 +317,41 @@ export class Producer extends EventEmitter {
    * the outcome. Records are kept in order per partition like `send`.
    */
   publish(record: ProducerRecord, callback?: (error: Error | null, metadata: RecordMetadata | null) => void): void {
-    const done: Delivery = (error, metadata) => {
-      callback?.(error, metadata)
-      if (error) {
-        if (!callback || this.listenerCount('error') > 0) this.emit('error', error, record)
-      } else this.emit('delivery', metadata, record)
-    }
-    this.submit(record, done)
+    this.submit(record, callback, record)
   }
 
-  /** enqueue() with every failure, thrown at once or later, reported through `delivery`. */
-  private submit(record: ProducerRecord, delivery: Delivery): void {
+  /** enqueue() with every failure, thrown at once or later, reported through `report`. */
+  private submit(record: ProducerRecord, callback: Delivery | undefined, published?: ProducerRecord): void {
     try {
-      this.enqueue(record, delivery)
+      this.enqueue(record, callback, published)
     } catch (error) {
       // a broker's refusal (too large, no such partition) fails the transaction; bad options do not (as Java)
       if (error instanceof KafkaError) this.transactions?.rejected(error, record.topic)
-      delivery(error as Error, null)
+      this.report(error as Error, null, callback, published)
+    }
+  }
+
+  /**
+   * A record's outcome to its callback and, when published, to a 'delivery' or 'error' event (an
+   * 'error' only when someone hears it: without a listener, a publish without a callback). A
+   * callback or listener that throws is logged, as the Java client does with its callbacks: the
+   * records after it in the batch are still told.
+   */
+  private readonly report: Report = (error, metadata, callback, published) => {
+    if (callback !== undefined) {
+      try {
+        callback(error, metadata)
+      } catch (thrown) {
+        this.logger.error?.({ err: thrown }, 'a delivery callback threw')
+      }
+    }
+    if (published === undefined) return
+    try {
+      if (error) {
+        if (!callback || this.listenerCount('error') > 0) this.emit('error', error, published)
+      } else this.emit('delivery', metadata, published)
+    } catch (thrown) {
+      this.logger.error?.({ err: thrown }, `a '${error ? 'error' : 'delivery'}' listener threw`)
     }
   }
 
@@ -340,7 +359,7 @@ export class Producer extends EventEmitter {
    * Appends a record to the accumulator at once when its topic's metadata is known and the buffer
    * has room (the common case); otherwise it waits in `blocked`. Failures go to `delivery`.
    */
-  private enqueue(input: ProducerRecord, delivery: Delivery): void {
+  private enqueue(input: ProducerRecord, callback: Delivery | undefined, published: ProducerRecord | undefined): void {
     if (this.closed) throw new ConnectionError('the producer is closed')
     this.transactions?.checkSend()
     const record = normalizeRecord(input)
@@ -351,8 +370,8 @@ export class Producer extends EventEmitter {
         `a record of about ${size} bytes for ${record.topic} exceeds maxRequestSize (${this.maxRequestSize})`,
       )
     }
-    if (this.blocked.length === 0 && this.appendNow(record, size, delivery)) return
-    this.blocked.push({ record, size, delivery, deadline: Date.now() + this.maxBlockMs })
+    if (this.blocked.length === 0 && this.appendNow(record, size, callback, published)) return
+    this.blocked.push({ record, size, callback, published, deadline: Date.now() + this.maxBlockMs })
     this.draining ??= this.drainBlocked().finally(() => {
       this.draining = undefined
     })
@@ -366,13 +385,19 @@ export class Producer extends EventEmitter {
   private readonly blocked = new Deque<{
     record: NormalizedRecord
     size: number
-    delivery: Delivery
+    callback: Delivery | undefined
+    published: ProducerRecord | undefined
     deadline: number
   }>()
   private draining: Promise<void> | undefined
 
   /** Appends the record if its partition is known and its memory fits now; false if it must wait. */
-  private appendNow(record: NormalizedRecord, size: number, delivery: Delivery): boolean {
+  private appendNow(
+    record: NormalizedRecord,
+    size: number,
+    callback: Delivery | undefined,
+    published: ProducerRecord | undefined,
+  ): boolean {
     const topic = this.cluster.metadata.topics.get(record.topic)
     if (!topic || topic.partitions.length === 0 || !this.accumulator.tryReserve(size)) return false
     let partition: number
@@ -382,31 +407,37 @@ export class Producer extends EventEmitter {
       this.accumulator.release(size)
       throw error
     }
-    this.append(record, partition, size, delivery)
+    this.append(record, partition, size, callback, published)
     return true
   }
 
   private async drainBlocked(): Promise<void> {
     for (let b = this.blocked.at(0); b; b = this.blocked.at(0)) {
       try {
-        if (this.appendNow(b.record, b.size, b.delivery)) {
+        if (this.appendNow(b.record, b.size, b.callback, b.published)) {
           this.blocked.shift()
           continue
         }
         const partition = await this.partitionOf(b.record, b.deadline)
         await this.accumulator.reserve(b.size, b.deadline)
         this.blocked.shift()
-        this.append(b.record, partition, b.size, b.delivery)
+        this.append(b.record, partition, b.size, b.callback, b.published)
       } catch (error) {
         this.blocked.shift()
         this.transactions?.rejected(error as Error, b.record.topic)
-        b.delivery(error as Error, null)
+        this.report(error as Error, null, b.callback, b.published)
       }
     }
   }
 
-  private append(record: NormalizedRecord, partition: number, size: number, delivery: Delivery): void {
-    this.accumulator.append(record, partition, size, delivery)
+  private append(
+    record: NormalizedRecord,
+    partition: number,
+    size: number,
+    callback: Delivery | undefined,
+    published: ProducerRecord | undefined,
+  ): void {
+    this.accumulator.append(record, partition, size, callback, published)
     this.transactions?.addPartition(record.topic, partition)
     this.partitioner.onAppend(record.topic, partition, size)
     this.sender.wakeup()

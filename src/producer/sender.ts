@@ -394,11 +394,12 @@ export class Sender {
     const [decoded] = await decodeRecordBatches(batch.sealed!)
     const half = Math.ceil(decoded.records.length / 2)
     const parts = [decoded.records.slice(0, half), decoded.records.slice(half)].map((records, i) => {
-      const part = new ProducerBatch(q.topic, q.partition, batch.options.compression ?? 'none', batch.sealed!.length)
+      const compression = batch.options.compression ?? 'none'
+      const part = new ProducerBatch(q.topic, q.partition, compression, batch.sealed!.length, batch.report)
       for (let j = 0; j < records.length; j++) {
         const r = records[j]
         const k = i * half + j
-        part.append(r.key, r.value, r.headers, batch.timestamps[k], batch.deliveries[k])
+        part.append(r.key, r.value, r.headers, batch.timestamps[k], batch.callbacks[k], batch.published[k])
       }
       return part
     })

@@ -168,6 +168,43 @@ describe('Producer', () => {
     await producer.close()
   })
 
+  it('a publish callback or delivery listener that throws is logged; the rest of its batch is still reported', async () => {
+    const topic = await topicWith(1)
+    const logged: string[] = []
+    const logger = { error: (fields: { err: Error }) => void logged.push(fields.err.message) }
+    const producer = new Producer({ brokers: brokers(), logger, batch: { lingerMs: 50 } })
+    try {
+      const listenerThrows = () => {
+        throw new Error('listener threw')
+      }
+      producer.on('delivery', listenerThrows)
+      const offsets: bigint[] = []
+      for (let i = 0; i < 10; i++) {
+        producer.publish({ topic, value: String(i) }, (error, metadata) => {
+          if (error) throw error
+          offsets.push(metadata!.offset)
+          if (i % 3 === 0) throw new Error(`callback ${i} threw`)
+        })
+      }
+      // a send in the same batch as the throwing callbacks settles too
+      const last = await within(
+        'the send after the throwing callbacks',
+        producer.send({ topic, value: 'last' }),
+        10_000,
+      )
+      assert.deepEqual(
+        offsets,
+        [0n, 1n, 2n, 3n, 4n, 5n, 6n, 7n, 8n, 9n].map((o) => o + last.offset - 10n),
+      )
+      producer.off('delivery', listenerThrows)
+      // every published record reached its callback and the listener, whichever threw before
+      assert.equal(logged.filter((m) => m.startsWith('callback')).length, 4, logged.join())
+      assert.equal(logged.filter((m) => m === 'listener threw').length, 10, logged.join())
+    } finally {
+      await producer.close()
+    }
+  })
+
   it('a record over the size limit fails alone; the others are written', async () => {
     const topic = await topicWith(1)
     const producer = new Producer({ brokers: brokers(), batch: { lingerMs: 20 } })

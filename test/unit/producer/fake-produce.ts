@@ -12,6 +12,7 @@ export function smallAccumulator(): RecordAccumulator {
     lingerMs: 2,
     bufferMemory: 8 * 1024 * 1024,
     maxBlockMs: 1000,
+    report: (error, metadata, callback) => callback?.(error, metadata),
   })
 }
 
