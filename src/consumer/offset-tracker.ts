@@ -15,9 +15,12 @@ export interface PendingOffset {
 /** One partition's handed-out offsets, in offset order, and what of them may be committed. */
 export class OffsetTracker {
   private readonly pending = new Deque<PendingOffset>()
-  /** The next offset to commit (all before it handled), and the last one committed. */
-  committable: bigint | undefined
+  /** The last one committed. */
   committed: bigint | undefined
+  /** The next offset to commit, or undefined: set directly (a seek) or one past `handled`. */
+  private next: bigint | undefined
+  /** The last offset of the handled run at the head, once it moved: `next` is made from it when read. */
+  private handled: bigint | undefined
   /** The leader epoch of the last record fetched: committed with the offset. */
   leaderEpoch = -1
 
@@ -43,12 +46,27 @@ export class OffsetTracker {
    * earlier one waits for its key), which the tracker does not know of.
    */
   advance(waiting?: bigint): void {
-    let next: bigint | undefined
     while (this.pending.length > 0 && this.pending.at(0)!.done) {
       if (waiting !== undefined && this.pending.at(0)!.offset > waiting) break
-      next = this.pending.shift()!.offset + 1n
+      this.handled = this.pending.shift()!.offset
     }
-    if (next !== undefined) this.committable = next
+  }
+
+  /**
+   * The next offset to commit: all before it handled. Worked out when read (at commits), not as
+   * each message settles, which would make a bigint per message.
+   */
+  get committable(): bigint | undefined {
+    if (this.handled !== undefined) {
+      this.next = this.handled + 1n
+      this.handled = undefined
+    }
+    return this.next
+  }
+
+  set committable(offset: bigint | undefined) {
+    this.next = offset
+    this.handled = undefined
   }
 
   /** Forgets the offsets not settled (a seek, a failure): marking their entries changes nothing now. */
