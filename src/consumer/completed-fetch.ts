@@ -1,7 +1,7 @@
 // One partition's fetch answer as the application sees it, decoded lazily (as the Java client's
-// CompletedFetch): the answer is held as received (compressed) and decoded batch by batch, a chunk
-// of about CHUNK_BYTES of record bytes at a time, as the consumer drains it. So what is held
-// decompressed is bounded by the chunks, not by the fetch size times the compression ratio.
+// CompletedFetch): the answer is held as received (compressed), its batches are decompressed one
+// at a time and their records decoded a chunk at a time (RecordCursor) as the consumer drains it. So
+// what is held decompressed is a batch and a chunk, not the fetch size times the compression ratio.
 // Records below the fetch position are skipped (a batch may start earlier), control batches are
 // hidden, and under read_committed the batches of aborted transactions are dropped (Kafka's consumer
 // algorithm: an aborted transaction of a producer spans from its first offset to that producer's
@@ -11,21 +11,35 @@ import type { AbortedTransaction } from '../protocol/messages/generated/fetch-re
 import {
   BatchRecord,
   controlType,
-  decodeBatch,
+  type KafkaRecord,
   lastOffsetOf,
   leaderEpochOf,
+  openBatch,
+  type RecordCursor,
   type RecordFactory,
   splitBatches,
 } from '../protocol/records/index.ts'
 import { ConsumedMessage } from './message.ts'
 
-/** Record bytes (keys and values) a decoded chunk gathers at least, unless the answer ends first. */
-export const CHUNK_BYTES = 256 * 1024
 /**
- * Records a decoded chunk gathers at least, unless the answer ends first: with tiny records the
- * message objects, not the bytes, are what a chunk holds (1-byte values: 256 KB would be 262k of them).
+ * A decoded chunk ends at the record that reaches CHUNK_BYTES of keys and values or at
+ * CHUNK_RECORDS records, inside a batch if need be. Small chunks keep few messages alive at once:
+ * messages that outlive a young-generation collection are what the garbage collector copies, and
+ * what grows the heap (as Java's max.poll.records of 500). With tiny records the message objects,
+ * not the bytes, are what a chunk holds.
  */
-export const CHUNK_RECORDS = 4096
+export const CHUNK_BYTES = 32 * 1024
+export const CHUNK_RECORDS = 256
+
+/** Offset deltas as bigints, made once: a message's offset then takes one bigint (the sum), not two. */
+const OFFSET_DELTAS: bigint[] = []
+const MAX_CACHED_DELTA = 1 << 16
+
+function offsetDeltaOf(delta: number): bigint {
+  if (delta < 0 || delta >= MAX_CACHED_DELTA) return BigInt(delta)
+  while (OFFSET_DELTAS.length <= delta) OFFSET_DELTAS.push(BigInt(OFFSET_DELTAS.length))
+  return OFFSET_DELTAS[delta]
+}
 
 /** The records of one partition handed out at once, in offset order. */
 export interface FetchedBatch {
@@ -56,7 +70,12 @@ export class CompletedFetch {
   private chunkEnd = 0n
   private chunkBytes = 0
   private readonly entries: Buffer[]
+  /** The next entry to open. */
   private index = 0
+  /** The batch being read, whose records are decoded as chunks take them; `last` is its last offset. */
+  private reading: { cursor: RecordCursor; last: bigint } | undefined
+  /** The records of the slice being read (reused). */
+  private readonly slice: KafkaRecord[] = []
   /** The offset after what has been decoded (handed out, skipped or hidden). */
   private next: bigint
   private readonly aborted: AbortedTransaction[]
@@ -69,7 +88,7 @@ export class CompletedFetch {
       : new ConsumedMessage(
           this.topic,
           this.partition,
-          batch.baseOffset + BigInt(offsetDelta),
+          batch.baseOffset + offsetDeltaOf(offsetDelta),
           timestamp,
           key,
           value,
@@ -112,7 +131,7 @@ export class CompletedFetch {
 
   /** Every batch is decoded and nothing waits: the answer is used up. */
   get drained(): boolean {
-    return !this.decoding && this.chunk === undefined && this.index >= this.entries.length
+    return !this.decoding && this.chunk === undefined && this.reading === undefined && this.index >= this.entries.length
   }
 
   /** Record bytes held decoded (the chunk waiting to be taken). */
@@ -157,53 +176,95 @@ export class CompletedFetch {
     this.chunkEnd = this.next
   }
 
-  /** Decodes batches into `messages` until CHUNK_BYTES or CHUNK_RECORDS are gathered or the answer ends. */
+  /**
+   * Decodes records into `messages` until CHUNK_BYTES or CHUNK_RECORDS are gathered or the answer
+   * ends: from the batch being read, then from the next ones.
+   */
   private async decode(messages: ConsumedMessage[]): Promise<void> {
     let bytes = 0
     this.chunkBytes = 0
-    while (bytes < CHUNK_BYTES && messages.length < CHUNK_RECORDS && this.index < this.entries.length) {
+    while (bytes < CHUNK_BYTES && messages.length < CHUNK_RECORDS) {
+      const reading = this.reading ?? (await this.openNext())
+      if (reading === undefined) return
+      const { cursor, last } = reading
+      const records = this.slice
+      records.length = 0
+      let failure: unknown
+      try {
+        cursor.read(CHUNK_RECORDS - messages.length, CHUNK_BYTES - bytes, this.make, records)
+      } catch (error) {
+        failure = error
+      }
+      const { topic, partition } = this
+      const epoch = cursor.batch.partitionLeaderEpoch
+      let lastTaken: bigint | undefined
+      for (const r of records) {
+        const offset = r.offset
+        if (offset < this.next) continue
+        const { key, value } = r
+        bytes += (key === null ? 0 : key.length) + (value === null ? 0 : value.length)
+        // legacy entries yield plain records
+        messages.push(
+          r instanceof ConsumedMessage
+            ? r
+            : new ConsumedMessage(topic, partition, offset, r.timestamp, key, value, r.headers, epoch),
+        )
+        lastTaken = offset
+      }
+      if (lastTaken !== undefined) this.next = lastTaken + 1n
+      records.length = 0
+      this.chunkBytes = bytes
+      if (failure !== undefined) {
+        this.reading = undefined
+        throw failure
+      }
+      if (cursor.remaining === 0) {
+        this.reading = undefined
+        this.next = last + 1n
+      }
+    }
+  }
+
+  /**
+   * Opens the next batch with records for the application, or undefined once none is left: skips
+   * batches below the position, control batches (reading their markers under read_committed) and
+   * the batches of aborted transactions.
+   */
+  private async openNext(): Promise<{ cursor: RecordCursor; last: bigint } | undefined> {
+    while (this.index < this.entries.length) {
       const entry = this.entries[this.index]
       let last = lastOffsetOf(entry)
       if (last < this.next) {
         this.index++
         continue
       }
-      const decoded = decodeBatch(entry, this.checkCrcs, this.make)
-      const batch = decoded instanceof Promise ? await decoded : decoded
+      const opened = openBatch(entry, this.checkCrcs)
+      const cursor = opened instanceof Promise ? await opened : opened
       this.index++
-      const { records } = batch
+      const { batch } = cursor
       // a legacy compressed message set may have gaps (compaction): its last record is what counts
-      const tail = records.length > 0 ? records[records.length - 1].offset : -1n
+      const tail = batch.records.at(-1)?.offset ?? -1n
       if (tail > last) last = tail
       if (this.readCommitted) {
         const pending = this.aborted
         while (this.nextAborted < pending.length && pending[this.nextAborted].firstOffset <= last)
           this.abortedProducers.add(pending[this.nextAborted++].producerId)
         if (batch.control) {
-          if (records.length > 0 && controlType(records[0]) === 'ABORT') this.abortedProducers.delete(batch.producerId)
+          const marker: KafkaRecord[] = []
+          cursor.read(1, Number.POSITIVE_INFINITY, this.make, marker)
+          if (marker.length > 0 && controlType(marker[0]) === 'ABORT') this.abortedProducers.delete(batch.producerId)
         } else if (batch.transactional && this.abortedProducers.has(batch.producerId)) {
           this.next = last + 1n
           continue
         }
       }
-      if (!batch.control) {
-        const { partitionLeaderEpoch } = batch
-        const { topic, partition } = this
-        for (const r of records) {
-          const offset = r.offset
-          if (offset < this.next) continue
-          const { key, value } = r
-          bytes += (key === null ? 0 : key.length) + (value === null ? 0 : value.length)
-          // legacy entries yield plain records
-          messages.push(
-            r instanceof ConsumedMessage
-              ? r
-              : new ConsumedMessage(topic, partition, offset, r.timestamp, key, value, r.headers, partitionLeaderEpoch),
-          )
-        }
+      if (batch.control) {
+        this.next = last + 1n
+        continue
       }
-      this.next = last + 1n
-      this.chunkBytes = bytes
+      this.reading = { cursor, last }
+      return this.reading
     }
+    return undefined
   }
 }

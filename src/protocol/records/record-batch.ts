@@ -288,18 +288,29 @@ export function decodeBatch(
   checkCrcs: boolean,
   make: RecordFactory = batchRecord,
 ): RecordBatch | Promise<RecordBatch> {
-  if (entry.readInt8(BATCH.MAGIC) !== 2) return decodeLegacyEntry(entry)
+  const opened = openBatch(entry, checkCrcs)
+  return opened instanceof Promise ? opened.then((cursor) => readAll(cursor, make)) : readAll(opened, make)
+}
+
+function readAll(cursor: RecordCursor, make: RecordFactory): RecordBatch {
+  const records: KafkaRecord[] = []
+  cursor.read(cursor.remaining, Number.POSITIVE_INFINITY, make, records)
+  cursor.batch.records = records
+  return cursor.batch
+}
+
+/**
+ * Checks one entry of splitBatches() (CRC, then decompression) and returns a cursor over its
+ * records, which decodes them as they are read: synchronously when it is an uncompressed v2 batch.
+ */
+export function openBatch(entry: Buffer, checkCrcs: boolean): RecordCursor | Promise<RecordCursor> {
+  if (entry.readInt8(BATCH.MAGIC) !== 2)
+    return decodeLegacyEntry(entry).then((batch) => new RecordCursor(batch, null, 0))
   const batch = decodeBatchHeader(entry, checkCrcs)
   const body = entry.subarray(BATCH_HEADER_SIZE)
   const count = entry.readInt32BE(BATCH.RECORD_COUNT)
-  if (batch.compression === 'none') {
-    decodeRecords(batch, body, count, make)
-    return batch
-  }
-  return decompress(batch.compression, body).then((records) => {
-    decodeRecords(batch, records, count, make)
-    return batch
-  })
+  if (batch.compression === 'none') return new RecordCursor(batch, body, count)
+  return decompress(batch.compression, body).then((records) => new RecordCursor(batch, records, count))
 }
 
 function decodeBatchHeader(batch: Buffer, checkCrcs: boolean): RecordBatch {
@@ -330,48 +341,81 @@ function decodeBatchHeader(batch: Buffer, checkCrcs: boolean): RecordBatch {
 }
 
 /**
- * Decodes `count` records from the (decompressed) records section into `batch.records`. One Reader
- * walks the whole section; each record must end exactly where its length prefix says.
+ * A batch's records, decoded a slice at a time as they are read (as the Java client iterates a
+ * batch): a consumer makes only the messages it is about to hand out, so a batch of thousands of
+ * records does not live as thousands of objects while they are handled. One Reader walks the
+ * (decompressed) records section; each record must end exactly where its length prefix says. A
+ * legacy entry comes decoded: its records are read from `batch.records`.
  */
-function decodeRecords(batch: RecordBatch, body: Buffer, count: number, make: RecordFactory): void {
-  // every record takes at least 7 bytes, so a count the body cannot hold is rejected up front
-  if (count < 0 || count * 7 > body.length) throw new ProtocolError(`record count ${count} does not fit the batch`)
-  const { baseTimestamp, logAppendTime, maxTimestamp } = batch
-  const r = new Reader(body)
-  const list: KafkaRecord[] = new Array(count)
-  for (let i = 0; i < count; i++) {
-    const length = varint(r)
-    const start = r.offset
-    const end = start + length
-    if (length < 0 || end > r.end) throw new ProtocolError(`record length ${length} runs past the batch`)
-    r.offset++ // record attributes: unused
-    const timestampDelta = varlong(r)
-    const offsetDelta = varint(r)
-    const key = bytes(r)
-    const value = bytes(r)
-    const headerCount = varint(r)
-    if (headerCount < 0 || headerCount * 2 > end - r.offset) throw new ProtocolError(`bad header count ${headerCount}`)
-    const headers: RecordHeader[] = new Array(headerCount)
-    for (let h = 0; h < headerCount; h++) {
-      const keyLength = varint(r)
-      if (keyLength < 0 || keyLength > end - r.offset)
-        throw new ProtocolError(`bad record header key length ${keyLength}`)
-      const key = body.toString('utf8', r.offset, r.offset + keyLength)
-      r.offset += keyLength
-      headers[h] = { key, value: bytes(r) }
+export class RecordCursor {
+  /** Records not read yet. */
+  remaining: number
+  private readonly r: Reader | undefined
+  private index = 0
+
+  constructor(
+    readonly batch: RecordBatch,
+    body: Buffer | null,
+    count: number,
+  ) {
+    if (body === null) {
+      this.remaining = batch.records.length
+      return
     }
-    if (r.offset !== end)
-      throw new ProtocolError(`record ${i} is ${length} bytes but its fields take ${r.offset - start}`)
-    list[i] = make(
-      batch,
-      offsetDelta,
-      logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta,
-      key,
-      value,
-      headers,
-    )
+    // every record takes at least 7 bytes, so a count the body cannot hold is rejected up front
+    if (count < 0 || count * 7 > body.length) throw new ProtocolError(`record count ${count} does not fit the batch`)
+    this.remaining = count
+    this.r = new Reader(body)
   }
-  batch.records = list
+
+  /**
+   * Pushes up to `maxRecords` more records onto `out`, stopping once they took `maxBytes` of the
+   * records section (at least one record). A malformed record throws a ProtocolError; the records
+   * before it are in `out` by then.
+   */
+  read(maxRecords: number, maxBytes: number, make: RecordFactory, out: KafkaRecord[]): void {
+    const n = Math.min(maxRecords, this.remaining)
+    const r = this.r
+    if (r === undefined) {
+      for (let i = 0; i < n; i++) out.push(this.batch.records[this.index++])
+      this.remaining -= n
+      return
+    }
+    const batch = this.batch
+    const body = r.buffer
+    const { baseTimestamp, logAppendTime, maxTimestamp } = batch
+    const stop = r.offset + maxBytes
+    for (let i = 0; i < n && r.offset < stop; i++) {
+      const length = varint(r)
+      const start = r.offset
+      const end = start + length
+      if (length < 0 || end > r.end) throw new ProtocolError(`record length ${length} runs past the batch`)
+      r.offset++ // record attributes: unused
+      const timestampDelta = varlong(r)
+      const offsetDelta = varint(r)
+      const key = bytes(r)
+      const value = bytes(r)
+      const headerCount = varint(r)
+      if (headerCount < 0 || headerCount * 2 > end - r.offset)
+        throw new ProtocolError(`bad header count ${headerCount}`)
+      const headers: RecordHeader[] = new Array(headerCount)
+      for (let h = 0; h < headerCount; h++) {
+        const keyLength = varint(r)
+        if (keyLength < 0 || keyLength > end - r.offset)
+          throw new ProtocolError(`bad record header key length ${keyLength}`)
+        const key = body.toString('utf8', r.offset, r.offset + keyLength)
+        r.offset += keyLength
+        headers[h] = { key, value: bytes(r) }
+      }
+      if (r.offset !== end)
+        throw new ProtocolError(`record ${this.index} is ${length} bytes but its fields take ${r.offset - start}`)
+      out.push(
+        make(batch, offsetDelta, logAppendTime ? maxTimestamp : baseTimestamp + timestampDelta, key, value, headers),
+      )
+      this.index++
+      this.remaining--
+    }
+  }
 }
 
 // Record fields are varints of one or two bytes nearly always: those up to four bytes are read

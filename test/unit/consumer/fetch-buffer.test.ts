@@ -115,8 +115,8 @@ describe('FetchBuffer: what is held decompressed', () => {
     const answer = new CompletedFetch('t', 0, records, 0n, false, null, MARKS, true)
     await answer.prepare()
     buffer.add(cursor, answer)
-    // a chunk stops at the first batch that reaches CHUNK_BYTES of records
-    const bound = CHUNK_BYTES + batchBytes
+    // a chunk stops at the record that reaches CHUNK_BYTES, inside a batch
+    const bound = CHUNK_BYTES + batchBytes / RECORDS_PER_BATCH
     let next = 0n
     let most = 0
     while (buffer.has(cursor)) {
@@ -157,14 +157,23 @@ describe('FetchBuffer: what is held decompressed', () => {
     assert.equal(cursor.position, BigInt(3 * CHUNK_RECORDS))
   })
 
-  it('ends a chunk of tiny records at CHUNK_RECORDS (at the batch that reaches it), not at 256 KB of them', async () => {
+  it('ends a chunk of tiny records at CHUNK_RECORDS, inside a batch, not at CHUNK_BYTES of them', async () => {
     const perBatch = 1000
     const records = await tinyBatches(30, perBatch)
     const answer = new CompletedFetch('t', 0, records, 0n, false, null, MARKS, true)
     const sizes: number[] = []
-    for (await answer.prepare(); answer.ready; await answer.prepare()) sizes.push(answer.take()!.batch.messages.length)
-    const full = Math.ceil(CHUNK_RECORDS / perBatch) * perBatch
-    assert.deepEqual(sizes.slice(0, -1), Array(sizes.length - 1).fill(full))
+    const firsts: bigint[] = []
+    for (await answer.prepare(); answer.ready; await answer.prepare()) {
+      const { messages } = answer.take()!.batch
+      sizes.push(messages.length)
+      firsts.push(messages[0].offset)
+    }
+    assert.ok(CHUNK_RECORDS % perBatch !== 0, 'chunks end inside batches')
+    assert.deepEqual(sizes.slice(0, -1), Array(sizes.length - 1).fill(CHUNK_RECORDS))
+    assert.deepEqual(
+      firsts,
+      sizes.map((_, i) => BigInt(i * CHUNK_RECORDS)),
+    )
     assert.equal(
       sizes.reduce((a, b) => a + b, 0),
       30 * perBatch,
@@ -206,6 +215,22 @@ describe('FetchBuffer: what is held decompressed', () => {
     assert.equal(failure?.cursor, cursor)
     assert.equal(cursor.position, 400n, 'the position stays at the corrupt batch')
     assert.ok(!buffer.has(cursor))
+  })
+  it('without CRC checks, hands out the records before a malformed one, then fails with the position at it', async () => {
+    const records = await tinyBatches(1, 10)
+    const [entry] = splitBatches(records)
+    // the records section starts at byte 61; each record of a 1-byte value takes 8 bytes, its
+    // length prefix first: a length past the batch at record 6
+    entry[61 + 6 * 8] = 0x7e
+    const answer = new CompletedFetch('t', 0, records, 0n, false, null, MARKS, false)
+    await answer.prepare()
+    const taken = answer.take()!
+    assert.deepEqual(
+      taken.batch.messages.map((m) => m.offset),
+      [0n, 1n, 2n, 3n, 4n, 5n],
+    )
+    assert.equal(taken.end, 6n, 'the position is at the malformed record')
+    await assert.rejects(answer.prepare(), (e) => e instanceof ProtocolError && /runs past/.test(e.message))
   })
 })
 
