@@ -188,7 +188,6 @@ export class CompletedFetch {
       if (reading === undefined) return
       const { cursor, last } = reading
       const records = this.slice
-      records.length = 0
       let failure: unknown
       try {
         cursor.read(CHUNK_RECORDS - messages.length, CHUNK_BYTES - bytes, this.make, records)

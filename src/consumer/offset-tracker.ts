@@ -15,7 +15,7 @@ export interface PendingOffset {
 /** One partition's handed-out offsets, in offset order, and what of them may be committed. */
 export class OffsetTracker {
   private readonly pending = new Deque<PendingOffset>()
-  /** The last one committed. */
+  /** The offset last committed. */
   committed: bigint | undefined
   /** The next offset to commit, or undefined: set directly (a seek) or one past `handled`. */
   private next: bigint | undefined
